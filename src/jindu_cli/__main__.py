@@ -1,0 +1,3 @@
+from jindu_cli.cli import main
+
+main()

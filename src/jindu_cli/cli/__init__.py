@@ -1,0 +1,90 @@
+"""The jindu command line: a root app with one sub-app per noun.
+
+Only typer and the standard library are imported here at module level; rich, sqlite_utils,
+dateutil and the domain modules load inside the commands that need them, so that
+`jindu --version` and `jindu --help` start fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Optional
+
+import typer
+
+from jindu_cli import __version__
+from jindu_cli.cli import audit, case, db, demo
+from jindu_cli.cli.options import ROOT, DbOpt, db_location
+from jindu_cli.cli.output import guard
+
+app = typer.Typer(
+    name="jindu",
+    help="jindu（禁毒）：街道禁毒专干的工作台。登记社区戒毒、社区康复人员，记录走访和检测，"
+    "提醒到期事项，生成统计报表。不带参数运行时显示数据库概况。",
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    invoke_without_command=True,
+)
+app.add_typer(case.app, name="case")
+app.add_typer(audit.app, name="audit")
+app.add_typer(db.app, name="db")
+app.command("demo")(demo.demo)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"jindu {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    version: Annotated[Optional[bool], typer.Option("--version", "-V", callback=_version, is_eager=True,
+                                                    help="显示版本号后退出")] = None,
+    db_opt: DbOpt = None,
+):
+    ROOT["db"] = db_opt
+    if ctx.invoked_subcommand is None:
+        overview(db_opt)
+
+
+@guard
+def overview(db_opt: str | None) -> None:
+    from jindu_cli.cli.output import emit
+    from jindu_cli.domain import cases
+    from jindu_cli.domain.enums import STATUS
+    from jindu_cli.cli.options import open_conn
+
+    loc = db_location(db_opt)
+    print(f"jindu {__version__}  数据库：{loc.path}")
+    if not loc.path.exists() or loc.path.stat().st_size == 0:
+        _how_to_begin()
+        return
+    conn = open_conn(db_opt)
+    info = cases.overview(conn)
+    if not info["total"]:
+        _how_to_begin()
+        return
+    parts = "，".join(f"{STATUS.label(s)} {n}" for s in STATUS.labels if (n := info["by_status"].get(s)))
+    print(f"在册 {info['total']} 人：{parts}")
+    rows = [{"street": s, "total": n, "managed": m} for s, n, m in info["by_street"]]
+    emit(rows, [("street", "街道"), ("total", "在册"), ("managed", "在管（未报到、在执行、中止）")], "table")
+    print("常用：jindu case list   jindu case show 编号   jindu --help")
+
+
+def _how_to_begin() -> None:
+    print(
+        "数据库里还没有案件。可以这样开始：\n"
+        "  jindu demo                    建一个演示数据库，看看 jindu 能做什么\n"
+        "  jindu case add --help         登记第一个人\n"
+        "  jindu --help                  全部命令"
+    )
+
+
+def main() -> None:
+    try:
+        app()
+    except BrokenPipeError:
+        sys.exit(0)

@@ -1,0 +1,109 @@
+"""jindu audit: the trail of every change and every reveal."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from jindu_cli.cli.options import DbOpt, FormatOpt, Fmt, OperatorOpt, RevealOpt, open_conn, operator_name
+from jindu_cli.cli.output import emit, guard, message
+
+app = typer.Typer(help="审计：谁在什么时候改了什么、看了谁的完整信息。", no_args_is_help=True)
+
+ACTIONS = {"add": "新增", "update": "修改", "status": "状态变更", "reveal": "查看完整信息",
+           "import": "导入", "export": "导出", "draw": "抽检", "restore": "恢复"}
+ENTITIES = {"case": "案件", "visit": "走访", "drug_test": "检测", "leave": "外出", "file": "文件", "database": "数据库"}
+COLUMNS = [("audit_id", "序号"), ("time", "时间"), ("operator", "操作员"), ("action_label", "操作"),
+           ("entity_label", "对象"), ("case_id", "案件"), ("summary", "内容")]
+SENSITIVE = ("id_number", "phone")
+
+
+def _summary(changes: dict, reveal: bool) -> str:
+    from jindu_cli.cli.output import cell
+    from jindu_cli.domain.cases import LABELS
+    from jindu_cli.domain.ids import mask_id, mask_phone
+
+    parts = []
+    for key, value in changes.items():
+        label = LABELS.get(key, {"cases": "案件", "command": "命令", "changed_on": "日期",
+                                 "reason": "原因", "forced": "强制"}.get(key, key))
+        if isinstance(value, list) and len(value) == 2 and key not in ("cases", "drugs"):
+            old, new = value
+            if key in SENSITIVE and not reveal:
+                mask = mask_id if key == "id_number" else mask_phone
+                old, new = mask(old), mask(new)
+            parts.append(f"{label}：{cell(old) or '（空）'} → {cell(new) or '（空）'}")
+        else:
+            if key in SENSITIVE and not reveal:
+                value = (mask_id if key == "id_number" else mask_phone)(value)
+            parts.append(f"{label}：{cell(value)}")
+    return "；".join(parts)
+
+
+def _local(at: str) -> str:
+    from datetime import datetime
+
+    moment = datetime.fromisoformat(at.replace("Z", "+00:00"))
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
+@app.command("list")
+@guard
+def audit_list(
+    case: Annotated[Optional[str], typer.Argument(help="只看这个案件（编号、身份证号、后四位或姓名）", show_default=False)] = None,
+    limit: Annotated[Optional[int], typer.Option("--limit", help="最多显示多少条（最新的在前）", show_default=False)] = None,
+    fmt: FormatOpt = Fmt.table, reveal: RevealOpt = False, db: DbOpt = None, operator: OperatorOpt = None,
+):
+    """列出审计记录，最新的在前。
+
+    例：jindu audit list；jindu audit list 12
+    """
+    from jindu_cli.domain import audit, cases
+
+    conn = open_conn(db)
+    case_id = cases.find_case(conn, case).id if case else None
+    rows = audit.entries(conn, case_id, limit)
+    if reveal and rows:
+        ids = sorted({r["case_id"] for r in rows if r["case_id"]})
+        if ids:
+            cases.record_reveal(conn, operator_name(operator), "audit list", ids)
+    if fmt is Fmt.table:
+        shown = [dict(r, time=_local(r["at"]), action_label=ACTIONS.get(r["action"], r["action"]),
+                      entity_label=ENTITIES.get(r["entity"], r["entity"]), summary=_summary(r["changes"], reveal))
+                 for r in rows]
+        emit(shown, COLUMNS, "table")
+    else:
+        if not reveal:
+            for r in rows:
+                r["changes"] = _masked_changes(r["changes"])
+        emit(rows, COLUMNS, fmt.value, reveal=True)
+    if not rows:
+        message("没有审计记录")
+
+
+def _masked_changes(changes: dict) -> dict:
+    from jindu_cli.domain.ids import mask_id, mask_phone
+
+    out = dict(changes)
+    for key in SENSITIVE:
+        if key in out:
+            mask = mask_id if key == "id_number" else mask_phone
+            value = out[key]
+            out[key] = [mask(v) for v in value] if isinstance(value, list) else mask(value)
+    return out
+
+
+@app.command("verify")
+@guard
+def audit_verify(db: DbOpt = None):
+    """检查审计链：每条记录都带着前一条的哈希，手工改动或删除过的记录会被指出来。"""
+    from jindu_cli.domain import audit
+
+    conn = open_conn(db)
+    verdict = audit.verify(conn)
+    if verdict.ok:
+        print(f"审计链完整：共 {verdict.rows} 条记录，最新哈希 {verdict.head}")
+        return
+    print(f"审计链被破坏：{verdict.problem}")
+    raise typer.Exit(1)

@@ -1,0 +1,232 @@
+"""jindu case: the register of people under 社区戒毒 and 社区康复."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from jindu_cli.cli.options import (
+    AsOfOpt, DbOpt, FormatOpt, Fmt, OperatorOpt, RevealOpt, as_of_date, open_conn, operator_name,
+)
+from jindu_cli.cli.output import emit, emit_record, guard, message
+
+app = typer.Typer(help="案件登记：登记、查找、查看和修改社区戒毒、社区康复人员。", no_args_is_help=True)
+
+MEASURES = "社区戒毒（community-treatment，期限 36 个月）或 社区康复（community-rehab）"
+STATUSES = "未报到（pending）、在执行（active）、中止（suspended）、终止（terminated）、期满解除（released）、死亡（deceased）"
+DATE_HINT = "年份在前，如 2026-03-05、2026/3/5、2026年3月5日、20260305"
+
+IdOpt = Annotated[Optional[str], typer.Option("--id", "--id-number", help="身份证号（18 位；旧的 15 位自动升级，x 按 X）", show_default=False)]
+NameOpt = Annotated[Optional[str], typer.Option("--name", help="姓名", show_default=False)]
+SexOpt = Annotated[Optional[str], typer.Option("--sex", help="性别：男/女。可不填：由身份证号得出，填了就必须一致", show_default=False)]
+BirthOpt = Annotated[Optional[str], typer.Option("--birth-date", help="出生日期。可不填：由身份证号得出，填了就必须一致", show_default=False)]
+PhoneOpt = Annotated[Optional[str], typer.Option("--phone", help="联系电话", show_default=False)]
+HukouOpt = Annotated[Optional[str], typer.Option("--household-address", help="户籍地", show_default=False)]
+ResidenceOpt = Annotated[Optional[str], typer.Option("--residence-address", help="居住地", show_default=False)]
+StreetOpt = Annotated[Optional[str], typer.Option("--street", help="执行地街道，可写简称（盐务街 = 盐务街街道）", show_default=False)]
+CommunityOpt = Annotated[Optional[str], typer.Option("--community", help="社区", show_default=False)]
+MeasureOpt = Annotated[Optional[str], typer.Option("--measure", help=f"措施：{MEASURES}", show_default=False)]
+MonthsOpt = Annotated[Optional[str], typer.Option("--term-months", help="期限（月）。社区戒毒固定 36；社区康复按决定书填写，最多 36", show_default=False)]
+AuthorityOpt = Annotated[Optional[str], typer.Option("--decision-authority", help="决定机关，如 贵阳市公安局云岩分局", show_default=False)]
+NumberOpt = Annotated[Optional[str], typer.Option("--decision-number", help="决定书文号", show_default=False)]
+DecidedOpt = Annotated[Optional[str], typer.Option("--decided-on", help=f"决定日期（{DATE_HINT}）", show_default=False)]
+ReceivedOpt = Annotated[Optional[str], typer.Option("--received-on", help="收到决定书日期：报到期限从这天起算 15 天", show_default=False)]
+ReportedOpt = Annotated[Optional[str], typer.Option("--reported-on", help="报到日期：期限从这天起算；填了即为在执行", show_default=False)]
+AgreementOpt = Annotated[Optional[str], typer.Option("--agreement-on", help="协议签订日期", show_default=False)]
+RiskOpt = Annotated[Optional[str], typer.Option("--risk", help="风险等级：高（high）、中（medium）、低（low）。新登记默认 中", show_default=False)]
+ColorOpt = Annotated[Optional[str], typer.Option("--risk-color", help="风险颜色标签（可选）：红、橙、黄、蓝、绿", show_default=False)]
+DrugOpt = Annotated[Optional[list[str]], typer.Option("--drug", help="毒品种类，可重复或用顿号分隔：海洛因、冰毒、氯胺酮……不在选择表里的照写", show_default=False)]
+WorkerOpt = Annotated[Optional[str], typer.Option("--worker", help="负责专干", show_default=False)]
+NotesOpt = Annotated[Optional[str], typer.Option("--notes", help="备注", show_default=False)]
+
+LIST_COLUMNS = [
+    ("case_id", "编号"), ("name", "姓名"), ("id_number", "身份证号"), ("sex", "性别"),
+    ("street", "街道"), ("community", "社区"), ("measure", "措施"), ("status", "状态"),
+    ("risk_level", "风险"), ("reported_on", "报到日期"), ("term_end", "期满日期"),
+    ("days_left", "剩余天数"), ("worker", "专干"),
+]
+SHOW_LABELS = [
+    ("case_id", "案件编号"), ("name", "姓名"), ("id_number", "身份证号"), ("sex", "性别"),
+    ("birth_date", "出生日期"), ("phone", "联系电话"), ("household_address", "户籍地"),
+    ("residence_address", "居住地"), ("street", "街道"), ("community", "社区"),
+    ("measure", "措施"), ("term_months", "期限（月）"), ("status", "状态"),
+    ("risk_level", "风险等级"), ("risk_color", "风险颜色"), ("drugs", "毒品种类"),
+    ("decision_authority", "决定机关"), ("decision_number", "决定书文号"),
+    ("decided_on", "决定日期"), ("received_on", "收到决定书日期"),
+    ("report_deadline", "报到期限"), ("report_overdue", "逾期未报到"),
+    ("reported_on", "报到日期"), ("reported_late", "逾期报到"), ("agreement_on", "协议签订日期"),
+    ("term_start", "期限开始"), ("term_end", "期满日期"), ("term_end_overridden", "期满日期经人工调整"),
+    ("suspended_days", "中止天数"), ("days_left", "剩余天数"), ("worker", "负责专干"),
+    ("notes", "备注"),
+]
+
+
+def _raw_fields(**given) -> dict:
+    """Only what the clerk typed; "" means clear the field."""
+    return {k: v for k, v in given.items() if v is not None}
+
+
+@app.command("add")
+@guard
+def case_add(
+    id_number: IdOpt = None, name: NameOpt = None, sex: SexOpt = None, birth_date: BirthOpt = None,
+    phone: PhoneOpt = None, household_address: HukouOpt = None, residence_address: ResidenceOpt = None,
+    street: StreetOpt = None, community: CommunityOpt = None, measure: MeasureOpt = None,
+    term_months: MonthsOpt = None, decision_authority: AuthorityOpt = None,
+    decision_number: NumberOpt = None, decided_on: DecidedOpt = None, received_on: ReceivedOpt = None,
+    reported_on: ReportedOpt = None, agreement_on: AgreementOpt = None, risk: RiskOpt = None,
+    risk_color: ColorOpt = None, drug: DrugOpt = None, worker: WorkerOpt = None, notes: NotesOpt = None,
+    as_of: AsOfOpt = None, db: DbOpt = None, operator: OperatorOpt = None,
+):
+    """登记一个新案件；成功时标准输出只打印新案件的编号。
+
+    必填：--id、--name、--street、--measure（社区康复还要 --term-months）。
+
+    例：jindu case add --id 520103199001011234 --name 张伟 --street 盐务街 --measure 社区戒毒
+    --received-on 2026-11-02 --reported-on 2026-11-10 --worker 李芳 --drug 冰毒
+    """
+    from jindu_cli.domain import cases
+
+    raw = _raw_fields(
+        id_number=id_number, name=name, sex=sex, birth_date=birth_date, phone=phone,
+        household_address=household_address, residence_address=residence_address, street=street,
+        community=community, measure=measure, term_months=term_months,
+        decision_authority=decision_authority, decision_number=decision_number,
+        decided_on=decided_on, received_on=received_on, reported_on=reported_on,
+        agreement_on=agreement_on, risk_level=risk, risk_color=risk_color, drugs=drug,
+        worker=worker, notes=notes,
+    )
+    today = as_of_date(as_of)
+    conn = open_conn(db)
+    case = cases.add_case(conn, raw, today, operator_name(operator))
+    print(case.id)
+    status = "在执行" if case.status == "active" else "未报到"
+    message(f"已登记：{case.name}（案件 {case.id}，{case.street}，{status}）")
+    if not case.received_on and not case.reported_on:
+        message("提示：没有收到决定书日期和报到日期，无法计算报到期限；知道后请用 jindu case update 补上")
+
+
+@app.command("list")
+@guard
+def case_list(
+    street: Annotated[Optional[str], typer.Option("--street", help="只看这个街道（可写简称）", show_default=False)] = None,
+    community: Annotated[Optional[str], typer.Option("--community", help="只看这个社区", show_default=False)] = None,
+    status: Annotated[Optional[str], typer.Option("--status", help=f"只看这个状态：{STATUSES}", show_default=False)] = None,
+    measure: Annotated[Optional[str], typer.Option("--measure", help=f"只看这个措施：{MEASURES}", show_default=False)] = None,
+    worker: Annotated[Optional[str], typer.Option("--worker", help="只看这位专干负责的", show_default=False)] = None,
+    risk: Annotated[Optional[str], typer.Option("--risk", help="只看这个风险等级：高、中、低", show_default=False)] = None,
+    search: Annotated[Optional[str], typer.Option("--search", "-q", help="查找人：姓名、拼音或首字母（zhangwei、zw）、身份证号后四位", show_default=False)] = None,
+    sort: Annotated[str, typer.Option("--sort", help="排序：id、name、street、reported、risk、worker")] = "id",
+    limit: Annotated[Optional[int], typer.Option("--limit", help="最多显示多少条", show_default=False)] = None,
+    fmt: FormatOpt = Fmt.table, reveal: RevealOpt = False, as_of: AsOfOpt = None,
+    db: DbOpt = None, operator: OperatorOpt = None,
+):
+    """列出案件，可按街道、状态、措施、专干、风险筛选，按姓名、拼音或身份证号后四位查找。
+
+    例：jindu case list --street 盐务街 --status 在执行；jindu case list -q zw
+    """
+    from jindu_cli.domain import cases
+
+    today = as_of_date(as_of)
+    conn = open_conn(db)
+    found = cases.list_cases(conn, street=street, community=community, status=status, measure=measure,
+                             worker=worker, risk=risk, search=search, sort=sort, limit=limit)
+    if reveal and found:
+        cases.record_reveal(conn, operator_name(operator), "case list", [c.id for c in found])
+    rows = [c.as_dict(today) for c in found]
+    emit(rows, LIST_COLUMNS, fmt.value, reveal=reveal, caption=f"共 {len(rows)} 人" if rows else None)
+    if not rows:
+        message("没有符合条件的案件")
+
+
+@app.command("show")
+@guard
+def case_show(
+    case: Annotated[str, typer.Argument(help="案件编号、身份证号、身份证号后四位、姓名或拼音")],
+    fmt: FormatOpt = Fmt.table, reveal: RevealOpt = False, as_of: AsOfOpt = None,
+    db: DbOpt = None, operator: OperatorOpt = None,
+):
+    """查看一个案件的全部信息，以及据此算出的期限、报到期限和剩余天数。
+
+    例：jindu case show 12；jindu case show 1234（身份证号后四位）；jindu case show 张伟
+    """
+    from jindu_cli.domain import cases
+
+    today = as_of_date(as_of)
+    conn = open_conn(db)
+    found = cases.find_case(conn, case)
+    if reveal:
+        cases.record_reveal(conn, operator_name(operator), "case show", [found.id])
+    record = found.as_dict(today)
+    emit_record(record, SHOW_LABELS, fmt.value, reveal=reveal,
+                title=f"{found.name}（案件 {found.id}）  按 {today} 计算")
+
+
+@app.command("update")
+@guard
+def case_update(
+    case: Annotated[str, typer.Argument(help="案件编号、身份证号、身份证号后四位、姓名或拼音")],
+    id_number: IdOpt = None, name: NameOpt = None, sex: SexOpt = None, birth_date: BirthOpt = None,
+    phone: PhoneOpt = None, household_address: HukouOpt = None, residence_address: ResidenceOpt = None,
+    street: StreetOpt = None, community: CommunityOpt = None, measure: MeasureOpt = None,
+    term_months: MonthsOpt = None, decision_authority: AuthorityOpt = None,
+    decision_number: NumberOpt = None, decided_on: DecidedOpt = None, received_on: ReceivedOpt = None,
+    reported_on: ReportedOpt = None, agreement_on: AgreementOpt = None, risk: RiskOpt = None,
+    risk_color: ColorOpt = None, drug: DrugOpt = None, worker: WorkerOpt = None, notes: NotesOpt = None,
+    term_end: Annotated[Optional[str], typer.Option("--term-end", help="人工调整期满日期（如强戒期间折抵）；给空字符串恢复自动计算", show_default=False)] = None,
+    status: Annotated[Optional[str], typer.Option("--status", help=f"改变状态：{STATUSES}", show_default=False)] = None,
+    on: Annotated[Optional[str], typer.Option("--on", help="状态变更的生效日期：中止的开始日、恢复执行日、终止日、死亡日；期满解除默认今天", show_default=False)] = None,
+    reason: Annotated[Optional[str], typer.Option("--reason", help="状态变更的原因（终止必填），如 拘留、收监执行刑罚、强制隔离戒毒", show_default=False)] = None,
+    as_of: AsOfOpt = None, db: DbOpt = None, operator: OperatorOpt = None,
+):
+    """修改案件的任何字段或状态。给空字符串（--phone ""）清空一个字段。
+
+    状态按流程变化：中止要 --on 开始日期，恢复执行（--status 在执行）要 --on 恢复日期；
+    终止要 --reason 和 --on；期满解除要等期限届满之后。案件不能删除。
+
+    例：jindu case update 12 --status 中止 --on 2026-11-20 --reason 拘留
+    """
+    from jindu_cli.domain import cases
+    from jindu_cli.domain.dates import parse_date
+
+    raw = _raw_fields(
+        id_number=id_number, name=name, sex=sex, birth_date=birth_date, phone=phone,
+        household_address=household_address, residence_address=residence_address, street=street,
+        community=community, measure=measure, term_months=term_months,
+        decision_authority=decision_authority, decision_number=decision_number,
+        decided_on=decided_on, received_on=received_on, reported_on=reported_on,
+        agreement_on=agreement_on, risk_level=risk, risk_color=risk_color, drugs=drug,
+        worker=worker, notes=notes, term_end_override=term_end,
+    )
+    if (on or reason) and not status:
+        from jindu_cli.errors import InvalidInput
+
+        raise InvalidInput("--on/--reason", "只和 --status 一起使用")
+    today = as_of_date(as_of)
+    conn = open_conn(db)
+    found = cases.find_case(conn, case)
+    change = cases.StatusChange(status, parse_date(on, "--on"), reason) if status else None
+    updated, changes = cases.update_case(conn, found, raw, today, operator_name(operator), change)
+    if not changes:
+        message(f"案件 {found.id}（{found.name}）没有变化")
+        return
+    message(f"已修改案件 {updated.id}（{updated.name}）：")
+    for key, (old, new) in changes.items():
+        label = cases.LABELS.get(key, key)
+        if key in ("id_number", "phone"):
+            from jindu_cli.cli.output import masked
+
+            old = masked({key: old}, False)[key]
+            new = masked({key: new}, False)[key]
+        if key == "status":
+            from jindu_cli.domain.enums import STATUS
+
+            old, new = STATUS.label(old), STATUS.label(new)
+        message(f"  {label}：{_shown(old)} → {_shown(new)}")
+
+
+def _shown(value) -> str:
+    from jindu_cli.cli.output import cell
+
+    return cell(value) or "（空）"

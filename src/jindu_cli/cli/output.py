@@ -1,0 +1,241 @@
+"""Rendering: one emit() for table/json/csv, messages on stderr, and the error guard.
+
+Personal data is masked here, in one place, for every format: any field named `id_number`
+or `phone` is masked unless the command was given --reveal (which the command audits).
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import json
+import os
+import shutil
+import sqlite3
+import sys
+import traceback
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from pathlib import Path
+
+import typer
+from typer.exceptions import TyperException
+
+MASKED_FIELDS = ("id_number", "phone")
+
+
+def message(text: str) -> None:
+    """A line for the person at the terminal (or cron's mail): always stderr, never data."""
+    print(text, file=sys.stderr, flush=True)
+
+
+def error(text: str) -> None:
+    message(f"错误：{text}")
+
+
+def masked(row: dict, reveal: bool) -> dict:
+    if reveal:
+        return row
+    from jindu_cli.domain.ids import mask_id, mask_phone
+
+    out = dict(row)
+    if out.get("id_number"):
+        out["id_number"] = mask_id(out["id_number"])
+    if out.get("phone"):
+        out["phone"] = mask_phone(out["phone"])
+    return out
+
+
+def cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, (list, tuple)):
+        return "、".join(cell(v) for v in value)
+    if isinstance(value, float):
+        return f"{value:.1%}" if 0 <= value <= 1 else f"{value:g}"
+    return str(value)
+
+
+def csv_cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return "、".join(csv_cell(v) for v in value)
+    return str(value)
+
+
+def console(stderr: bool = False):
+    from rich.console import Console
+
+    stream = sys.stderr if stderr else sys.stdout
+    if stream.isatty():
+        return Console(file=stream, highlight=False)
+    # Not a terminal (a pipe, a file, cron): never colour, and do not squeeze wide tables
+    # into 80 columns.
+    width = shutil.get_terminal_size(fallback=(160, 24)).columns
+    return Console(file=stream, width=width, color_system=None, highlight=False, soft_wrap=False)
+
+
+def show(renderable, stderr: bool = False) -> None:
+    """Print a rich renderable; off a terminal, without the padding rich adds at line ends."""
+    con = console(stderr)
+    if con.is_terminal:
+        con.print(renderable)
+        return
+    with con.capture() as captured:
+        con.print(renderable)
+    text = "\n".join(line.rstrip() for line in captured.get().splitlines())
+    (sys.stderr if stderr else sys.stdout).write(text + "\n")
+
+
+def to_json(data) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=2)
+
+
+def emit(
+    rows: Sequence[dict],
+    columns: Sequence[tuple[str, str]],
+    fmt: str,
+    *,
+    reveal: bool = False,
+    title: str | None = None,
+    caption: str | None = None,
+    styles: Callable[[dict], str | None] | None = None,
+) -> None:
+    """Print records. `columns` [(key, Chinese label)] are the table's; json and csv carry
+    every field of each row under its English key."""
+    shown = [masked(r, reveal) for r in rows]
+    if fmt == "json":
+        sys.stdout.write(to_json(shown) + "\n")
+    elif fmt == "csv":
+        keys = list(shown[0].keys()) if shown else [k for k, _ in columns]
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(keys)
+        for r in shown:
+            writer.writerow([csv_cell(r.get(k)) for k in keys])
+        sys.stdout.write(buf.getvalue())
+    else:
+        from rich import box
+        from rich.table import Table
+
+        table = Table(title=title, caption=caption, box=box.SIMPLE_HEAD, title_justify="left",
+                      caption_justify="left", show_edge=False, pad_edge=False)
+        for _, label in columns:
+            table.add_column(label, overflow="fold")
+        for r in shown:
+            table.add_row(*(cell(r.get(k)) for k, _ in columns), style=styles(r) if styles else None)
+        show(table)
+
+
+def emit_record(record: dict, labels: Iterable[tuple[str, str]], fmt: str, *, reveal: bool = False,
+                title: str | None = None) -> None:
+    """One record: a two-column table for people, an object in json, one row in csv."""
+    shown = masked(record, reveal)
+    if fmt == "json":
+        sys.stdout.write(to_json(shown) + "\n")
+    elif fmt == "csv":
+        emit([shown], [], "csv", reveal=True)
+    else:
+        from rich import box
+        from rich.table import Table
+
+        table = Table(title=title, box=box.SIMPLE, show_header=False, title_justify="left",
+                      show_edge=False, pad_edge=False)
+        table.add_column(style="bold")
+        table.add_column(overflow="fold")
+        for key, label in labels:
+            table.add_row(label, cell(shown.get(key)))
+        show(table)
+
+
+def guard(fn: Callable) -> Callable:
+    """Expected failures become one line on stderr and an exit code, never a traceback;
+    an unexpected one (a bug) is written to a crash file and named briefly."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        from jindu_cli.cli.options import OPEN, close_all
+        from jindu_cli.errors import JinduError
+
+        depth = len(OPEN)
+        try:
+            return fn(*args, **kwargs)
+        except (typer.Exit, typer.Abort, TyperException):
+            raise
+        except JinduError as exc:
+            error(exc.message)
+            raise typer.Exit(exc.exit_code) from None
+        except sqlite3.Error as exc:
+            from jindu_cli.storage.db import translate_sqlite_error
+
+            error(translate_sqlite_error(exc).message)
+            raise typer.Exit(1) from None
+        except KeyboardInterrupt:
+            error("已中断；没有完成的写入已经撤销")
+            raise typer.Exit(130) from None
+        except BrokenPipeError:
+            # the reader (head, less) went away: not an error of ours
+            try:
+                sys.stdout = open(os.devnull, "w")
+            except OSError:
+                pass
+            raise typer.Exit(0) from None
+        except OSError as exc:
+            name = f"{exc.filename}：" if exc.filename else ""
+            error(f"文件操作失败：{name}{exc.strerror or exc}")
+            raise typer.Exit(1) from None
+        except Exception:
+            path = _write_crash_report()
+            error(f"jindu 内部错误（这是程序的缺陷，不是你的操作问题）。详情已写入 {path}，请交给维护人员")
+            if os.environ.get("JINDU_DEBUG"):
+                traceback.print_exc()
+            raise typer.Exit(70) from None
+        finally:
+            if depth == 0:
+                close_all()
+
+    return wrapper
+
+
+def _write_crash_report() -> str:
+    from jindu_cli import __version__
+    from jindu_cli.storage.db import default_data_dir
+
+    text = f"jindu {__version__} {datetime.now().isoformat()}\n{' '.join(sys.argv)}\n{traceback.format_exc()}"
+    folder = default_data_dir() / "crash"
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path = folder / f"crash-{datetime.now():%Y%m%d-%H%M%S}-{os.getpid()}.txt"
+        fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        return str(path)
+    except OSError:
+        return "（无法写入崩溃报告）"
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write a file in one step: a private temporary file beside it, flushed, then renamed."""
+    import tempfile
+
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise

@@ -1,0 +1,689 @@
+"""The case register: people under 社区戒毒 and 社区康复.
+
+Term start and end, the 报到 deadline and days left are computed from the recorded facts
+each time they are read (R1-R3, with the 中止 shift of domain.md §9.3), never stored.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from jindu_cli.domain import audit, reference
+from jindu_cli.domain.dates import add_months, from_iso, iso, parse_date
+from jindu_cli.domain.enums import CLOSED_STATUSES, MEASURE, RISK, STATUS, status_label
+from jindu_cli.domain.ids import birth_date, mask_id, parse_id_number, sex
+from jindu_cli.errors import Conflict, InvalidInput, NotFound
+from jindu_cli.storage.db import atomic
+
+TREATMENT_MONTHS = 36  # 禁毒法33, 条例14: 社区戒毒 lasts three years
+MAX_REHAB_MONTHS = 36  # 禁毒法48: 社区康复 不超过三年
+REPORT_WITHIN_DAYS = 15  # 条例14, 38: 报到 within 15 days of receiving the decision
+
+# The editable columns, in the order `case show` lists them, with their Chinese labels.
+LABELS = {
+    "id_number": "身份证号",
+    "name": "姓名",
+    "phone": "联系电话",
+    "household_address": "户籍地",
+    "residence_address": "居住地",
+    "street": "街道",
+    "community": "社区",
+    "measure": "措施",
+    "term_months": "期限（月）",
+    "decision_authority": "决定机关",
+    "decision_number": "决定书文号",
+    "decided_on": "决定日期",
+    "received_on": "收到决定书日期",
+    "reported_on": "报到日期",
+    "agreement_on": "协议签订日期",
+    "status": "状态",
+    "risk_level": "风险等级",
+    "risk_color": "风险颜色",
+    "drugs": "毒品种类",
+    "worker": "负责专干",
+    "notes": "备注",
+    "term_end_override": "期满日期（人工调整）",
+}
+DATE_FIELDS = ("decided_on", "received_on", "reported_on", "agreement_on", "term_end_override")
+TEXT_LIMITS = {
+    "name": 50, "household_address": 200, "residence_address": 200, "community": 50,
+    "decision_authority": 100, "decision_number": 100, "worker": 50, "notes": 2000,
+}
+RISK_COLORS = ("红", "橙", "黄", "蓝", "绿")
+SORTS = {
+    # user word -> ORDER BY clause; user text never reaches the SQL
+    "id": "c.id",
+    "name": "c.name_pinyin, c.id",
+    "street": "c.street, c.community, c.name_pinyin, c.id",
+    "reported": "c.reported_on, c.id",
+    "risk": "CASE c.risk_level WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END, c.id",
+    "worker": "c.worker, c.id",
+}
+
+
+@dataclass
+class Case:
+    id: int
+    id_number: str
+    name: str
+    phone: str | None
+    household_address: str | None
+    residence_address: str | None
+    street: str
+    community: str | None
+    measure: str
+    term_months: int
+    decision_authority: str | None
+    decision_number: str | None
+    decided_on: date | None
+    received_on: date | None
+    reported_on: date | None
+    agreement_on: date | None
+    term_end_override: date | None
+    status: str
+    risk_level: str
+    risk_color: str | None
+    drugs: list[str]
+    worker: str | None
+    notes: str | None
+    created_at: str
+    updated_at: str
+    suspensions: list[tuple[date, date | None]] = field(default_factory=list)
+
+    # --- computed at read time -------------------------------------------------------
+    @property
+    def sex(self) -> str:
+        return sex(self.id_number)
+
+    @property
+    def birth_date(self) -> date:
+        return birth_date(self.id_number)
+
+    @property
+    def term_start(self) -> date | None:
+        return self.reported_on
+
+    def suspended_days(self, as_of: date) -> int:
+        """Days spent in 中止 up to `as_of`; an open 中止 counts until `as_of`."""
+        total = 0
+        for start, end in self.suspensions:
+            stop = end if end is not None else as_of
+            if stop > start:
+                total += (min(stop, as_of) - start).days if start <= as_of else 0
+        return total
+
+    def term_end(self, as_of: date) -> date | None:
+        """R1/R2: 报到 + term - 1 day, moved back by the days in 中止 (or the clerk's date)."""
+        if self.term_end_override:
+            return self.term_end_override
+        if not self.reported_on:
+            return None
+        end = add_months(self.reported_on, self.term_months) - timedelta(days=1)
+        return end + timedelta(days=self.suspended_days(as_of))
+
+    @property
+    def report_deadline(self) -> date | None:
+        """R3: 收到决定书 + 15 days."""
+        return self.received_on + timedelta(days=REPORT_WITHIN_DAYS) if self.received_on else None
+
+    def report_overdue(self, as_of: date) -> bool:
+        deadline = self.report_deadline
+        return self.status == "pending" and deadline is not None and as_of > deadline
+
+    @property
+    def reported_late(self) -> bool:
+        deadline = self.report_deadline
+        return bool(deadline and self.reported_on and self.reported_on > deadline)
+
+    def days_left(self, as_of: date) -> int | None:
+        end = self.term_end(as_of)
+        if end is None or self.status not in ("active", "suspended"):
+            return None
+        return (end - as_of).days
+
+    def as_dict(self, as_of: date) -> dict:
+        """Every field and computed value, Chinese labels for enumerations (the output form)."""
+        return {
+            "case_id": self.id,
+            "id_number": self.id_number,
+            "name": self.name,
+            "sex": self.sex,
+            "birth_date": iso(self.birth_date),
+            "phone": self.phone,
+            "household_address": self.household_address,
+            "residence_address": self.residence_address,
+            "street": self.street,
+            "community": self.community,
+            "measure": MEASURE.label(self.measure),
+            "term_months": self.term_months,
+            "decision_authority": self.decision_authority,
+            "decision_number": self.decision_number,
+            "decided_on": iso(self.decided_on),
+            "received_on": iso(self.received_on),
+            "reported_on": iso(self.reported_on),
+            "agreement_on": iso(self.agreement_on),
+            "status": status_label(self.status, self.measure),
+            "risk_level": RISK.label(self.risk_level),
+            "risk_color": self.risk_color,
+            "drugs": list(self.drugs),
+            "worker": self.worker,
+            "notes": self.notes,
+            "term_start": iso(self.term_start),
+            "term_end": iso(self.term_end(as_of)),
+            "term_end_overridden": self.term_end_override is not None,
+            "suspended_days": self.suspended_days(as_of),
+            "report_deadline": iso(self.report_deadline),
+            "report_overdue": self.report_overdue(as_of),
+            "reported_late": self.reported_late,
+            "days_left": self.days_left(as_of),
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+        }
+
+
+_COLUMNS = (
+    "id, id_number, name, phone, household_address, residence_address, street, community,"
+    " measure, term_months, decision_authority, decision_number, decided_on, received_on,"
+    " reported_on, agreement_on, term_end_override, status, risk_level, risk_color, drugs,"
+    " worker, notes, created_at, updated_at"
+)
+
+
+def _from_row(row) -> Case:
+    (cid, idn, name, phone, hh, res, street, community, measure, months, auth, number,
+     decided, received, reported, agreement, override, status, risk, color, drugs, worker,
+     notes, created, updated) = row
+    return Case(
+        cid, idn, name, phone, hh, res, street, community, measure, months, auth, number,
+        from_iso(decided), from_iso(received), from_iso(reported), from_iso(agreement),
+        from_iso(override), status, risk, color, json.loads(drugs), worker, notes, created, updated,
+    )
+
+
+def suspension_periods(changes: list[tuple[str | None, str, str]]) -> list[tuple[date, date | None]]:
+    """[(previous_status, status, changed_on)] in order -> [(start, end or None)] of each 中止."""
+    periods: list[tuple[date, date | None]] = []
+    start: date | None = None
+    for previous, status, changed_on in changes:
+        if status == "suspended" and start is None:
+            start = date.fromisoformat(changed_on)
+        elif previous == "suspended" and start is not None:
+            periods.append((start, date.fromisoformat(changed_on)))
+            start = None
+    if start is not None:
+        periods.append((start, None))
+    return periods
+
+
+def _attach_suspensions(conn: sqlite3.Connection, cases: list[Case]) -> None:
+    if not cases:
+        return
+    by_id = {c.id: c for c in cases}
+    rows = conn.execute(
+        "SELECT case_id, previous_status, status, changed_on FROM status_changes"
+        " WHERE case_id IN (SELECT case_id FROM status_changes WHERE status = 'suspended')"
+        " ORDER BY case_id, changed_on, id"
+    ).fetchall()
+    grouped: dict[int, list] = {}
+    for case_id, previous, status, changed_on in rows:
+        if case_id in by_id:
+            grouped.setdefault(case_id, []).append((previous, status, changed_on))
+    for case_id, changes in grouped.items():
+        by_id[case_id].suspensions = suspension_periods(changes)
+
+
+def load_cases(conn: sqlite3.Connection, where: str = "", params: list | tuple = (),
+               order: str = "c.id", limit: int | None = None) -> list[Case]:
+    """Cases matching a WHERE clause built by this module from constants (never user text)."""
+    sql = f"SELECT {', '.join('c.' + col.strip() for col in _COLUMNS.split(','))} FROM cases c"
+    if where:
+        sql += " WHERE " + where
+    sql += " ORDER BY " + order
+    if limit:
+        sql += f" LIMIT {int(limit)}"
+    cases = [_from_row(r) for r in conn.execute(sql, list(params))]
+    _attach_suspensions(conn, cases)
+    return cases
+
+
+def get_case(conn: sqlite3.Connection, case_id: int) -> Case:
+    found = load_cases(conn, "c.id = ?", [case_id])
+    if not found:
+        raise NotFound(f"没有编号为 {case_id} 的案件")
+    return found[0]
+
+
+# --- finding people ------------------------------------------------------------------
+
+def _search_clause(query: str) -> tuple[str, list]:
+    """How a clerk's search text is matched: ID digits, last four, pinyin, initials or name."""
+    text = unicodedata.normalize("NFKC", query).strip()
+    if not text:
+        raise InvalidInput("查找", "不能为空")
+    compact = text.replace(" ", "")
+    if re.fullmatch(r"\d{4}|\d{3}[xX]", compact):
+        return "substr(c.id_number, 15) = ?", [compact.upper()]
+    if re.fullmatch(r"\d{15}|\d{17}[\dxX]", compact):
+        try:
+            return "c.id_number = ?", [parse_id_number(compact)]
+        except InvalidInput:
+            return "c.id_number = ?", [compact.upper()]
+    if re.fullmatch(r"\d{5,17}[xX]?", compact):
+        return "instr(c.id_number, ?) > 0", [compact.upper()]
+    from jindu_cli.domain.pinyin import fold_query, is_pinyin_query
+
+    if is_pinyin_query(text):
+        q = fold_query(text)
+        return "(instr(c.name_pinyin, ?) > 0 OR instr(c.name_initials, ?) = 1)", [q, q]
+    return "instr(c.name, ?) > 0", [compact]
+
+
+def find_case(conn: sqlite3.Connection, ref: str) -> Case:
+    """A case from what a clerk types: its number, an ID number, the ID's last four digits,
+    a name or its pinyin. More than one match is an error that lists them."""
+    text = unicodedata.normalize("NFKC", str(ref)).strip()
+    if re.fullmatch(r"#\d{1,9}", text):
+        return get_case(conn, int(text[1:]))
+    if re.fullmatch(r"\d{1,9}", text) and len(text) != 4:
+        return get_case(conn, int(text))
+    where, params = _search_clause(text)
+    found = load_cases(conn, where, params, limit=11)
+    if not found and re.fullmatch(r"\d{4}", text):
+        return get_case(conn, int(text))  # not the last four of any ID: a case number
+    if not found:
+        raise NotFound(f"没有找到“{_shown_ref(text)}”对应的案件")
+    if len(found) > 1:
+        listed = "；".join(f"{c.id} {c.name} {mask_id(c.id_number)} {c.street}" for c in found[:10])
+        more = "……" if len(found) > 10 else ""
+        raise Conflict(f"“{_shown_ref(text)}”对应多个案件：{listed}{more}。请用案件编号（第一列的数字）指定")
+    return found[0]
+
+
+def _shown_ref(text: str) -> str:
+    return mask_id(text) if re.fullmatch(r"\d{14,17}[\dxX]", text) else text
+
+
+def list_cases(
+    conn: sqlite3.Connection,
+    *,
+    street: str | None = None,
+    community: str | None = None,
+    status: str | None = None,
+    measure: str | None = None,
+    worker: str | None = None,
+    risk: str | None = None,
+    search: str | None = None,
+    sort: str = "id",
+    limit: int | None = None,
+) -> list[Case]:
+    clauses: list[str] = []
+    params: list = []
+    if street:
+        clauses.append("c.street = ?")
+        params.append(reference.streets(conn).resolve(street))
+    if community:
+        clauses.append("c.community = ?")
+        params.append(community.strip())
+    if status:
+        clauses.append("c.status = ?")
+        params.append(STATUS.parse(status))
+    if measure:
+        clauses.append("c.measure = ?")
+        params.append(MEASURE.parse(measure))
+    if worker:
+        clauses.append("c.worker = ?")
+        params.append(worker.strip())
+    if risk:
+        clauses.append("c.risk_level = ?")
+        params.append(RISK.parse(risk))
+    if search:
+        clause, extra = _search_clause(search)
+        clauses.append(clause)
+        params.extend(extra)
+    if sort not in SORTS:
+        raise InvalidInput("排序", f"“{sort}”不是可选的排序；可选：{'、'.join(SORTS)}")
+    if limit is not None and limit < 1:
+        raise InvalidInput("条数", "必须大于 0")
+    return load_cases(conn, " AND ".join(clauses), params, SORTS[sort], limit)
+
+
+# --- validation ----------------------------------------------------------------------
+
+def _clean_text(key: str, raw) -> str | None:
+    if raw is None:
+        return None
+    # Free text keeps its own characters (全角括号 in 文号 stay); only the ends are trimmed.
+    text = str(raw).strip()
+    if not text:
+        return None
+    if any(ord(ch) < 32 and ch not in "\n\t" for ch in text):
+        raise InvalidInput(LABELS[key], "含有控制字符")
+    limit = TEXT_LIMITS.get(key)
+    if limit and len(text) > limit:
+        raise InvalidInput(LABELS[key], f"太长（{len(text)} 个字，最多 {limit} 个）")
+    return text
+
+
+def clean_phone(raw) -> str | None:
+    """Digits (and a leading + or inner -) only; `13812345678.0` from a spreadsheet repaired."""
+    if raw is None:
+        return None
+    text = unicodedata.normalize("NFKC", str(raw)).strip()
+    if not text:
+        return None
+    if re.fullmatch(r"\d+\.0+", text):
+        text = text.split(".")[0]
+    text = re.sub(r"[\s()（）]", "", text)
+    if not re.fullmatch(r"\+?\d[\d-]{5,19}", text):
+        raise InvalidInput("联系电话", f"“{text}”不是电话号码（只能有数字、+ 和 -）")
+    digits = text.replace("-", "").lstrip("+")
+    if digits.startswith("1") and len(digits) == 11 and not re.fullmatch(r"1[3-9]\d{9}", digits):
+        raise InvalidInput("联系电话", f"手机号 {digits[:3]}****{digits[-4:]} 的号段不存在")
+    return text
+
+
+def validate(conn: sqlite3.Connection, raw: dict, as_of: date, existing: Case | None = None) -> dict:
+    """Turn what the clerk typed into checked values. `raw` holds only the fields given;
+    "" clears an optional field. Returns the complete new record (existing values kept)."""
+    rec: dict = {}
+    if existing is not None:
+        rec = {k: getattr(existing, k) for k in LABELS if k != "status"}
+        if "measure" in raw and "term_months" not in raw:
+            rec["term_months"] = None  # a corrected measure takes its own term unless one is given
+    for key, value in raw.items():
+        if key in ("sex", "birth_date", "status"):
+            continue
+        if key == "id_number":
+            rec[key] = parse_id_number(value)
+        elif key == "name":
+            rec[key] = _clean_text(key, value)
+            if not rec[key]:
+                raise InvalidInput(LABELS[key], "不能为空")
+        elif key == "phone":
+            rec[key] = clean_phone(value)
+        elif key == "street":
+            rec[key] = reference.streets(conn).resolve(value)
+        elif key == "measure":
+            rec[key] = MEASURE.parse(value)
+        elif key == "term_months":
+            rec[key] = _parse_months(value)
+        elif key in DATE_FIELDS:
+            rec[key] = parse_date(value, LABELS[key]) if value not in (None, "") else None
+        elif key == "risk_level":
+            rec[key] = RISK.parse(value)
+        elif key == "risk_color":
+            color = _clean_text("notes", value)
+            if color and color.rstrip("色") not in RISK_COLORS:
+                raise InvalidInput("风险颜色", f"“{color}”不是可选的颜色；可选：{'、'.join(RISK_COLORS)}")
+            rec[key] = color.rstrip("色") if color else None
+        elif key == "drugs":
+            rec[key] = reference.drugs(conn).resolve_many(value if isinstance(value, list) else [value])
+        elif key in TEXT_LIMITS:
+            rec[key] = _clean_text(key, value)
+        else:
+            raise InvalidInput(key, "不是案件的字段")
+    for required in ("id_number", "name", "street", "measure"):
+        if not rec.get(required):
+            raise InvalidInput(LABELS[required], "必须填写")
+    idn = rec["id_number"]
+    if raw.get("sex") not in (None, ""):
+        given = unicodedata.normalize("NFKC", str(raw["sex"])).strip()
+        given = {"m": "男", "male": "男", "f": "女", "female": "女"}.get(given.lower(), given)
+        if given not in ("男", "女"):
+            raise InvalidInput("性别", f"“{given}”应为 男 或 女")
+        if given != sex(idn):
+            raise InvalidInput("性别", f"填写的“{given}”与身份证号（第 17 位表示{sex(idn)}）不符")
+    if raw.get("birth_date") not in (None, ""):
+        given_birth = parse_date(raw["birth_date"], "出生日期")
+        if given_birth != birth_date(idn):
+            raise InvalidInput("出生日期", f"填写的 {given_birth} 与身份证号中的 {birth_date(idn)} 不符")
+    if birth_date(idn) > as_of:
+        raise InvalidInput("身份证号", f"出生日期 {birth_date(idn)} 晚于今天")
+    rec.setdefault("risk_level", "medium")
+    rec.setdefault("drugs", [])
+    _check_term(rec)
+    _check_dates(rec, as_of)
+    return rec
+
+
+def _parse_months(value) -> int | None:
+    if value in (None, ""):
+        return None
+    text = unicodedata.normalize("NFKC", str(value)).strip().removesuffix("个月").removesuffix("月")
+    if text.endswith("年") and text[:-1].isdigit():
+        return int(text[:-1]) * 12
+    if re.fullmatch(r"\d+(\.0+)?", text):
+        return int(float(text))
+    raise InvalidInput(LABELS["term_months"], f"“{value}”应为月数，如 24 或 36")
+
+
+def _check_term(rec: dict) -> None:
+    months = rec.get("term_months")
+    if rec["measure"] == "community_treatment":
+        if months not in (None, TREATMENT_MONTHS):
+            raise InvalidInput(LABELS["term_months"], f"社区戒毒的期限是法定的 {TREATMENT_MONTHS} 个月，不能是 {months}")
+        rec["term_months"] = TREATMENT_MONTHS
+    else:
+        if months is None:
+            raise InvalidInput(LABELS["term_months"], "社区康复必须填写决定书上的期限（月数，最多 36）")
+        if not 1 <= months <= MAX_REHAB_MONTHS:
+            raise InvalidInput(LABELS["term_months"], f"社区康复的期限不超过 {MAX_REHAB_MONTHS} 个月，不能是 {months}")
+
+
+def _check_dates(rec: dict, as_of: date) -> None:
+    for key in ("decided_on", "received_on", "reported_on", "agreement_on"):
+        value = rec.get(key)
+        if value and value > as_of:
+            raise InvalidInput(LABELS[key], f"{value} 晚于今天（{as_of}）")
+    order = [("decided_on", "received_on"), ("received_on", "reported_on"),
+             ("decided_on", "reported_on"), ("reported_on", "agreement_on")]
+    for earlier, later in order:
+        a, b = rec.get(earlier), rec.get(later)
+        if a and b and b < a:
+            raise InvalidInput(LABELS[later], f"{b} 早于{LABELS[earlier]} {a}")
+    override = rec.get("term_end_override")
+    if override and rec.get("reported_on") and override < rec["reported_on"]:
+        raise InvalidInput(LABELS["term_end_override"], f"{override} 早于期限开始（报到日期 {rec['reported_on']}）")
+    if override and not rec.get("reported_on"):
+        raise InvalidInput(LABELS["term_end_override"], "还没有报到日期，无法调整期满日期")
+
+
+def _stored(key: str, value):
+    if key in DATE_FIELDS:
+        return iso(value)
+    if key == "drugs":
+        return json.dumps(value, ensure_ascii=False)
+    return value
+
+
+# --- writes --------------------------------------------------------------------------
+
+def add_case(conn: sqlite3.Connection, raw: dict, as_of: date, operator: str) -> Case:
+    from jindu_cli.domain.pinyin import name_keys
+
+    rec = validate(conn, raw, as_of)
+    existing = conn.execute("SELECT id, name FROM cases WHERE id_number = ?", [rec["id_number"]]).fetchone()
+    if existing:
+        raise Conflict(f"身份证号 {mask_id(rec['id_number'])} 已经登记过（案件 {existing[0]}，{existing[1]}）；"
+                       f"要修改请用 jindu case update {existing[0]}")
+    status = "active" if rec.get("reported_on") else "pending"
+    pinyin, initials = name_keys(rec["name"])
+    now = audit.utc_now()
+    keys = [k for k in LABELS if k != "status"]
+    with atomic(conn):
+        cur = conn.execute(
+            f"INSERT INTO cases ({', '.join(keys)}, status, name_pinyin, name_initials, created_at, updated_at)"
+            f" VALUES ({', '.join('?' for _ in keys)}, ?, ?, ?, ?, ?)",
+            [_stored(k, rec.get(k)) for k in keys] + [status, pinyin, initials, now, now],
+        )
+        case_id = cur.lastrowid
+        if status == "active":
+            _insert_status_change(conn, case_id, None, "active", rec["reported_on"], "报到", now)
+        changes = {k: [None, _audited(k, rec[k])] for k in keys if rec.get(k) not in (None, [], "")}
+        changes["status"] = [None, status]
+        audit.record(conn, operator, "add", "case", case_id, case_id, changes)
+    return get_case(conn, case_id)
+
+
+def _insert_status_change(conn, case_id, previous, status, on: date, reason, now) -> None:
+    conn.execute(
+        "INSERT INTO status_changes (case_id, previous_status, status, changed_on, reason, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        [case_id, previous, status, iso(on), reason, now],
+    )
+
+
+@dataclass
+class StatusChange:
+    status: str
+    on: date | None = None
+    reason: str | None = None
+
+
+def update_case(conn: sqlite3.Connection, case: Case, raw: dict, as_of: date, operator: str,
+                status_change: StatusChange | None = None) -> tuple[Case, dict]:
+    """Change fields and/or the status. Returns the new case and {field: (old, new)}."""
+    from jindu_cli.domain.pinyin import name_keys
+
+    rec = validate(conn, raw, as_of, existing=case)
+    if rec["measure"] == "community_rehab" and rec["term_months"] is None:
+        rec["term_months"] = case.term_months
+    changes: dict = {}
+    for key in LABELS:
+        if key == "status":
+            continue
+        old, new = getattr(case, key), rec.get(key)
+        if key == "drugs":
+            old, new = old or [], new or []
+        if old != new:
+            changes[key] = (old, new)
+    if "id_number" in changes:
+        other = conn.execute("SELECT id FROM cases WHERE id_number = ? AND id != ?",
+                             [rec["id_number"], case.id]).fetchone()
+        if other:
+            raise Conflict(f"身份证号 {mask_id(rec['id_number'])} 已属于案件 {other[0]}")
+    first_active = conn.execute(
+        "SELECT min(id) FROM status_changes WHERE case_id = ? AND status = 'active'", [case.id]
+    ).fetchone()[0]
+    if "reported_on" in changes and case.reported_on:
+        if not rec.get("reported_on"):
+            raise InvalidInput("报到日期", "已报到的案件不能清空报到日期；如是录入错误，请改成正确的日期")
+        later = conn.execute("SELECT min(changed_on) FROM status_changes WHERE case_id = ? AND id != ?",
+                             [case.id, first_active or 0]).fetchone()[0]
+        if later and rec["reported_on"].isoformat() > later:
+            raise InvalidInput("报到日期", f"{rec['reported_on']} 晚于已记录的状态变更（{later}）")
+    status_event: tuple[str, date, str | None] | None = None
+    if status_change is not None:
+        status_event = plan_status_change(case, rec, status_change, as_of, conn)
+    elif case.status == "pending" and rec.get("reported_on"):
+        status_event = ("active", rec["reported_on"], "报到")
+    if not changes and status_event is None:
+        return case, {}
+    now = audit.utc_now()
+    with atomic(conn):
+        if changes:
+            sets = [f"{k} = ?" for k in changes]
+            values = [_stored(k, rec.get(k)) for k in changes]
+            if "name" in changes:
+                sets += ["name_pinyin = ?", "name_initials = ?"]
+                values += list(name_keys(rec["name"]))
+            conn.execute(f"UPDATE cases SET {', '.join(sets)}, updated_at = ? WHERE id = ?",
+                         values + [now, case.id])
+            audit.record(conn, operator, "update", "case", case.id, case.id,
+                         {k: [_audited(k, o), _audited(k, n)] for k, (o, n) in changes.items()})
+            if "reported_on" in changes and first_active:
+                conn.execute("UPDATE status_changes SET changed_on = ? WHERE id = ?",
+                             [iso(rec["reported_on"]), first_active])
+        if status_event is not None:
+            status, on, reason = status_event
+            conn.execute("UPDATE cases SET status = ?, updated_at = ? WHERE id = ?", [status, now, case.id])
+            _insert_status_change(conn, case.id, case.status, status, on, reason, now)
+            audit.record(conn, operator, "status", "case", case.id, case.id,
+                         {"status": [case.status, status], "changed_on": iso(on), "reason": reason})
+            changes["status"] = (case.status, status)
+    return get_case(conn, case.id), changes
+
+
+def _audited(key: str, value):
+    return value if key == "drugs" else _stored(key, value)
+
+
+def plan_status_change(case: Case, rec: dict, change: StatusChange, as_of: date,
+                       conn: sqlite3.Connection) -> tuple[str, date, str | None]:
+    """Check a status change against the lifecycle; return (status, effective date, reason)."""
+    target = STATUS.parse(change.status)
+    current = case.status
+    on = change.on
+    reason = (change.reason or "").strip() or None
+    label = STATUS.label
+    if current in CLOSED_STATUSES:
+        raise Conflict(f"案件已{label(current)}，状态不能再改")
+    if target == current:
+        raise Conflict(f"状态已经是{status_label(current, case.measure)}")
+    if on is not None and on > as_of:
+        raise InvalidInput("生效日期", f"{on} 晚于今天（{as_of}）")
+    last = conn.execute("SELECT max(changed_on) FROM status_changes WHERE case_id = ?", [case.id]).fetchone()[0]
+    reported = rec.get("reported_on")
+    if target == "pending":
+        raise Conflict("不能把状态改回未报到；报到日期填错了请直接改正报到日期")
+    if target == "active":
+        if current == "pending":
+            if not reported:
+                raise InvalidInput("报到日期", "改为在执行需要报到日期：请同时给出 --reported-on")
+            return "active", on or reported, reason or "报到"
+        if on is None:
+            raise InvalidInput("生效日期", "结束中止、恢复执行需要给出恢复日期（--on）")
+        reason = reason or "恢复执行"
+    elif target == "suspended":
+        if current != "active":
+            raise Conflict(f"只有在执行的案件可以中止，当前状态是{label(current)}")
+        if on is None:
+            raise InvalidInput("生效日期", "中止需要给出开始日期（--on），即被拘留或逮捕的日期")
+    elif target == "terminated":
+        if not reason:
+            raise InvalidInput("原因", "终止需要写明原因（--reason），如 收监执行刑罚、强制隔离戒毒")
+        if on is None:
+            raise InvalidInput("生效日期", "终止需要给出日期（--on）")
+    elif target == "released":
+        if current != "active":
+            raise Conflict(f"只有在执行的案件可以期满解除，当前状态是{label(current)}")
+        on = on or as_of
+        end = case.term_end(on)
+        if end is None or on <= end:
+            raise Conflict(f"期限到 {end} 才届满，{on} 还不能期满解除")
+        reason = reason or "期满解除"
+    elif target == "deceased":
+        if on is None:
+            raise InvalidInput("生效日期", "死亡需要给出日期（--on）")
+    assert on is not None
+    if reported and on < reported and target != "terminated" and target != "deceased":
+        raise InvalidInput("生效日期", f"{on} 早于报到日期 {reported}")
+    if last and on.isoformat() < last:
+        raise InvalidInput("生效日期", f"{on} 早于上一次状态变更（{last}）")
+    return target, on, reason
+
+
+def overview(conn: sqlite3.Connection) -> dict:
+    """Counts for the screen `jindu` shows with no arguments."""
+    by_status = {s: n for s, n in conn.execute("SELECT status, count(*) FROM cases GROUP BY status")}
+    by_street = [
+        (street, n, active)
+        for street, n, active in conn.execute(
+            "SELECT street, count(*), sum(status IN ('pending', 'active', 'suspended')) FROM cases"
+            " GROUP BY street ORDER BY count(*) DESC, street"
+        )
+    ]
+    return {"total": sum(by_status.values()), "by_status": by_status, "by_street": by_street}
+
+
+def record_reveal(conn: sqlite3.Connection, operator: str, command: str, case_ids: list[int]) -> None:
+    """Showing personal data in full is itself recorded: who, when, which command, which cases."""
+    ids = sorted(set(case_ids))
+    with atomic(conn):
+        audit.record(conn, operator, "reveal", "case", ids[0] if len(ids) == 1 else None,
+                     ids[0] if len(ids) == 1 else None, {"command": command, "cases": ids})

@@ -1,0 +1,86 @@
+"""The one place that parses dates, and calendar-month arithmetic.
+
+Year-first forms only, never a guess between day and month: `2024-03-05`, `2024/3/5`,
+`2024.3.5`, `2024年3月5日`, `20240305`, each optionally followed by a time such as
+` 00:00:00` (what spreadsheets append). `03/04/2024` is an error.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+import unicodedata
+from datetime import date, timedelta
+
+from jindu_cli.errors import InvalidInput
+
+MIN_YEAR = 1900
+MAX_YEAR = 2100
+
+_TIME = r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
+_FORMS = [
+    re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})" + _TIME + "$"),
+    re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})" + _TIME + "$"),
+    re.compile(r"^(\d{4})\.(\d{1,2})\.(\d{1,2})" + _TIME + "$"),
+    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日?" + _TIME + "$"),
+    re.compile(r"^(\d{4})(\d{2})(\d{2})" + _TIME + "$"),
+]
+HINT = "请用年份在前的写法，如 2024-03-05、2024/3/5、2024.3.5、2024年3月5日 或 20240305"
+
+
+def parse_date(raw: str | date | None, field: str = "日期") -> date | None:
+    """Parse one date; empty gives None. Raises InvalidInput naming `field` and the reason."""
+    if raw is None:
+        return None
+    if isinstance(raw, date):
+        return raw
+    text = unicodedata.normalize("NFKC", str(raw)).strip()
+    if not text:
+        return None
+    for form in _FORMS:
+        m = form.match(text)
+        if m:
+            y, mo, d = (int(g) for g in m.groups())
+            if not MIN_YEAR <= y <= MAX_YEAR:
+                raise InvalidInput(field, f"年份 {y} 不在 {MIN_YEAR}-{MAX_YEAR} 之间（{text}）")
+            try:
+                return date(y, mo, d)
+            except ValueError:
+                raise InvalidInput(field, f"日期 {text} 不存在") from None
+    if re.match(r"^\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}", text):
+        raise InvalidInput(field, f"“{text}”的年月日顺序有歧义，无法确定；{HINT}")
+    raise InvalidInput(field, f"无法识别的日期“{text}”；{HINT}")
+
+
+def require_date(raw: str | date | None, field: str) -> date:
+    value = parse_date(raw, field)
+    if value is None:
+        raise InvalidInput(field, "不能为空")
+    return value
+
+
+def add_months(d: date, months: int) -> date:
+    """Calendar months, the day clipped to the month's end (2024-01-31 + 1 month = 2024-02-29).
+
+    The same as `d + dateutil.relativedelta(months=months)` (a property test checks this),
+    written out because the due list calls it hundreds of thousands of times.
+    """
+    total = d.year * 12 + (d.month - 1) + months
+    year, month0 = divmod(total, 12)
+    month = month0 + 1
+    day = d.day
+    if day > 28:
+        day = min(day, calendar.monthrange(year, month)[1])
+    return date(year, month, day)
+
+
+def add_days(d: date, days: int) -> date:
+    return d + timedelta(days=days)
+
+
+def iso(d: date | None) -> str | None:
+    return d.isoformat() if d else None
+
+
+def from_iso(s: str | None) -> date | None:
+    return date.fromisoformat(s) if s else None

@@ -1,0 +1,242 @@
+"""The only code that opens SQLite connections or knows PRAGMAs.
+
+Connections run in autocommit mode (isolation_level=None); writes go through `atomic()`,
+which takes the write lock up front (BEGIN IMMEDIATE) so two writers never deadlock on a
+lock upgrade: the second waits for the busy timeout, then fails with a clear message.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from jindu_cli.errors import DatabaseError
+
+ENV_DB = "JINDU_DB"
+ENV_BUSY_MS = "JINDU_BUSY_TIMEOUT_MS"
+DEFAULT_BUSY_MS = 5000
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+@dataclass(frozen=True)
+class DbLocation:
+    path: Path
+    source: str  # "--db", "JINDU_DB" or "default"
+
+
+def default_data_dir() -> Path:
+    """The per-user folder that holds the database when neither --db nor JINDU_DB is given."""
+    if sys.platform == "win32":
+        base = os.environ.get("LOCALAPPDATA") or str(Path.home() / "AppData" / "Local")
+        return Path(base) / "jindu"
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Application Support" / "jindu"
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "jindu"
+
+
+def resolve_db_path(cli_value: str | os.PathLike | None) -> DbLocation:
+    if cli_value:
+        return DbLocation(Path(cli_value).expanduser(), "--db")
+    env = os.environ.get(ENV_DB)
+    if env:
+        return DbLocation(Path(env).expanduser(), ENV_DB)
+    return DbLocation(default_data_dir() / "jindu.db", "default")
+
+
+def _busy_ms() -> int:
+    try:
+        return max(0, int(os.environ.get(ENV_BUSY_MS, DEFAULT_BUSY_MS)))
+    except ValueError:
+        return DEFAULT_BUSY_MS
+
+
+def create_private_file(path: Path) -> None:
+    """Create an empty file readable by its owner only (0600); its folder 0700 if we make it."""
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, mode=0o700, exist_ok=True)
+    fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    os.close(fd)
+
+
+def _check_is_sqlite(path: Path) -> None:
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(16)
+    except IsADirectoryError:
+        raise DatabaseError(f"数据库路径是一个文件夹，不是文件：{path}") from None
+    except PermissionError:
+        raise DatabaseError(f"没有权限读取数据库文件：{path}") from None
+    if head and head != SQLITE_HEADER:
+        raise DatabaseError(f"{path} 不是 SQLite 数据库文件，jindu 不会改动它")
+
+
+def connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
+    busy = _busy_ms()
+    if readonly:
+        uri = path.resolve().as_uri() + "?mode=ro"
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=busy / 1000)
+    else:
+        conn = sqlite3.connect(str(path), isolation_level=None, timeout=busy / 1000)
+    conn.execute(f"PRAGMA busy_timeout = {busy}")
+    conn.execute("PRAGMA foreign_keys = ON")
+    return conn
+
+
+def open_db(path: Path, readonly: bool = False, create: bool = True) -> sqlite3.Connection:
+    """Open the jindu database at `path`, creating it (mode 0600) and applying migrations.
+
+    A file written by a newer jindu, or a SQLite file that is not jindu's, is refused and
+    left untouched.
+    """
+    from jindu_cli.storage import migrations
+
+    path = Path(path)
+    if not path.exists():
+        if readonly or not create:
+            raise DatabaseError(f"数据库文件不存在：{path}")
+        try:
+            create_private_file(path)
+        except FileExistsError:
+            pass  # another process created it between our check and now
+        except OSError as exc:
+            raise DatabaseError(f"无法创建数据库文件 {path}：{exc.strerror}") from None
+    _check_is_sqlite(path)
+    try:
+        conn = connect(path, readonly=readonly)
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+    except sqlite3.DatabaseError as exc:
+        raise translate_sqlite_error(exc, path) from None
+    known = len(migrations.STEPS)
+    if version == known:
+        return conn
+    try:
+        if version > known:
+            raise DatabaseError(newer_schema_message(conn, path))
+        if version == 0 and _has_foreign_tables(conn):
+            raise DatabaseError(f"{path} 不是 jindu 的数据库（里面已有别的表），jindu 不会改动它")
+        if readonly:
+            raise DatabaseError(f"数据库 {path} 需要升级，但以只读方式打开：请先用可写方式运行一次 jindu")
+        migrations.apply(conn)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _has_foreign_tables(conn: sqlite3.Connection) -> bool:
+    rows = conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+    ).fetchall()
+    names = {r[0] for r in rows}
+    return bool(names - {"_sqlite_migrations"})
+
+
+def newer_schema_message(conn: sqlite3.Connection, path: Path) -> str:
+    from jindu_cli.storage import migrations
+
+    unknown = [n for n in applied_migration_names(conn) if n not in migrations.names()]
+    detail = f"（未知的迁移：{', '.join(unknown)}）" if unknown else ""
+    return (
+        f"数据库 {path} 由更新版本的 jindu 写入{detail}。"
+        "这个版本不认识它的结构，为免损坏不会改动它：请先升级 jindu（pip install -U jindu）。"
+    )
+
+
+def applied_migration_names(conn: sqlite3.Connection) -> list[str]:
+    exists = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlite_migrations'"
+    ).fetchone()
+    if not exists:
+        return []
+    return [
+        r[0]
+        for r in conn.execute(
+            "SELECT name FROM _sqlite_migrations WHERE migration_set = 'jindu' ORDER BY id"
+        )
+    ]
+
+
+@contextlib.contextmanager
+def atomic(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One write transaction; nested calls become savepoints. Rolls back on any exception."""
+    if conn.in_transaction:
+        conn.execute("SAVEPOINT jindu_nested")
+        try:
+            yield conn
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK TO SAVEPOINT jindu_nested")
+                conn.execute("RELEASE SAVEPOINT jindu_nested")
+            raise
+        else:
+            conn.execute("RELEASE SAVEPOINT jindu_nested")
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    else:
+        try:
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+
+@contextlib.contextmanager
+def snapshot(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """A read transaction: every query inside sees the database as of one moment (WAL)."""
+    conn.execute("BEGIN")
+    try:
+        yield conn
+    finally:
+        if conn.in_transaction:
+            conn.execute("COMMIT")
+
+
+def translate_sqlite_error(exc: sqlite3.Error, path: Path | None = None) -> DatabaseError:
+    """Turn what SQLite says into one line a clerk can act on."""
+    text = str(exc).lower()
+    where = f"（{path}）" if path else ""
+    code = getattr(exc, "sqlite_errorname", "") or ""
+    if "locked" in text or "busy" in text or code.startswith("SQLITE_BUSY"):
+        return DatabaseError(f"数据库正忙：另一个程序正在写入{where}。什么也没有写入，请稍后再试")
+    if "full" in text or code == "SQLITE_FULL":
+        return DatabaseError(f"磁盘已满，写入没有完成{where}；数据库保持原样。请腾出磁盘空间后再试")
+    if "readonly" in text or "read-only" in text or code.startswith("SQLITE_READONLY"):
+        return DatabaseError(f"数据库文件只读，无法写入{where}：请检查文件和所在文件夹的写权限")
+    if "not a database" in text:
+        return DatabaseError(f"不是 SQLite 数据库文件{where}")
+    if "malformed" in text or "corrupt" in text:
+        return DatabaseError(f"数据库文件已损坏{where}：请用 jindu db restore 从备份恢复")
+    if "unable to open" in text or "cantopen" in code.lower():
+        return DatabaseError(f"无法打开数据库文件{where}：请检查路径和权限")
+    if "disk i/o" in text or code.startswith("SQLITE_IOERR"):
+        return DatabaseError(f"读写数据库文件时出错（磁盘故障或空间不足）{where}；没有完成的写入已撤销")
+    return DatabaseError(f"数据库错误{where}：{exc}")
+
+
+def journal_mode(conn: sqlite3.Connection) -> str:
+    return conn.execute("PRAGMA journal_mode").fetchone()[0]
+
+
+def table_counts(conn: sqlite3.Connection) -> dict[str, int]:
+    names = [
+        r[0]
+        for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' "
+            "AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '\\_%' ESCAPE '\\' ORDER BY name"
+        )
+    ]
+    # Table names come from sqlite_master, never from user text.
+    return {n: conn.execute(f'SELECT count(*) FROM "{n}"').fetchone()[0] for n in names}

@@ -1,0 +1,117 @@
+"""The schema, as named migrations of the sqlite-utils set "jindu". Never edit a released step:
+add a new one. `PRAGMA user_version` holds the number of steps applied, so opening an
+up-to-date file costs one PRAGMA and no import of sqlite_utils.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+STEPS: list[Callable] = []
+
+
+def step(fn: Callable) -> Callable:
+    STEPS.append(fn)
+    return fn
+
+
+def names() -> list[str]:
+    return [fn.__name__ for fn in STEPS]
+
+
+def apply(conn: sqlite3.Connection) -> None:
+    """Apply pending steps in one write transaction, so two processes never migrate at once."""
+    from sqlite_utils import Database, Migrations
+
+    from jindu_cli.errors import DatabaseError
+    from jindu_cli.storage.db import applied_migration_names, atomic, newer_schema_message
+
+    # The journal mode cannot change inside a transaction, and it persists in the file.
+    if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+        conn.execute("PRAGMA journal_mode = WAL")
+    db = Database(conn, execute_plugins=False)
+    migrations = Migrations("jindu")
+    for fn in STEPS:
+        migrations()(fn)
+    with atomic(conn):
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        unknown = [n for n in applied_migration_names(conn) if n not in names()]
+        if version > len(STEPS) or unknown:
+            raise DatabaseError(newer_schema_message(conn, "当前数据库"))
+        migrations.apply(db)
+        conn.execute(f"PRAGMA user_version = {len(STEPS)}")
+
+
+@step
+def m001_cases_and_audit(db) -> None:
+    db.execute(
+        """
+        CREATE TABLE cases (
+            id INTEGER PRIMARY KEY,
+            id_number TEXT NOT NULL UNIQUE,
+            name TEXT NOT NULL,
+            name_pinyin TEXT NOT NULL DEFAULT '',
+            name_initials TEXT NOT NULL DEFAULT '',
+            phone TEXT,
+            household_address TEXT,
+            residence_address TEXT,
+            street TEXT NOT NULL,
+            community TEXT,
+            measure TEXT NOT NULL CHECK (measure IN ('community_treatment', 'community_rehab')),
+            term_months INTEGER NOT NULL CHECK (term_months BETWEEN 1 AND 36),
+            decision_authority TEXT,
+            decision_number TEXT,
+            decided_on TEXT,
+            received_on TEXT,
+            reported_on TEXT,
+            agreement_on TEXT,
+            term_end_override TEXT,
+            status TEXT NOT NULL CHECK (status IN
+                ('pending', 'active', 'suspended', 'terminated', 'released', 'deceased')),
+            risk_level TEXT NOT NULL DEFAULT 'medium' CHECK (risk_level IN ('high', 'medium', 'low')),
+            risk_color TEXT,
+            drugs TEXT NOT NULL DEFAULT '[]',
+            worker TEXT,
+            notes TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        ) STRICT
+        """
+    )
+    db.execute("CREATE INDEX cases_street ON cases (street, status)")
+    db.execute("CREATE INDEX cases_status ON cases (status)")
+    db.execute("CREATE INDEX cases_worker ON cases (worker)")
+    db.execute("CREATE INDEX cases_last4 ON cases (substr(id_number, 15))")
+    db.execute(
+        """
+        CREATE TABLE status_changes (
+            id INTEGER PRIMARY KEY,
+            case_id INTEGER NOT NULL REFERENCES cases (id),
+            previous_status TEXT,
+            status TEXT NOT NULL,
+            changed_on TEXT NOT NULL,
+            reason TEXT,
+            created_at TEXT NOT NULL
+        ) STRICT
+        """
+    )
+    db.execute("CREATE INDEX status_changes_case ON status_changes (case_id, changed_on)")
+    db.execute(
+        """
+        CREATE TABLE audit_log (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            at TEXT NOT NULL,
+            operator TEXT NOT NULL,
+            action TEXT NOT NULL,
+            entity TEXT NOT NULL,
+            entity_id INTEGER,
+            case_id INTEGER,
+            changes TEXT NOT NULL,
+            prev_hash TEXT NOT NULL,
+            hash TEXT NOT NULL
+        ) STRICT
+        """
+    )
+    db.execute("CREATE INDEX audit_log_case ON audit_log (case_id)")
+    db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT")

@@ -1,0 +1,41 @@
+import stat
+
+from support import ok, rows, run
+
+
+def test_no_arguments_on_an_empty_database_says_how_to_begin(db):
+    res = ok()
+    assert str(db) in res.stdout and "jindu demo" in res.stdout and "case add" in res.stdout
+    assert not db.exists()
+
+
+def test_no_arguments_shows_counts_by_status_and_street(db):
+    ok("demo", "--db", db, "--as-of", "2026-11-28")
+    res = ok()
+    assert "在册 39 人" in res.stdout
+    assert "盐务街街道" in res.stdout and "在执行" in res.stdout
+
+
+def test_demo_builds_a_separate_file_says_where_and_shows_the_register(tmp_path):
+    res = ok("demo", "--as-of", "2026-11-28")
+    demo = tmp_path / "xdg" / "jindu" / "demo.db"
+    assert str(demo) in res.stderr
+    assert "共 39 人" in res.stdout and "盐务街街道" in res.stdout
+    assert stat.S_IMODE(demo.stat().st_mode) == 0o600
+    assert not (tmp_path / "jindu.db").exists()  # the real database is never touched
+    statuses = dict(rows(demo, "SELECT status, count(*) FROM cases GROUP BY status"))
+    assert statuses == {"active": 26, "pending": 4, "suspended": 3, "released": 3, "terminated": 2, "deceased": 1}
+    first = rows(demo, "SELECT id_number, reported_on FROM cases ORDER BY id")
+    ok("demo", "--as-of", "2026-11-28")  # rebuilt, same day, same data
+    assert rows(demo, "SELECT id_number, reported_on FROM cases ORDER BY id") == first
+    assert ok("audit", "verify", "--db", demo).exit_code == 0
+
+
+def test_demo_refuses_to_overwrite_a_real_database(db):
+    from support import add_case
+
+    add_case()
+    before = db.read_bytes()
+    res = run("demo", "--db", db)
+    assert res.exit_code == 1 and "正式数据库" in res.stderr
+    assert db.read_bytes() == before

@@ -1,0 +1,113 @@
+import os
+import sqlite3
+import stat
+
+import pytest
+
+from jindu_cli.errors import DatabaseError
+from jindu_cli.storage import migrations
+from jindu_cli.storage.db import open_db, resolve_db_path
+from support import ok, run
+
+
+def test_new_file_is_private_wal_with_all_migrations(tmp_path):
+    path = tmp_path / "new" / "j.db"
+    conn = open_db(path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert conn.execute("PRAGMA busy_timeout").fetchone()[0] > 0
+    applied = [r[0] for r in conn.execute("SELECT name FROM _sqlite_migrations ORDER BY id")]
+    assert applied == migrations.names()
+    strict = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'cases'").fetchone()[0]
+    assert strict.rstrip().endswith("STRICT")
+
+
+def test_reopening_applies_nothing_twice(tmp_path):
+    path = tmp_path / "j.db"
+    open_db(path).close()
+    conn = open_db(path)
+    conn.close()
+    conn = open_db(path)
+    count = conn.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0]
+    assert count == len(migrations.STEPS)
+
+
+def test_migrations_reapplied_by_hand_are_idempotent(tmp_path):
+    path = tmp_path / "j.db"
+    conn = open_db(path)
+    conn.execute("PRAGMA user_version = 0")  # force the slow path: every step is checked again
+    migrations.apply(conn)
+    assert conn.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0] == len(migrations.STEPS)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == len(migrations.STEPS)
+
+
+def test_file_from_a_newer_jindu_is_refused_and_left_untouched(tmp_path):
+    path = tmp_path / "j.db"
+    conn = open_db(path)
+    conn.execute("INSERT INTO _sqlite_migrations (migration_set, name, applied_at) VALUES ('jindu', 'm999_future', 'x')")
+    conn.execute(f"PRAGMA user_version = {len(migrations.STEPS) + 1}")
+    conn.close()
+    before = path.read_bytes()
+    with pytest.raises(DatabaseError) as err:
+        open_db(path)
+    assert "更新版本" in err.value.message and "m999_future" in err.value.message
+    assert path.read_bytes() == before
+    res = run("case", "list", "--db", path)
+    assert res.exit_code == 1 and "更新版本" in res.stderr and "Traceback" not in res.stderr
+    assert path.read_bytes() == before
+
+
+def test_someone_elses_sqlite_file_is_refused(tmp_path):
+    path = tmp_path / "other.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE x (a)")
+    conn.commit()
+    conn.close()
+    before = path.read_bytes()
+    with pytest.raises(DatabaseError) as err:
+        open_db(path)
+    assert "不是 jindu 的数据库" in err.value.message
+    assert path.read_bytes() == before
+
+
+def test_a_text_file_is_refused(tmp_path):
+    path = tmp_path / "notes.txt"
+    path.write_text("hello")
+    res = run("case", "list", "--db", path)
+    assert res.exit_code == 1 and "不是 SQLite" in res.stderr
+    assert path.read_text() == "hello"
+
+
+def test_path_resolution_order(tmp_path, monkeypatch):
+    monkeypatch.setenv("JINDU_DB", str(tmp_path / "env.db"))
+    assert resolve_db_path(str(tmp_path / "opt.db")).path == tmp_path / "opt.db"
+    assert resolve_db_path(None).path == tmp_path / "env.db"
+    monkeypatch.delenv("JINDU_DB")
+    loc = resolve_db_path(None)
+    assert loc.source == "default" and loc.path == tmp_path / "xdg" / "jindu" / "jindu.db"
+
+
+def test_db_path_command_prints_the_file_in_use_without_creating_it(tmp_path, monkeypatch):
+    res = ok("db", "path")
+    assert res.stdout.strip() == os.environ["JINDU_DB"]
+    assert "JINDU_DB" in res.stderr
+    assert not (tmp_path / "jindu.db").exists()
+    res = ok("db", "path", "--db", tmp_path / "x.db")
+    assert res.stdout.strip() == str(tmp_path / "x.db")
+    monkeypatch.delenv("JINDU_DB")
+    assert ok("db", "path").stdout.strip() == str(tmp_path / "xdg" / "jindu" / "jindu.db")
+    assert ok("--db", tmp_path / "root.db", "db", "path").stdout.strip() == str(tmp_path / "root.db")
+
+
+def test_db_status_reports_mode_migrations_and_counts(db):
+    ok("demo", "--db", db, "--as-of", "2026-11-28")
+    info = ok("db", "status", "-f", "json").json()
+    assert info["path"] == str(db)
+    assert info["journal_mode"] == "wal"
+    assert info["mode"] == "0o600"
+    assert [m["name"] for m in info["migrations"]] == migrations.names()
+    assert info["tables"]["cases"] == 39
+    table = ok("db", "status").stdout
+    assert "wal" in table and "m001_cases_and_audit" in table
