@@ -13,7 +13,7 @@ from typing import Annotated, Optional
 import typer
 
 from jindu_cli import __version__
-from jindu_cli.cli import audit, case, db, demo
+from jindu_cli.cli import audit, case, db, demo, drug_tests, leave, visit
 from jindu_cli.cli.options import ROOT, DbOpt, db_location
 from jindu_cli.cli.output import guard
 
@@ -27,6 +27,9 @@ app = typer.Typer(
     invoke_without_command=True,
 )
 app.add_typer(case.app, name="case")
+app.add_typer(visit.app, name="visit")
+app.add_typer(drug_tests.app, name="test")
+app.add_typer(leave.app, name="leave")
 app.add_typer(audit.app, name="audit")
 app.add_typer(db.app, name="db")
 app.command("demo")(demo.demo)

@@ -9,6 +9,7 @@ import typer
 from jindu_cli.cli.options import (
     AsOfOpt, DbOpt, FormatOpt, Fmt, OperatorOpt, RevealOpt, as_of_date, open_conn, operator_name,
 )
+from jindu_cli.cli.common import print_changes, warn_flags
 from jindu_cli.cli.output import emit, emit_record, guard, message
 
 app = typer.Typer(help="案件登记：登记、查找、查看和修改社区戒毒、社区康复人员。", no_args_is_help=True)
@@ -153,14 +154,38 @@ def case_show(
     """
     from jindu_cli.domain import cases
 
+    from jindu_cli.domain import flags, timeline
+
     today = as_of_date(as_of)
     conn = open_conn(db)
     found = cases.find_case(conn, case)
     if reveal:
         cases.record_reveal(conn, operator_name(operator), "case show", [found.id])
     record = found.as_dict(today)
-    emit_record(record, SHOW_LABELS, fmt.value, reveal=reveal,
-                title=f"{found.name}（案件 {found.id}）  按 {today} 计算")
+    record["flags"] = [f.as_dict() for f in flags.case_flags(conn, found, today)]
+    record["timeline"] = timeline.build(conn, found, today)
+    if fmt is not Fmt.table:
+        emit_record(record, SHOW_LABELS, fmt.value, reveal=reveal)
+        return
+    emit_record(record, SHOW_LABELS, "table", reveal=reveal, title=f"{found.name}（案件 {found.id}）  按 {today} 计算")
+    if record["flags"]:
+        emit([_flag_row(f, today) for f in record["flags"]],
+             [("flag", "标记"), ("triggered_on", "产生日期"), ("reason", "情况"), ("police", "报告公安"),
+              ("evidence_text", "依据")], "table", title="标记")
+    if record["timeline"]:
+        emit(record["timeline"], [("on", "日期"), ("type", "类别"), ("record_id", "编号"), ("text", "内容")],
+             "table", title="经过（最新的在前）")
+
+
+def _flag_row(flag: dict, today) -> dict:
+    from datetime import date
+
+    if flag["police_reported_on"]:
+        police = f"已报告 {flag['police_reported_on']}"
+    else:
+        late = (today - date.fromisoformat(flag["triggered_on"])).days
+        police = "待报告" + (f"（已过 {late} 天）" if late > 0 else "（今天）")
+    return dict(flag, police=police, evidence_text="；".join(e["text"] for e in flag["evidence"]))
 
 
 @app.command("update")
@@ -211,22 +236,89 @@ def case_update(
     if not changes:
         message(f"案件 {found.id}（{found.name}）没有变化")
         return
-    message(f"已修改案件 {updated.id}（{updated.name}）：")
-    for key, (old, new) in changes.items():
-        label = cases.LABELS.get(key, key)
-        if key in ("id_number", "phone"):
-            from jindu_cli.cli.output import masked
-
-            old = masked({key: old}, False)[key]
-            new = masked({key: new}, False)[key]
-        if key == "status":
-            from jindu_cli.domain.enums import STATUS
-
-            old, new = STATUS.label(old), STATUS.label(new)
-        message(f"  {label}：{_shown(old)} → {_shown(new)}")
+    print_changes(f"已修改案件 {updated.id}（{updated.name}）：", changes, cases.LABELS, _shown)
+    if "status" in changes or "reported_on" in changes:
+        warn_flags(conn, updated, today)
 
 
-def _shown(value) -> str:
-    from jindu_cli.cli.output import cell
+def _shown(key, value):
+    from jindu_cli.cli.output import masked
+    from jindu_cli.domain.enums import MEASURE, RISK, STATUS
 
-    return cell(value) or "（空）"
+    if key in ("id_number", "phone"):
+        return masked({key: value}, False)[key]
+    enum = {"status": STATUS, "measure": MEASURE, "risk_level": RISK}.get(key)
+    return enum.label(value) if enum else value
+
+
+@app.command("flags")
+@guard
+def case_flags(
+    street: Annotated[Optional[str], typer.Option("--street", help="只看这个街道", show_default=False)] = None,
+    worker: Annotated[Optional[str], typer.Option("--worker", help="只看这位专干负责的", show_default=False)] = None,
+    unreported: Annotated[bool, typer.Option("--unreported", help="只看还没有报告公安的")] = False,
+    include_closed: Annotated[bool, typer.Option("--all", help="也看已终止、期满解除、死亡的案件")] = False,
+    fmt: FormatOpt = Fmt.table, reveal: RevealOpt = False, as_of: AsOfOpt = None, db: DbOpt = None,
+    operator: OperatorOpt = None,
+):
+    """列出有标记的案件及其依据：复吸、严重违反协议、逾期未报到，以及是否已报告公安。
+
+    例：jindu case flags --unreported
+    """
+    from jindu_cli.domain import flags
+
+    today = as_of_date(as_of)
+    conn = open_conn(db)
+    pool = [c for c in cases_list(conn, street, worker) if include_closed or c.status not in ("terminated", "released", "deceased")]
+    rows = []
+    for case, found in flags.flagged_cases(conn, pool, today):
+        for flag in found:
+            if unreported and flag.police_reported_on:
+                continue
+            row = _flag_row(flag.as_dict(), today)
+            row.update(name=case.name, id_number=case.id_number, street=case.street, worker=case.worker)
+            rows.append(row)
+    if reveal and rows:
+        from jindu_cli.domain import cases
+
+        cases.record_reveal(conn, operator_name(operator), "case flags", [r["case_id"] for r in rows])
+    columns = [("case_id", "编号"), ("name", "姓名"), ("id_number", "身份证号"), ("street", "街道"),
+               ("flag", "标记"), ("triggered_on", "产生日期"), ("reason", "情况"), ("police", "报告公安"),
+               ("evidence_text", "依据")]
+    if fmt is not Fmt.table:
+        rows = [{k: v for k, v in r.items() if k not in ("police", "evidence_text")} for r in rows]
+    emit(rows, columns, fmt.value, reveal=reveal, caption=f"共 {len(rows)} 个标记" if rows else None)
+    if not rows:
+        message("没有标记")
+
+
+def cases_list(conn, street, worker):
+    from jindu_cli.domain import cases
+
+    return cases.list_cases(conn, street=street, worker=worker)
+
+
+@app.command("police-report")
+@guard
+def case_police_report(
+    case: Annotated[str, typer.Argument(help="案件编号、身份证号、身份证号后四位、姓名或拼音")],
+    on: Annotated[Optional[str], typer.Option("--on", help="报告日期（默认今天）", show_default=False)] = None,
+    matter: Annotated[Optional[str], typer.Option("--matter", help="报告事项（默认：当时尚未报告的标记）", show_default=False)] = None,
+    reference: Annotated[Optional[str], typer.Option("--reference", help="回执或文号", show_default=False)] = None,
+    notes: Annotated[Optional[str], typer.Option("--notes", help="备注", show_default=False)] = None,
+    as_of: AsOfOpt = None, db: DbOpt = None, operator: OperatorOpt = None,
+):
+    """记录已把案件报告公安（复吸、严重违反协议、逾期未报到）；此前产生的标记随之标为已报告。
+
+    例：jindu case police-report 12 --on 2026-11-21 --reference 云公禁〔2026〕88号
+    """
+    from jindu_cli.domain import cases, flags
+    from jindu_cli.domain.dates import parse_date
+
+    today = as_of_date(as_of)
+    conn = open_conn(db)
+    found = cases.find_case(conn, case)
+    day = parse_date(on, "--on") or today
+    report_id = flags.add_police_report(conn, found, day, today, operator_name(operator), matter, reference, notes)
+    print(report_id)
+    message(f"已记录：{found.name}（案件 {found.id}）{day} 报告公安")

@@ -17,6 +17,7 @@ from jindu_cli.domain import audit, reference
 from jindu_cli.domain.dates import add_months, from_iso, iso, parse_date
 from jindu_cli.domain.enums import CLOSED_STATUSES, MEASURE, RISK, STATUS, status_label
 from jindu_cli.domain.ids import birth_date, mask_id, parse_id_number, sex
+from jindu_cli.domain.text import clean_text
 from jindu_cli.errors import Conflict, InvalidInput, NotFound
 from jindu_cli.storage.db import atomic
 
@@ -94,6 +95,7 @@ class Case:
     created_at: str
     updated_at: str
     suspensions: list[tuple[date, date | None]] = field(default_factory=list)
+    closed_on: date | None = None  # the date of the 终止, 期满解除 or 死亡
 
     # --- computed at read time -------------------------------------------------------
     @property
@@ -220,21 +222,26 @@ def suspension_periods(changes: list[tuple[str | None, str, str]]) -> list[tuple
     return periods
 
 
-def _attach_suspensions(conn: sqlite3.Connection, cases: list[Case]) -> None:
+def _attach_history(conn: sqlite3.Connection, cases: list[Case]) -> None:
+    """Fill in each case's 中止 periods and closing date from its status changes."""
     if not cases:
         return
     by_id = {c.id: c for c in cases}
-    rows = conn.execute(
-        "SELECT case_id, previous_status, status, changed_on FROM status_changes"
-        " WHERE case_id IN (SELECT case_id FROM status_changes WHERE status = 'suspended')"
-        " ORDER BY case_id, changed_on, id"
-    ).fetchall()
+    sql = ("SELECT case_id, previous_status, status, changed_on FROM status_changes"
+           " WHERE case_id IN (SELECT case_id FROM status_changes"
+           " WHERE status IN ('suspended', 'terminated', 'released', 'deceased'))")
+    if len(cases) == 1:
+        sql += f" AND case_id = {int(cases[0].id)}"
     grouped: dict[int, list] = {}
-    for case_id, previous, status, changed_on in rows:
+    for case_id, previous, status, changed_on in conn.execute(sql + " ORDER BY case_id, changed_on, id"):
         if case_id in by_id:
             grouped.setdefault(case_id, []).append((previous, status, changed_on))
     for case_id, changes in grouped.items():
-        by_id[case_id].suspensions = suspension_periods(changes)
+        case = by_id[case_id]
+        case.suspensions = suspension_periods(changes)
+        if case.status in CLOSED_STATUSES:
+            closing = [on for _, status, on in changes if status == case.status]
+            case.closed_on = date.fromisoformat(closing[-1]) if closing else None
 
 
 def load_cases(conn: sqlite3.Connection, where: str = "", params: list | tuple = (),
@@ -247,7 +254,7 @@ def load_cases(conn: sqlite3.Connection, where: str = "", params: list | tuple =
     if limit:
         sql += f" LIMIT {int(limit)}"
     cases = [_from_row(r) for r in conn.execute(sql, list(params))]
-    _attach_suspensions(conn, cases)
+    _attach_history(conn, cases)
     return cases
 
 
@@ -355,18 +362,7 @@ def list_cases(
 # --- validation ----------------------------------------------------------------------
 
 def _clean_text(key: str, raw) -> str | None:
-    if raw is None:
-        return None
-    # Free text keeps its own characters (全角括号 in 文号 stay); only the ends are trimmed.
-    text = str(raw).strip()
-    if not text:
-        return None
-    if any(ord(ch) < 32 and ch not in "\n\t" for ch in text):
-        raise InvalidInput(LABELS[key], "含有控制字符")
-    limit = TEXT_LIMITS.get(key)
-    if limit and len(text) > limit:
-        raise InvalidInput(LABELS[key], f"太长（{len(text)} 个字，最多 {limit} 个）")
-    return text
+    return clean_text(raw, LABELS[key], TEXT_LIMITS.get(key, 200))
 
 
 def clean_phone(raw) -> str | None:

@@ -83,3 +83,59 @@ def status_label(status: str, measure: str) -> str:
     if status == "active":
         return "社区戒毒中" if measure == "community_treatment" else "社区康复中"
     return STATUS.label(status)
+
+VISIT_KIND = Enum(
+    "走访方式",
+    {"talk": "谈话", "home_visit": "入户走访", "phone": "电话联系", "help": "帮扶", "assessment": "评估"},
+    {"面谈": "talk", "谈心": "talk", "谈话教育": "talk", "走访": "home_visit", "家访": "home_visit",
+     "入户": "home_visit", "上门走访": "home_visit", "电话": "phone", "电话回访": "phone",
+     "电话随访": "phone", "帮扶走访": "help", "帮扶救助": "help", "小结": "assessment",
+     "半年小结": "assessment", "年度评估": "assessment", "风险评估": "assessment"},
+)
+HELP_KIND = Enum(
+    "帮扶类别",
+    {"employment": "就业", "relief": "救助", "medical": "医疗", "psychological": "心理",
+     "legal": "法律", "other": "其他"},
+    {"就业帮扶": "employment", "低保": "relief", "社会救助": "relief", "医疗救助": "medical",
+     "心理疏导": "psychological", "心理咨询": "psychological", "法律援助": "legal"},
+)
+ASSESSMENT_KIND = Enum(
+    "评估类别",
+    {"half_year": "半年小结", "yearly": "年度评估"},
+    {"小结": "half_year", "半年": "half_year", "年度": "yearly", "评估": "yearly", "年度小结": "yearly"},
+)
+OUTCOME = Enum(
+    "走访结果",
+    {"seen": "见到本人", "not_seen": "未见到本人", "refused": "拒绝配合"},
+    {"见到": "seen", "已见到": "seen", "未见到": "not_seen", "未见": "not_seen", "拒绝": "refused",
+     "不配合": "refused"},
+)
+FACE_TO_FACE_KINDS = ("talk", "home_visit", "help", "assessment")
+
+SPECIMEN = Enum(
+    "检测样本",
+    {"urine": "尿液", "hair": "毛发", "blood": "血液", "saliva": "唾液"},
+    {"尿检": "urine", "尿": "urine", "尿样": "urine", "毛发检测": "hair", "毛检": "hair", "头发": "hair",
+     "血检": "blood", "血": "blood", "唾液检测": "saliva", "唾检": "saliva"},
+)
+METHOD = Enum(
+    "检测方法",
+    {"field": "现场检测", "lab": "实验室检测", "recheck": "复检"},
+    {"现场": "field", "快检": "field", "实验室": "lab", "实验室复检": "recheck"},
+)
+RESULT = Enum(
+    "检测结果",
+    {"negative": "阴性", "positive": "阳性", "refused": "拒检", "evaded": "逃检", "invalid": "无效"},
+    {"-": "negative", "－": "negative", "—": "negative", "neg": "negative", "+": "positive",
+     "＋": "positive", "pos": "positive", "拒绝检测": "refused", "拒绝": "refused", "逃避检测": "evaded",
+     "逃避": "evaded", "未到": "evaded", "样本无效": "invalid"},
+)
+PERFORMED_RESULTS = ("negative", "positive")  # R15: only these move a test's clock
+MISSED_RESULTS = ("refused", "evaded")  # R7, R24: count toward 严重违反协议
+
+LEAVE_KIND = Enum(
+    "外出类别",
+    {"reported": "外出报告", "unreported": "擅离"},
+    {"请假": "reported", "报告外出": "reported", "书面报告": "reported", "擅自离开": "unreported",
+     "未报告": "unreported"},
+)

@@ -115,3 +115,84 @@ def m001_cases_and_audit(db) -> None:
     )
     db.execute("CREATE INDEX audit_log_case ON audit_log (case_id)")
     db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT")
+
+
+@step
+def m002_visits_tests_leave(db) -> None:
+    db.execute(
+        """
+        CREATE TABLE visits (
+            id INTEGER PRIMARY KEY,
+            case_id INTEGER NOT NULL REFERENCES cases (id),
+            visited_on TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('talk', 'home_visit', 'phone', 'help', 'assessment')),
+            sub_kind TEXT,
+            outcome TEXT NOT NULL CHECK (outcome IN ('seen', 'not_seen', 'refused')),
+            worker TEXT,
+            place TEXT,
+            notes TEXT,
+            forced INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        ) STRICT
+        """
+    )
+    db.execute("CREATE INDEX visits_case ON visits (case_id, kind, visited_on)")
+    db.execute("CREATE INDEX visits_date ON visits (visited_on)")
+    db.execute(
+        """
+        CREATE TABLE drug_tests (
+            id INTEGER PRIMARY KEY,
+            case_id INTEGER NOT NULL REFERENCES cases (id),
+            tested_on TEXT NOT NULL,
+            specimen TEXT NOT NULL CHECK (specimen IN ('urine', 'hair', 'blood', 'saliva')),
+            method TEXT NOT NULL CHECK (method IN ('field', 'lab', 'recheck')),
+            result TEXT NOT NULL CHECK (result IN ('negative', 'positive', 'refused', 'evaded', 'invalid')),
+            substances TEXT NOT NULL DEFAULT '[]',
+            sample_number TEXT,
+            place TEXT,
+            tester TEXT,
+            notes TEXT,
+            forced INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        ) STRICT
+        """
+    )
+    db.execute("CREATE INDEX drug_tests_case ON drug_tests (case_id, specimen, tested_on)")
+    db.execute("CREATE INDEX drug_tests_date ON drug_tests (tested_on)")
+    db.execute(
+        """
+        CREATE TABLE leaves (
+            id INTEGER PRIMARY KEY,
+            case_id INTEGER NOT NULL REFERENCES cases (id),
+            kind TEXT NOT NULL CHECK (kind IN ('reported', 'unreported')),
+            left_on TEXT NOT NULL,
+            return_due TEXT,
+            returned_on TEXT,
+            days INTEGER CHECK (days IS NULL OR days >= 1),
+            destination TEXT,
+            reason TEXT,
+            approved_by TEXT,
+            notes TEXT,
+            forced INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        ) STRICT
+        """
+    )
+    db.execute("CREATE INDEX leaves_case ON leaves (case_id, left_on)")
+    db.execute(
+        """
+        CREATE TABLE police_reports (
+            id INTEGER PRIMARY KEY,
+            case_id INTEGER NOT NULL REFERENCES cases (id),
+            reported_on TEXT NOT NULL,
+            matter TEXT,
+            reference TEXT,
+            notes TEXT,
+            created_at TEXT NOT NULL
+        ) STRICT
+        """
+    )
+    db.execute("CREATE INDEX police_reports_case ON police_reports (case_id, reported_on)")

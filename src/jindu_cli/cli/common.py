@@ -1,0 +1,45 @@
+"""Small pieces several command groups print the same way."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from jindu_cli.cli.output import message
+
+CaseArg = Annotated[str, typer.Argument(help="案件编号、身份证号、身份证号后四位、姓名或拼音")]
+ForceOpt = Annotated[bool, typer.Option("--force", help="日期不在措施期内（未报到、期满后、中止期间、已结案）也照样记录；会记入审计")]
+FromOpt = Annotated[Optional[str], typer.Option("--from", help="从这天起（含）", show_default=False)]
+ToOpt = Annotated[Optional[str], typer.Option("--to", help="到这天止（含）", show_default=False)]
+LimitOpt = Annotated[Optional[int], typer.Option("--limit", help="最多显示多少条", show_default=False)]
+
+
+def print_changes(title: str, changes: dict, labels: dict, shown=None) -> None:
+    """`title` then one line per changed field: label: old → new. `shown(key, value)` formats."""
+    from jindu_cli.cli.output import cell
+
+    message(title)
+    for key, (old, new) in changes.items():
+        if shown is not None:
+            old, new = shown(key, old), shown(key, new)
+        message(f"  {labels.get(key, key)}：{cell(old) or '（空）'} → {cell(new) or '（空）'}")
+
+
+def warn_flags(conn, case, as_of, record: tuple[str, int] | None = None) -> None:
+    """After a write: name the consequences not yet reported to the police, those resting on
+    `record` (entity, id) when one is given."""
+    from jindu_cli.domain import flags
+
+    for flag in flags.case_flags(conn, case, as_of):
+        if record is not None and record not in [(e.entity, e.record_id) for e in flag.evidence]:
+            continue
+        if flag.police_reported_on is None:
+            message(f"注意：{case.name}（案件 {case.id}）{flag.label}：{flag.reason}。应立即报告公安，报告后记录："
+                    f"jindu case police-report {case.id} --on 日期")
+
+
+def dates_between(date_from: str | None, date_to: str | None):
+    from jindu_cli.domain.dates import parse_date
+
+    return parse_date(date_from, "--from"), parse_date(date_to, "--to")

@@ -1,0 +1,116 @@
+"""jindu test: drug tests (检测) and their results."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from jindu_cli.cli.common import (
+    CaseArg, ForceOpt, FromOpt, LimitOpt, ToOpt, dates_between, print_changes, warn_flags,
+)
+from jindu_cli.cli.options import (
+    AsOfOpt, DbOpt, FormatOpt, Fmt, OperatorOpt, RevealOpt, as_of_date, open_conn, operator_name,
+)
+from jindu_cli.cli.output import emit, guard, message
+
+app = typer.Typer(help="检测：尿检、毛发检测等的结果；阳性、拒检、逃检会产生相应的标记。", no_args_is_help=True)
+
+SPECIMENS = "尿液（urine）、毛发（hair）、血液（blood）、唾液（saliva）"
+RESULTS = "阴性（negative）、阳性（positive）、拒检（refused）、逃检（evaded）、无效（invalid）"
+OnOpt = Annotated[Optional[str], typer.Option("--on", help="检测日期（默认今天）", show_default=False)]
+SpecimenOpt = Annotated[Optional[str], typer.Option("--specimen", help=f"样本：{SPECIMENS}；写“尿检”也行", show_default=False)]
+MethodOpt = Annotated[Optional[str], typer.Option("--method", help="方法：现场检测（默认）、实验室检测、复检", show_default=False)]
+ResultOpt = Annotated[Optional[str], typer.Option("--result", help=f"结果：{RESULTS}", show_default=False)]
+SubstanceOpt = Annotated[Optional[list[str]], typer.Option("--substance", help="阳性时检出的毒品，可重复：冰毒、海洛因……", show_default=False)]
+SampleOpt = Annotated[Optional[str], typer.Option("--sample-number", help="样本编号", show_default=False)]
+PlaceOpt = Annotated[Optional[str], typer.Option("--place", help="检测地点", show_default=False)]
+TesterOpt = Annotated[Optional[str], typer.Option("--tester", help="检测人", show_default=False)]
+NotesOpt = Annotated[Optional[str], typer.Option("--notes", help="备注", show_default=False)]
+
+COLUMNS = [("test_id", "编号"), ("tested_on", "日期"), ("case_id", "案件"), ("name", "姓名"),
+           ("id_number", "身份证号"), ("street", "街道"), ("specimen", "样本"), ("method", "方法"),
+           ("result", "结果"), ("substances", "检出毒品"), ("tester", "检测人"), ("notes", "备注")]
+
+
+def _raw(**given) -> dict:
+    return {k: v for k, v in given.items() if v is not None}
+
+
+@app.command("add")
+@guard
+def drug_test_add(case: CaseArg, on: OnOpt = None, specimen: SpecimenOpt = None, method: MethodOpt = None,
+             result: ResultOpt = None, substance: SubstanceOpt = None, sample_number: SampleOpt = None,
+             place: PlaceOpt = None, tester: TesterOpt = None, notes: NotesOpt = None, force: ForceOpt = False,
+             as_of: AsOfOpt = None, db: DbOpt = None, operator: OperatorOpt = None):
+    """记录一次检测；成功时标准输出只打印检测记录的编号。
+
+    例：jindu test add 12 --specimen 尿液 --result 阴性 --on 2026-11-20
+    """
+    from jindu_cli.domain import cases, drug_tests
+
+    today = as_of_date(as_of)
+    conn = open_conn(db)
+    found = cases.find_case(conn, case)
+    raw = _raw(tested_on=on or today, specimen=specimen, method=method, result=result, substances=substance,
+               sample_number=sample_number, place=place, tester=tester, notes=notes)
+    test = drug_tests.add_drug_test(conn, found, raw, today, operator_name(operator), force)
+    print(test.id)
+    shown = test.as_dict()
+    forced = "（已按 --force 记录在措施期外）" if test.forced else ""
+    message(f"已记录：{found.name} {test.tested_on} {shown['specimen']}{shown['method']}，{shown['result']}{forced}")
+    warn_flags(conn, found, today, ("drug_test", test.id))
+
+
+@app.command("update")
+@guard
+def drug_test_update(test_id: Annotated[int, typer.Argument(help="检测记录编号（test list 的第一列）")],
+                on: OnOpt = None, specimen: SpecimenOpt = None, method: MethodOpt = None,
+                result: ResultOpt = None, substance: SubstanceOpt = None, sample_number: SampleOpt = None,
+                place: PlaceOpt = None, tester: TesterOpt = None, notes: NotesOpt = None,
+                force: ForceOpt = False, as_of: AsOfOpt = None, db: DbOpt = None, operator: OperatorOpt = None):
+    """改正一条检测记录；标记随之重新判断（如把拒检改为阴性，它引起的严重违反协议标记就会消失）。"""
+    from jindu_cli.domain import cases, drug_tests
+
+    today = as_of_date(as_of)
+    conn = open_conn(db)
+    raw = _raw(tested_on=on, specimen=specimen, method=method, result=result, substances=substance,
+               sample_number=sample_number, place=place, tester=tester, notes=notes)
+    test, changes = drug_tests.update_drug_test(conn, test_id, raw, today, operator_name(operator), force)
+    if not changes:
+        message(f"检测记录 {test_id} 没有变化")
+        return
+    print_changes(f"已修改检测记录 {test_id}：", changes, drug_tests.LABELS, _shown)
+    warn_flags(conn, cases.get_case(conn, test.case_id), today, ("drug_test", test.id))
+
+
+def _shown(key, value):
+    from jindu_cli.domain.enums import METHOD, RESULT, SPECIMEN
+
+    enum = {"specimen": SPECIMEN, "method": METHOD, "result": RESULT}.get(key)
+    return enum.label(value) if enum else value
+
+
+@app.command("list")
+@guard
+def drug_test_list(case: Annotated[Optional[str], typer.Option("--case", help="只看这个案件（编号、身份证号、后四位或姓名）", show_default=False)] = None,
+              street: Annotated[Optional[str], typer.Option("--street", help="只看这个街道", show_default=False)] = None,
+              specimen: Annotated[Optional[str], typer.Option("--specimen", help=f"只看这种样本：{SPECIMENS}", show_default=False)] = None,
+              result: Annotated[Optional[str], typer.Option("--result", help=f"只看这种结果：{RESULTS}", show_default=False)] = None,
+              tester: Annotated[Optional[str], typer.Option("--tester", help="只看这位检测人", show_default=False)] = None,
+              date_from: FromOpt = None, date_to: ToOpt = None, limit: LimitOpt = None,
+              fmt: FormatOpt = Fmt.table, reveal: RevealOpt = False, db: DbOpt = None,
+              operator: OperatorOpt = None):
+    """列出检测记录，最新的在前。例：jindu test list --result 阳性 --from 2026-01-01"""
+    from jindu_cli.domain import cases, drug_tests
+
+    conn = open_conn(db)
+    case_id = cases.find_case(conn, case).id if case else None
+    start, end = dates_between(date_from, date_to)
+    rows = drug_tests.list_drug_tests(conn, case_id=case_id, street=street, specimen=specimen, result=result,
+                                      tester=tester, date_from=start, date_to=end, limit=limit)
+    if reveal and rows:
+        cases.record_reveal(conn, operator_name(operator), "test list", [r["case_id"] for r in rows])
+    emit(rows, COLUMNS, fmt.value, reveal=reveal, caption=f"共 {len(rows)} 条" if rows else None)
+    if not rows:
+        message("没有符合条件的检测记录")

@@ -1,0 +1,110 @@
+"""jindu visit: 谈话, 入户走访, 电话联系, 帮扶 and 评估."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from jindu_cli.cli.common import CaseArg, ForceOpt, FromOpt, LimitOpt, ToOpt, dates_between, print_changes
+from jindu_cli.cli.options import (
+    AsOfOpt, DbOpt, FormatOpt, Fmt, OperatorOpt, RevealOpt, as_of_date, open_conn, operator_name,
+)
+from jindu_cli.cli.output import emit, guard, message
+
+app = typer.Typer(help="走访：谈话、入户走访、电话联系、帮扶、评估。", no_args_is_help=True)
+
+KINDS = "谈话（talk）、入户走访（home-visit）、电话联系（phone）、帮扶（help）、评估（assessment）"
+OnOpt = Annotated[Optional[str], typer.Option("--on", help="走访日期（默认今天）", show_default=False)]
+KindOpt = Annotated[Optional[str], typer.Option("--kind", help=f"方式：{KINDS}", show_default=False)]
+SubKindOpt = Annotated[Optional[str], typer.Option("--sub-kind", help="类别：帮扶写 就业、救助、医疗、心理、法律、其他；评估写 半年小结 或 年度评估", show_default=False)]
+OutcomeOpt = Annotated[Optional[str], typer.Option("--outcome", help="结果：见到本人（默认）、未见到本人、拒绝配合", show_default=False)]
+WorkerOpt = Annotated[Optional[str], typer.Option("--worker", help="走访人（默认：案件的负责专干）", show_default=False)]
+PlaceOpt = Annotated[Optional[str], typer.Option("--place", help="地点", show_default=False)]
+NotesOpt = Annotated[Optional[str], typer.Option("--notes", help="情况记录", show_default=False)]
+
+COLUMNS = [("visit_id", "编号"), ("visited_on", "日期"), ("case_id", "案件"), ("name", "姓名"),
+           ("id_number", "身份证号"), ("street", "街道"), ("kind", "方式"), ("sub_kind", "类别"),
+           ("outcome", "结果"), ("face_to_face", "面对面"), ("worker", "走访人"), ("notes", "情况记录")]
+
+
+def _raw(**given) -> dict:
+    return {k: v for k, v in given.items() if v is not None}
+
+
+@app.command("add")
+@guard
+def visit_add(case: CaseArg, on: OnOpt = None, kind: KindOpt = None, sub_kind: SubKindOpt = None,
+              outcome: OutcomeOpt = None, worker: WorkerOpt = None, place: PlaceOpt = None,
+              notes: NotesOpt = None, force: ForceOpt = False, as_of: AsOfOpt = None, db: DbOpt = None,
+              operator: OperatorOpt = None):
+    """记录一次走访；成功时标准输出只打印走访记录的编号。
+
+    例：jindu visit add 12 --kind 入户走访 --on 2026-11-20 --notes 家属配合
+    """
+    from jindu_cli.domain import cases, visits
+
+    today = as_of_date(as_of)
+    conn = open_conn(db)
+    found = cases.find_case(conn, case)
+    raw = _raw(visited_on=on or today, kind=kind, sub_kind=sub_kind, outcome=outcome, worker=worker,
+               place=place, notes=notes)
+    visit = visits.add_visit(conn, found, raw, today, operator_name(operator), force)
+    print(visit.id)
+    forced = "（已按 --force 记录在措施期外）" if visit.forced else ""
+    message(f"已记录：{found.name} {visit.visited_on} {visit.as_dict()['kind']}，{visit.as_dict()['outcome']}{forced}")
+
+
+@app.command("update")
+@guard
+def visit_update(visit_id: Annotated[int, typer.Argument(help="走访记录编号（visit list 的第一列）")],
+                 on: OnOpt = None, kind: KindOpt = None, sub_kind: SubKindOpt = None,
+                 outcome: OutcomeOpt = None, worker: WorkerOpt = None, place: PlaceOpt = None,
+                 notes: NotesOpt = None, force: ForceOpt = False, as_of: AsOfOpt = None, db: DbOpt = None,
+                 operator: OperatorOpt = None):
+    """改正一条走访记录。给空字符串清空一个字段。"""
+    from jindu_cli.domain import visits
+
+    today = as_of_date(as_of)
+    conn = open_conn(db)
+    raw = _raw(visited_on=on, kind=kind, sub_kind=sub_kind, outcome=outcome, worker=worker, place=place,
+               notes=notes)
+    visit, changes = visits.update_visit(conn, visit_id, raw, today, operator_name(operator), force)
+    if not changes:
+        message(f"走访记录 {visit_id} 没有变化")
+        return
+    print_changes(f"已修改走访记录 {visit_id}：", changes, visits.LABELS, _shown)
+
+
+def _shown(key, value):
+    from jindu_cli.domain.enums import OUTCOME, VISIT_KIND
+
+    if key == "kind":
+        return VISIT_KIND.label(value)
+    if key == "outcome":
+        return OUTCOME.label(value)
+    return value
+
+
+@app.command("list")
+@guard
+def visit_list(case: Annotated[Optional[str], typer.Option("--case", help="只看这个案件（编号、身份证号、后四位或姓名）", show_default=False)] = None,
+               street: Annotated[Optional[str], typer.Option("--street", help="只看这个街道", show_default=False)] = None,
+               worker: Annotated[Optional[str], typer.Option("--worker", help="只看这位走访人", show_default=False)] = None,
+               kind: Annotated[Optional[str], typer.Option("--kind", help=f"只看这种方式：{KINDS}", show_default=False)] = None,
+               date_from: FromOpt = None, date_to: ToOpt = None, limit: LimitOpt = None,
+               fmt: FormatOpt = Fmt.table, reveal: RevealOpt = False, db: DbOpt = None,
+               operator: OperatorOpt = None):
+    """列出走访记录，最新的在前。例：jindu visit list --street 盐务街 --from 2026-11-01"""
+    from jindu_cli.domain import cases, visits
+
+    conn = open_conn(db)
+    case_id = cases.find_case(conn, case).id if case else None
+    start, end = dates_between(date_from, date_to)
+    rows = visits.list_visits(conn, case_id=case_id, street=street, worker=worker, kind=kind,
+                              date_from=start, date_to=end, limit=limit)
+    if reveal and rows:
+        cases.record_reveal(conn, operator_name(operator), "visit list", [r["case_id"] for r in rows])
+    emit(rows, COLUMNS, fmt.value, reveal=reveal, caption=f"共 {len(rows)} 条" if rows else None)
+    if not rows:
+        message("没有符合条件的走访记录")

@@ -1,0 +1,50 @@
+"""The story of one case, newest first: status changes, visits, tests, leave, police reports."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import date
+
+from jindu_cli.domain.cases import Case
+from jindu_cli.domain.dates import iso
+from jindu_cli.domain.drug_tests import drug_tests_of
+from jindu_cli.domain.enums import METHOD, OUTCOME, RESULT, SPECIMEN, STATUS, VISIT_KIND
+from jindu_cli.domain.leaves import leaves_of
+from jindu_cli.domain.visits import sub_kind_label, visits_of
+
+ORDER = {"status": 0, "police_report": 1, "drug_test": 2, "visit": 3, "leave": 4}
+
+
+def build(conn: sqlite3.Connection, case: Case, as_of: date) -> list[dict]:
+    events: list[tuple] = []
+    for sid, previous, status, on, reason in conn.execute(
+        "SELECT id, previous_status, status, changed_on, reason FROM status_changes WHERE case_id = ?", [case.id]):
+        before = f"{STATUS.label(previous)} → " if previous else ""
+        why = f"（{reason}）" if reason else ""
+        events.append((on, "status", sid, f"状态：{before}{STATUS.label(status)}{why}"))
+    for visit in visits_of(conn, case.id):
+        sub = sub_kind_label(visit.kind, visit.sub_kind)
+        kind = VISIT_KIND.label(visit.kind) + (f"·{sub}" if sub else "")
+        who = f"，{visit.worker}" if visit.worker else ""
+        note = f"：{visit.notes}" if visit.notes else ""
+        events.append((iso(visit.visited_on), "visit", visit.id, f"{kind}，{OUTCOME.label(visit.outcome)}{who}{note}"))
+    for test in drug_tests_of(conn, case.id):
+        found = f"（{'、'.join(test.substances)}）" if test.substances else ""
+        events.append((iso(test.tested_on), "drug_test", test.id,
+                       f"{SPECIMEN.label(test.specimen)}{METHOD.label(test.method)}：{RESULT.label(test.result)}{found}"))
+    for leave in leaves_of(conn, case.id):
+        if leave.kind == "unreported":
+            text = f"擅离 {leave.absent_days(as_of)} 天"
+        else:
+            back = f"，{leave.returned_on} 返回" if leave.returned_on else "，尚未销假"
+            text = f"外出报告：{leave.destination or '去向未填'}{back}"
+        events.append((iso(leave.left_on), "leave", leave.id, text))
+    for pid, on, matter in conn.execute(
+        "SELECT id, reported_on, matter FROM police_reports WHERE case_id = ?", [case.id]):
+        events.append((on, "police_report", pid, f"报告公安{('：' + matter) if matter else ''}"))
+    events.sort(key=lambda e: (e[0], -ORDER[e[1]], e[2]), reverse=True)
+    labels = {"status": "状态", "visit": "走访", "drug_test": "检测", "leave": "外出", "police_report": "报告公安"}
+    return [{"on": on, "entity": entity, "record_id": rid, "type": labels[entity], "text": text}
+            for on, entity, rid, text in events]
+
+
