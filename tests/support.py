@@ -78,3 +78,81 @@ def add_case(**fields) -> int:
             args += [f"--{key}", value]
     res = ok(*args)
     return int(res.stdout.strip())
+
+
+def random_district(path: Path, seed: int, cases: int = 150, as_of: date = date(2026, 11, 28)) -> None:
+    """A small register with random histories, written straight into the schema: for tests that
+    compare two ways of computing the same thing over many shapes of history."""
+    import random
+    from datetime import timedelta
+
+    from jindu_cli.domain.dates import add_months
+    from jindu_cli.storage.db import open_db
+
+    rng = random.Random(seed)
+    conn = open_db(path)
+    conn.execute("BEGIN")
+    streets = ["盐务街街道", "头桥街道", "黔灵镇"]
+    for cid in range(1, cases + 1):
+        measure = rng.choice(["community_treatment", "community_rehab"])
+        months = 36 if measure == "community_treatment" else rng.choice([24, 36, 12])
+        reported = as_of - timedelta(days=rng.randrange(0, 5 * 365))
+        received = reported - timedelta(days=rng.randrange(0, 20))
+        status = "active"
+        end = add_months(reported, months) - timedelta(days=1)
+        pending = rng.random() < 0.1
+        if pending:
+            status, reported, received = "pending", None, as_of - timedelta(days=rng.randrange(0, 40))
+        elif end < as_of and rng.random() < 0.7:
+            status = "released"
+        conn.execute(
+            "INSERT INTO cases (id, id_number, name, street, measure, term_months, received_on, reported_on,"
+            " agreement_on, status, risk_level, worker, test_every, term_end_override, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', '')",
+            [cid, make_id(date(1980, 1, 1) + timedelta(days=cid), seq=cid % 1000), f"人{cid}", rng.choice(streets),
+             measure, months, received.isoformat(), reported.isoformat() if reported else None,
+             reported.isoformat() if reported and rng.random() < 0.8 else None, status,
+             rng.choice(["high", "medium", "low"]), rng.choice(["甲", "乙"]),
+             rng.choice([None] * 8 + ["1m", "15d"]),
+             (end + timedelta(days=rng.randrange(-60, 60))).isoformat() if reported and rng.random() < 0.05 else None])
+        if reported is None:
+            continue
+        conn.execute("INSERT INTO status_changes (case_id, previous_status, status, changed_on, created_at)"
+                     " VALUES (?, NULL, 'active', ?, '')", [cid, reported.isoformat()])
+        stop = min(as_of, end)
+        if rng.random() < 0.15 and (stop - reported).days > 40:
+            s = reported + timedelta(days=rng.randrange(1, (stop - reported).days - 20))
+            e = s + timedelta(days=rng.randrange(1, 20))
+            conn.execute("INSERT INTO status_changes (case_id, previous_status, status, changed_on, created_at)"
+                         " VALUES (?, 'active', 'suspended', ?, '')", [cid, s.isoformat()])
+            if e <= as_of and rng.random() < 0.8:
+                conn.execute("INSERT INTO status_changes (case_id, previous_status, status, changed_on, created_at)"
+                             " VALUES (?, 'suspended', 'active', ?, '')", [cid, e.isoformat()])
+            else:
+                conn.execute("UPDATE cases SET status = 'suspended' WHERE id = ?", [cid])
+        if status == "released":
+            conn.execute("INSERT INTO status_changes (case_id, previous_status, status, changed_on, created_at)"
+                         " VALUES (?, 'active', 'released', ?, '')", [cid, min(as_of, end + timedelta(days=5)).isoformat()])
+        span = max(1, (stop - reported).days)
+        for _ in range(rng.randrange(0, 25)):
+            day = reported + timedelta(days=rng.randrange(0, span + 1))
+            result = rng.choices(["negative", "positive", "refused", "evaded", "invalid"], [20, 2, 2, 1, 1])[0]
+            conn.execute("INSERT INTO drug_tests (case_id, tested_on, specimen, method, result, created_at, updated_at)"
+                         " VALUES (?, ?, ?, 'field', ?, '', '')",
+                         [cid, day.isoformat(), rng.choice(["urine", "urine", "urine", "hair"]), result])
+        for _ in range(rng.randrange(0, 25)):
+            day = reported + timedelta(days=rng.randrange(0, span + 1))
+            conn.execute("INSERT INTO visits (case_id, visited_on, kind, outcome, created_at, updated_at)"
+                         " VALUES (?, ?, ?, ?, '', '')",
+                         [cid, day.isoformat(), rng.choice(["talk", "home_visit", "phone", "help", "assessment"]),
+                          rng.choice(["seen", "seen", "seen", "not_seen", "refused"])])
+        if rng.random() < 0.1:
+            day = reported + timedelta(days=rng.randrange(0, span + 1))
+            conn.execute("INSERT INTO leaves (case_id, kind, left_on, days, created_at, updated_at)"
+                         " VALUES (?, 'unreported', ?, ?, '', '')", [cid, day.isoformat(), rng.randrange(1, 40)])
+        if rng.random() < 0.1:
+            day = reported + timedelta(days=rng.randrange(0, span + 1))
+            conn.execute("INSERT INTO police_reports (case_id, reported_on, created_at) VALUES (?, ?, '')",
+                         [cid, day.isoformat()])
+    conn.execute("COMMIT")
+    conn.close()

@@ -13,7 +13,7 @@ from typing import Annotated, Optional
 import typer
 
 from jindu_cli import __version__
-from jindu_cli.cli import audit, case, db, demo, drug_tests, leave, visit
+from jindu_cli.cli import audit, case, db, demo, drug_tests, due, leave, visit
 from jindu_cli.cli.options import ROOT, DbOpt, db_location
 from jindu_cli.cli.output import guard
 
@@ -32,6 +32,9 @@ app.add_typer(drug_tests.app, name="test")
 app.add_typer(leave.app, name="leave")
 app.add_typer(audit.app, name="audit")
 app.add_typer(db.app, name="db")
+app.add_typer(due.rules_app, name="rules")
+app.command("due")(due.due)
+app.command("draw")(due.draw)
 app.command("demo")(demo.demo)
 
 
@@ -70,11 +73,17 @@ def overview(db_opt: str | None) -> None:
     if not info["total"]:
         _how_to_begin()
         return
+    from jindu_cli.cli.options import as_of_date
+    from jindu_cli.domain import due, rules
+
+    today = as_of_date(None)
+    counted = due.counts(due.due_list(conn, rules.load_rules(conn), today, within=0), today)["total"]
+    print(f"今天 {today}：逾期 {counted['overdue']} 项，今天到期 {counted['today']} 项（jindu due 查看到期清单）")
     parts = "，".join(f"{STATUS.label(s)} {n}" for s in STATUS.labels if (n := info["by_status"].get(s)))
     print(f"在册 {info['total']} 人：{parts}")
     rows = [{"street": s, "total": n, "managed": m} for s, n, m in info["by_street"]]
     emit(rows, [("street", "街道"), ("total", "在册"), ("managed", "在管（未报到、在执行、中止）")], "table")
-    print("常用：jindu case list   jindu case show 编号   jindu --help")
+    print("常用：jindu due   jindu case list   jindu case show 编号   jindu --help")
 
 
 def _how_to_begin() -> None:

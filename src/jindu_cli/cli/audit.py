@@ -14,7 +14,7 @@ app = typer.Typer(help="审计：谁在什么时候改了什么、看了谁的�
 ACTIONS = {"add": "新增", "update": "修改", "status": "状态变更", "reveal": "查看完整信息",
            "import": "导入", "export": "导出", "draw": "抽检", "restore": "恢复"}
 ENTITIES = {"case": "案件", "visit": "走访", "drug_test": "检测", "leave": "外出", "police_report": "报告公安",
-            "file": "文件", "database": "数据库"}
+            "draw": "抽检", "file": "文件", "database": "数据库"}
 COLUMNS = [("audit_id", "序号"), ("time", "时间"), ("operator", "操作员"), ("action_label", "操作"),
            ("entity_label", "对象"), ("case_id", "案件"), ("summary", "内容")]
 SENSITIVE = ("id_number", "phone")

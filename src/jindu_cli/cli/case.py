@@ -59,7 +59,7 @@ SHOW_LABELS = [
     ("reported_on", "报到日期"), ("reported_late", "逾期报到"), ("agreement_on", "协议签订日期"),
     ("term_start", "期限开始"), ("term_end", "期满日期"), ("term_end_overridden", "期满日期经人工调整"),
     ("suspended_days", "中止天数"), ("days_left", "剩余天数"), ("worker", "负责专干"),
-    ("notes", "备注"),
+    ("test_every", "个案尿检间隔"), ("notes", "备注"),
 ]
 
 
@@ -199,6 +199,7 @@ def case_update(
     decision_number: NumberOpt = None, decided_on: DecidedOpt = None, received_on: ReceivedOpt = None,
     reported_on: ReportedOpt = None, agreement_on: AgreementOpt = None, risk: RiskOpt = None,
     risk_color: ColorOpt = None, drug: DrugOpt = None, worker: WorkerOpt = None, notes: NotesOpt = None,
+    test_every: Annotated[Optional[str], typer.Option("--test-every", help="这个人自己的尿检间隔（R13，如高风险 1m 每月、15d 每15天）；给空字符串恢复按规则", show_default=False)] = None,
     term_end: Annotated[Optional[str], typer.Option("--term-end", help="人工调整期满日期（如强戒期间折抵）；给空字符串恢复自动计算", show_default=False)] = None,
     status: Annotated[Optional[str], typer.Option("--status", help=f"改变状态：{STATUSES}", show_default=False)] = None,
     on: Annotated[Optional[str], typer.Option("--on", help="状态变更的生效日期：中止的开始日、恢复执行日、终止日、死亡日；期满解除默认今天", show_default=False)] = None,
@@ -208,7 +209,8 @@ def case_update(
     """修改案件的任何字段或状态。给空字符串（--phone ""）清空一个字段。
 
     状态按流程变化：中止要 --on 开始日期，恢复执行（--status 在执行）要 --on 恢复日期；
-    终止要 --reason 和 --on；期满解除要等期限届满之后。案件不能删除。
+    终止要 --reason 和 --on；期满解除要等期限届满之后；期满解除满三年未复吸后可改为戒断三年未复吸。
+    案件不能删除。
 
     例：jindu case update 12 --status 中止 --on 2026-11-20 --reason 拘留
     """
@@ -222,7 +224,7 @@ def case_update(
         decision_authority=decision_authority, decision_number=decision_number,
         decided_on=decided_on, received_on=received_on, reported_on=reported_on,
         agreement_on=agreement_on, risk_level=risk, risk_color=risk_color, drugs=drug,
-        worker=worker, notes=notes, term_end_override=term_end,
+        worker=worker, notes=notes, term_end_override=term_end, test_every=test_every,
     )
     if (on or reason) and not status:
         from jindu_cli.errors import InvalidInput

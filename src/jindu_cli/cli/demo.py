@@ -8,7 +8,7 @@ from jindu_cli.cli.output import guard, message
 
 @guard
 def demo(db: DbOpt = None, as_of: AsOfOpt = None):
-    """建一个演示数据库（人员全是虚构的），告诉你它在哪里，并显示登记表。
+    """建一个演示数据库（人员全是虚构的），告诉你它在哪里，显示登记表和到期清单。
 
     演示数据库和正式数据库是两个文件：默认建在用户数据目录的 demo.db，不会碰正式数据。
     再运行一次会重建它。例：jindu demo；jindu demo --db /tmp/demo.db
@@ -40,6 +40,13 @@ def demo(db: DbOpt = None, as_of: AsOfOpt = None):
     conn.close()
     message(f"演示数据库已建好：{path}（{count} 个虚构人员，日期按 {today} 推算）")
     message(f"想继续在里面试，先运行：export JINDU_DB={path}")
+    from jindu_cli.cli import due as due_cli
+
+    print("登记表")
     case_cli.case_list(db=str(path), as_of=today.isoformat(), fmt=Fmt.table, street=None, community=None,
                        status=None, measure=None, worker=None, risk=None, search=None, sort="street",
                        limit=None, reveal=False, operator=None)
+    print()
+    print("到期清单（jindu due）：逾期的在前，高风险在前，再按日期")
+    due_cli.due_command(within=7, street=None, worker=None, item=None, explain=None, rules_file=None,
+                        fmt=Fmt.table, reveal=False, as_of=today.isoformat(), db=str(path), operator=None)

@@ -49,6 +49,7 @@ LABELS = {
     "worker": "负责专干",
     "notes": "备注",
     "term_end_override": "期满日期（人工调整）",
+    "test_every": "个案尿检间隔",
 }
 DATE_FIELDS = ("decided_on", "received_on", "reported_on", "agreement_on", "term_end_override")
 TEXT_LIMITS = {
@@ -94,6 +95,7 @@ class Case:
     notes: str | None
     created_at: str
     updated_at: str
+    test_every: str | None = None
     suspensions: list[tuple[date, date | None]] = field(default_factory=list)
     closed_on: date | None = None  # the date of the 终止, 期满解除 or 死亡
 
@@ -183,6 +185,7 @@ class Case:
             "report_overdue": self.report_overdue(as_of),
             "reported_late": self.reported_late,
             "days_left": self.days_left(as_of),
+            "test_every": self.test_every,
             "created_at": self.created_at,
             "updated_at": self.updated_at,
         }
@@ -192,18 +195,22 @@ _COLUMNS = (
     "id, id_number, name, phone, household_address, residence_address, street, community,"
     " measure, term_months, decision_authority, decision_number, decided_on, received_on,"
     " reported_on, agreement_on, term_end_override, status, risk_level, risk_color, drugs,"
-    " worker, notes, created_at, updated_at"
+    " worker, notes, created_at, updated_at, test_every"
 )
 
 
-def _from_row(row) -> Case:
+def _from_row(row, drug_lists: dict) -> Case:
     (cid, idn, name, phone, hh, res, street, community, measure, months, auth, number,
      decided, received, reported, agreement, override, status, risk, color, drugs, worker,
-     notes, created, updated) = row
+     notes, created, updated, test_every) = row
+    parsed = drug_lists.get(drugs)
+    if parsed is None:
+        parsed = drug_lists[drugs] = json.loads(drugs)  # shared between cases: never mutated
     return Case(
         cid, idn, name, phone, hh, res, street, community, measure, months, auth, number,
         from_iso(decided), from_iso(received), from_iso(reported), from_iso(agreement),
-        from_iso(override), status, risk, color, json.loads(drugs), worker, notes, created, updated,
+        from_iso(override), status, risk, color, parsed, worker, notes, created, updated,
+        test_every,
     )
 
 
@@ -227,17 +234,24 @@ def _attach_history(conn: sqlite3.Connection, cases: list[Case]) -> None:
     if not cases:
         return
     by_id = {c.id: c for c in cases}
-    sql = ("SELECT case_id, previous_status, status, changed_on FROM status_changes"
-           " WHERE case_id IN (SELECT case_id FROM status_changes"
-           " WHERE status IN ('suspended', 'terminated', 'released', 'deceased'))")
-    if len(cases) == 1:
-        sql += f" AND case_id = {int(cases[0].id)}"
+    if len(cases) <= 30000:
+        # these cases' changes only (ids are integers from the database, passed as parameters)
+        sql = (f"SELECT case_id, previous_status, status, changed_on FROM status_changes"
+               f" WHERE case_id IN ({', '.join('?' for _ in cases)})")
+        params = [c.id for c in cases]
+    else:
+        sql = ("SELECT case_id, previous_status, status, changed_on FROM status_changes"
+               " WHERE case_id IN (SELECT case_id FROM status_changes"
+               " WHERE status IN ('suspended', 'terminated', 'released', 'deceased', 'clean'))")
+        params = []
     grouped: dict[int, list] = {}
-    for case_id, previous, status, changed_on in conn.execute(sql + " ORDER BY case_id, changed_on, id"):
+    for case_id, previous, status, changed_on in conn.execute(sql + " ORDER BY case_id, changed_on, id", params):
         if case_id in by_id:
             grouped.setdefault(case_id, []).append((previous, status, changed_on))
     for case_id, changes in grouped.items():
         case = by_id[case_id]
+        if all(status == "active" for _, status, _ in changes):
+            continue
         case.suspensions = suspension_periods(changes)
         if case.status in CLOSED_STATUSES:
             closing = [on for _, status, on in changes if status == case.status]
@@ -253,7 +267,8 @@ def load_cases(conn: sqlite3.Connection, where: str = "", params: list | tuple =
     sql += " ORDER BY " + order
     if limit:
         sql += f" LIMIT {int(limit)}"
-    cases = [_from_row(r) for r in conn.execute(sql, list(params))]
+    drug_lists: dict = {}
+    cases = [_from_row(r, drug_lists) for r in conn.execute(sql, list(params))]
     _attach_history(conn, cases)
     return cases
 
@@ -419,6 +434,11 @@ def validate(conn: sqlite3.Connection, raw: dict, as_of: date, existing: Case | 
             rec[key] = color.rstrip("色") if color else None
         elif key == "drugs":
             rec[key] = reference.drugs(conn).resolve_many(value if isinstance(value, list) else [value])
+        elif key == "test_every":
+            from jindu_cli.domain.rules import parse_interval
+
+            text = str(value).strip()
+            rec[key] = parse_interval(text, LABELS[key]).text if text else None
         elif key in TEXT_LIMITS:
             rec[key] = _clean_text(key, value)
         else:
@@ -617,7 +637,7 @@ def plan_status_change(case: Case, rec: dict, change: StatusChange, as_of: date,
     on = change.on
     reason = (change.reason or "").strip() or None
     label = STATUS.label
-    if current in CLOSED_STATUSES:
+    if current in CLOSED_STATUSES and not (current == "released" and target == "clean"):
         raise Conflict(f"案件已{label(current)}，状态不能再改")
     if target == current:
         raise Conflict(f"状态已经是{status_label(current, case.measure)}")
@@ -656,6 +676,16 @@ def plan_status_change(case: Case, rec: dict, change: StatusChange, as_of: date,
     elif target == "deceased":
         if on is None:
             raise InvalidInput("生效日期", "死亡需要给出日期（--on）")
+    elif target == "clean":
+        if current != "released":
+            raise Conflict(f"只有期满解除的人员可以认定戒断三年未复吸，当前状态是{label(current)}")
+        on = on or as_of
+        from jindu_cli.domain.due import clean_milestone
+
+        milestone, basis = clean_milestone(conn, case)
+        if on < milestone:
+            raise Conflict(f"{basis}，到 {milestone} 才满戒断期限，{on} 还不能认定")
+        reason = reason or "戒断三年未复吸"
     assert on is not None
     if reported and on < reported and target != "terminated" and target != "deceased":
         raise InvalidInput("生效日期", f"{on} 早于报到日期 {reported}")

@@ -64,11 +64,13 @@ STATUS = Enum(
         "terminated": "终止",
         "released": "期满解除",
         "deceased": "死亡",
+        "clean": "戒断三年未复吸",
     },
     {"执行中": "active", "社区戒毒中": "active", "社区康复中": "active", "恢复": "active",
-     "已解除": "released", "解除": "released", "已死亡": "deceased", "待报到": "pending"},
+     "已解除": "released", "解除": "released", "已死亡": "deceased", "待报到": "pending",
+     "戒断三年": "clean", "三年未复吸": "clean"},
 )
-CLOSED_STATUSES = ("terminated", "released", "deceased")
+CLOSED_STATUSES = ("terminated", "released", "deceased", "clean")
 UNDER_MANAGEMENT = ("pending", "active", "suspended")
 
 RISK = Enum(

@@ -68,7 +68,7 @@ def m001_cases_and_audit(db) -> None:
             agreement_on TEXT,
             term_end_override TEXT,
             status TEXT NOT NULL CHECK (status IN
-                ('pending', 'active', 'suspended', 'terminated', 'released', 'deceased')),
+                ('pending', 'active', 'suspended', 'terminated', 'released', 'deceased', 'clean')),
             risk_level TEXT NOT NULL DEFAULT 'medium' CHECK (risk_level IN ('high', 'medium', 'low')),
             risk_color TEXT,
             drugs TEXT NOT NULL DEFAULT '[]',
@@ -196,3 +196,35 @@ def m002_visits_tests_leave(db) -> None:
         """
     )
     db.execute("CREATE INDEX police_reports_case ON police_reports (case_id, reported_on)")
+
+
+@step
+def m003_due_list(db) -> None:
+    # one case's own urine-test cadence (R13), e.g. "1m" for a high-risk person
+    db.execute("ALTER TABLE cases ADD COLUMN test_every TEXT")
+    # the due list asks "who has had no performed test / face-to-face contact since D?" by
+    # scanning only recent rows, and fetches the latest date per case with one seek
+    db.execute("CREATE INDEX drug_tests_performed_recent ON drug_tests (specimen, tested_on, case_id)"
+               " WHERE result IN ('negative', 'positive')")
+    db.execute("CREATE INDEX drug_tests_performed_case ON drug_tests (case_id, specimen, tested_on)"
+               " WHERE result IN ('negative', 'positive')")
+    db.execute("CREATE INDEX drug_tests_flagged ON drug_tests (case_id, result)"
+               " WHERE result IN ('positive', 'refused', 'evaded')")
+    db.execute("CREATE INDEX visits_recent ON visits (visited_on, case_id, kind, outcome)")
+    db.execute("CREATE INDEX visits_case_outcome ON visits (case_id, outcome, kind, visited_on)")
+    db.execute(
+        """
+        CREATE TABLE draws (
+            id INTEGER PRIMARY KEY,
+            drawn_on TEXT NOT NULL,
+            seed INTEGER NOT NULL,
+            street TEXT,
+            pool_size INTEGER NOT NULL,
+            count INTEGER NOT NULL,
+            pool_digest TEXT NOT NULL,
+            case_ids TEXT NOT NULL,
+            operator TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        ) STRICT
+        """
+    )

@@ -1,0 +1,203 @@
+"""jindu due: the working list. jindu draw: surprise tests. jindu rules: the rules in force."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from jindu_cli.cli.options import (
+    AsOfOpt, DbOpt, FormatOpt, Fmt, OperatorOpt, RevealOpt, as_of_date, open_conn, operator_name,
+)
+from jindu_cli.cli.output import emit, guard, message
+
+ITEMS_HELP = ("urine_test 尿检、hair_test 毛发检测、talk 谈话、home_visit 入户走访、assessment 评估、report_in 报到、"
+              "agreement 签订协议、police_report 报告公安、term_end 期满、three_year_clean 戒断三年、lost_contact 失联")
+RulesOpt = Annotated[Optional[str], typer.Option("--rules", metavar="FILE", show_default=False,
+                                                 help="用这个规则文件（默认：数据库所在文件夹的 rules.toml，再默认内置规则）")]
+COLUMNS = [("case_id", "案件"), ("name", "姓名"), ("id_number", "身份证号"), ("street", "街道"), ("worker", "专干"),
+           ("item_label", "事项"), ("due_on", "到期日"), ("when", "天数"), ("rule", "依据"), ("reason", "原因")]
+
+
+def when_text(days: int) -> str:
+    if days < 0:
+        return f"逾期 {-days} 天"
+    if days == 0:
+        return "今天"
+    return f"还有 {days} 天"
+
+
+def _parse_item(rules, raw: str | None) -> str | None:
+    if not raw:
+        return None
+    from jindu_cli.domain.reference import fold
+    from jindu_cli.domain.rules import ITEMS
+    from jindu_cli.errors import InvalidInput
+
+    key = fold(raw).replace("-", "_")
+    for item in ITEMS:
+        if key in (item, fold(rules.label(item))):
+            return item
+    raise InvalidInput("--item", f"“{raw}”不是到期事项；可选：{ITEMS_HELP}")
+
+
+def due_command(
+    within: Annotated[int, typer.Option("--within", help="列出今后多少天内到期的（逾期的总会列出）")] = 7,
+    street: Annotated[Optional[str], typer.Option("--street", help="只看这个街道", show_default=False)] = None,
+    worker: Annotated[Optional[str], typer.Option("--worker", help="只看这位专干负责的", show_default=False)] = None,
+    item: Annotated[Optional[str], typer.Option("--item", help=f"只看这种事项：{ITEMS_HELP}", show_default=False)] = None,
+    explain: Annotated[Optional[str], typer.Option("--explain", metavar="CASE", show_default=False,
+                                                   help="说明一个案件每个事项的到期日是怎么算出来的")] = None,
+    rules_file: RulesOpt = None, fmt: FormatOpt = Fmt.table, reveal: RevealOpt = False, as_of: AsOfOpt = None,
+    db: DbOpt = None, operator: OperatorOpt = None,
+):
+    """到期清单：谁该检测、谈话、走访、报告公安，谁已经逾期。逾期的在前，同样情况下高风险在前，再按日期。
+
+    例：jindu due；jindu due --street 盐务街 --within 14；jindu due --explain 12
+    """
+    from jindu_cli.domain import due, rules
+
+    today = as_of_date(as_of)
+    conn = open_conn(db)
+    ruleset = rules.load_rules(conn, rules_file)
+    if explain:
+        _explain(conn, explain, ruleset, today, fmt, reveal, operator)
+        return
+    items = due.due_list(conn, ruleset, today, within, street, worker, _parse_item(ruleset, item))
+    if reveal and items:
+        from jindu_cli.domain import cases
+
+        cases.record_reveal(conn, operator_name(operator), "due", [d.case.id for d in items])
+    rows = [d.as_dict(today) for d in items]
+    if fmt is not Fmt.table:
+        emit(rows, COLUMNS, fmt.value, reveal=reveal)
+        return
+    for row, d in zip(rows, items):
+        row["item_label"] = ruleset.label(d.item)
+        row["when"] = when_text(row["days"])
+    summary = due.counts(items, today)
+    t = summary["total"]
+    caption = f"逾期 {t['overdue']} 项，今天到期 {t['today']} 项，{within} 天内到期 {t['soon']} 项（按 {today} 计算）"
+    emit(rows, COLUMNS, "table", reveal=reveal, caption=caption, styles=_style)
+    if len(summary["by_street"]) > 1:
+        emit([{"street": s, **c} for s, c in summary["by_street"].items()],
+             [("street", "街道"), ("overdue", "逾期"), ("today", "今天到期"), ("soon", f"{within} 天内到期")], "table")
+    if not rows:
+        message(f"{within} 天内没有到期事项，也没有逾期的")
+
+
+def _style(row: dict) -> str | None:
+    if row["days"] < 0:
+        return "red"
+    return "yellow" if row["days"] == 0 else None
+
+
+def _explain(conn, ref, ruleset, today, fmt, reveal, operator) -> None:
+    from jindu_cli.domain import cases, due
+
+    case = cases.find_case(conn, ref)
+    if reveal:
+        cases.record_reveal(conn, operator_name(operator), "due --explain", [case.id])
+    rows = []
+    for d in due.explain(conn, case, ruleset, today):
+        rows.append({
+            "item": d.item, "item_label": ruleset.label(d.item), "rule": d.rule, "anchor": d.anchor,
+            "interval": d.interval, "term_year": d.term_year, "due_on": d.due_on.isoformat(),
+            "days": d.days(today), "when": when_text(d.days(today)),
+            "listed_from": d.listed_from.isoformat() if d.listed_from else None,
+            "notes": d.notes, "reason": d.reason,
+        })
+    title = f"{case.name}（案件 {case.id}，{case.street}，{cases.status_label(case.status, case.measure)}）按 {today} 计算"
+    if fmt is not Fmt.table:
+        emit(rows, [], fmt.value)
+        return
+    emit(rows, [("item_label", "事项"), ("rule", "规则"), ("anchor", "起点"), ("interval", "间隔"),
+                ("term_year", "年度"), ("due_on", "到期日"), ("when", "天数"), ("notes", "调整"),
+                ("reason", "原因")], "table", title=title, caption=f"规则文件：{ruleset.path}")
+    if not rows:
+        message(f"{case.name} 当前没有到期事项（{cases.status_label(case.status, case.measure)}）")
+
+
+def draw_command(
+    count: Annotated[Optional[int], typer.Option("--count", help="抽取多少人", show_default=False)] = None,
+    street: Annotated[Optional[str], typer.Option("--street", help="只从这个街道抽", show_default=False)] = None,
+    seed: Annotated[Optional[int], typer.Option("--seed", help="随机种子：同一种子、同样的人员范围，抽到同样的人（默认随机生成并记录）", show_default=False)] = None,
+    history: Annotated[bool, typer.Option("--list", help="列出以前的抽检记录")] = False,
+    fmt: FormatOpt = Fmt.table, reveal: RevealOpt = False, as_of: AsOfOpt = None, db: DbOpt = None,
+    operator: OperatorOpt = None,
+):
+    """突击检查抽签：从在执行的人员中等概率抽取若干人，记录日期、种子、人员范围和结果，可复现、可审计。
+
+    例：jindu draw --count 5 --street 盐务街；jindu draw --list
+    """
+    from jindu_cli.domain import draws
+    from jindu_cli.errors import InvalidInput
+
+    today = as_of_date(as_of)
+    conn = open_conn(db)
+    if history:
+        rows = draws.list_draws(conn)
+        emit(rows, [("draw_id", "编号"), ("drawn_on", "日期"), ("street", "街道"), ("pool_size", "人员范围"),
+                    ("count", "抽取"), ("seed", "种子"), ("operator", "操作员"), ("case_ids", "抽中的案件")],
+             fmt.value)
+        if not rows:
+            message("还没有抽检记录")
+        return
+    if count is None:
+        raise InvalidInput("--count", "请给出要抽取的人数")
+    result = draws.draw(conn, count, today, operator_name(operator), street=street, seed=seed)
+    if reveal:
+        from jindu_cli.domain import cases
+
+        cases.record_reveal(conn, operator_name(operator), "draw", [c.id for c in result.cases])
+    rows = [dict(c.as_dict(today), draw_id=result.id, seed=result.seed) for c in result.cases]
+    caption = (f"抽检 #{result.id}：{today} 从 {result.pool_size} 名在执行人员中抽取 {len(rows)} 人，"
+               f"种子 {result.seed}（jindu draw --count {count}{' --street ' + street if street else ''}"
+               f" --seed {result.seed} --as-of {today} 可复现）")
+    emit(rows, [("case_id", "案件"), ("name", "姓名"), ("id_number", "身份证号"), ("phone", "联系电话"),
+                ("street", "街道"), ("community", "社区"), ("worker", "专干")], fmt.value, reveal=reveal,
+         caption=caption)
+    if fmt is not Fmt.table:
+        message(caption)
+
+
+rules_app = typer.Typer(help="到期规则：查看正在使用的规则，取得可修改的规则文件。", no_args_is_help=True)
+
+
+@rules_app.command("show")
+@guard
+def rules_show(rules_file: RulesOpt = None, db: DbOpt = None, fmt: FormatOpt = Fmt.table):
+    """显示正在使用的规则（并检查规则文件）。"""
+    from jindu_cli.domain import rules
+
+    conn = open_conn(db)
+    ruleset = rules.load_rules(conn, rules_file)
+    rows = []
+    for item in rules.ITEMS:
+        rule = ruleset[item]
+        if item == "urine_test":
+            for variant, r in ruleset.urine.items():
+                value = r["intervals"] if "intervals" in r.values else r["interval"]
+                text = "、".join(i.text for i in value) if isinstance(value, list) else (value.text if value else "不另行加密")
+                rows.append({"item": f"urine_test.{variant}", "label": rule.label, "source": r.source, "values": text})
+            continue
+        values = {k: (v.text if hasattr(v, "text") else v) for k, v in rule.values.items() if k not in ("label", "source")}
+        rows.append({"item": item, "label": rule.label, "source": rule.source,
+                     "values": "，".join(f"{k} = {v}" for k, v in values.items())})
+    rows.append({"item": "settings.holiday_shift", "label": "节假日顺延", "source": "",
+                 "values": "开" if ruleset.holiday_shift else "关"})
+    emit(rows, [("item", "规则"), ("label", "名称"), ("source", "出处"), ("values", "取值")], fmt.value,
+         caption=f"规则文件：{ruleset.path}")
+
+
+@rules_app.command("template")
+@guard
+def rules_template():
+    """把内置的完整规则文件打印到标准输出，供办公室修改：jindu rules template > rules.toml"""
+    from jindu_cli.domain.reference import packaged_data_dir
+
+    print((packaged_data_dir() / "rules.toml").read_text(encoding="utf-8"), end="")
+
+
+due = guard(due_command)
+draw = guard(draw_command)

@@ -1,0 +1,605 @@
+"""The due list: who must be tested, seen or reported on, and who has already slipped.
+
+One implementation of the arithmetic (`items_for`), used for one case (`explain`) and for the
+whole register (`due_list`). For the register, SQL first narrows the work to the cases that could
+have an item due by the horizon: a due date is never earlier than its anchor plus the shortest
+interval the rules allow, so a case with a performed test (or a contact) after
+`horizon - shortest interval` cannot be due and is left out by an index scan over recent rows.
+A test checks that the narrowed list equals the list computed for every case.
+
+R15, made exact: the anchor is the last performed test of the specimen (阴性 or 阳性), else the
+报到 date; the interval is the cadence of the term year that contains the anchor (years counted
+from 报到, moved on by days in 中止); due = anchor + interval in calendar months, the day clipped
+to the month's end; days in 中止 between anchor and due push the due date on; nothing is due
+after the term end or while 中止.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from jindu_cli.domain import flags as flags_mod
+from jindu_cli.domain.cases import Case, load_cases
+from jindu_cli.domain.dates import add_months, iso
+from jindu_cli.domain.enums import MEASURE
+from jindu_cli.domain.rules import ITEMS, Interval, Rules, parse_interval
+
+ITEM_ORDER = {item: i for i, item in enumerate(ITEMS)}
+FACE_TO_FACE = "('talk', 'home_visit', 'help', 'assessment')"
+HOME = "('home_visit', 'help')"
+PERFORMED = "('negative', 'positive')"
+SPECIMENS = "('urine', 'hair', 'blood', 'saliva')"
+
+
+@dataclass
+class DueItem:
+    case: Case
+    item: str
+    due_on: date
+    rule: str
+    reason: str
+    anchor: str = ""
+    interval: str = ""
+    term_year: int | None = None
+    listed_from: date | None = None  # term_end is listed ahead of its date
+    notes: list[str] = field(default_factory=list)
+    anchor_on: date | None = None  # the date the clock started from
+
+    def days(self, as_of: date) -> int:
+        return (self.due_on - as_of).days
+
+    def as_dict(self, as_of: date) -> dict:
+        c = self.case
+        return {
+            "case_id": c.id, "id_number": c.id_number, "name": c.name, "street": c.street,
+            "worker": c.worker, "item": self.item, "due_on": iso(self.due_on), "days": self.days(as_of),
+            "rule": self.rule, "reason": self.reason,
+        }
+
+
+@dataclass
+class Anchors:
+    """The recorded facts the clocks start from, for one case."""
+
+    urine: tuple[date, int] | None = None
+    hair: tuple[date, int] | None = None
+    face_to_face: tuple[date, int, str] | None = None
+    home: tuple[date, int, str] | None = None
+    assessment: tuple[date, int, str] | None = None
+    contact: tuple[date, str] | None = None
+    failed_contacts: list[date] = field(default_factory=list)
+    last_positive: date | None = None
+    flags: list = field(default_factory=list)
+
+
+# --- the arithmetic ---------------------------------------------------------------------
+
+def shifted_start(case: Case, anchor: date) -> date:
+    """报到 moved on by the days in 中止 before `anchor`: where the term years are counted from."""
+    paused = 0
+    for start, end in case.suspensions:
+        if start < anchor:
+            paused += ((min(end, anchor) if end else anchor) - start).days
+    return case.reported_on + timedelta(days=paused)
+
+
+def term_year(case: Case, anchor: date) -> int:
+    """1 for the first 12 months from 报到 (plus days in 中止), 2 for the next, and so on."""
+    start = shifted_start(case, anchor)
+    if anchor < start:
+        return 1
+    year = 1 + (anchor.year - start.year) - (1 if (anchor.month, anchor.day) < (start.month, start.day) else 0)
+    # month-end clipping: 2024-02-29 + 12 months = 2025-02-28 starts year 2
+    if add_months(start, 12 * year) <= anchor:
+        year += 1
+    return max(1, year)
+
+
+def pause(case: Case, anchor: date, due: date) -> tuple[date, int]:
+    """Push `due` on by the days of 中止 that fall between `anchor` and it."""
+    pushed = 0
+    if not case.suspensions:
+        return due, 0
+    for start, end in sorted(case.suspensions):
+        if end is None or end <= anchor or start >= due:
+            continue
+        days = (end - max(start, anchor)).days
+        due += timedelta(days=days)
+        pushed += days
+    return due, pushed
+
+
+def shift_holiday(d: date) -> tuple[date, str | None]:
+    """A date on a statutory holiday moves to the next working day (调休 working days count)."""
+    import chinese_calendar
+
+    try:
+        on_holiday, name = chinese_calendar.get_holiday_detail(d)
+    except NotImplementedError:
+        return d, f"节假日数据未覆盖 {d.year} 年，未顺延"
+    if not (on_holiday and name):
+        return d, None
+    moved = d + timedelta(days=1)
+    while not chinese_calendar.is_workday(moved):
+        moved += timedelta(days=1)
+    return moved, f"{d} 是法定节假日，顺延到 {moved}"
+
+
+def _due(case: Case, anchor: date, interval: Interval, end: date | None, until: date) -> tuple[date | None, int]:
+    """anchor + interval, pushed on by 中止; None past the term end or past `until`."""
+    due, pushed = pause(case, anchor, interval.add(anchor))
+    if (end is not None and due > end) or due > until:
+        return None, pushed
+    return due, pushed
+
+
+def _clocked(case: Case, item: str, rule: str, due: date, pushed: int, anchor: date, anchor_text: str,
+             interval: Interval, reason: str, year: int | None = None) -> DueItem:
+    notes = [f"中止 {pushed} 天，顺延"] if pushed else []
+    return DueItem(case, item, due, rule, reason, anchor_text, interval.text, year, notes=notes, anchor_on=anchor)
+
+
+def _last(text: str, when: date | None) -> str:
+    return f"上次{text} {when}" if when else ""
+
+
+def items_for(case: Case, a: Anchors, rules: Rules, as_of: date, wanted=ITEMS,
+              until: date = date.max) -> list[DueItem]:
+    """The items of one case that the rules make due by `until` (every item when not given).
+    Dates are worked out first; the words only for the items that will be shown."""
+    out: list[DueItem] = []
+    status = case.status
+    if status in ("pending", "active", "suspended") and "police_report" in wanted:
+        r = rules["police_report"]
+        for flag in a.flags:
+            if flag.police_reported_on is None:
+                out.append(DueItem(case, "police_report", flag.triggered_on + timedelta(days=r["days"]), r.source,
+                                   f"{flag.label}：{flag.reason}，应立即报告公安",
+                                   f"{flag.label}产生于 {flag.triggered_on}",
+                                   f"{r['days']}d", None, anchor_on=flag.triggered_on))
+    if status == "pending":
+        r = rules["report_in"]
+        if "report_in" in wanted and case.received_on:
+            due = case.received_on + timedelta(days=r["days"])
+            out.append(DueItem(case, "report_in", due, r.source,
+                               f"{case.received_on} 收到决定书，{r['days']} 日内应到{case.street}报到",
+                               f"收到决定书日期 {case.received_on}", f"{r['days']}d", anchor_on=case.received_on))
+        return _finish(out, rules, until)
+    if status == "released":
+        if "three_year_clean" in wanted:
+            milestone, basis = clean_milestone_from(case, a.last_positive, rules)
+            if milestone:
+                r = rules["three_year_clean"]
+                out.append(DueItem(case, "three_year_clean", milestone, r.source,
+                                   f"{basis}，满 {r['years']} 年未发现复吸：可认定戒断三年未复吸，不再动态管控",
+                                   basis, f"{r['years']}y", anchor_on=milestone_base(case, a.last_positive)))
+        return _finish(out, rules, until)
+    if status != "active" or case.reported_on is None:
+        return _finish(out, rules, until)  # nothing is due while 中止, nor on a closed case
+    start = case.reported_on
+    end = case.term_end(as_of)
+    if "agreement" in wanted and case.agreement_on is None:
+        r = rules["agreement"]
+        measure = MEASURE.label(case.measure)
+        out.append(DueItem(case, "agreement", start + timedelta(days=r["days"]), r.source,
+                           f"{start} 报到，{r['days']} 日内应签订社区{measure[2:]}协议", f"报到日期 {start}",
+                           f"{r['days']}d", anchor_on=start))
+    if "urine_test" in wanted:
+        urine = _urine(case, a, rules, end, until)
+        if urine:
+            out.append(urine)
+    if "hair_test" in wanted:
+        r = rules["hair_test"]
+        anchor = a.hair[0] if a.hair else start
+        due, pushed = _due(case, anchor, r["interval"], end, until)
+        if due:
+            text = f"检测 #{a.hair[1]} {a.hair[0]} 毛发" if a.hair else f"报到日期 {start}"
+            since = f"上次毛发检测 {a.hair[0]}" if a.hair else f"报到 {start} 后尚未做毛发检测"
+            out.append(_clocked(case, "hair_test", r.source, due, pushed, anchor, text, r["interval"],
+                                f"{r['interval'].label}毛发检测，{since}"))
+    if "talk" in wanted:
+        r = rules["talk"]
+        interval = r["interval"]
+        lead = interval.label
+        if case.risk_level == "high" and r["high_risk_interval"] and r["high_risk_interval"].min_days < interval.min_days:
+            interval, lead = r["high_risk_interval"], f"高风险{r['high_risk_interval'].label}"
+        f2f = a.face_to_face
+        anchor = f2f[0] if f2f else start
+        due, pushed = _due(case, anchor, interval, end, until)
+        if due:
+            text = f"走访 #{f2f[1]} {f2f[0]} {f2f[2]}" if f2f else f"报到日期 {start}"
+            since = f"上次见面 {f2f[0]}" if f2f else f"报到 {start} 后尚未面对面谈话"
+            out.append(_clocked(case, "talk", r.source, due, pushed, anchor, text, interval,
+                                f"{lead}面对面谈话，{since}"))
+    if "home_visit" in wanted:
+        r = rules["home_visit"]
+        home = a.home
+        anchor = home[0] if home else start
+        due, pushed = _due(case, anchor, r["interval"], end, until)
+        if due:
+            text = f"走访 #{home[1]} {home[0]} {home[2]}" if home else f"报到日期 {start}"
+            since = f"上次入户走访或帮扶 {home[0]}" if home else f"报到 {start} 后尚未入户走访"
+            out.append(_clocked(case, "home_visit", r.source, due, pushed, anchor, text, r["interval"],
+                                f"{r['interval'].label}入户走访或帮扶，{since}"))
+    if "assessment" in wanted:
+        r = rules["assessment"]
+        done = a.assessment
+        anchor = done[0] if done else start
+        due, pushed = _due(case, anchor, r["interval"], end, until)
+        if due:
+            months = round((due - shifted_start(case, due)).days / 30.4375)
+            kind = "年度评估" if months % 12 in (0, 1, 11) and months >= 11 else "半年小结"
+            text = f"走访 #{done[1]} {done[0]} 评估" if done else f"报到日期 {start}"
+            since = f"上次评估 {done[0]}" if done else f"报到 {start} 后尚未评估"
+            out.append(_clocked(case, "assessment", r.source, due, pushed, anchor, text, r["interval"],
+                                f"{r['interval'].label}评估（这次是{kind}），{since}"))
+    if "lost_contact" in wanted:
+        urine = next((i for i in out if i.item == "urine_test"), None)
+        if urine is None and "urine_test" in wanted and a.failed_contacts:
+            urine = _urine(case, a, rules, end, date.max)  # its date decides R22's second clause
+        lost = _lost_contact(case, a, rules, end, until, urine)
+        if lost:
+            out.append(lost)
+    if "term_end" in wanted and end:
+        r = rules["term_end"]
+        notice = timedelta(days=r["notice_days"])
+        if end - notice <= until:
+            if end >= as_of:
+                reason = f"期限 {end} 届满；届满后公安应在 7 日内送达解除通知书，收到后办理期满解除"
+            else:
+                reason = f"期限已于 {end} 届满，尚未办理期满解除（jindu case update {case.id} --status 期满解除）"
+            paused = case.suspended_days(as_of)
+            notes = [f"中止 {paused} 天，期满顺延"] if paused else []
+            if case.term_end_override:
+                notes.append("期满日期经人工调整")
+            out.append(DueItem(case, "term_end", end, r.source, reason, f"报到日期 {start}",
+                               f"{case.term_months}m", None, end - notice, notes, anchor_on=start))
+    return _finish(out, rules, until)
+
+
+def _urine(case: Case, a: Anchors, rules: Rules, end: date | None, until: date) -> DueItem | None:
+    start = case.reported_on
+    anchor = a.urine[0] if a.urine else start
+    year = term_year(case, anchor)
+    if case.test_every:
+        interval = parse_interval(case.test_every, "个案尿检间隔")
+        source, lead = "个案", f"个案规定{interval.label}尿检"
+    else:
+        rule = rules.urine[rules.urine_variant(case.measure, case.term_months)]
+        intervals = rule["intervals"]
+        interval, source = intervals[min(year, len(intervals)) - 1], rule.source
+        measure = MEASURE.label(case.measure)
+        lead = f"{measure}第{year}年{interval.label}尿检"
+        high = rules.urine["high_risk"]
+        if case.risk_level == "high" and high["interval"] and high["interval"].min_days < interval.min_days:
+            interval, source = high["interval"], high.source
+            lead = f"高风险{interval.label}尿检（{measure}第{year}年）"
+    due, pushed = _due(case, anchor, interval, end, until)
+    if due is None:
+        return None
+    text = f"检测 #{a.urine[1]} {a.urine[0]} 尿液" if a.urine else f"报到日期 {start}"
+    since = f"上次尿检 {a.urine[0]}" if a.urine else f"报到 {start} 后尚未尿检"
+    return _clocked(case, "urine_test", source, due, pushed, anchor, text, interval, f"{lead}，{since}", year)
+
+
+def _lost_contact(case: Case, a: Anchors, rules: Rules, end: date | None, until: date,
+                  urine: DueItem | None) -> DueItem | None:
+    r = rules["lost_contact"]
+    start = case.reported_on
+    anchor, what = a.contact if a.contact and a.contact[0] >= start else (start, "报到")
+    due, pushed = pause(case, anchor, anchor + timedelta(days=r["days"]))
+    reason = None
+    failed = [d for d in a.failed_contacts if d > anchor]
+    if urine and r["failed_contacts"] and len(failed) >= r["failed_contacts"]:
+        nth = failed[r["failed_contacts"] - 1]
+        if urine.due_on < nth < due:
+            due = nth
+            reason = (f"尿检 {urine.due_on} 已到期，此后 {r['failed_contacts']} 次联系未见到本人"
+                      f"（{'、'.join(str(d) for d in failed[:r['failed_contacts']])}）")
+    if (end is not None and due > end) or due > until:
+        return None
+    reason = reason or f"超过 {r['days']} 天没有成功联系就算失联，上次成功联系 {anchor}（{what}）"
+    return DueItem(case, "lost_contact", due, r.source, reason, f"{what} {anchor}", f"{r['days']}d", None,
+                   notes=[f"中止 {pushed} 天，顺延"] if pushed else [], anchor_on=anchor)
+
+
+def milestone_base(case: Case, last_positive: date | None) -> date | None:
+    """R21's starting point: the later of the measure's end and the last positive test."""
+    end = case.closed_on or (case.term_end(date.max) if case.reported_on else None)
+    if end is None:
+        return None
+    return max(end, last_positive) if last_positive else end
+
+
+def clean_milestone_from(case: Case, last_positive: date | None, rules: Rules) -> tuple[date | None, str]:
+    """The day 戒断三年未复吸 can be recognised, and what it is counted from."""
+    base = milestone_base(case, last_positive)
+    if base is None:
+        return None, ""
+    basis = f"{base} 最后一次检测阳性" if last_positive and last_positive == base and base != case.closed_on \
+        else f"{base} 期满解除"
+    return add_months(base, 12 * rules["three_year_clean"]["years"]), basis
+
+
+def clean_milestone(conn: sqlite3.Connection, case: Case) -> tuple[date, str]:
+    from jindu_cli.domain.rules import load_rules
+
+    row = conn.execute("SELECT max(tested_on) FROM drug_tests WHERE case_id = ? AND result = 'positive'",
+                       [case.id]).fetchone()
+    last = date.fromisoformat(row[0]) if row[0] else None
+    milestone, basis = clean_milestone_from(case, last, load_rules(conn))
+    return milestone, basis
+
+
+def _finish(items: list[DueItem], rules: Rules, until: date = date.max) -> list[DueItem]:
+    """Holiday shifts (when set), and only the items listed by `until`."""
+    if rules.holiday_shift:
+        for item in items:
+            moved, note = shift_holiday(item.due_on)
+            if note:
+                item.notes.append(note)
+            if moved != item.due_on:
+                if item.listed_from:
+                    item.listed_from += moved - item.due_on
+                item.due_on = moved
+    if until == date.max:
+        return items
+    return [i for i in items if (i.listed_from or i.due_on) <= until]
+
+
+# --- loading the facts ------------------------------------------------------------------
+
+VISIT_LABELS = {"talk": "谈话", "home_visit": "入户走访", "help": "帮扶", "assessment": "评估", "phone": "电话联系"}
+# which facts each item's clock needs
+NEEDS = {"urine_test": ("urine",), "hair_test": ("hair",), "talk": ("face_to_face",), "home_visit": ("home",),
+         "assessment": ("assessment",), "lost_contact": ("contact",), "three_year_clean": ("positive",),
+         "police_report": ("flags",)}
+# the latest record per case of each kind: one index seek per case (see the m003 indexes)
+_LATEST = {
+    "urine": f"SELECT max(tested_on) FROM drug_tests t WHERE t.case_id = c.id AND t.specimen = 'urine'"
+             f" AND t.result IN {PERFORMED}",
+    "hair": f"SELECT max(tested_on) FROM drug_tests t WHERE t.case_id = c.id AND t.specimen = 'hair'"
+            f" AND t.result IN {PERFORMED}",
+    "other_test": f"SELECT max(tested_on) FROM drug_tests t WHERE t.case_id = c.id"
+                  f" AND t.specimen IN ('blood', 'saliva') AND t.result IN {PERFORMED}",
+    "face_to_face": f"SELECT max(visited_on) FROM visits v WHERE v.case_id = c.id AND v.outcome = 'seen'"
+                    f" AND v.kind IN {FACE_TO_FACE}",
+    "home": f"SELECT max(visited_on) FROM visits v WHERE v.case_id = c.id AND v.outcome = 'seen' AND v.kind IN {HOME}",
+    "assessment": "SELECT max(visited_on) FROM visits v WHERE v.case_id = c.id AND v.outcome = 'seen'"
+                  " AND v.kind = 'assessment'",
+    "phone": "SELECT max(visited_on) FROM visits v WHERE v.case_id = c.id AND v.outcome = 'seen' AND v.kind = 'phone'",
+    "positive": "SELECT max(tested_on) FROM drug_tests t WHERE t.case_id = c.id AND t.result = 'positive'",
+}
+
+
+def _fill(conn: sqlite3.Connection, ids) -> None:
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS due_cand (id INTEGER PRIMARY KEY)")
+    conn.execute("DELETE FROM temp.due_cand")
+    conn.executemany("INSERT INTO temp.due_cand (id) VALUES (?)", [(i,) for i in ids])
+
+
+def _latest(conn: sqlite3.Connection, kinds: list[str]) -> dict[int, list]:
+    """{case id: [latest date of each kind or None]} for the cases in temp.due_cand."""
+    columns = ", ".join(f"({_LATEST[k]})" for k in kinds)
+    return {row[0]: [date.fromisoformat(v) if v else None for v in row[1:]]
+            for row in conn.execute(f"SELECT c.id, {columns} FROM temp.due_cand c")}
+
+
+def _detail(conn: sqlite3.Connection, case_id: int, kind: str) -> tuple | None:
+    """The latest record of a kind with its number and type, for explaining one case."""
+    if kind in ("urine", "hair"):
+        row = conn.execute(f"SELECT tested_on, id FROM drug_tests WHERE case_id = ? AND specimen = ?"
+                           f" AND result IN {PERFORMED} ORDER BY tested_on DESC, id DESC LIMIT 1",
+                           [case_id, kind]).fetchone()
+        return (date.fromisoformat(row[0]), row[1]) if row else None
+    kinds = {"face_to_face": FACE_TO_FACE, "home": HOME, "assessment": "('assessment')"}[kind]
+    row = conn.execute(f"SELECT visited_on, id, kind FROM visits WHERE case_id = ? AND outcome = 'seen'"
+                       f" AND kind IN {kinds} ORDER BY visited_on DESC, id DESC LIMIT 1", [case_id]).fetchone()
+    return (date.fromisoformat(row[0]), row[1], VISIT_LABELS.get(row[2], row[2])) if row else None
+
+
+def load_anchors(conn: sqlite3.Connection, cases: list[Case], as_of: date,
+                 needed: dict[int, set[str]] | set[str], detail: bool = False) -> dict[int, Anchors]:
+    """The facts each case's wanted items start from. `needed` is a set of items for every case,
+    or {case id: items}; only those facts are read, each with one index seek per case."""
+    out = {c.id: Anchors() for c in cases}
+    by_case = needed if isinstance(needed, dict) else {c.id: needed for c in cases}
+    kinds_of: dict[str, list[int]] = {}
+    for case_id, items in by_case.items():
+        for kind in {k for item in items for k in NEEDS.get(item, ())}:
+            kinds_of.setdefault(kind, []).append(case_id)
+    for kind in ("urine", "hair", "face_to_face", "home", "assessment", "positive"):
+        if kind not in kinds_of:
+            continue
+        _fill(conn, kinds_of[kind])
+        for case_id, (when,) in _latest(conn, [kind]).items():
+            if when is None:
+                continue
+            a = out[case_id]
+            if kind == "positive":
+                a.last_positive = when
+            elif detail:
+                setattr(a, kind, _detail(conn, case_id, kind))
+            else:
+                setattr(a, kind, (when, 0) if kind in ("urine", "hair") else (when, 0, ""))
+    if "contact" in kinds_of:
+        _fill(conn, kinds_of["contact"])
+        names = ["urine", "hair", "other_test", "face_to_face", "phone"]
+        labels = ["尿检", "毛发检测", "检测", "见面", "电话联系"]
+        for case_id, values in _latest(conn, names).items():
+            best = max(((v, label) for v, label in zip(values, labels) if v), default=None)
+            if best:
+                out[case_id].contact = best
+        for case_id, when in conn.execute(
+                "SELECT v.case_id, v.visited_on FROM temp.due_cand c CROSS JOIN visits v ON v.case_id = c.id"
+                " WHERE v.outcome IN ('not_seen', 'refused') ORDER BY v.case_id, v.visited_on"):
+            out[case_id].failed_contacts.append(date.fromisoformat(when))
+    if "flags" in kinds_of:
+        ids = kinds_of["flags"]
+        facts = flags_mod.load_facts(conn, ids if len(ids) <= 30000 else None, as_of)
+        by_id = {c.id: c for c in cases}
+        for case_id in ids:
+            case = by_id[case_id]
+            if case.status in ("pending", "active", "suspended"):
+                out[case_id].flags = flags_mod.derive(case, facts.get(case_id, flags_mod.Facts()), as_of)
+    return out
+
+
+# --- the register -----------------------------------------------------------------------
+
+def shortest(rules: Rules, item: str, conn: sqlite3.Connection) -> int:
+    """The fewest days an item's interval can span, over every variant and override."""
+    if item == "urine_test":
+        spans = [i.min_days for v in ("community_treatment", "community_rehab_3y", "community_rehab_other")
+                 for i in rules.urine[v]["intervals"]]
+        if rules.urine["high_risk"]["interval"]:
+            spans.append(rules.urine["high_risk"]["interval"].min_days)
+        for (text,) in conn.execute("SELECT DISTINCT test_every FROM cases WHERE test_every IS NOT NULL"):
+            spans.append(parse_interval(text, "个案尿检间隔").min_days)
+        return min(spans)
+    if item == "talk":
+        r = rules["talk"]
+        return min([r["interval"].min_days] + ([r["high_risk_interval"].min_days] if r["high_risk_interval"] else []))
+    if item == "lost_contact":
+        return rules["lost_contact"]["days"]
+    return rules[item]["interval"].min_days
+
+
+def alias_case(table: str) -> str:
+    return table.split()[1] + ".case_id"
+
+
+def candidates(conn: sqlite3.Connection, rules: Rules, as_of: date, horizon: date, scope: str,
+               params: list, items: tuple[str, ...]) -> dict[int, set[str]]:
+    """Case ids that could have each item due by `horizon`; `scope` limits the cases (constant SQL)."""
+    found: dict[int, set[str]] = {}
+
+    def add(item: str, sql: str, args: list) -> None:
+        for (case_id,) in conn.execute(sql, args):
+            found.setdefault(case_id, set()).add(item)
+
+    active = f"SELECT id FROM cases c WHERE c.status = 'active' AND {scope}"
+    # Records recent enough to rule a case out. For the whole register they are found by one scan
+    # of the date index; for one street or worker, by a seek per case (`c` is the outer case).
+    recent = {
+        "urine_test": [("drug_tests t", f"t.specimen = 'urine' AND t.result IN {PERFORMED}", "t.tested_on")],
+        "hair_test": [("drug_tests t", f"t.specimen = 'hair' AND t.result IN {PERFORMED}", "t.tested_on")],
+        "talk": [("visits v", f"v.outcome = 'seen' AND v.kind IN {FACE_TO_FACE}", "v.visited_on")],
+        "home_visit": [("visits v", f"v.outcome = 'seen' AND v.kind IN {HOME}", "v.visited_on")],
+        "assessment": [("visits v", "v.outcome = 'seen' AND v.kind = 'assessment'", "v.visited_on")],
+        "lost_contact": [("drug_tests t", f"t.specimen IN {SPECIMENS} AND t.result IN {PERFORMED}", "t.tested_on"),
+                         ("visits v", f"v.outcome = 'seen' AND v.kind IN {FACE_TO_FACE[:-1]}, 'phone')", "v.visited_on")],
+    }
+    scoped = bool(params)
+    for item, sources in recent.items():
+        if item not in items:
+            continue
+        threshold = iso(horizon - timedelta(days=shortest(rules, item, conn)))
+        if scoped:
+            exists = " ".join(f"AND NOT EXISTS (SELECT 1 FROM {table} WHERE {alias_case(table)} = c.id AND {cond}"
+                              f" AND {col} > ?)" for table, cond, col in sources)
+            add(item, f"{active} AND c.reported_on <= ? {exists}", params + [threshold] * (1 + len(sources)))
+        else:
+            union = " UNION ".join(f"SELECT {alias_case(table)} FROM {table} WHERE {cond} AND {col} > ?"
+                                   for table, cond, col in sources)
+            add(item, f"{active} AND c.reported_on <= ? EXCEPT SELECT * FROM ({union})",
+                params + [threshold] * (1 + len(sources)))
+        if item == "lost_contact" and rules["lost_contact"]["failed_contacts"]:
+            # R22's second clause can fall due before the 30 days: failed contacts after a recent one
+            add(item, f"{active} AND EXISTS (SELECT 1 FROM visits v WHERE v.case_id = c.id"
+                      " AND v.outcome IN ('not_seen', 'refused') AND v.visited_on > ?)", params + [threshold])
+    if "agreement" in items:
+        add("agreement", f"{active} AND c.agreement_on IS NULL AND c.reported_on <= ?",
+            params + [iso(horizon - timedelta(days=rules['agreement']['days']))])
+    if "report_in" in items:
+        add("report_in", f"SELECT id FROM cases c WHERE c.status = 'pending' AND {scope} AND c.received_on <= ?",
+            params + [iso(horizon - timedelta(days=rules['report_in']['days']))])
+    if "term_end" in items:
+        # SQLite's '+N months' overshoots a clipped month end by up to 3 days: keep a margin
+        edge = iso(horizon + timedelta(days=rules["term_end"]["notice_days"] + 4))
+        add("term_end", f"{active} AND (date(c.reported_on, '+' || c.term_months || ' months', '-1 day') <= ?"
+                        " OR c.term_end_override IS NOT NULL)", params + [edge])
+    if "three_year_clean" in items:
+        years = rules["three_year_clean"]["years"]
+        add("three_year_clean",
+            f"SELECT id FROM cases c WHERE c.status = 'released' AND {scope} AND EXISTS (SELECT 1 FROM status_changes s"
+            " WHERE s.case_id = c.id AND s.status = 'released' AND s.changed_on <= ?)",
+            params + [iso(add_months(horizon, -12 * years))])
+    if "police_report" in items:
+        managed = f"SELECT id FROM cases c WHERE c.status IN ('pending', 'active', 'suspended') AND {scope}"
+        add("police_report", f"{managed} AND (EXISTS (SELECT 1 FROM drug_tests t WHERE t.case_id = c.id"
+                             " AND t.result IN ('positive', 'refused', 'evaded')) OR EXISTS (SELECT 1 FROM leaves l"
+                             " WHERE l.case_id = c.id AND l.kind = 'unreported'))", params)
+        add("police_report", f"{managed} AND c.status = 'pending' AND c.received_on < ?",
+            params + [iso(as_of - timedelta(days=rules['report_in']['days']))])
+    return found
+
+
+def _scope(conn: sqlite3.Connection, street: str | None, worker: str | None) -> tuple[str, list]:
+    from jindu_cli.domain import reference
+
+    clauses, params = ["1 = 1"], []
+    if street:
+        clauses.append("c.street = ?")
+        params.append(reference.streets(conn).resolve(street))
+    if worker:
+        clauses.append("c.worker = ?")
+        params.append(worker.strip())
+    return " AND ".join(clauses), params
+
+
+def due_list(conn: sqlite3.Connection, rules: Rules, as_of: date, within: int = 7, street: str | None = None,
+             worker: str | None = None, item: str | None = None, narrow: bool = True) -> list[DueItem]:
+    """Every item due by as_of + within (overdue included), in the order the clerk works them:
+    overdue first, then 高 risk first, then soonest. `narrow=False` computes every case."""
+    if within < 0:
+        from jindu_cli.errors import InvalidInput
+
+        raise InvalidInput("--within", "天数不能为负")
+    from jindu_cli.storage.db import snapshot
+
+    items = (item,) if item else ITEMS
+    horizon = as_of + timedelta(days=within)
+    scope, params = _scope(conn, street, worker)
+    with snapshot(conn):  # one consistent view, even while another process writes
+        out = _collect(conn, rules, as_of, horizon, scope, params, items, narrow)
+    out.sort(key=lambda d: (d.due_on >= as_of, d.case.risk_level != "high", d.due_on, d.case.id,
+                            ITEM_ORDER[d.item]))
+    return out
+
+
+def _collect(conn, rules, as_of, horizon, scope, params, items, narrow) -> list[DueItem]:
+    if narrow:
+        wanted = candidates(conn, rules, as_of, horizon, scope, params, items)
+        conn.execute("CREATE TEMP TABLE IF NOT EXISTS due_ids (id INTEGER PRIMARY KEY)")
+        conn.execute("DELETE FROM temp.due_ids")
+        conn.executemany("INSERT INTO temp.due_ids (id) VALUES (?)", [(i,) for i in wanted])
+        pool = load_cases(conn, "c.id IN (SELECT id FROM temp.due_ids)")
+    else:
+        pool = load_cases(conn, scope, params)
+        wanted = {c.id: set(items) for c in pool}
+    anchors = load_anchors(conn, pool, as_of, wanted)
+    out: list[DueItem] = []
+    for case in pool:
+        out.extend(items_for(case, anchors[case.id], rules, as_of, wanted.get(case.id, ()), horizon))
+    return out
+
+
+def explain(conn: sqlite3.Connection, case: Case, rules: Rules, as_of: date) -> list[DueItem]:
+    """Every item of one case, whatever its date, with how its date was worked out."""
+    anchors = load_anchors(conn, [case], as_of, set(ITEMS), detail=True)[case.id]
+    return sorted(items_for(case, anchors, rules, as_of), key=lambda d: (d.due_on, ITEM_ORDER[d.item]))
+
+
+def counts(items: list[DueItem], as_of: date) -> dict:
+    """Overdue, due today and due later in the window: in all and by street."""
+    total = {"overdue": 0, "today": 0, "soon": 0}
+    by_street: dict[str, dict] = {}
+    for d in items:
+        key = "overdue" if d.due_on < as_of else "today" if d.due_on == as_of else "soon"
+        total[key] += 1
+        by_street.setdefault(d.case.street, {"overdue": 0, "today": 0, "soon": 0})[key] += 1
+    return {"total": total, "by_street": dict(sorted(by_street.items()))}
+

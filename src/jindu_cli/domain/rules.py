@@ -1,0 +1,231 @@
+"""Cadence rules loaded from a TOML file (data/rules.toml, an office's own copy beside the
+database, or --rules FILE), checked strictly: an unknown key, a bad interval or a missing rule
+is refused with the key and the reason."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import tomllib
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+from jindu_cli.domain.dates import add_months
+from jindu_cli.errors import JinduError
+
+ITEMS = ("report_in", "agreement", "urine_test", "hair_test", "talk", "home_visit", "assessment",
+         "term_end", "three_year_clean", "lost_contact", "police_report")
+URINE_VARIANTS = ("community_treatment", "community_rehab_3y", "community_rehab_other", "high_risk")
+
+# rule -> {key: kind}; "interval", "intervals", "int", "str", "interval?" (may be "")
+SCHEMA: dict[str, dict[str, str]] = {
+    "report_in": {"label": "str", "source": "str", "days": "int"},
+    "agreement": {"label": "str", "source": "str", "days": "int"},
+    "urine_test": {"label": "str"},
+    "hair_test": {"label": "str", "source": "str", "interval": "interval"},
+    "talk": {"label": "str", "source": "str", "interval": "interval", "high_risk_interval": "interval?"},
+    "home_visit": {"label": "str", "source": "str", "interval": "interval"},
+    "assessment": {"label": "str", "source": "str", "interval": "interval"},
+    "term_end": {"label": "str", "source": "str", "notice_days": "int"},
+    "three_year_clean": {"label": "str", "source": "str", "years": "int"},
+    "lost_contact": {"label": "str", "source": "str", "days": "int", "failed_contacts": "int"},
+    "police_report": {"label": "str", "source": "str", "days": "int"},
+}
+URINE_SCHEMA = {
+    "community_treatment": {"source": "str", "intervals": "intervals"},
+    "community_rehab_3y": {"source": "str", "intervals": "intervals"},
+    "community_rehab_other": {"source": "str", "intervals": "intervals"},
+    "high_risk": {"source": "str", "interval": "interval?"},
+}
+SETTINGS = {"holiday_shift": "bool"}
+
+_INTERVAL = re.compile(r"^([1-9][0-9]{0,2})([dwmy])$")
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A cadence: calendar months (month ends clipped) or days."""
+
+    months: int = 0
+    days: int = 0
+    text: str = ""
+
+    def add(self, d: date) -> date:
+        if self.months:
+            return add_months(d, self.months)
+        return d + timedelta(days=self.days)
+
+    @property
+    def min_days(self) -> int:
+        """The fewest days this interval can span (a month is at least 28 days)."""
+        return self.months * 28 + self.days
+
+    @property
+    def label(self) -> str:
+        if self.months == 1:
+            return "每月"
+        if self.months == 12:
+            return "每年"
+        if self.months and self.months % 12 == 0:
+            return f"每{self.months // 12}年"
+        if self.months:
+            return f"每{self.months}个月"
+        if self.days % 7 == 0:
+            return "每周" if self.days == 7 else f"每{self.days // 7}周"
+        return f"每{self.days}天"
+
+
+def parse_interval(text: str, where: str) -> Interval:
+    m = _INTERVAL.match(str(text).strip().lower())
+    if not m:
+        raise RulesError(where, f"“{text}”不是间隔；应写成 1m（月）、2w（周）、15d（天）或 1y（年）")
+    n, unit = int(m.group(1)), m.group(2)
+    if unit == "m":
+        return Interval(months=n, text=f"{n}m")
+    if unit == "y":
+        return Interval(months=12 * n, text=f"{n}y")
+    return Interval(days=n * (7 if unit == "w" else 1), text=f"{n}{unit}")
+
+
+class RulesError(JinduError):
+    """A fault in a rules file, at `where` (a key path such as urine_test.high_risk.interval)."""
+
+    def __init__(self, where: str, reason: str):
+        super().__init__(f"{where}：{reason}")
+        self.where = where
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    label: str
+    source: str
+    values: dict
+
+    def __getitem__(self, key: str):
+        return self.values[key]
+
+
+@dataclass(frozen=True)
+class Rules:
+    path: Path
+    rules: dict[str, Rule]
+    urine: dict[str, Rule]  # variant -> Rule (source, intervals/interval)
+    holiday_shift: bool
+
+    def __getitem__(self, item: str) -> Rule:
+        return self.rules[item]
+
+    def label(self, item: str) -> str:
+        return self.rules[item].label
+
+    def urine_variant(self, measure: str, term_months: int) -> str:
+        if measure == "community_treatment":
+            return "community_treatment"
+        return "community_rehab_3y" if term_months == 36 else "community_rehab_other"
+
+
+def _check(value, kind: str, where: str):
+    if kind == "str":
+        if not isinstance(value, str) or not value.strip():
+            raise RulesError(where, "应为非空的文字")
+        return value
+    if kind == "int":
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise RulesError(where, f"“{value}”应为不小于 0 的整数")
+        return value
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise RulesError(where, f"“{value}”应为 true 或 false")
+        return value
+    if kind == "interval":
+        return parse_interval(value, where)
+    if kind == "interval?":
+        return None if value in ("", None) else parse_interval(value, where)
+    if kind == "intervals":
+        if not isinstance(value, list) or not value:
+            raise RulesError(where, "应为间隔的列表，每个年度一个，如 [\"1m\", \"2m\", \"3m\"]；最后一个也用于以后的年度")
+        return [parse_interval(v, f"{where}[{i}]") for i, v in enumerate(value)]
+    raise AssertionError(kind)
+
+
+def _table(data: dict, schema: dict[str, str], where: str) -> dict:
+    if not isinstance(data, dict):
+        raise RulesError(where, "应为一个表（[...] 段）")
+    unknown = sorted(set(data) - set(schema))
+    if unknown:
+        raise RulesError(f"{where}.{unknown[0]}", f"未知的键；这里可用的键：{'、'.join(schema)}")
+    out = {}
+    for key, kind in schema.items():
+        if key not in data:
+            if kind.endswith("?"):
+                out[key] = None
+                continue
+            raise RulesError(f"{where}.{key}", "缺少这个键")
+        out[key] = _check(data[key], kind, f"{where}.{key}")
+    return out
+
+
+def parse_rules(data: dict, path: Path) -> Rules:
+    try:
+        known = set(ITEMS) | {"settings"}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise RulesError(unknown[0], f"未知的规则；可用的规则：{'、'.join(ITEMS)}")
+        missing = [item for item in ITEMS if item not in data]
+        if missing:
+            raise RulesError(missing[0], "缺少这条规则（文件必须完整：可用 jindu rules template 取得完整的默认文件）")
+        rules: dict[str, Rule] = {}
+        urine: dict[str, Rule] = {}
+        for item in ITEMS:
+            section = data[item]
+            if item == "urine_test":
+                head = {k: v for k, v in section.items() if not isinstance(v, dict)}
+                nested = {k: v for k, v in section.items() if isinstance(v, dict)}
+                values = _table(head, SCHEMA[item], item)
+                unknown_variants = sorted(set(nested) - set(URINE_SCHEMA))
+                if unknown_variants:
+                    raise RulesError(f"urine_test.{unknown_variants[0]}", f"未知的尿检类别；可用：{'、'.join(URINE_SCHEMA)}")
+                for variant, schema in URINE_SCHEMA.items():
+                    if variant not in nested:
+                        raise RulesError(f"urine_test.{variant}", "缺少这个尿检类别")
+                    v = _table(nested[variant], schema, f"urine_test.{variant}")
+                    urine[variant] = Rule(f"urine_test.{variant}", values["label"], v["source"], v)
+                rules[item] = Rule(item, values["label"], "/".join(urine[v].source for v in URINE_VARIANTS), values)
+            else:
+                values = _table(section, SCHEMA[item], item)
+                rules[item] = Rule(item, values["label"], values["source"], values)
+        settings = {"holiday_shift": False}
+        given = data.get("settings", {})
+        unknown = sorted(set(given) - set(SETTINGS))
+        if unknown:
+            raise RulesError(f"settings.{unknown[0]}", f"未知的设置；可用的设置：{'、'.join(SETTINGS)}")
+        settings.update({k: _check(v, SETTINGS[k], f"settings.{k}") for k, v in given.items()})
+        return Rules(path, rules, urine, settings["holiday_shift"])
+    except RulesError as exc:
+        raise JinduError(f"规则文件 {path} 有误：{exc.where}：{exc.reason}") from None
+
+
+_CACHE: dict[tuple, Rules] = {}
+
+
+def load_rules(conn: sqlite3.Connection | None = None, path: str | Path | None = None) -> Rules:
+    """The rules in force: --rules FILE, else rules.toml beside the database, else the shipped one."""
+    from jindu_cli.domain.reference import data_file
+
+    chosen = Path(path).expanduser() if path else data_file("rules.toml", conn)
+    try:
+        stat = chosen.stat()
+    except OSError:
+        raise JinduError(f"找不到规则文件 {chosen}") from None
+    key = (str(chosen.resolve()), stat.st_mtime_ns, stat.st_size)
+    if key not in _CACHE:
+        try:
+            with open(chosen, "rb") as fh:
+                data = tomllib.load(fh)
+        except tomllib.TOMLDecodeError as exc:
+            raise JinduError(f"规则文件 {chosen} 不是有效的 TOML：{exc}") from None
+        _CACHE[key] = parse_rules(data, chosen)
+    return _CACHE[key]

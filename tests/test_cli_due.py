@@ -1,0 +1,220 @@
+"""jindu due, due --explain, rules files, jindu draw."""
+
+import json
+import subprocess
+import sys
+from datetime import date, timedelta
+
+import pytest
+
+from jindu_cli.domain.due import due_list
+from jindu_cli.domain.reference import packaged_data_dir
+from jindu_cli.domain.rules import load_rules
+from jindu_cli.storage.db import open_db
+from support import add_case, make_id, ok, random_district, rows, run
+
+AS_OF = ["--as-of", "2026-11-28"]
+FIELDS = ["case_id", "id_number", "name", "street", "worker", "item", "due_on", "days", "rule", "reason"]
+
+
+def due_json(*args):
+    return ok("due", "-f", "json", *args).json()
+
+
+def test_json_fields_and_order(db):
+    late = add_case(reported_on="2026-09-01", received_on="2026-08-30", risk="低")
+    high = add_case(id=make_id(seq=556), name="李四", reported_on="2026-09-01", received_on="2026-08-30", risk="高")
+    soon = add_case(id=make_id(seq=557), name="王五", reported_on="2026-11-01", received_on="2026-10-30")
+    listed = due_json("--within", "7", *AS_OF)
+    assert listed and all(list(d) == FIELDS for d in listed)
+    assert all(d["days"] == (date.fromisoformat(d["due_on"]) - date(2026, 11, 28)).days for d in listed)
+    overdue = [d for d in listed if d["days"] < 0]
+    assert listed[:len(overdue)] == overdue  # overdue first
+    assert [d["case_id"] for d in overdue][:1] == [high]  # then 高 risk first
+    later = [d for d in overdue if d["case_id"] == late]
+    assert [d["due_on"] for d in later] == sorted(d["due_on"] for d in later)  # then soonest
+    assert {d["case_id"] for d in listed if d["days"] >= 0} <= {soon, late, high}
+    urine = next(d for d in listed if d["case_id"] == late and d["item"] == "urine_test")
+    assert urine["rule"] == "R9" and urine["reason"] == "社区戒毒第1年每月尿检，报到 2026-09-01 后尚未尿检"
+    assert urine["id_number"].count("*") == 8
+
+
+def test_refusal_does_not_reset_the_clock(db):
+    cid = add_case(reported_on="2026-01-10", received_on="2026-01-05")
+    ok("test", "add", cid, "--specimen", "尿液", "--result", "阴性", "--on", "2026-10-01", *AS_OF)
+    before = [d for d in due_json("--within", "30", "--item", "urine_test", *AS_OF) if d["case_id"] == cid]
+    ok("test", "add", cid, "--specimen", "尿液", "--result", "拒检", "--on", "2026-10-20", *AS_OF)
+    ok("test", "add", cid, "--specimen", "尿液", "--result", "无效", "--on", "2026-10-21", *AS_OF)
+    after = [d for d in due_json("--within", "30", "--item", "urine_test", *AS_OF) if d["case_id"] == cid]
+    assert [d["due_on"] for d in before] == [d["due_on"] for d in after] == ["2026-11-01"]
+    ok("test", "add", cid, "--specimen", "尿液", "--result", "阳性", "--on", "2026-11-25", *AS_OF)
+    assert due_json("--within", "30", "--item", "urine_test", *AS_OF)[0]["due_on"] == "2026-12-25"
+
+
+def test_suspension_through_the_cli(db):
+    cid = add_case(reported_on="2026-01-10", received_on="2026-01-05")
+    ok("test", "add", cid, "--specimen", "尿液", "--result", "阴性", "--on", "2026-10-01", *AS_OF)
+    ok("case", "update", cid, "--status", "中止", "--on", "2026-10-10", "--reason", "拘留", *AS_OF)
+    assert due_json("--within", "60", *AS_OF) == []
+    ok("case", "update", cid, "--status", "在执行", "--on", "2026-10-20", *AS_OF)
+    urine = due_json("--within", "60", "--item", "尿检", *AS_OF)
+    assert [d["due_on"] for d in urine] == ["2026-11-11"]
+
+
+def test_case_override_from_the_command_line(db):
+    cid = add_case(reported_on="2024-01-10", received_on="2024-01-05")
+    ok("test", "add", cid, "--specimen", "尿液", "--result", "阴性", "--on", "2026-11-01", *AS_OF)
+    assert due_json("--item", "urine_test", *AS_OF) == []  # year 3: every three months
+    ok("case", "update", cid, "--test-every", "1m", *AS_OF)
+    [urine] = due_json("--item", "urine_test", "--within", "7", *AS_OF)
+    assert (urine["due_on"], urine["rule"]) == ("2026-12-01", "个案")
+    res = run("case", "update", cid, "--test-every", "monthly", *AS_OF)
+    assert res.exit_code == 1 and "个案尿检间隔" in res.stderr
+
+
+def _rules_text():
+    return (packaged_data_dir() / "rules.toml").read_text(encoding="utf-8")
+
+
+def test_custom_rules_file_by_option_and_beside_the_database(db, tmp_path):
+    cid = add_case(reported_on="2026-11-01", received_on="2026-10-30")
+    assert [d["due_on"] for d in due_json("--item", "urine_test", "--within", "30", *AS_OF)] == ["2026-12-01"]
+    custom = tmp_path / "office" / "rules.toml"
+    custom.parent.mkdir()
+    custom.write_text(_rules_text().replace('intervals = ["1m", "2m", "3m"]', 'intervals = ["15d", "1m", "2m"]'),
+                      encoding="utf-8")
+    listed = due_json("--item", "urine_test", "--within", "30", "--rules", custom, *AS_OF)
+    assert [(d["case_id"], d["due_on"]) for d in listed] == [(cid, "2026-11-16")]
+    (db.parent / "rules.toml").write_text(custom.read_text(encoding="utf-8"), encoding="utf-8")
+    assert [d["due_on"] for d in due_json("--item", "urine_test", "--within", "30", *AS_OF)] == ["2026-11-16"]
+    assert "office" not in ok("rules", "show").stdout and str(db.parent / "rules.toml") in ok("rules", "show").stdout
+
+
+@pytest.mark.parametrize("change,words", [
+    (lambda t: t.replace("[talk]\n", "[talk]\nintervl = \"1m\"\n"), "talk.intervl：未知的键"),
+    (lambda t: t.replace('interval = "6m"\n\n[talk]', 'interval = "6x"\n\n[talk]'), "hair_test.interval"),
+    (lambda t: t.replace('intervals = ["2m"]', 'intervals = []'), "urine_test.community_rehab_other.intervals"),
+    (lambda t: t.replace("[hair_test]", "[hair_tests]"), "hair_tests：未知的规则"),
+    (lambda t: t.replace("days = 15", "days = -1"), "report_in.days"),
+    (lambda t: t + "\n[report_out]\nlabel = \"x\"\n", "report_out：未知的规则"),
+    (lambda t: t.replace("holiday_shift = false", "holiday_shift = \"yes\""), "settings.holiday_shift"),
+    (lambda t: t.replace("[police_report]\nlabel = \"报告公安\"\nsource = \"R8\"", "[x]"), "未知的规则"),
+    (lambda t: t[: t.index("[police_report]")], "police_report：缺少这条规则"),
+    (lambda t: t.replace("[lost_contact]", "[lost_contact"), "不是有效的 TOML"),
+])
+def test_bad_rules_file_is_refused_naming_the_key(db, tmp_path, change, words):
+    add_case()
+    bad = tmp_path / "bad.toml"
+    bad.write_text(change(_rules_text()), encoding="utf-8")
+    res = run("due", "--rules", bad, *AS_OF)
+    assert res.exit_code == 1 and words in res.stderr and str(bad) in res.stderr, res
+    assert "Traceback" not in res.stderr
+
+
+def test_rules_template_is_the_shipped_file_and_loads():
+    assert ok("rules", "template").stdout == _rules_text()
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_narrowed_list_equals_the_list_computed_for_every_case(tmp_path, seed):
+    path = tmp_path / f"d{seed}.db"
+    random_district(path, seed)
+    conn = open_db(path)
+    rules = load_rules(conn)
+
+    def key(items):
+        return [(d.case.id, d.item, d.due_on, d.rule, d.reason) for d in items]
+
+    for as_of in (date(2026, 11, 28), date(2025, 6, 30)):
+        for within, street, item in [(7, None, None), (0, None, None), (30, "头桥", None), (60, None, "talk"),
+                                     (3, None, "lost_contact"), (400, None, "three_year_clean")]:
+            narrow = due_list(conn, rules, as_of, within, street, None, item)
+            full = due_list(conn, rules, as_of, within, street, None, item, narrow=False)
+            assert key(narrow) == key(full), (as_of, within, street, item)
+    assert due_list(conn, rules, date(2026, 11, 28), 7)  # the comparison is not between two empty lists
+
+
+def test_same_database_and_date_give_the_same_bytes(tmp_path):
+    path = tmp_path / "d.db"
+    random_district(path, 7)
+    outputs = set()
+    for fmt in ("table", "json", "csv"):
+        first = subprocess.run([sys.executable, "-m", "jindu_cli", "due", "--db", str(path), "-f", fmt,
+                                "--as-of", "2026-11-28"], capture_output=True, check=True).stdout
+        again = ok("due", "--db", path, "-f", fmt, "--as-of", "2026-11-28").stdout.encode()
+        assert first == again and first
+        outputs.add(first)
+    assert len(outputs) == 3
+
+
+def test_table_counts_by_street_and_filters(tmp_path):
+    path = tmp_path / "d.db"
+    random_district(path, 11)
+    text = ok("due", "--db", path, *AS_OF).stdout
+    lines = text.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("街道") and "今天到期" in line)
+    by_street = [line.split()[0] for line in lines[header + 2:]]
+    assert by_street == ["头桥街道", "盐务街街道", "黔灵镇"]
+    assert any(line.startswith("逾期 ") and "今天到期" in line for line in lines[:header])
+    by_worker = ok("due", "--db", path, "--worker", "甲", "-f", "json", *AS_OF).json()
+    assert by_worker and {d["worker"] for d in by_worker} == {"甲"}
+    only = ok("due", "--db", path, "--street", "黔灵镇", "-f", "json", *AS_OF).json()
+    assert only and {d["street"] for d in only} == {"黔灵镇"}
+    one_street_table = ok("due", "--db", path, "--street", "黔灵镇", *AS_OF).stdout
+    assert "今天到期   7 天内到期" not in one_street_table  # no by-street table for one street
+    assert run("due", "--db", path, "--item", "体检", *AS_OF).exit_code == 1
+
+
+def test_explain_shows_rule_anchor_interval_year_and_date(db):
+    cid = add_case(reported_on="2025-01-10", received_on="2025-01-05")
+    ok("test", "add", cid, "--specimen", "尿液", "--result", "阴性", "--on", "2026-11-02", *AS_OF)
+    explained = ok("due", "--explain", cid, "-f", "json", *AS_OF).json()
+    urine = next(e for e in explained if e["item"] == "urine_test")
+    assert (urine["rule"], urine["anchor"], urine["interval"], urine["term_year"], urine["due_on"]) == (
+        "R9", "检测 #1 2026-11-02 尿液", "2m", 2, "2027-01-02")
+    assert {e["item"] for e in explained} >= {"urine_test", "hair_test", "talk", "home_visit", "assessment",
+                                              "lost_contact", "term_end"}
+    table = ok("due", "--explain", "张伟", *AS_OF).stdout
+    assert "起点" in table and "检测 #1 2026-11-02 尿液" in table
+
+
+def test_overview_shows_overdue_and_due_today_first(db):
+    add_case(reported_on="2026-09-01", received_on="2026-08-30")
+    res = ok(env={"JINDU_TODAY": "2026-11-28"})
+    first_lines = res.stdout.splitlines()[:2]
+    assert "逾期" in first_lines[1] and "今天到期" in first_lines[1]
+
+
+def test_draw_is_reproducible_recorded_and_audited(db):
+    for seq in range(20):
+        add_case(id=make_id(seq=100 + seq), name=f"人{seq}", street="盐务街" if seq % 2 else "头桥")
+    first = ok("draw", "--count", "3", "--seed", "42", "-f", "json", *AS_OF).json()
+    again = ok("draw", "--count", "3", "--seed", "42", "-f", "json", *AS_OF).json()
+    assert [r["case_id"] for r in first] == [r["case_id"] for r in again]
+    assert len({r["case_id"] for r in first}) == 3
+    other = ok("draw", "--count", "3", "--seed", "7", "-f", "json", *AS_OF).json()
+    assert [r["case_id"] for r in other] != [r["case_id"] for r in first]
+    street = ok("draw", "--count", "10", "--street", "盐务街", "--seed", "1", "-f", "json", *AS_OF).json()
+    assert {r["street"] for r in street} == {"盐务街街道"} and len(street) == 10
+    recorded = rows(db, "SELECT drawn_on, seed, pool_size, count, case_ids, operator FROM draws ORDER BY id")
+    assert recorded[0] == ("2026-11-28", 42, 20, 3, json.dumps([r["case_id"] for r in first]), "tester")
+    assert recorded[3][2] == 10
+    assert rows(db, "SELECT count(*) FROM audit_log WHERE action = 'draw'") == [(4,)]
+    assert len(ok("draw", "--list", "-f", "json").json()) == 4
+    res = run("draw", "--count", "11", "--street", "盐务街", *AS_OF)
+    assert res.exit_code == 1 and "只有 10 人" in res.stderr
+    drawn = ok("draw", "--count", "2", *AS_OF)
+    assert "种子" in drawn.stdout
+
+
+def test_draw_gives_everyone_an_equal_chance(db):
+    from collections import Counter
+
+    from jindu_cli.domain.draws import rank
+
+    pool = [make_id(seq=s) for s in range(10)]
+    picked = Counter()
+    for seed in range(3000):
+        picked.update(sorted(pool, key=lambda n: rank(seed, n))[:3])
+    # 900 expected each; a fair draw stays well within ±15%
+    assert all(765 < picked[n] < 1035 for n in pool), picked
