@@ -155,21 +155,27 @@ def build(path: Path, cases: int, as_of: date, seed: int) -> dict:
             left = reported + timedelta(days=rng.randrange(0, max(1, (stop - reported).days)))
             if left <= stop:
                 leave_rows.append((cid, "unreported", left.isoformat(), rng.randrange(2, 20), now, now))
+    # bulk load without the indexes, then build them as jindu's schema defines them
+    indexes = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL").fetchall()
     conn.execute("BEGIN")
+    for name, _ in indexes:
+        conn.execute(f"DROP INDEX {name}")
     conn.executemany(
         "INSERT INTO cases (id, id_number, name, name_pinyin, name_initials, phone, street, community, measure,"
         " term_months, received_on, reported_on, agreement_on, status, risk_level, drugs, worker, created_at,"
         " updated_at) VALUES (" + ", ".join("?" * 19) + ")", case_rows)
     conn.executemany("INSERT INTO status_changes (case_id, previous_status, status, changed_on, reason, created_at)"
                      " VALUES (?, ?, ?, ?, ?, ?)", change_rows)
-    conn.executemany("INSERT INTO drug_tests (case_id, tested_on, specimen, method, result, substances, created_at,"
+    conn.executemany("INSERT OR IGNORE INTO drug_tests (case_id, tested_on, specimen, method, result, substances, created_at,"
                      " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", test_rows)
-    conn.executemany("INSERT INTO visits (case_id, visited_on, kind, sub_kind, outcome, worker, created_at, updated_at)"
+    conn.executemany("INSERT OR IGNORE INTO visits (case_id, visited_on, kind, sub_kind, outcome, worker, created_at, updated_at)"
                      " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", visit_rows)
     conn.executemany("INSERT INTO leaves (case_id, kind, left_on, days, created_at, updated_at)"
                      " VALUES (?, ?, ?, ?, ?, ?)", leave_rows)
     conn.executemany("INSERT INTO police_reports (case_id, reported_on, matter, created_at) VALUES (?, ?, ?, ?)",
                      report_rows)
+    for _, sql in indexes:
+        conn.execute(sql)
     conn.execute("COMMIT")
     conn.execute("ANALYZE")
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -32,6 +32,7 @@ class Result:
     def __init__(self, raw):
         self.exit_code = raw.exit_code
         self.stdout = raw.stdout
+        self.stdout_bytes = raw.stdout_bytes
         self.stderr = raw.stderr
         self.exception = raw.exception
 
@@ -144,12 +145,12 @@ def random_district(path: Path, seed: int, cases: int = 150, as_of: date = date(
         for _ in range(rng.randrange(0, 25)):
             day = reported + timedelta(days=rng.randrange(0, span + 1))
             result = rng.choices(["negative", "positive", "refused", "evaded", "invalid"], [20, 2, 2, 1, 1])[0]
-            conn.execute("INSERT INTO drug_tests (case_id, tested_on, specimen, method, result, created_at, updated_at)"
+            conn.execute("INSERT OR IGNORE INTO drug_tests (case_id, tested_on, specimen, method, result, created_at, updated_at)"
                          " VALUES (?, ?, ?, 'field', ?, '', '')",
                          [cid, day.isoformat(), rng.choice(["urine", "urine", "urine", "hair"]), result])
         for _ in range(rng.randrange(0, 25)):
             day = reported + timedelta(days=rng.randrange(0, span + 1))
-            conn.execute("INSERT INTO visits (case_id, visited_on, kind, outcome, created_at, updated_at)"
+            conn.execute("INSERT OR IGNORE INTO visits (case_id, visited_on, kind, outcome, created_at, updated_at)"
                          " VALUES (?, ?, ?, ?, '', '')",
                          [cid, day.isoformat(), rng.choice(["talk", "home_visit", "phone", "help", "assessment"]),
                           rng.choice(["seen", "seen", "seen", "not_seen", "refused"])])

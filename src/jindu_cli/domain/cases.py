@@ -404,7 +404,7 @@ def validate(conn: sqlite3.Connection, raw: dict, as_of: date, existing: Case | 
     rec: dict = {}
     if existing is not None:
         rec = {k: getattr(existing, k) for k in LABELS if k != "status"}
-        if "measure" in raw and "term_months" not in raw:
+        if "measure" in raw and "term_months" not in raw and MEASURE.lookup(str(raw["measure"])) != existing.measure:
             rec["term_months"] = None  # a corrected measure takes its own term unless one is given
     for key, value in raw.items():
         if key in ("sex", "birth_date", "status"):

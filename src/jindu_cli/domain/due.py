@@ -25,6 +25,7 @@ from jindu_cli.domain.cases import Case, load_cases
 from jindu_cli.domain.dates import add_months, iso
 from jindu_cli.domain.enums import MEASURE
 from jindu_cli.domain.rules import ITEMS, Interval, Rules, parse_interval
+from jindu_cli.storage.migrations import FLAGGED
 
 ITEM_ORDER = {item: i for i, item in enumerate(ITEMS)}
 FACE_TO_FACE = "('talk', 'home_visit', 'help', 'assessment')"
@@ -326,7 +327,7 @@ def clean_milestone_from(case: Case, last_positive: date | None, rules: Rules) -
 def clean_milestone(conn: sqlite3.Connection, case: Case) -> tuple[date, str]:
     from jindu_cli.domain.rules import load_rules
 
-    row = conn.execute("SELECT max(tested_on) FROM drug_tests WHERE case_id = ? AND result = 'positive'",
+    row = conn.execute(f"SELECT max(tested_on) FROM drug_tests WHERE case_id = ? AND {FLAGGED} AND result = 'positive'",
                        [case.id]).fetchone()
     last = date.fromisoformat(row[0]) if row[0] else None
     milestone, basis = clean_milestone_from(case, last, load_rules(conn))
@@ -357,20 +358,23 @@ NEEDS = {"urine_test": ("urine",), "hair_test": ("hair",), "talk": ("face_to_fac
          "assessment": ("assessment",), "lost_contact": ("contact",), "three_year_clean": ("positive",),
          "police_report": ("flags",)}
 # the latest record per case of each kind: one index seek per case (see the m003 indexes)
+def _newest(table: str, condition: str) -> str:
+    day = "tested_on" if table == "drug_tests" else "visited_on"
+    return (f"SELECT {day} FROM {table} r WHERE r.case_id = c.id AND {condition}"
+            f" ORDER BY {day} DESC LIMIT 1")
+
+
+# the latest record per case of each kind: a walk back from the newest end of the case's
+# natural-key index, which stops at the first record that qualifies
 _LATEST = {
-    "urine": f"SELECT max(tested_on) FROM drug_tests t WHERE t.case_id = c.id AND t.specimen = 'urine'"
-             f" AND t.result IN {PERFORMED}",
-    "hair": f"SELECT max(tested_on) FROM drug_tests t WHERE t.case_id = c.id AND t.specimen = 'hair'"
-            f" AND t.result IN {PERFORMED}",
-    "other_test": f"SELECT max(tested_on) FROM drug_tests t WHERE t.case_id = c.id"
-                  f" AND t.specimen IN ('blood', 'saliva') AND t.result IN {PERFORMED}",
-    "face_to_face": f"SELECT max(visited_on) FROM visits v WHERE v.case_id = c.id AND v.outcome = 'seen'"
-                    f" AND v.kind IN {FACE_TO_FACE}",
-    "home": f"SELECT max(visited_on) FROM visits v WHERE v.case_id = c.id AND v.outcome = 'seen' AND v.kind IN {HOME}",
-    "assessment": "SELECT max(visited_on) FROM visits v WHERE v.case_id = c.id AND v.outcome = 'seen'"
-                  " AND v.kind = 'assessment'",
-    "phone": "SELECT max(visited_on) FROM visits v WHERE v.case_id = c.id AND v.outcome = 'seen' AND v.kind = 'phone'",
-    "positive": "SELECT max(tested_on) FROM drug_tests t WHERE t.case_id = c.id AND t.result = 'positive'",
+    "urine": _newest("drug_tests", f"r.specimen = 'urine' AND r.result IN {PERFORMED}"),
+    "hair": _newest("drug_tests", f"r.specimen = 'hair' AND r.result IN {PERFORMED}"),
+    "other_test": _newest("drug_tests", f"r.specimen IN ('blood', 'saliva') AND r.result IN {PERFORMED}"),
+    "face_to_face": _newest("visits", f"r.outcome = 'seen' AND r.kind IN {FACE_TO_FACE}"),
+    "home": _newest("visits", f"r.outcome = 'seen' AND r.kind IN {HOME}"),
+    "assessment": _newest("visits", "r.outcome = 'seen' AND r.kind = 'assessment'"),
+    "phone": _newest("visits", "r.outcome = 'seen' AND r.kind = 'phone'"),
+    "positive": f"SELECT max(tested_on) FROM drug_tests r WHERE r.case_id = c.id AND {FLAGGED} AND r.result = 'positive'",
 }
 
 
@@ -530,7 +534,7 @@ def candidates(conn: sqlite3.Connection, rules: Rules, as_of: date, horizon: dat
     if "police_report" in items:
         managed = f"SELECT id FROM cases c WHERE c.status IN ('pending', 'active', 'suspended') AND {scope}"
         add("police_report", f"{managed} AND (EXISTS (SELECT 1 FROM drug_tests t WHERE t.case_id = c.id"
-                             " AND t.result IN ('positive', 'refused', 'evaded')) OR EXISTS (SELECT 1 FROM leaves l"
+                             f" AND {FLAGGED}) OR EXISTS (SELECT 1 FROM leaves l"
                              " WHERE l.case_id = c.id AND l.kind = 'unreported'))", params)
         add("police_report", f"{managed} AND c.status = 'pending' AND c.received_on < ?",
             params + [iso(as_of - timedelta(days=rules['report_in']['days']))])

@@ -23,6 +23,7 @@ from jindu_cli.domain.enums import MISSED_RESULTS, RESULT, SPECIMEN
 from jindu_cli.domain.text import clean_text
 from jindu_cli.errors import InvalidInput
 from jindu_cli.storage.db import atomic
+from jindu_cli.storage.migrations import FLAGGED
 
 MISSED_TESTS_LIMIT = 3  # 逃避或者拒绝接受检测三次以上
 ABSENCES_LIMIT = 3  # 擅自离开三次以上
@@ -141,8 +142,8 @@ def load_facts(conn: sqlite3.Connection, case_ids: list[int] | None, as_of: date
         params = list(case_ids)
     facts: dict[int, Facts] = {}
     for cid, tid, on, specimen, result, substances in conn.execute(
-        "SELECT case_id, id, tested_on, specimen, result, substances FROM drug_tests"
-        " WHERE result IN ('positive', 'refused', 'evaded')" + where, params):
+        f"SELECT case_id, id, tested_on, specimen, result, substances FROM drug_tests WHERE {FLAGGED}" + where,
+        params):
         facts.setdefault(cid, Facts()).tests.append((tid, from_iso(on), specimen, result, json.loads(substances)))
     for cid, lid, left_on, returned_on, days in conn.execute(
         "SELECT case_id, id, left_on, returned_on, days FROM leaves WHERE kind = 'unreported'" + where, params):

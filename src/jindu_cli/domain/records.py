@@ -59,9 +59,32 @@ def _audit_value(value):
     return value if isinstance(value, list) else stored(value)
 
 
+NATURAL_KEYS = {"visits": ("visited_on", "kind"), "drug_tests": ("tested_on", "specimen", "result")}
+NOUNS = {"visits": "走访", "drug_tests": "检测"}
+
+
+def check_natural_key(conn: sqlite3.Connection, table: str, case_id: int, values: dict,
+                      record_id: int | None = None) -> None:
+    """One person, one date, one kind (for tests: specimen and result) is one record."""
+    from jindu_cli.errors import Conflict
+
+    keys = NATURAL_KEYS.get(table)
+    if not keys:
+        return
+    sql = f"SELECT id FROM {table} WHERE case_id = ? AND " + " AND ".join(f"{k} = ?" for k in keys)
+    params = [case_id] + [stored(values[k]) for k in keys]
+    if record_id is not None:
+        sql += " AND id != ?"
+        params.append(record_id)
+    found = conn.execute(sql, params).fetchone()
+    if found:
+        raise Conflict(f"这个人同一天已有相同的{NOUNS[table]}记录（#{found[0]}）；要改正请用 update {found[0]}")
+
+
 def insert(conn: sqlite3.Connection, table: str, entity: str, case_id: int, values: dict,
            operator: str, overridden: list[str]) -> int:
     """Insert one record of a case and its audit row in one transaction."""
+    check_natural_key(conn, table, case_id, values)
     now = audit.utc_now()
     row = dict(values, case_id=case_id, forced=bool(overridden), created_at=now, updated_at=now)
     keys = list(row)
@@ -80,6 +103,12 @@ def insert(conn: sqlite3.Connection, table: str, entity: str, case_id: int, valu
 def update(conn: sqlite3.Connection, table: str, entity: str, record_id: int, case_id: int,
            changes: dict, operator: str, overridden: list[str]) -> None:
     """Apply {column: (old, new)} to one record and audit it, in one transaction."""
+    keys = NATURAL_KEYS.get(table, ())
+    if any(k in changes for k in keys):
+        current = dict(zip(keys, conn.execute(f"SELECT {', '.join(keys)} FROM {table} WHERE id = ?",
+                                              [record_id]).fetchone()))
+        current.update({k: new for k, (_, new) in changes.items() if k in keys})
+        check_natural_key(conn, table, case_id, current, record_id)
     now = audit.utc_now()
     sets = [f"{k} = ?" for k in changes] + ["updated_at = ?"]
     values = [stored(new) for _, new in changes.values()] + [now]

@@ -1,0 +1,142 @@
+"""Time a validated import of a test log against a bare load of the same file, and measure the
+peak memory of importing a 2.3-million-row log.
+
+    python benchmarks/bench_import.py [--rows 500000] [--big-rows 2300000] [--skip-big]
+
+The register comes from the synthetic district (benchmarks/make_district.py, built when missing):
+its cases are copied into a fresh database, and test logs are written for them the way street
+offices send them (GB18030, mixed date forms, 尿检 for 尿液, rows inside each person's term).
+"Bare" is csv.reader plus one executemany in one transaction into a plain table of the same
+columns. Both run in this process, in the same run; the ratio is printed. The 2.3-million-row
+import runs as a separate `jindu import tests` process whose peak resident memory is read from
+the kernel (getrusage).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import random
+import resource
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "src"))
+
+from jindu_cli.domain.dates import add_months  # noqa: E402
+from jindu_cli.storage.db import open_db  # noqa: E402
+
+AS_OF = date(2026, 11, 28)
+
+
+def register(district: Path, target: Path) -> list[tuple]:
+    if target.exists():
+        target.unlink()
+    conn = open_db(target)
+    conn.execute("ATTACH DATABASE ? AS d", [str(district)])
+    conn.execute("BEGIN")
+    columns = ", ".join(r[1] for r in conn.execute("PRAGMA d.table_info(cases)") if r[1] != "import_id")
+    conn.execute(f"INSERT INTO cases ({columns}) SELECT {columns} FROM d.cases"
+                 " WHERE status IN ('active', 'released', 'terminated')")
+    conn.execute("INSERT INTO status_changes SELECT * FROM d.status_changes WHERE case_id IN (SELECT id FROM cases)")
+    conn.execute("COMMIT")
+    people = conn.execute("SELECT id_number, name, reported_on, term_months FROM cases").fetchall()
+    conn.execute("DETACH DATABASE d")
+    conn.close()
+    return people
+
+
+def write_log(path: Path, people: list[tuple], rows: int, seed: int) -> None:
+    rng = random.Random(seed)
+    forms = [lambda d: d.isoformat(), lambda d: f"{d.year}/{d.month}/{d.day}", lambda d: f"{d:%Y%m%d}",
+             lambda d: f"{d.year}年{d.month}月{d.day}日", lambda d: f"{d.isoformat()} 00:00:00"]
+    with open(path, "w", encoding="gb18030", newline="") as fh:
+        out = csv.writer(fh)
+        out.writerow(["身份证号", "姓名", "检测日期", "检测方式", "检测结果", "检出毒品", "检测人"])
+        written = 0
+        while written < rows:
+            number, name, reported, months = people[rng.randrange(len(people))]
+            start = date.fromisoformat(reported)
+            end = min(AS_OF, add_months(start, months) - timedelta(days=1))
+            if end <= start:
+                continue
+            day = start + timedelta(days=rng.randrange((end - start).days + 1))
+            result = rng.choices(["阴性", "阳性", "拒检"], [96, 2, 2])[0]
+            out.writerow([number, name, rng.choice(forms)(day), rng.choice(["尿检", "尿检", "尿液", "毛发检测"]),
+                          result, "冰毒" if result == "阳性" else "", rng.choice(["王磊", "李芳", "赵敏"])])
+            written += 1
+
+
+def bare_load(path: Path, work: Path) -> float:
+    db = work / "bare.db"
+    if db.exists():
+        db.unlink()
+    started = time.perf_counter()
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute("CREATE TABLE t (id_number TEXT, name TEXT, tested_on TEXT, specimen TEXT, result TEXT,"
+                 " substances TEXT, tester TEXT)")
+    with open(path, encoding="gb18030", newline="") as fh:
+        reader = csv.reader(fh)
+        next(reader)
+        conn.execute("BEGIN")
+        conn.executemany("INSERT INTO t VALUES (?, ?, ?, ?, ?, ?, ?)", reader)
+        conn.execute("COMMIT")
+    conn.close()
+    return time.perf_counter() - started
+
+
+def jindu_import(path: Path, db: Path, base: Path) -> tuple[float, dict]:
+    from jindu_cli.domain.importer import Options, import_file
+
+    shutil.copy(base, db)
+    conn = open_db(db)
+    started = time.perf_counter()
+    report = import_file(conn, path, Options("tests", AS_OF, "bench"))
+    seconds = time.perf_counter() - started
+    conn.close()
+    return seconds, report.as_dict()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=500_000)
+    parser.add_argument("--big-rows", type=int, default=2_300_000)
+    parser.add_argument("--skip-big", action="store_true")
+    parser.add_argument("--district", type=Path, default=HERE / "out" / "district.db")
+    args = parser.parse_args()
+    work = HERE / "out"
+    work.mkdir(exist_ok=True)
+    if not args.district.exists():
+        subprocess.run([sys.executable, str(HERE / "make_district.py"), str(args.district)], check=True)
+    base = work / "register.db"
+    people = register(args.district, base)
+    log = work / f"tests-{args.rows}.csv"
+    write_log(log, people, args.rows, seed=1)
+    bare = min(bare_load(log, work) for _ in range(2))
+    seconds, report = jindu_import(log, work / "import.db", base)
+    print(f"test log: {args.rows:,} rows, {log.stat().st_size / 1e6:.1f} MB, GB18030; register {len(people):,} cases")
+    print(f"bare csv.reader + executemany: {bare:.2f} s")
+    print(f"jindu import (validated):     {seconds:.2f} s  = {seconds / bare:.2f} x bare")
+    print(f"  inserted {report['inserted']:,}, unchanged {report['unchanged']:,}, rejected {report['rejected']:,}")
+    if args.skip_big:
+        return
+    big = work / f"tests-{args.big_rows}.csv"
+    write_log(big, people, args.big_rows, seed=2)
+    shutil.copy(base, work / "big.db")
+    started = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "jindu_cli", "import", "tests", str(big), "--db", str(work / "big.db"),
+                           "--as-of", AS_OF.isoformat(), "-f", "json"], capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"big log: {args.big_rows:,} rows, {big.stat().st_size / 1e6:.1f} MB: jindu import took {seconds:.1f} s,"
+          f" peak memory {peak_mb:.0f} MB (exit {proc.returncode})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,324 @@
+"""jindu import: street offices' registers, visit logs and test logs. jindu export: back out."""
+
+from __future__ import annotations
+
+import enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from jindu_cli.cli.options import AsOfOpt, DbOpt, FormatOpt, Fmt, OperatorOpt, as_of_date, open_conn, operator_name
+from jindu_cli.cli.output import emit, guard, message
+
+app = typer.Typer(help="导入街道报来的登记表、走访记录、检测记录（CSV 或 .xlsx），以及查看导入记录。", no_args_is_help=True)
+
+FilesArg = Annotated[list[Path], typer.Argument(help="一个或多个文件：CSV（UTF-8、带 BOM 的 UTF-8、GB18030/GBK）或 .xlsx",
+                                                show_default=False)]
+DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="只检查、报告会发生什么，不写入任何东西")]
+StrictOpt = Annotated[bool, typer.Option("--strict", help="只要有一行有错，这个文件就一行也不导入")]
+ErrorsOpt = Annotated[Optional[Path], typer.Option("--errors", metavar="OUT.csv", show_default=False,
+                                                   help="把被拒绝的行按原来的列写进这个文件，加一列“错误原因”，改好后可再导入")]
+EncodingOpt = Annotated[Optional[str], typer.Option("--encoding", show_default=False,
+                                                    help="文件编码（默认自动识别：UTF-8、带 BOM 的 UTF-8、GB18030/GBK、UTF-16）")]
+SheetOpt = Annotated[Optional[str], typer.Option("--sheet", show_default=False, help=".xlsx 文件的工作表名（默认第一张）")]
+
+STATUS_LABELS = {"imported": "已导入", "duplicate": "重复文件，未改动", "dry_run": "试运行，未写入",
+                 "strict_failed": "有错，整个文件未导入（--strict）", "failed": "未导入"}
+SUMMARY = [("file", "文件"), ("encoding", "编码"), ("rows", "行数"), ("inserted", "新增"), ("updated", "更新"),
+           ("unchanged", "未变"), ("rejected", "拒绝"), ("status_label", "结果")]
+
+
+class ErrorsFile:
+    """Rejected rows in their original columns plus 错误原因, one file per input, written atomically."""
+
+    def __init__(self, target: Path | None, many: bool):
+        self.target, self.many = target, many
+        self.open: dict[str, tuple] = {}
+
+    def path_for(self, source: Path) -> Path:
+        if not self.many:
+            return self.target
+        return self.target.with_name(f"{self.target.stem}-{source.stem}{self.target.suffix or '.csv'}")
+
+    def sink(self, source: Path):
+        if self.target is None:
+            return None
+
+        def write(cells, rejected, header):
+            import csv
+            import os
+            import tempfile
+
+            from jindu_cli.domain.exporter import safe
+            from jindu_cli.domain.importer import _text
+
+            if str(source) not in self.open:
+                final = self.path_for(source)
+                fd, tmp = tempfile.mkstemp(dir=final.parent or Path("."), prefix=f".{final.name}.", suffix=".tmp")
+                fh = os.fdopen(fd, "w", encoding="utf-8-sig", newline="")
+                writer = csv.writer(fh)
+                writer.writerow([*header, "错误原因"])
+                self.open[str(source)] = (fh, writer, tmp, final)
+            _, writer, _, _ = self.open[str(source)]
+            where = f"第 {rejected.line} 行" + (f"“{rejected.column}”" if rejected.column else "")
+            cells = [safe(_text(c)) for c in cells[:len(header)]] + [""] * max(0, len(header) - len(cells))
+            writer.writerow([*cells, f"{where}：{rejected.reason}"])
+
+        return write
+
+    def finish(self) -> list[Path]:
+        import os
+
+        done = []
+        for fh, _, tmp, final in self.open.values():
+            fh.flush()
+            os.fsync(fh.fileno())
+            fh.close()
+            os.chmod(tmp, 0o600)
+            os.replace(tmp, final)
+            done.append(final)
+        return done
+
+    def abandon(self) -> None:
+        import os
+
+        for fh, _, tmp, _ in self.open.values():
+            fh.close()
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+
+
+def _progress():
+    """A progress bar on stderr when a person is watching; None for cron and pipes."""
+    import sys
+
+    if not sys.stderr.isatty():
+        return None
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from jindu_cli.cli.output import console
+
+    return Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                    TimeRemainingColumn(), transient=True, console=console(stderr=True))
+
+
+def run_import(kind: str, files: list[Path], dry_run: bool, strict: bool, errors: Path | None, fmt: Fmt,
+               encoding: str | None, sheet: str | None, as_of: str | None, db: str | None,
+               operator: str | None) -> None:
+    from jindu_cli.domain import importer
+
+    today = as_of_date(as_of)
+    conn = open_conn(db)
+    opts = importer.Options(kind, today, operator_name(operator), dry_run, strict, encoding, sheet)
+    sink = ErrorsFile(errors, len(files) > 1)
+    reports = []
+    bar = _progress()
+    try:
+        for path in files:
+            progress = None
+            if bar is not None:
+                bar.start()
+                task = bar.add_task(f"导入 {path.name}", total=max(1, path.stat().st_size if path.exists() else 1))
+                progress = lambda done, total, t=task: bar.update(t, completed=done, total=max(1, total))  # noqa: E731
+            try:
+                reports.append(importer.import_file(conn, path, opts, sink.sink(path), progress))
+            finally:
+                if bar is not None:
+                    bar.stop()
+    except BaseException:
+        sink.abandon()
+        raise
+    written = sink.finish()
+    _show(reports, fmt, kind)
+    for path in written:
+        message(f"被拒绝的行已写入 {path}（原来的列加“错误原因”；改好后可再导入）")
+    if not all(r.ok for r in reports):
+        raise typer.Exit(1)
+
+
+def _show(reports, fmt: Fmt, kind: str) -> None:
+    from jindu_cli.domain.importer import KIND_LABELS
+
+    if fmt is Fmt.json:
+        emit([r.as_dict() for r in reports], SUMMARY, "json", reveal=True)
+        return
+    rows = [dict(r.as_dict(), status_label=STATUS_LABELS[r.status], file=Path(r.file).name) for r in reports]
+    if fmt is Fmt.csv:
+        emit([{k: v for k, v in r.items() if k != "errors"} for r in rows], SUMMARY, "csv", reveal=True)
+        return
+    emit(rows, SUMMARY, "table", title=f"导入{KIND_LABELS[kind]}")
+    for r in reports:
+        if r.message:
+            message(f"{Path(r.file).name}：{r.message}")
+        if r.unknown_columns:
+            message(f"{Path(r.file).name}：不认识的列已忽略：{'、'.join(r.unknown_columns)}")
+    problems = [dict(e.as_dict(), file=Path(r.file).name) for r in reports for e in r.errors]
+    if problems:
+        shown = problems[:50]
+        more = sum(r.rejected for r in reports) - len(shown)
+        emit(shown, [("file", "文件"), ("line", "行"), ("column", "列"), ("value", "值"), ("reason", "原因")], "table",
+             title="被拒绝的行", caption=f"另有 {more} 行未列出（用 --errors 导出全部，或 -f json）" if more > 0 else None)
+
+
+def _command(kind: str, doc: str):
+    def command(files: FilesArg, dry_run: DryRunOpt = False, strict: StrictOpt = False, errors: ErrorsOpt = None,
+                fmt: FormatOpt = Fmt.table, encoding: EncodingOpt = None, sheet: SheetOpt = None,
+                as_of: AsOfOpt = None, db: DbOpt = None, operator: OperatorOpt = None):
+        run_import(kind, files, dry_run, strict, errors, fmt, encoding, sheet, as_of, db, operator)
+
+    command.__doc__ = doc
+    command.__name__ = f"import_{kind}"
+    return guard(command)
+
+
+app.command("cases")(_command("cases", """导入登记表：按身份证号新增或更新（改动的字段记入审计，没有变化的计为未变）。
+
+    空格子不会清空已有的内容。例：jindu import cases 盐务街登记表.csv --errors 错误.csv
+    """))
+app.command("visits")(_command("visits", """导入走访记录：同一人、同一天、同一方式只记一次，再导入同样的行不会重复。
+
+    登记表里没有的人、日期不在措施期内的行会被拒绝并说明原因。例：jindu import visits 走访.xlsx
+    """))
+app.command("tests")(_command("tests", """导入检测记录：同一人、同一天、同一样本和结果只记一次。
+
+    例：jindu import tests 尿检记录.csv --dry-run
+    """))
+
+
+@app.command("log")
+@guard
+def import_log(limit: Annotated[Optional[int], typer.Option("--limit", help="最多显示多少条", show_default=False)] = None,
+               fmt: FormatOpt = Fmt.table, db: DbOpt = None):
+    """导入记录：每个导入过的文件的名称、SHA-256、时间、操作员和各项行数。"""
+    conn = open_conn(db)
+    sql = ("SELECT id, imported_at, operator, kind, file_name, sha256, encoding, rows_read, inserted, updated,"
+           " unchanged, rejected FROM import_files ORDER BY id DESC")
+    if limit:
+        sql += f" LIMIT {int(limit)}"
+    keys = ["import_id", "imported_at", "operator", "kind", "file", "sha256", "encoding", "rows", "inserted",
+            "updated", "unchanged", "rejected"]
+    rows = [dict(zip(keys, r)) for r in conn.execute(sql)]
+    if fmt is Fmt.table:
+        for r in rows:
+            r["sha_short"] = r["sha256"][:12]
+    emit(rows, [("import_id", "编号"), ("imported_at", "时间（UTC）"), ("operator", "操作员"), ("kind", "类型"),
+                ("file", "文件"), ("sha_short", "SHA-256"), ("encoding", "编码"), ("rows", "行数"),
+                ("inserted", "新增"), ("updated", "更新"), ("unchanged", "未变"), ("rejected", "拒绝")], fmt.value)
+    if not rows:
+        message("还没有导入过文件")
+
+
+export_app = typer.Typer(help="导出登记表、走访记录、检测记录，列名与导入时相同。", no_args_is_help=True)
+
+
+class ExportFmt(str, enum.Enum):
+    csv = "csv"
+    xlsx = "xlsx"
+    json = "json"
+
+
+def _export(kind: str, doc: str):
+    def command(
+        street: Annotated[Optional[str], typer.Option("--street", help="只导出这个街道", show_default=False)] = None,
+        date_from: Annotated[Optional[str], typer.Option("--from", help="从这天起（登记表按报到日期）", show_default=False)] = None,
+        date_to: Annotated[Optional[str], typer.Option("--to", help="到这天止", show_default=False)] = None,
+        fmt: Annotated[ExportFmt, typer.Option("--format", "-f", help="csv（带 BOM 的 UTF-8，Excel 可直接打开）、xlsx 或 json")] = ExportFmt.csv,
+        output: Annotated[Optional[Path], typer.Option("--output", "-o", metavar="FILE", show_default=False,
+                                                       help="写入这个文件（先写临时文件再改名，权限 0600）；不给时输出到标准输出（xlsx 必须给）")] = None,
+        reveal: Annotated[bool, typer.Option("--reveal", help="导出完整的身份证号和电话（会记入审计）；不加时脱敏，导出的文件不能再导入")] = False,
+        db: DbOpt = None, operator: OperatorOpt = None,
+    ):
+        run_export(kind, street, date_from, date_to, fmt, output, reveal, db, operator)
+
+    command.__doc__ = doc
+    command.__name__ = f"export_{kind}"
+    return guard(command)
+
+
+def run_export(kind, street, date_from, date_to, fmt, output, reveal, db, operator) -> None:
+    import csv
+    import io
+    import json
+    import sys
+
+    from jindu_cli.cli.common import dates_between
+    from jindu_cli.cli.output import write_atomic
+    from jindu_cli.domain import cases, exporter
+    from jindu_cli.errors import InvalidInput
+
+    if fmt is ExportFmt.xlsx and output is None:
+        raise InvalidInput("--output", "xlsx 是二进制文件，请用 --output 指定文件名")
+    conn = open_conn(db)
+    start, end = dates_between(date_from, date_to)
+    rows = list(exporter.rows(conn, kind, street=street, date_from=start, date_to=end, reveal=reveal))
+    if reveal and rows:
+        cases.record_reveal(conn, operator_name(operator), f"export {kind}", [cid for cid, _ in rows])
+    headers = exporter.headers(kind)
+    if fmt is ExportFmt.json:
+        data = (json.dumps([dict(zip(exporter.FIELDS[kind], cells)) for _, cells in rows], ensure_ascii=False,
+                           indent=2) + "\n").encode("utf-8")
+    elif fmt is ExportFmt.csv:
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\r\n")
+        writer.writerow(headers)
+        writer.writerows([exporter.safe(c) for c in cells] for _, cells in rows)
+        data = ("\ufeff" + buf.getvalue()).encode("utf-8")
+    else:
+        data = _xlsx(headers, [cells for _, cells in rows], kind)
+    if output is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    else:
+        write_atomic(output, data)
+        message(f"已导出 {len(rows)} 行到 {output}" + ("" if reveal else "（身份证号和电话已脱敏）"))
+
+
+def _xlsx(headers: list[str], rows: list[list[str]], kind: str) -> bytes:
+    """Every cell written as text, so a value like =1+1 is never a formula; widths set."""
+    import io
+
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    from jindu_cli.cli.output import width
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet({"cases": "登记表", "visits": "走访记录", "tests": "检测记录"}[kind])
+    widths = [width(h) for h in headers]
+    for cells in rows[:2000]:
+        for i, c in enumerate(cells):
+            widths[i] = max(widths[i], min(60, width(c)))
+    for i, w in enumerate(widths):
+        sheet.column_dimensions[_column(i)].width = w + 2
+    sheet.freeze_panes = "A2"
+    bold = Font(bold=True)
+
+    def text_cell(value: str, font=None):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.data_type = "s"
+        cell.number_format = "@"
+        if font:
+            cell.font = font
+        return cell
+
+    sheet.append([text_cell(h, bold) for h in headers])
+    for cells in rows:
+        sheet.append([text_cell(c) for c in cells])
+    buf = io.BytesIO()
+    book.save(buf)
+    return buf.getvalue()
+
+
+def _column(index: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(index + 1)
+
+
+export_app.command("cases")(_export("cases", "导出登记表（含状态记录）。例：jindu export cases --reveal -o 登记表.csv"))
+export_app.command("visits")(_export("visits", "导出走访记录。例：jindu export visits --street 盐务街 --from 2026-11-01"))
+export_app.command("tests")(_export("tests", "导出检测记录。例：jindu export tests -f xlsx -o 检测.xlsx"))

@@ -1,0 +1,83 @@
+"""Export the register, visits and tests in the columns the importer reads, so that an export
+made with --reveal re-imports without loss. Without --reveal, 身份证号 and phones are masked:
+a file for sharing figures, not people."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from datetime import date
+
+from jindu_cli.domain import reference
+from jindu_cli.domain.cases import load_cases
+from jindu_cli.domain.dates import iso
+from jindu_cli.domain.drug_tests import list_drug_tests
+from jindu_cli.domain.enums import MEASURE, RISK, STATUS
+from jindu_cli.domain.ids import birth_date, mask_id, mask_phone, sex
+from jindu_cli.domain.importer import FORMULA_START, export_headers, history_text
+from jindu_cli.domain.visits import list_visits
+
+FIELDS = {
+    "cases": ["id_number", "name", "sex", "birth_date", "phone", "household_address", "residence_address", "street",
+              "community", "measure", "term_months", "decision_authority", "decision_number", "decided_on",
+              "received_on", "reported_on", "agreement_on", "risk_level", "risk_color", "drugs", "worker", "notes",
+              "test_every", "term_end_override", "status", "status_history"],
+    "visits": ["id_number", "name", "visited_on", "kind", "sub_kind", "outcome", "worker", "place", "notes", "forced"],
+    "tests": ["id_number", "name", "tested_on", "specimen", "method", "result", "substances", "sample_number",
+              "place", "tester", "notes", "forced"],
+}
+
+
+def headers(kind: str) -> list[str]:
+    titles = export_headers(kind)
+    return [titles[f] for f in FIELDS[kind]]
+
+
+def safe(text: str) -> str:
+    """A cell a spreadsheet would take for a formula is written as text (formula injection)."""
+    return "'" + text if text and text.startswith(FORMULA_START) else text
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else ""
+    if isinstance(value, (list, tuple)):
+        return "、".join(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def rows(conn: sqlite3.Connection, kind: str, *, street: str | None = None, date_from: date | None = None,
+         date_to: date | None = None, reveal: bool = False) -> Iterator[tuple[int, list[str]]]:
+    """(case id, cells) in the export's column order."""
+    mask_number = (lambda v: v) if reveal else mask_id
+    mask_tel = (lambda v: v) if reveal else mask_phone
+    if kind == "cases":
+        clauses, params = [], []
+        if street:
+            clauses.append("c.street = ?")
+            params.append(reference.streets(conn).resolve(street))
+        if date_from:
+            clauses.append("c.reported_on >= ?")
+            params.append(iso(date_from))
+        if date_to:
+            clauses.append("c.reported_on <= ?")
+            params.append(iso(date_to))
+        for case in load_cases(conn, " AND ".join(clauses), params):
+            values = {
+                "id_number": mask_number(case.id_number), "name": case.name, "sex": sex(case.id_number),
+                "birth_date": birth_date(case.id_number), "phone": mask_tel(case.phone),
+                "measure": MEASURE.label(case.measure), "risk_level": RISK.label(case.risk_level),
+                "status": STATUS.label(case.status), "status_history": history_text(conn, case),
+            }
+            for name in FIELDS["cases"]:
+                values.setdefault(name, getattr(case, name, None))
+            yield case.id, [_cell(values[f]) for f in FIELDS["cases"]]
+        return
+    listing = list_visits if kind == "visits" else list_drug_tests
+    for record in reversed(listing(conn, street=street, date_from=date_from, date_to=date_to)):
+        record["id_number"] = mask_number(record["id_number"])
+        yield record["case_id"], [_cell(record.get(f)) for f in FIELDS[kind]]

@@ -1,0 +1,977 @@
+"""Import the registers, visit logs and test logs street offices send: CSV in UTF-8 (with or
+without BOM), GB18030/GBK or UTF-16, or .xlsx; headers that vary; values the way spreadsheets leave
+them. Every good row goes in, every bad row is reported with its line, column, value and reason,
+and nothing is imported twice.
+
+A file is read twice as a stream (to fingerprint and check its encoding, then to import it), so
+a file of millions of rows never sits in memory. All of a file's rows go in one transaction:
+a crash or a kill leaves the database as it was before that file.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import functools
+import hashlib
+import json
+import operator
+import re
+import sqlite3
+import unicodedata
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from jindu_cli.domain import audit, reference
+from jindu_cli.domain.cases import Case, load_cases
+from jindu_cli.domain.dates import iso, parse_date
+from jindu_cli.domain.enums import (
+    ASSESSMENT_KIND, HELP_KIND, MEASURE, METHOD, OUTCOME, RESULT, RISK, SPECIMEN, STATUS, VISIT_KIND,
+)
+from jindu_cli.domain.ids import mask_id, mask_phone, parse_id_number
+from jindu_cli.domain.records import window_problems
+from jindu_cli.domain.text import clean_text
+from jindu_cli.errors import InvalidInput, JinduError
+from jindu_cli.storage.db import atomic
+
+KINDS = ("cases", "visits", "tests")
+KIND_LABELS = {"cases": "登记表", "visits": "走访记录", "tests": "检测记录"}
+REQUIRED = {
+    "cases": ("id_number", "name", "street", "measure"),
+    "visits": ("id_number", "visited_on", "kind"),
+    "tests": ("id_number", "tested_on", "specimen", "result"),
+}
+BATCH = 10000
+KEEP_ERRORS = 1000  # rejected rows kept for the report; all of them go to --errors
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+csv.field_size_limit(16 * 1024 * 1024)
+
+
+class FileProblem(JinduError):
+    """The whole file cannot be imported (nothing of it was written)."""
+
+
+class RowProblem(Exception):
+    def __init__(self, field: str, value: str, reason: str):
+        super().__init__(reason)
+        self.field = field
+        self.value = value
+        self.reason = reason
+
+
+@dataclass
+class Rejected:
+    line: int
+    column: str
+    value: str
+    reason: str
+
+    def as_dict(self) -> dict:
+        return {"line": self.line, "column": self.column, "value": self.value, "reason": self.reason}
+
+
+@dataclass
+class Report:
+    file: str
+    kind: str
+    encoding: str = ""
+    sha256: str = ""
+    rows: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    status: str = "imported"  # imported, duplicate, dry_run, strict_failed, failed
+    message: str = ""
+    unknown_columns: list[str] = field(default_factory=list)
+    errors: list[Rejected] = field(default_factory=list)
+    ledger_id: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("imported", "duplicate", "dry_run") and self.rejected == 0
+
+    def reject(self, problem: Rejected) -> None:
+        self.rejected += 1
+        if len(self.errors) < KEEP_ERRORS:
+            self.errors.append(problem)
+
+    def as_dict(self) -> dict:
+        return {"file": self.file, "encoding": self.encoding, "rows": self.rows, "inserted": self.inserted,
+                "updated": self.updated, "unchanged": self.unchanged, "rejected": self.rejected,
+                "kind": self.kind, "status": self.status, "message": self.message, "sha256": self.sha256,
+                "unknown_columns": self.unknown_columns, "ledger_id": self.ledger_id,
+                "errors": [e.as_dict() for e in self.errors]}
+
+
+# --- reading files ------------------------------------------------------------------------
+
+@dataclass
+class Source:
+    encoding: str
+    sheet: str
+    header: list[str]
+    header_line: int
+    rows: Iterator[tuple[int, list]]
+    size: int
+    position: Callable[[], int]
+    close: Callable[[], None]
+
+
+def fingerprint(path: Path) -> tuple[str, int, dict]:
+    """SHA-256, size, and what the bytes say about the encoding, in one streaming pass."""
+    digest = hashlib.sha256()
+    utf8 = codecs.getincrementaldecoder("utf-8")()
+    utf8_ok, tail_cut, head, size, nul = True, False, b"", 0, 0
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            if not head:
+                head = chunk[:8192]
+            size += len(chunk)
+            digest.update(chunk)
+            nul += chunk.count(b"\x00")
+            if utf8_ok:
+                try:
+                    utf8.decode(chunk)
+                except UnicodeDecodeError:
+                    utf8_ok = False
+        if utf8_ok:
+            try:
+                utf8.decode(b"", final=True)
+            except UnicodeDecodeError:
+                tail_cut = True  # a multibyte character cut off at the very end
+    return digest.hexdigest(), size, {"utf8": utf8_ok, "tail_cut": tail_cut, "head": head, "nul": nul}
+
+
+def choose_encoding(facts: dict, forced: str | None) -> tuple[str, str]:
+    """(codec, name shown to the clerk)."""
+    head = facts["head"]
+    if forced:
+        try:
+            codecs.lookup(forced)
+        except LookupError:
+            raise InvalidInput("--encoding", f"“{forced}”不是可用的编码，可写 utf-8、gb18030、gbk") from None
+        return forced, f"{forced}（指定）"
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig", "UTF-8（带 BOM）"
+    if head.startswith(codecs.BOM_UTF16_LE) or head.startswith(codecs.BOM_UTF16_BE):
+        return "utf-16", "UTF-16"
+    if facts["utf8"]:
+        return "utf-8", "UTF-8"
+    return "gb18030", "GB18030/GBK"
+
+
+def _text_rows(path: Path, codec: str) -> tuple[Iterator[tuple[int, list]], Callable, Callable]:
+    raw = open(path, "rb")
+    sample = codecs.getincrementaldecoder(codec)(errors="replace").decode(raw.read(64 * 1024))
+    raw.seek(0)
+    reader = csv.reader(_lines(_decoded(raw, codec)), delimiter=sniff_delimiter(sample))
+
+    def rows():
+        try:
+            for cells in reader:
+                yield reader.line_num, cells
+        except csv.Error as exc:
+            raise FileProblem(f"第 {reader.line_num} 行附近的格式无法解析（{exc}）；其后的行没有读取") from None
+
+    return rows(), raw.tell, raw.close
+
+
+def _decoded(raw, codec: str) -> Iterator[str]:
+    """Text from bytes; a bad byte, or a character cut off at the end, becomes U+FFFD, so the row
+    it sits in is reported rather than silently shortened."""
+    decoder = codecs.getincrementaldecoder(codec)(errors="replace")
+    while chunk := raw.read(1 << 16):
+        yield decoder.decode(chunk)
+    yield decoder.decode(b"", final=True)
+
+
+def _lines(chunks: Iterator[str]) -> Iterator[str]:
+    """Lines with their endings (csv needs them for quoted newlines)."""
+    buffer = ""
+    for chunk in chunks:
+        if not chunk:
+            continue
+        buffer += chunk
+        parts = buffer.splitlines(keepends=True)
+        buffer = parts.pop() if parts and not parts[-1].endswith(("\n", "\r")) else ""
+        yield from parts
+    if buffer:
+        yield buffer
+
+
+def sniff_delimiter(sample: str) -> str:
+    """Comma, tab or semicolon: whichever splits the first lines most consistently."""
+    lines = [line for line in sample.splitlines()[:20] if line.strip()]
+    if not lines:
+        return ","
+    best, best_score = ",", -1.0
+    for delimiter in (",", "\t", ";"):
+        counts = [line.count(delimiter) for line in lines]
+        if not counts[0]:
+            continue
+        steady = sum(1 for c in counts if c == counts[0]) / len(counts)
+        score = steady * 100 + counts[0]
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+def _xlsx_rows(path: Path, sheet: str | None):
+    try:
+        from openpyxl import load_workbook
+
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a damaged file
+        raise FileProblem(f"无法打开这个 Excel 文件（{type(exc).__name__}）：文件可能已损坏；可在 Excel 中另存为 .xlsx 或 CSV") from None
+    if sheet:
+        if sheet not in workbook.sheetnames:
+            workbook.close()
+            raise FileProblem(f"没有名为“{sheet}”的工作表；有：{'、'.join(workbook.sheetnames)}")
+        ws = workbook[sheet]
+    else:
+        ws = workbook.worksheets[0]
+
+    def rows():
+        for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
+            yield number, list(values)
+
+    return rows(), (lambda: 0), workbook.close, ws.title
+
+
+def open_source(path: Path, facts: dict, size: int, encoding: str | None, sheet: str | None) -> Source:
+    head = facts["head"]
+    if size == 0 or not head.strip(b" \t\r\n" + codecs.BOM_UTF8):
+        raise FileProblem("文件是空的")
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise FileProblem("这是旧版 Excel（.xls）文件：请在 Excel 中另存为 .xlsx 或 CSV 后再导入")
+    sheet_name = ""
+    if head.startswith(b"PK\x03\x04"):
+        rows, position, close, sheet_name = _xlsx_rows(path, sheet)
+        shown = "xlsx"
+    else:
+        if sheet:
+            raise InvalidInput("--sheet", "只对 .xlsx 文件有用")
+        codec, shown = choose_encoding(facts, encoding)
+        sample = head.decode(codec if codec != "utf-8-sig" else "utf-8", errors="replace")
+        controls = sum(1 for ch in sample if (ord(ch) < 32 and ch not in "\t\r\n") or ch == "\ufffd")
+        if facts["nul"] and not codec.startswith("utf-16") and controls > len(sample) * 0.05:
+            raise FileProblem("这不是文本表格文件（内容是二进制的）；请导入 CSV 或 .xlsx")
+        if not facts["utf8"] and codec == "gb18030" and controls > len(sample) * 0.05:
+            raise FileProblem("无法识别文件的编码（既不是 UTF-8 也不是 GB18030/GBK）；请另存为 UTF-8 的 CSV 后再导入，"
+                              "或用 --encoding 指定")
+        if facts["tail_cut"]:
+            shown += "，末尾有不完整的字符"
+        rows, position, close = _text_rows(path, codec)
+    header, header_line = None, 0
+    for number, cells in rows:
+        if any(_text(c) for c in cells):
+            header, header_line = [_text(c) for c in cells], number
+            break
+    if header is None:
+        close()
+        raise FileProblem("文件里没有任何内容（只有空行）")
+    return Source(shown, sheet_name, header, header_line, rows, size, position, close)
+
+
+# --- headers ------------------------------------------------------------------------------
+
+def fold_header(text: str) -> str:
+    text = unicodedata.normalize("NFKC", str(text)).strip().lower()
+    text = re.sub(r"\((必填|选填|必须|可选)\)|[*\s]", "", text)
+    return text
+
+
+@functools.lru_cache(maxsize=8)
+def _header_table(path: Path, _mtime: float) -> dict:
+    return reference.load_toml(path)
+
+
+def header_aliases(conn: sqlite3.Connection | None, kind: str) -> tuple[dict[str, list[str]], set[str]]:
+    path = reference.data_file("headers.toml", conn)
+    data = _header_table(path, path.stat().st_mtime)
+    return data[kind], {fold_header(h) for h in data.get("ignore", [])}
+
+
+def map_header(conn, kind: str, header: list[str]) -> tuple[dict[str, int], list[str]]:
+    aliases, ignored = header_aliases(conn, kind)
+    lookup = {fold_header(alias): name for name, names in aliases.items() for alias in names}
+    found: dict[str, int] = {}
+    unknown: list[str] = []
+    for index, title in enumerate(header):
+        key = fold_header(title)
+        if not key or key in ignored:
+            continue
+        name = lookup.get(key)
+        if name is None:
+            unknown.append(title)
+        elif name in found:
+            raise FileProblem(f"列“{header[found[name]]}”和“{title}”都表示{aliases[name][0]}，请删去一列")
+        else:
+            found[name] = index
+    missing = [name for name in REQUIRED[kind] if name not in found]
+    if missing:
+        name = missing[0]
+        raise FileProblem(
+            f"缺少必需的列“{aliases[name][0]}”（可以写作：{'、'.join(aliases[name][:5])}）；"
+            f"文件里的列是：{'、'.join(h for h in header if h) or '（没有列名）'}")
+    return found, unknown
+
+
+def export_headers(kind: str) -> dict[str, str]:
+    aliases, _ = header_aliases(None, kind)
+    return {name: names[0] for name, names in aliases.items()}
+
+
+# --- values -------------------------------------------------------------------------------
+
+def _text(value) -> str:
+    """A cell as text: spreadsheet leftovers removed (a formula guard, a .0 on whole numbers)."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        text = value.strip()
+        if len(text) > 1 and text[0] == "'" and text[1] in FORMULA_START:
+            text = text[1:]  # the guard jindu's own exports put before = + - @
+        return text
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return str(value)
+
+
+EXCEL_EPOCH = date(1899, 12, 30)
+
+
+def excel_date(value) -> date | None:
+    """An Excel serial day number (a date cell without a date format)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 1 <= value < 80000:
+        return EXCEL_EPOCH + timedelta(days=int(value))
+    return None
+
+
+@functools.lru_cache(maxsize=8)
+def _synonym_table(path: Path, _mtime: float) -> dict:
+    return reference.load_toml(path)
+
+
+def vocabulary(conn, name: str, enum) -> Callable[[str], str]:
+    """raw text -> code, through the enumeration's own spellings and data/synonyms.toml."""
+    path = reference.data_file("synonyms.toml", conn)
+    extra = {reference.fold(k): v for k, v in _synonym_table(path, path.stat().st_mtime).get(name, {}).items()}
+
+    @functools.lru_cache(maxsize=4096)
+    def parse(raw: str) -> str:
+        code = enum.lookup(raw)
+        if code is None and reference.fold(raw) in extra:
+            code = enum.lookup(extra[reference.fold(raw)])
+        if code is None:
+            raise InvalidInput(enum.field, f"“{raw}”不是可选的值；可选：{enum.choices()}")
+        return code
+
+    return parse
+
+
+@functools.lru_cache(maxsize=65536)
+def _id(raw: str) -> str:
+    return parse_id_number(raw)
+
+
+@functools.lru_cache(maxsize=65536)
+def _date(raw: str) -> date | None:
+    return parse_date(raw)
+
+
+def as_date(value, label: str) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    serial = excel_date(value)
+    if serial is not None:
+        return serial
+    text = _text(value)
+    if not text:
+        return None
+    try:
+        return _date(text)
+    except InvalidInput as exc:
+        raise InvalidInput(label, exc.reason) from None
+
+
+def as_id(value) -> str:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        text = _text(value)
+        if len(text) == 15 and text.isdigit():
+            return _id(text)
+        raise InvalidInput("身份证号", "被电子表格存成了数字，末尾的几位已经丢失；请在原表中把这一列设为“文本”后重新填写完整号码")
+    return _id(_text(value))
+
+
+# --- the person a visit or test belongs to ------------------------------------------------
+
+@dataclass(slots=True)
+class Person:
+    """What a visit or test row needs of its person: kept small, a log may name 100,000 people."""
+
+    id: int
+    name: str
+    worker: str | None
+    lo: date | None  # the 报到 date
+    hi: date  # the last day a record may carry: term end, today or the closing date
+    plain: bool  # no 中止 ever: the bounds alone decide the window guards
+
+
+class People:
+    """The register, read lazily: the people a file refers to, fetched in batches."""
+
+    def __init__(self, conn: sqlite3.Connection, as_of: date):
+        self.conn = conn
+        self.as_of = as_of
+        self.by_id_number: dict[str, Person | None] = {}
+        self.cases: dict[int, Case] = {}
+
+    def prefetch(self, id_numbers) -> None:
+        missing = [n for n in set(id_numbers) if n not in self.by_id_number]
+        for start in range(0, len(missing), 900):
+            chunk = missing[start:start + 900]
+            for case in load_cases(self.conn, f"c.id_number IN ({', '.join('?' for _ in chunk)})", chunk):
+                end = case.term_end(self.as_of)
+                hi = min(d for d in (end, self.as_of, case.closed_on) if d is not None)
+                self.by_id_number[case.id_number] = Person(case.id, case.name, case.worker, case.reported_on, hi,
+                                                           not case.suspensions)
+            for number in chunk:
+                self.by_id_number.setdefault(number, None)
+
+    def get(self, id_number: str) -> Person | None:
+        if id_number not in self.by_id_number:
+            self.prefetch([id_number])
+        return self.by_id_number[id_number]
+
+    def case(self, person: Person) -> Case:
+        """The whole case, for the rare row whose date needs the full window check."""
+        if person.id not in self.cases:
+            from jindu_cli.domain.cases import get_case
+
+            self.cases[person.id] = get_case(self.conn, person.id)
+        return self.cases[person.id]
+
+
+def _masked(field: str, value: str) -> str:
+    if field == "id_number":
+        return mask_id(value) if len(value) >= 10 else value
+    if field == "phone":
+        return mask_phone(value)
+    return value if len(value) <= 60 else value[:57] + "……"
+
+
+# --- the import ---------------------------------------------------------------------------
+
+class _Rollback(Exception):
+    pass
+
+
+def _labels_to_fields() -> dict[str, str]:
+    from jindu_cli.domain.cases import LABELS
+
+    out = {label: name for name, label in LABELS.items()}
+    out.update({"性别": "sex", "出生日期": "birth_date", "措施": "measure", "风险等级": "risk_level"})
+    return out
+
+
+_FIELD_OF_LABEL = _labels_to_fields()
+
+
+@dataclass
+class Options:
+    kind: str
+    as_of: date
+    operator: str
+    dry_run: bool = False
+    strict: bool = False
+    encoding: str | None = None
+    sheet: str | None = None
+
+
+def previous_import(conn: sqlite3.Connection, sha256: str, sheet: str) -> tuple | None:
+    return conn.execute("SELECT id, imported_at, operator, kind, file_name FROM import_files WHERE sha256 = ?"
+                        " AND sheet = ? ORDER BY id LIMIT 1", [sha256, sheet]).fetchone()
+
+
+def import_file(conn: sqlite3.Connection, path: Path, opts: Options,
+                on_error: Callable[[list, Rejected, list[str]], None] | None = None,
+                progress: Callable[[int, int], None] | None = None) -> Report:
+    """Import one file; never raises for bad content: the report says what happened."""
+    path = Path(path)
+    report = Report(file=str(path), kind=opts.kind)
+    try:
+        report.sha256, size, facts = fingerprint(path)
+    except FileNotFoundError:
+        return _failed(report, "找不到这个文件")
+    except IsADirectoryError:
+        return _failed(report, "这是一个文件夹，不是文件")
+    except PermissionError:
+        return _failed(report, "没有权限读取这个文件")
+    try:
+        source = open_source(path, facts, size, opts.encoding, opts.sheet)
+    except FileProblem as exc:
+        return _failed(report, exc.message)
+    seen = previous_import(conn, report.sha256, source.sheet)
+    if seen:
+        source.close()
+        report.status = "duplicate"
+        report.message = (f"与 {seen[1][:10]} 由 {seen[2]} 导入的文件（导入记录 #{seen[0]}，{seen[4]}）内容完全相同，"
+                          "没有做任何改动")
+        report.ledger_id = seen[0]
+        return report
+    report.encoding = source.encoding
+    try:
+        columns, report.unknown_columns = map_header(conn, opts.kind, source.header)
+        # a large import touches pages of several indexes at random: give them room in memory
+        conn.execute("PRAGMA cache_size = -32768")
+        with atomic(conn):
+            ledger_id = conn.execute(
+                "INSERT INTO import_files (kind, file_name, sha256, sheet, encoding, imported_at, operator, rows_read,"
+                " inserted, updated, unchanged, rejected) VALUES (?, ?, ?, ?, ?, ?, ?, 0, 0, 0, 0, 0)",
+                [opts.kind, path.name, report.sha256, source.sheet, source.encoding, audit.utc_now(),
+                 opts.operator]).lastrowid
+            importer = {"cases": _CaseRows, "visits": _VisitRows, "tests": _TestRows}[opts.kind]
+            importer(conn, opts, report, columns, source.header, ledger_id, on_error).run(source, progress)
+            conn.execute("UPDATE import_files SET rows_read = ?, inserted = ?, updated = ?, unchanged = ?,"
+                         " rejected = ? WHERE id = ?",
+                         [report.rows, report.inserted, report.updated, report.unchanged, report.rejected, ledger_id])
+            audit.record(conn, opts.operator, "import", "file", ledger_id, None,
+                         {"file": path.name, "kind": opts.kind, "sha256": report.sha256,
+                          "rows": report.rows, "inserted": report.inserted, "updated": report.updated,
+                          "unchanged": report.unchanged, "rejected": report.rejected})
+            report.ledger_id = ledger_id
+            if opts.dry_run:
+                report.status = "dry_run"
+                raise _Rollback
+            if opts.strict and report.rejected:
+                report.status = "strict_failed"
+                raise _Rollback
+    except _Rollback:
+        report.ledger_id = None
+    except FileProblem as exc:
+        report.ledger_id = None
+        return _failed(report, exc.message)
+    finally:
+        source.close()
+    return report
+
+
+def _failed(report: Report, message: str) -> Report:
+    report.status = "failed"
+    report.message = message
+    report.inserted = report.updated = report.unchanged = 0
+    return report
+
+
+class _Rows:
+    """Shared by the three kinds: walk the rows, turn problems into rejected rows."""
+
+    kind = ""
+
+    def __init__(self, conn, opts: Options, report: Report, columns: dict[str, int], header: list[str],
+                 ledger_id: int, on_error):
+        self.conn, self.opts, self.report, self.columns = conn, opts, report, columns
+        self.header, self.ledger_id, self.on_error = header, ledger_id, on_error
+        self.labels = export_headers(self.kind)
+
+    def cell(self, cells: list, name: str):
+        index = self.columns.get(name)
+        return cells[index] if index is not None and index < len(cells) else None
+
+    def run(self, source: Source, progress) -> None:
+        batch: list[tuple[int, list]] = []
+        for number, cells in source.rows:
+            try:
+                blank = not "".join(cells).strip()
+            except TypeError:  # an .xlsx row
+                blank = not any(_text(c) for c in cells)
+            if blank:
+                continue  # blank rows are skipped
+            self.report.rows += 1
+            batch.append((number, cells))
+            if len(batch) >= BATCH:
+                self.flush(batch)
+                batch = []
+                if progress:
+                    progress(source.position(), source.size)
+        if batch:
+            self.flush(batch)
+        if progress:
+            progress(source.size, source.size)
+
+    def flush(self, batch: list[tuple[int, list]]) -> None:
+        raise NotImplementedError
+
+    def problem(self, number: int, cells: list, exc: Exception) -> None:
+        if isinstance(exc, RowProblem):
+            name, value, reason = exc.field, exc.value, exc.reason
+        elif isinstance(exc, InvalidInput):
+            name = _FIELD_OF_LABEL.get(exc.field, "")
+            value = _text(self.cell(cells, name)) if name else ""
+            reason = exc.reason if name in self.columns else f"{exc.field}：{exc.reason}"
+        elif isinstance(exc, JinduError):
+            name, value, reason = "", "", exc.message
+        else:
+            name, value, reason = "", "", f"无法处理这一行（{type(exc).__name__}）"
+        column = self.header[self.columns[name]] if name in self.columns else ""
+        rejected = Rejected(number, column, _masked(name, value), reason)
+        self.report.reject(rejected)
+        if self.on_error:
+            self.on_error(cells, rejected, self.header)
+
+    def window(self, case: Case, day: date, field: str, raw, forced: bool) -> list[str]:
+        problems = window_problems(case, day, self.opts.as_of)
+        if problems and not forced:
+            raise RowProblem(field, _text(raw), "；".join(problems))
+        return problems
+
+    def forced(self, cells: list) -> bool:
+        return _text(self.cell(cells, "forced")) in ("是", "true", "1", "yes", "强制")
+
+
+def memo(convert: Callable, field: str, limit: int = 50_000) -> Callable:
+    """`convert` with its answers remembered (bad values too): a log of a million rows holds a few
+    thousand distinct dates, spellings and testers. A failure becomes a RowProblem on `field`."""
+    cache: dict = {}
+
+    def call(raw):
+        key = raw if type(raw) is str else (type(raw), raw)
+        hit = cache.get(key)
+        if hit is None:
+            try:
+                hit = (True, convert(raw))
+            except RowProblem as exc:
+                hit = (False, exc)
+            except InvalidInput as exc:
+                hit = (False, RowProblem(field, _text(raw), exc.reason))
+            if len(cache) < limit:
+                cache[key] = hit
+        if hit[0]:
+            return hit[1]
+        raise hit[1]
+
+    return call
+
+
+class _RecordRows(_Rows):
+    """Visits and tests: converted row by row with remembered parsers, inserted in batches.
+
+    This is the hot loop of a million-row import, written for speed: every row is padded with
+    one empty cell past its last column, and a column the file lacks points at that cell."""
+
+    table = entity = columns_sql = ""
+    TEXTS = (("worker", 100), ("place", 100), ("tester", 100), ("sample_number", 100), ("notes", 2000))
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.people = People(self.conn, self.opts.as_of)
+        self.width = len(self.header)
+        self.ix = {name: self.columns.get(name, self.width) for name in export_headers(self.kind)}
+        self.id_number = memo(as_id, "id_number", 250_000)
+        # notes are mostly unique: remembering them would only take memory
+        self.texts = {name: memo(functools.partial(self._clean, name, limit), name, 0 if name == "notes" else 20_000)
+                      for name, limit in self.TEXTS}
+
+    def _clean(self, name: str, limit: int, raw) -> str | None:
+        return clean_text(_text(raw), self.labels.get(name, name), limit)
+
+    def get(self, cells: list, name: str):
+        return cells[self.ix[name]]
+
+    def needed(self, cells: list, name: str, parse: Callable):
+        raw = cells[self.ix[name]]
+        if raw == "" or raw is None:
+            raise RowProblem(name, "", "不能为空")
+        return parse(raw)
+
+    def text(self, cells: list, name: str) -> str | None:
+        raw = cells[self.ix[name]]
+        return None if raw == "" or raw is None else self.texts[name](raw)
+
+    def person_of(self, cells: list) -> Person:
+        raw = cells[self.ix["id_number"]]
+        if raw == "" or raw is None:
+            raise RowProblem("id_number", "", "不能为空")
+        case = self.people.get(self.id_number(raw))
+        if case is None:
+            raise RowProblem("id_number", _text(raw), "这个身份证号不在登记表中：请先导入或登记这个人（jindu import cases）")
+        name = cells[self.ix["name"]]
+        if name and name != case.name and _text(name) != case.name:
+            raise RowProblem("name", _text(name), f"与登记表中这个身份证号的姓名“{case.name}”不符")
+        return case
+
+    def in_window(self, person: Person, day: date, field: str, cells: list) -> list[str]:
+        """The window guards: most rows fall inside their person's plain bounds."""
+        if person.plain and person.lo is not None and person.lo <= day <= person.hi:
+            return []
+        return self.window(self.people.case(person), day, field, self.get(cells, field), self.forced(cells))
+
+    def forced(self, cells: list) -> bool:
+        return _text(cells[self.ix["forced"]]) in ("是", "true", "1", "yes", "强制")
+
+    def convert(self, cells: list) -> tuple:
+        raise NotImplementedError
+
+    def flush(self, batch) -> None:
+        index = self.ix["id_number"]
+        numbers = set()
+        for _, cells in batch:
+            if index < len(cells):
+                try:
+                    numbers.add(self.id_number(cells[index]))
+                except RowProblem:
+                    pass
+        self.people.prefetch(numbers)
+        self.now = audit.utc_now()
+        good = []
+        width = self.width + 1
+        for number, cells in batch:
+            cells = cells + [""] * (width - len(cells)) if len(cells) < width else cells
+            try:
+                try:
+                    joined = "\x1f".join(cells)
+                except TypeError:  # an .xlsx row: numbers and dates among the text
+                    joined = "\x1f".join(c for c in cells if isinstance(c, str))
+                if "\x00" in joined:
+                    raise RowProblem("", "", "含有空字符（NUL），这一行已损坏")
+                if "\ufffd" in joined:
+                    raise RowProblem("", "", "含有无法识别的字符：文件可能被截断，或混用了编码")
+                good.append(self.convert(cells))
+            except Exception as exc:  # noqa: BLE001 - every failure of a row is that row's problem
+                self.problem(number, cells, exc)
+        if not good:
+            return
+        marks = ", ".join("?" for _ in self.columns_sql.split(","))
+        sql = f"INSERT OR IGNORE INTO {self.table} ({self.columns_sql}) VALUES ({marks})"
+        before = self.conn.total_changes
+        # in the order of the natural-key index: neighbouring rows touch neighbouring pages
+        self.conn.executemany(sql, sorted((g[2] for g in good if not g[1]), key=_row_order))
+        inserted = self.conn.total_changes - before
+        for case, overridden, row in (g for g in good if g[1]):
+            cur = self.conn.execute(sql, row)
+            if cur.rowcount:  # forced in through the window guard: each one audited
+                inserted += 1
+                audit.record(self.conn, self.opts.operator, "add", self.entity, cur.lastrowid, case.id,
+                             {"import_id": self.ledger_id, "forced": overridden})
+        self.report.inserted += inserted
+        self.report.unchanged += len(good) - inserted
+
+
+_row_order = operator.itemgetter(0, 1)
+
+
+class _TestRows(_RecordRows):
+    kind, table, entity = "tests", "drug_tests", "drug_test"
+    columns_sql = ("case_id, tested_on, specimen, method, result, substances, sample_number, place, tester, notes,"
+                   " forced, import_id, created_at, updated_at")
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        specimen = vocabulary(self.conn, "specimen", SPECIMEN)
+        method = vocabulary(self.conn, "method", METHOD)
+        result = vocabulary(self.conn, "result", RESULT)
+        drugs = reference.drugs(self.conn)
+        self.day = memo(lambda v: iso(as_date(v, "检测日期")), "tested_on")
+        self.specimen = memo(lambda v: specimen(_text(v)), "specimen")
+        self.method = memo(lambda v: method(_text(v)), "method")
+        self.result = memo(lambda v: result(_text(v)), "result")
+        self.substances = memo(lambda v: json.dumps(drugs.resolve_many([_text(v)]), ensure_ascii=False),
+                               "substances")
+
+    def convert(self, cells: list):
+        case = self.person_of(cells)
+        day = self.needed(cells, "tested_on", self.day)
+        specimen = self.needed(cells, "specimen", self.specimen)
+        result = self.needed(cells, "result", self.result)
+        raw = cells[self.ix["method"]]
+        method = self.method(raw) if raw else "field"
+        raw = cells[self.ix["substances"]]
+        found = self.substances(raw) if raw else "[]"
+        if found != "[]" and result != "positive":
+            raise RowProblem("substances", _text(raw), f"只有阳性结果才有检出毒品，这一行的结果是{RESULT.label(result)}")
+        overridden = self.in_window(case, date.fromisoformat(day), "tested_on", cells)
+        text = self.text
+        return case, overridden, (case.id, day, specimen, method, result, found, text(cells, "sample_number"),
+                                  text(cells, "place"), text(cells, "tester"), text(cells, "notes"),
+                                  1 if overridden else 0, self.ledger_id, self.now, self.now)
+
+
+class _VisitRows(_RecordRows):
+    kind, table, entity = "visits", "visits", "visit"
+    columns_sql = ("case_id, visited_on, kind, sub_kind, outcome, worker, place, notes, forced, import_id,"
+                   " created_at, updated_at")
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        kinds = vocabulary(self.conn, "kind", VISIT_KIND)
+        outcome = vocabulary(self.conn, "outcome", OUTCOME)
+        help_kind = vocabulary(self.conn, "help_kind", HELP_KIND)
+        assessment_kind = vocabulary(self.conn, "assessment_kind", ASSESSMENT_KIND)
+        self.day = memo(lambda v: iso(as_date(v, "走访日期")), "visited_on")
+        self.visit_kind = memo(lambda v: kinds(_text(v)), "kind")
+        self.outcome = memo(lambda v: outcome(_text(v)), "outcome")
+        self.sub_kinds = {"help": memo(lambda v: help_kind(_text(v)), "sub_kind"),
+                          "assessment": memo(lambda v: assessment_kind(_text(v)), "sub_kind")}
+
+    def convert(self, cells: list):
+        case = self.person_of(cells)
+        day = self.needed(cells, "visited_on", self.day)
+        kind = self.needed(cells, "kind", self.visit_kind)
+        raw = cells[self.ix["outcome"]]
+        outcome = self.outcome(raw) if raw else "seen"
+        sub = None
+        raw = cells[self.ix["sub_kind"]]
+        if _text(raw):
+            if kind not in self.sub_kinds:
+                raise RowProblem("sub_kind", _text(raw), f"只有帮扶和评估有类别，{VISIT_KIND.label(kind)}没有")
+            sub = self.sub_kinds[kind](raw)
+        overridden = self.in_window(case, date.fromisoformat(day), "visited_on", cells)
+        text = self.text
+        return case, overridden, (case.id, day, kind, sub, outcome, text(cells, "worker") or case.worker,
+                                  text(cells, "place"), text(cells, "notes"), 1 if overridden else 0,
+                                  self.ledger_id, self.now, self.now)
+
+
+class _CaseRows(_Rows):
+    """Cases upsert by 身份证号 through the register's own add and update (validated, audited)."""
+
+    kind = "cases"
+    FIELDS = ("id_number", "name", "sex", "birth_date", "phone", "household_address", "residence_address",
+              "street", "community", "measure", "term_months", "decision_authority", "decision_number",
+              "decided_on", "received_on", "reported_on", "agreement_on", "risk_level", "risk_color", "drugs",
+              "worker", "notes", "test_every", "term_end_override")
+    DATES = ("birth_date", "decided_on", "received_on", "reported_on", "agreement_on", "term_end_override")
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.measure = vocabulary(self.conn, "measure", MEASURE)
+        self.risk = vocabulary(self.conn, "risk_level", RISK)
+
+    def flush(self, batch) -> None:
+        for number, cells in batch:
+            try:
+                if any(isinstance(c, str) and ("\x00" in c or "\ufffd" in c) for c in cells):
+                    raise RowProblem("", "", "含有空字符或无法识别的字符：这一行已损坏，或文件混用了编码")
+                self.upsert(cells)
+            except Exception as exc:  # noqa: BLE001
+                self.problem(number, cells, exc)
+
+    def raw(self, cells: list) -> dict:
+        raw: dict = {}
+        for name in self.FIELDS:
+            if name not in self.columns:
+                continue
+            value = self.cell(cells, name)
+            if name == "id_number":
+                raw[name] = as_id(value)
+                continue
+            if name in self.DATES:
+                value = as_date(value, self.labels[name])
+                if value is not None:
+                    raw[name] = value
+                continue
+            text = _text(value)
+            if not text:
+                continue  # an empty cell tells nothing: it never clears a field
+            if name == "measure":
+                text = self.measure(text)
+            elif name == "risk_level":
+                text = self.risk(text)
+            raw[name] = text
+        return raw
+
+    def upsert(self, cells: list) -> None:
+        from jindu_cli.domain import cases
+
+        raw = self.raw(cells)
+        existing = self.conn.execute("SELECT id FROM cases WHERE id_number = ?", [raw["id_number"]]).fetchone()
+        status = _text(self.cell(cells, "status"))
+        history = _text(self.cell(cells, "status_history"))
+        with atomic(self.conn):
+            if existing is None:
+                case = cases.add_case(self.conn, raw, self.opts.as_of, self.opts.operator)
+                self.conn.execute("UPDATE cases SET import_id = ? WHERE id = ?", [self.ledger_id, case.id])
+                if history:
+                    replay_history(self.conn, case, history, self.opts.as_of, self.opts.operator)
+                    case = cases.get_case(self.conn, case.id)
+                if status and STATUS.lookup(status) not in (case.status, None) and \
+                        cases.status_label(case.status, case.measure) != status:
+                    raise RowProblem("status", status, f"新登记的人状态是{cases.status_label(case.status, case.measure)}；"
+                                                       "其他状态要附上“状态记录”列，或登记后用 jindu case update 修改")
+                self.report.inserted += 1
+                return
+            case = cases.get_case(self.conn, existing[0])
+            if history and history_text(self.conn, case) != normalize_history(history):
+                raise RowProblem("status_history", history, "与现有的状态记录不同；状态请用 jindu case update 修改")
+            if status and status not in (cases.status_label(case.status, case.measure), STATUS.label(case.status)) \
+                    and STATUS.lookup(status) != case.status:
+                raise RowProblem("status", status, f"与现有状态“{cases.status_label(case.status, case.measure)}”不同；"
+                                                   "状态请用 jindu case update 修改")
+            _, changes = cases.update_case(self.conn, case, {k: v for k, v in raw.items() if k != "id_number"},
+                                           self.opts.as_of, self.opts.operator)
+            if changes:
+                self.report.updated += 1
+            else:
+                self.report.unchanged += 1
+
+
+# --- status history as one cell -----------------------------------------------------------
+
+_ENTRY = re.compile(r"^(\d{4}-\d{2}-\d{2})\s*([^（(]+?)\s*(?:[（(](.*)[）)])?$")
+
+
+def history_text(conn: sqlite3.Connection, case: Case) -> str:
+    """A case's status changes as one cell: `2025-01-10 在执行（报到）；2026-03-01 中止（拘留）`."""
+    parts = []
+    for status, on, reason in conn.execute(
+            "SELECT status, changed_on, reason FROM status_changes WHERE case_id = ? ORDER BY changed_on, id",
+            [case.id]):
+        parts.append(f"{on} {STATUS.label(status)}" + (f"（{reason}）" if reason else ""))
+    return "；".join(parts)
+
+
+def normalize_history(text: str) -> str:
+    entries = [e.strip() for e in re.split(r"[；;]", unicodedata.normalize("NFKC", text)) if e.strip()]
+    out = []
+    for entry in entries:
+        m = _ENTRY.match(entry)
+        if not m:
+            raise RowProblem("status_history", text, f"“{entry}”看不懂：应写成“2026-03-01 中止（拘留）”，多条用分号隔开")
+        on, label, reason = m.groups()
+        code = STATUS.lookup(label)
+        if code is None:
+            raise RowProblem("status_history", text, f"“{label}”不是状态")
+        out.append(f"{on} {STATUS.label(code)}" + (f"（{reason.strip()}）" if reason and reason.strip() else ""))
+    return "；".join(out)
+
+
+def replay_history(conn: sqlite3.Connection, case: Case, text: str, as_of: date, operator: str) -> None:
+    """Apply the status changes of a history cell to a case just registered, through the lifecycle."""
+    from jindu_cli.domain import cases
+
+    entries = normalize_history(text).split("；")
+    first = _ENTRY.match(entries[0]).groups()
+    if STATUS.lookup(first[1]) == "active":
+        if case.reported_on is None or first[0] != case.reported_on.isoformat():
+            raise RowProblem("status_history", text, "第一条应是报到那天的“在执行（报到）”，与报到日期一致")
+        entries = entries[1:]
+    for entry in entries:
+        on, label, reason = _ENTRY.match(entry).groups()
+        current = cases.get_case(conn, case.id)
+        try:
+            cases.update_case(conn, current, {}, as_of, operator,
+                              cases.StatusChange(label, date.fromisoformat(on), reason))
+        except JinduError as exc:
+            raise RowProblem("status_history", text, f"“{entry}”：{exc.message}") from None

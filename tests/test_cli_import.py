@@ -1,0 +1,427 @@
+"""jindu import and export with the files street offices really send."""
+
+import csv
+import io
+import json
+import os
+import signal
+import sqlite3
+import stat
+import subprocess
+import sys
+import time
+from datetime import date, timedelta
+
+import pytest
+
+from support import make_id, ok, rows, run
+
+AS_OF = ["--as-of", "2026-11-28"]
+A = make_id(date(1990, 1, 1), 111)
+B = make_id(date(1985, 5, 5), 222)
+X = make_id(date(2001, 9, 4), 318)  # ends in X
+CASES_HEADER = ["序号", "姓名", "性别", "公民身份号码", "执行地", "所属社区", "管控类型", "期限(月)", "决定日期", "报到日期",
+                "滥用毒品种类", "联系电话", "禁毒专干", "风险等级", "备注"]
+
+
+def write(path, header, records, encoding="utf-8-sig", delimiter=","):
+    buf = io.StringIO()
+    writer = csv.writer(buf, delimiter=delimiter, lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows(records)
+    path.write_bytes(buf.getvalue().encode(encoding))
+    return path
+
+
+def register(tmp_path, encoding="utf-8-sig"):
+    return write(tmp_path / "cases.csv", CASES_HEADER, [
+        ["1", "张伟", "男", A, "盐务街街道", "和平社区", "社区戒毒", "36", "2025-01-02", "2025-01-10", "冰毒", "13812345678",
+         "李芳", "高", ""],
+        ["2", "周文", "女", B, "头桥", "东山社区", "社区康复", "24", "2025.3.1", "2025/3/8", "K粉", "13912345678.0",
+         "赵敏", "低", ""],
+    ], encoding)
+
+
+def imported(*args):
+    return ok("import", *args, "-f", "json", *AS_OF).json()
+
+
+def counts(db):
+    return {t: rows(db, f"SELECT count(*) FROM {t}")[0][0] for t in ("cases", "visits", "drug_tests", "import_files")}
+
+
+def test_register_in_gb18030_and_utf8_with_bom(db, tmp_path):
+    path = register(tmp_path, "gb18030")
+    [report] = imported("cases", path)
+    assert {k: report[k] for k in ("encoding", "rows", "inserted", "updated", "unchanged", "rejected")} == {
+        "encoding": "GB18030/GBK", "rows": 2, "inserted": 2, "updated": 0, "unchanged": 0, "rejected": 0}
+    assert rows(db, "SELECT id_number, street, measure, term_months, reported_on, phone, drugs FROM cases ORDER BY id") == [
+        (A, "盐务街街道", "community_treatment", 36, "2025-01-10", "13812345678", '["甲基苯丙胺"]'),
+        (B, "头桥街道", "community_rehab", 24, "2025-03-08", "13912345678", '["氯胺酮"]')]
+    (tmp_path / "x").mkdir()
+    bom = register(tmp_path / "x", "utf-8-sig")
+    [again] = imported("cases", bom)
+    assert again["encoding"] == "UTF-8（带 BOM）" and again["unchanged"] == 2 and again["inserted"] == 0
+
+
+def test_upsert_updates_changed_fields_and_audits_them(db, tmp_path):
+    imported("cases", register(tmp_path))
+    changed = write(tmp_path / "changed.csv", ["身份证号码", "姓名", "执行地", "措施", "联系电话", "风险等级"], [
+        [A, "张伟", "盐务街", "社区戒毒", "13700000000", "中"],
+        [B, "周文", "头桥街道", "社区康复", "", ""],
+    ])
+    [report] = imported("cases", changed)
+    assert (report["updated"], report["unchanged"]) == (1, 1)
+    assert rows(db, "SELECT phone, risk_level FROM cases WHERE id_number = ?", [A]) == [("13700000000", "medium")]
+    assert rows(db, "SELECT phone FROM cases WHERE id_number = ?", [B]) == [("13912345678",)]  # empty cells never clear
+    audited = rows(db, "SELECT changes FROM audit_log WHERE action = 'update' AND entity = 'case'")
+    assert len(audited) == 1 and '"phone": ["13812345678", "13700000000"]' in audited[0][0]
+
+
+@pytest.mark.parametrize("header", [
+    ["身份证号", "姓名", "街道", "管控类型"], ["身份证号码", "姓名", "所属街道", "措施"],
+    ["公民身份号码", "姓名", "执行地", "人员类型"], ["证件号码", "姓名", "执行地街道", "类型"],
+    ["id_number", "name", "street", "measure"], ["身份证号*", " 姓 名 ", "街道（必填）", "管控类型"],
+])
+def test_header_variants(db, tmp_path, header):
+    path = write(tmp_path / "c.csv", header, [[A, "张伟", "盐务街", "社区戒毒"]])
+    assert imported("cases", path)[0]["inserted"] == 1
+
+
+def test_delimiters_and_utf16(db, tmp_path):
+    header = ["身份证号", "姓名", "街道", "措施"]
+    tab = write(tmp_path / "tab.txt", header, [[A, "张伟", "盐务街", "社区戒毒"]], delimiter="\t")
+    semi = write(tmp_path / "semi.csv", header, [[B, "周文", "头桥", "社区康复"]], delimiter=";")
+    assert [r["inserted"] for r in imported("cases", tab)] == [1]
+    path = write(tmp_path / "utf16.txt", ["身份证号", "姓名", "街道", "措施", "期限"], [[B, "周文", "头桥", "社区康复", "24"]],
+                 "utf-16", "\t")
+    [report] = imported("cases", path)
+    assert report["encoding"] == "UTF-16" and report["inserted"] == 1
+    assert imported("cases", semi)[0]["unchanged"] == 1
+
+
+BAD_ROWS = [
+    (["5.20103E+17", "甲", "盐务街", "社区戒毒"], "公民身份号码", "科学计数法"),
+    ([A[:-1] + ("0" if A[-1] != "0" else "1"), "甲", "盐务街", "社区戒毒"], "公民身份号码", "校验位错误"),
+    ([A[:10], "甲", "盐务街", "社区戒毒"], "公民身份号码", "长度应为 18 位"),
+    ([make_id(seq=7), "甲", "火星街道", "社区戒毒"], "执行地", "不是已知的街道"),
+    ([make_id(seq=7), "甲", "盐务街", "强制戒毒"], "管控类型", "不是可选的值"),
+    ([make_id(seq=7), "", "盐务街", "社区戒毒"], "姓名", "必须填写"),
+    ([make_id(seq=7), "甲", "盐务街", "社区康复"], "", "期限"),
+]
+
+
+@pytest.mark.parametrize("record,column,words", BAD_ROWS)
+def test_each_bad_value_is_reported_with_its_column_and_nothing_else_changes(db, tmp_path, record, column, words):
+    imported("cases", register(tmp_path))
+    before = counts(db)
+    good = [make_id(seq=9), "好人", "头桥", "社区戒毒"]
+    path = write(tmp_path / "bad.csv", ["公民身份号码", "姓名", "执行地", "管控类型"], [good, record])
+    res = run("import", "cases", path, "-f", "json", *AS_OF)
+    assert res.exit_code == 1
+    [report] = res.json()
+    assert (report["inserted"], report["rejected"]) == (1, 1)
+    [error] = report["errors"]
+    assert error["line"] == 3 and error["column"] == column and words in error["reason"], error
+    if column == "公民身份号码" and len(record[0]) == 18:
+        assert record[0] not in json.dumps(report, ensure_ascii=False)  # masked, never in full
+    after = counts(db)
+    assert after["cases"] == before["cases"] + 1 and after["import_files"] == before["import_files"] + 1
+
+
+def test_values_the_way_spreadsheets_leave_them(db, tmp_path):
+    full_width = "".join(chr(ord(c) + 0xFEE0) for c in B)
+    path = write(tmp_path / "messy.csv", ["身份证号", "姓名", "执行地", "管控类型", "期限(月)", "报到日期", "决定日期", "联系电话"], [
+        [f"  {X.lower()} ", "李四", " 盐务街 ", "社戒", "", "2025-06-01 00:00:00", "2025年5月20日", "13612345678.0"],
+        [full_width, "周文", "头桥", "社康", "24", "20250308", "2025.3.1", ""],
+        [A[:6] + A[8:17], "张伟", "渔安", "community-treatment", "", "2025/1/10", "", ""],
+        ["", "", "", "", "", "", "", ""],
+    ])
+    [report] = imported("cases", path)
+    assert (report["rows"], report["inserted"], report["rejected"]) == (3, 3, 0), report
+    found = {r[0]: r[1:] for r in rows(db, "SELECT id_number, street, measure, reported_on, phone FROM cases")}
+    assert found[X] == ("盐务街街道", "community_treatment", "2025-06-01", "13612345678")
+    assert found[B][:3] == ("头桥街道", "community_rehab", "2025-03-08")
+    upgraded = A[:6] + A[8:17]
+    assert len(upgraded) == 15 and any(k.startswith(A[:6] + "19" + A[8:14]) for k in found)
+
+
+def test_ambiguous_date_is_rejected(db, tmp_path):
+    path = write(tmp_path / "d.csv", ["身份证号", "姓名", "执行地", "管控类型", "报到日期"],
+                 [[A, "张伟", "盐务街", "社区戒毒", "03/04/2025"]])
+    [report] = run("import", "cases", path, "-f", "json", *AS_OF).json()
+    assert report["errors"][0]["column"] == "报到日期" and "歧义" in report["errors"][0]["reason"]
+
+
+def log_rows(case=A, name="张伟"):
+    return [
+        [case, name, "2026-01-05", "尿检", "阴性", "", "王磊"],
+        [case, name, "2026/2/5", "尿液", "－", "", "王磊"],
+        [case, name, "2026年3月5日", "毛发检测", "阳性", "冰毒", "王磊"],
+        [case, name, "2026-01-05", "尿检", "阴性", "", "王磊"],  # the same row sent twice
+        [],
+        [B, "周文", "20260310", "尿检", "拒检", "", "赵敏"],
+    ]
+
+
+TESTS_HEADER = ["身份证号", "姓名", "检测日期", "检测方式", "检测结果", "检出毒品", "检测人"]
+
+
+def test_test_log_dedupes_and_is_never_imported_twice(db, tmp_path):
+    imported("cases", register(tmp_path))
+    path = write(tmp_path / "tests.csv", TESTS_HEADER, log_rows(), "gb18030")
+    [report] = imported("tests", path)
+    assert {k: report[k] for k in ("rows", "inserted", "unchanged", "rejected")} == {
+        "rows": 5, "inserted": 4, "unchanged": 1, "rejected": 0}
+    stored = rows(db, "SELECT tested_on, specimen, result, substances, tester, import_id FROM drug_tests ORDER BY id")
+    assert [s[:4] for s in stored] == [
+        ("2026-01-05", "urine", "negative", "[]"), ("2026-02-05", "urine", "negative", "[]"),
+        ("2026-03-05", "hair", "positive", '["甲基苯丙胺"]'), ("2026-03-10", "urine", "refused", "[]")]
+    assert {s[5] for s in stored} == {report["ledger_id"]}
+    before = counts(db)
+    [again] = imported("tests", path)
+    assert again["status"] == "duplicate" and "完全相同" in again["message"] and again["inserted"] == 0
+    assert counts(db) == before
+    copy = write(tmp_path / "copy.csv", TESTS_HEADER, log_rows()[:3])
+    [overlap] = imported("tests", copy)
+    assert (overlap["inserted"], overlap["unchanged"]) == (0, 3)
+
+
+def test_unknown_person_wrong_name_and_window_guard_per_row(db, tmp_path):
+    imported("cases", register(tmp_path))
+    path = write(tmp_path / "v.csv", ["身份证号", "姓名", "走访日期", "走访方式", "走访人", "情况记录"], [
+        [A, "张伟", "2026-11-01", "谈话", "李芳", "好"],
+        [make_id(seq=444), "无名", "2026-11-01", "谈话", "李芳", ""],
+        [B, "王五", "2026-11-01", "谈话", "", ""],
+        [A, "张伟", "2024-12-01", "入户走访", "", ""],
+        [A, "张伟", "2026-12-01", "入户走访", "", ""],
+        [A, "张伟", "2026-11-02", "家访", "", "=HYPERLINK(\"x\")"],
+    ])
+    res = run("import", "visits", path, "-f", "json", *AS_OF)
+    assert res.exit_code == 1
+    [report] = res.json()
+    reasons = {e["line"]: (e["column"], e["reason"]) for e in report["errors"]}
+    assert "不在登记表中" in reasons[3][1] and reasons[3][0] == "身份证号"
+    assert reasons[4][0] == "姓名" and "周文" in reasons[4][1]
+    assert "早于报到日期" in reasons[5][1] and reasons[5][0] == "走访日期"
+    assert "晚于今天" in reasons[6][1]
+    assert report["inserted"] == 2
+    assert rows(db, "SELECT kind, worker, notes FROM visits ORDER BY visited_on") == [
+        ("talk", "李芳", "好"), ("home_visit", "李芳", '=HYPERLINK("x")')]
+
+
+def test_missing_required_column_stops_the_file(db, tmp_path):
+    imported("cases", register(tmp_path))
+    before = counts(db)
+    path = write(tmp_path / "t.csv", ["姓名", "检测日期", "检测结果"], [["张伟", "2026-01-05", "阴性"]])
+    res = run("import", "tests", path, "-f", "json", *AS_OF)
+    assert res.exit_code == 1
+    [report] = res.json()
+    assert report["status"] == "failed" and "缺少必需的列“身份证号”" in report["message"]
+    assert "姓名、检测日期、检测结果" in report["message"]
+    assert counts(db) == before
+
+
+def test_unknown_columns_are_listed_and_ignored(db, tmp_path):
+    path = write(tmp_path / "c.csv", ["身份证号", "姓名", "街道", "措施", "微信号", "序号"], [[A, "张伟", "盐务街", "社区戒毒", "x", "1"]])
+    res = ok("import", "cases", path, *AS_OF)
+    assert "不认识的列已忽略：微信号" in res.stderr and "序号" not in res.stderr
+
+
+@pytest.mark.parametrize("content,words", [
+    (b"", "文件是空的"),
+    (b"\r\n\r\n", "文件是空的"),
+    (b"\xef\xbb\xbf", "文件是空的"),
+    (bytes(range(256)) * 40, "二进制"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600, "旧版 Excel"),
+    (b"PK\x03\x04" + b"\x00" * 100, "Excel"),
+])
+def test_files_that_are_not_tables(db, tmp_path, content, words):
+    imported("cases", register(tmp_path))
+    before = counts(db)
+    path = tmp_path / "odd.csv"
+    path.write_bytes(content)
+    res = run("import", "tests", path, "-f", "json", *AS_OF)
+    assert res.exit_code == 1 and "Traceback" not in res.stderr
+    [report] = res.json()
+    assert report["status"] == "failed" and words in report["message"], report
+    assert counts(db) == before
+
+
+def test_truncated_multibyte_character_rejects_only_the_last_row(db, tmp_path):
+    imported("cases", register(tmp_path))
+    path = write(tmp_path / "t.csv", TESTS_HEADER, log_rows()[:3])
+    path.write_bytes(path.read_bytes().rstrip(b"\r\n") + b"\r\n" + f"{A},张伟,2026-04-05,尿检,阴性,,王".encode()[:-2])
+    res = run("import", "tests", path, "-f", "json", *AS_OF)
+    assert res.exit_code == 1
+    [report] = res.json()
+    assert (report["inserted"], report["rejected"]) == (3, 1) and "不完整" in report["encoding"]
+    assert report["errors"][0]["line"] == 5 and "无法识别的字符" in report["errors"][0]["reason"]
+
+
+def test_dry_run_writes_nothing_and_strict_imports_nothing(db, tmp_path):
+    imported("cases", register(tmp_path))
+    records = log_rows() + [[make_id(seq=444), "无名", "2026-01-05", "尿检", "阴性", "", ""]]
+    path = write(tmp_path / "t.csv", TESTS_HEADER, records)
+    before, image = counts(db), db.read_bytes()
+    res = run("import", "tests", path, "--dry-run", "-f", "json", *AS_OF)
+    [report] = res.json()
+    assert res.exit_code == 1 and report["status"] == "dry_run"
+    assert (report["inserted"], report["unchanged"], report["rejected"]) == (4, 1, 1)
+    assert counts(db) == before
+    res = run("import", "tests", path, "--strict", "-f", "json", *AS_OF)
+    [report] = res.json()
+    assert res.exit_code == 1 and report["status"] == "strict_failed" and report["rejected"] == 1
+    assert counts(db) == before
+    clean = write(tmp_path / "clean.csv", TESTS_HEADER, log_rows()[:2])
+    assert ok("import", "tests", clean, "--strict", *AS_OF).exit_code == 0
+    assert counts(db)["drug_tests"] == 2
+
+
+def test_errors_file_holds_the_rejected_rows_to_fix_and_send_back(db, tmp_path):
+    imported("cases", register(tmp_path))
+    bad = [make_id(seq=444), "无名", "2026-01-05", "尿检", "阴性", "", "王磊"]
+    path = write(tmp_path / "t.csv", TESTS_HEADER, log_rows()[:2] + [bad, [A, "张伟", "2026-13-01", "尿检", "阴性", "", ""]])
+    out = tmp_path / "错误.csv"
+    res = run("import", "tests", path, "--errors", out, *AS_OF)
+    assert res.exit_code == 1 and str(out) in res.stderr
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    text = out.read_bytes()
+    assert text.startswith(b"\xef\xbb\xbf")
+    back = list(csv.reader(io.StringIO(text.decode("utf-8-sig"))))
+    assert back[0] == TESTS_HEADER + ["错误原因"]
+    assert back[1][:7] == bad and "第 4 行“身份证号”" in back[1][7] and "不在登记表中" in back[1][7]
+    assert back[2][2] == "2026-13-01" and "不存在" in back[2][7]
+    fixed = write(tmp_path / "fixed.csv", back[0], [back[2][:2] + ["2026-12-01"] + back[2][3:]])
+    res = run("import", "tests", fixed, "-f", "json", "--as-of", "2026-12-02")
+    assert res.json()[0]["inserted"] == 1 and "错误原因" not in res.stderr
+
+
+def test_xlsx_with_excel_dates_and_numeric_ids(db, tmp_path):
+    from openpyxl import Workbook
+
+    imported("cases", register(tmp_path))
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "尿检"
+    sheet.append(TESTS_HEADER)
+    sheet.append([A, "张伟", date(2026, 1, 5), "尿检", "阴性", None, "王磊"])
+    sheet.append([A, "张伟", 46058, "尿检", "阴性", None, "王磊"])  # an Excel serial day: 2026-02-05
+    sheet.append([int(A[:17]) * 10, "张伟", "2026-03-05", "尿检", "阴性", None, "王磊"])
+    other = book.create_sheet("其他")
+    other.append(["x"])
+    path = tmp_path / "log.xlsx"
+    book.save(path)
+    res = run("import", "tests", path, "-f", "json", *AS_OF)
+    [report] = res.json()
+    assert report["encoding"] == "xlsx" and (report["inserted"], report["rejected"]) == (2, 1)
+    assert "存成了数字" in report["errors"][0]["reason"]
+    assert rows(db, "SELECT tested_on FROM drug_tests ORDER BY tested_on") == [("2026-01-05",), ("2026-02-05",)]
+    res = run("import", "tests", path, "--sheet", "周报", "-f", "json", *AS_OF)
+    assert "没有名为“周报”的工作表" in res.json()[0]["message"]
+
+
+def test_import_log_lists_the_ledger(db, tmp_path):
+    [report] = imported("cases", register(tmp_path))
+    ledger = ok("import", "log", "-f", "json").json()
+    assert [(e["file"], e["sha256"], e["inserted"], e["operator"]) for e in ledger] == [
+        ("cases.csv", report["sha256"], 2, "tester")]
+    assert rows(db, "SELECT action, entity FROM audit_log WHERE action = 'import'") == [("import", "file")]
+
+
+def test_exit_codes_for_several_files(db, tmp_path):
+    good = register(tmp_path)
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    res = run("import", "cases", good, empty, "-f", "json", *AS_OF)
+    assert res.exit_code == 1 and [r["status"] for r in res.json()] == ["imported", "failed"]
+    assert run("import", "cases", good, *AS_OF).exit_code == 0  # a duplicate file is not an error
+
+
+def test_export_masks_unless_revealed_guards_formulas_and_round_trips(db, tmp_path):
+    imported("cases", register(tmp_path))
+    imported("tests", write(tmp_path / "t.csv", TESTS_HEADER, log_rows()))
+    ok("visit", "add", A, "--kind", "谈话", "--on", "2026-11-01", "--notes", "=1+1", *AS_OF)
+    ok("visit", "add", A, "--kind", "入户走访", "--on", "2026-11-02", "--notes", "@SUM(A1)", *AS_OF)
+    masked = ok("export", "cases").stdout
+    assert A not in masked and A[:6] + "********" + A[-4:] in masked and "138****5678" in masked
+    out = tmp_path / "out"
+    out.mkdir()
+    for kind in ("cases", "visits", "tests"):
+        ok("export", kind, "--reveal", "-o", out / f"{kind}.csv")
+        assert stat.S_IMODE((out / f"{kind}.csv").stat().st_mode) == 0o600
+        assert (out / f"{kind}.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+    assert rows(db, "SELECT count(*) FROM audit_log WHERE action = 'reveal'") == [(3,)]
+    visits_text = (out / "visits.csv").read_text(encoding="utf-8-sig")
+    assert ",'=1+1" in visits_text and ",'@SUM(A1)" in visits_text
+    before = {t: rows(db, f"SELECT * FROM {t} ORDER BY id") for t in ("cases", "visits", "drug_tests")}
+    for kind in ("cases", "visits", "tests"):
+        [report] = imported(kind, out / f"{kind}.csv")
+        assert report["inserted"] == report["updated"] == report["rejected"] == 0 and report["unchanged"] > 0
+    assert {t: rows(db, f"SELECT * FROM {t} ORDER BY id") for t in before} == before
+    fresh = tmp_path / "fresh.db"
+    for kind in ("cases", "visits", "tests"):
+        assert ok("import", kind, out / f"{kind}.csv", "--db", fresh, *AS_OF).exit_code == 0
+    for kind in ("cases", "visits", "tests"):
+        assert ok("export", kind, "--reveal", "--db", fresh).stdout_bytes == (out / f"{kind}.csv").read_bytes()
+    assert rows(fresh, "SELECT notes FROM visits ORDER BY visited_on") == [("=1+1",), ("@SUM(A1)",)]
+
+
+def test_export_xlsx_keeps_every_cell_as_text(db, tmp_path):
+    from openpyxl import load_workbook
+
+    imported("cases", register(tmp_path))
+    ok("visit", "add", A, "--kind", "谈话", "--on", "2026-11-01", "--notes", "=1+1", *AS_OF)
+    path = tmp_path / "v.xlsx"
+    ok("export", "visits", "-f", "xlsx", "-o", path, "--reveal")
+    sheet = load_workbook(path).active
+    notes = [c.value for c in sheet["I"]]
+    assert notes[1] == "=1+1" and sheet["I2"].data_type == "s"
+    assert sheet.column_dimensions["A"].width >= 18
+    res = run("export", "visits", "-f", "xlsx")
+    assert res.exit_code == 1 and "--output" in res.stderr
+    [report] = imported("visits", path)
+    assert report["unchanged"] == 1
+
+
+def test_a_killed_import_leaves_the_database_as_it_was(db, tmp_path):
+    people = [(make_id(date(1970, 1, 1) + timedelta(days=n), seq=n), f"人{n}") for n in range(60)]
+    write(tmp_path / "cases.csv", ["身份证号", "姓名", "街道", "措施", "报到日期"],
+          [[number, name, "盐务街", "社区戒毒", "2024-12-01"] for number, name in people])
+    imported("cases", tmp_path / "cases.csv")
+    big = tmp_path / "big.csv"
+    start = date(2025, 1, 1)
+    with open(big, "w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(TESTS_HEADER)
+        for n in range(240_000):
+            number, name = people[n % len(people)]
+            day = start + timedelta(days=(n // len(people)) % 690)
+            writer.writerow([number, name, day.isoformat(), "尿检" if n % 2 else "毛发检测", "阴性", "", f"检测员{n % 7}"])
+    before = counts(db)
+    proc = subprocess.Popen([sys.executable, "-m", "jindu_cli", "import", "tests", str(big), "--as-of", "2026-11-28"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    probe = sqlite3.connect(db, timeout=0, isolation_level=None)
+    deadline = time.time() + 60
+    locked_since = None
+    while time.time() < deadline and proc.poll() is None:
+        try:
+            probe.execute("BEGIN IMMEDIATE")
+            probe.execute("ROLLBACK")
+        except sqlite3.OperationalError:  # the import holds the write lock: its transaction is open
+            locked_since = locked_since or time.time()
+            if time.time() - locked_since > 0.3:
+                break
+        time.sleep(0.005)
+    assert proc.poll() is None and locked_since, "the import finished before it could be killed"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    probe.close()
+    conn = sqlite3.connect(db)
+    assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    conn.close()
+    assert counts(db) == before
+    assert ok("audit", "verify").exit_code == 0
+    [report] = imported("tests", big)  # and the same file still goes in afterwards
+    # each person has one specimen (n and n % 60 share their parity): 60 people x 690 days
+    assert (report["inserted"], report["unchanged"], report["rejected"]) == (60 * 690, 240_000 - 60 * 690, 0)
