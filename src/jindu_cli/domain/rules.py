@@ -39,6 +39,10 @@ URINE_SCHEMA = {
     "high_risk": {"source": "str", "interval": "interval?"},
 }
 SETTINGS = {"holiday_shift": "bool"}
+# the settings of the upward report (domain.md §9.2): optional, each with a default
+REPORT = {"face_to_face_per_month": "int", "visits_per_month": "int", "execution_rate": "str"}
+REPORT_DEFAULTS = {"face_to_face_per_month": 1, "visits_per_month": 2, "execution_rate": "executed"}
+EXECUTION_RATES = ("executed", "reported")
 
 _INTERVAL = re.compile(r"^([1-9][0-9]{0,2})([dwmy])$")
 
@@ -114,6 +118,7 @@ class Rules:
     rules: dict[str, Rule]
     urine: dict[str, Rule]  # variant -> Rule (source, intervals/interval)
     holiday_shift: bool
+    report: dict
 
     def __getitem__(self, item: str) -> Rule:
         return self.rules[item]
@@ -170,7 +175,7 @@ def _table(data: dict, schema: dict[str, str], where: str) -> dict:
 
 def parse_rules(data: dict, path: Path) -> Rules:
     try:
-        known = set(ITEMS) | {"settings"}
+        known = set(ITEMS) | {"settings", "report"}
         unknown = sorted(set(data) - known)
         if unknown:
             raise RulesError(unknown[0], f"未知的规则；可用的规则：{'、'.join(ITEMS)}")
@@ -203,7 +208,15 @@ def parse_rules(data: dict, path: Path) -> Rules:
         if unknown:
             raise RulesError(f"settings.{unknown[0]}", f"未知的设置；可用的设置：{'、'.join(SETTINGS)}")
         settings.update({k: _check(v, SETTINGS[k], f"settings.{k}") for k, v in given.items()})
-        return Rules(path, rules, urine, settings["holiday_shift"])
+        report = dict(REPORT_DEFAULTS)
+        given = data.get("report", {})
+        unknown = sorted(set(given) - set(REPORT))
+        if unknown:
+            raise RulesError(f"report.{unknown[0]}", f"未知的设置；可用的设置：{'、'.join(REPORT)}")
+        report.update({k: _check(v, REPORT[k], f"report.{k}") for k, v in given.items()})
+        if report["execution_rate"] not in EXECUTION_RATES:
+            raise RulesError("report.execution_rate", f"“{report['execution_rate']}”不是可选的口径；可选：{'、'.join(EXECUTION_RATES)}")
+        return Rules(path, rules, urine, settings["holiday_shift"], report)
     except RulesError as exc:
         raise JinduError(f"规则文件 {path} 有误：{exc.where}：{exc.reason}") from None
 

@@ -1,0 +1,274 @@
+"""jindu report: every indicator against counts worked out by hand, every format, cron's needs."""
+
+import csv
+import io
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from support import make_id, ok, run
+
+NOW = ["--as-of", "2026-11-28"]
+ID = {k: make_id(b, s) for k, b, s in [
+    ("A", date(1980, 1, 1), 101), ("B", date(1981, 2, 2), 102), ("C", date(1982, 3, 3), 103),
+    ("D", date(1983, 4, 4), 104), ("E", date(1984, 5, 5), 105), ("F", date(1985, 6, 6), 106),
+    ("G", date(1986, 7, 7), 107), ("H", date(1987, 8, 8), 108)]}
+
+
+def add(key, name, street, measure, *extra):
+    ok("case", "add", "--id", ID[key], "--name", name, "--street", street, "--measure", measure, *extra, *NOW)
+
+
+@pytest.fixture
+def office(db):
+    """Eight people whose October 2026 is worked out by hand in the tests below."""
+    add("A", "甲", "盐务街", "社区戒毒", "--received-on", "2025-01-02", "--reported-on", "2025-01-10", "--risk", "高",
+        "--worker", "李芳")
+    for day, result in [("2026-09-01", "阴性"), ("2026-10-01", "阴性"), ("2026-10-31", "阳性"), ("2026-11-01", "阴性")]:
+        ok("test", "add", ID["A"], "--specimen", "尿液", "--result", result, "--on", day, *NOW)
+    for day, kind in [("2026-09-30", "谈话"), ("2026-10-01", "谈话"), ("2026-10-16", "入户走访"), ("2026-10-31", "电话联系"),
+                      ("2026-11-01", "谈话")]:
+        ok("visit", "add", ID["A"], "--kind", kind, "--on", day, *NOW)
+    ok("case", "police-report", ID["A"], "--on", "2026-11-02", *NOW)
+    add("B", "乙", "头桥", "社区康复", "--term-months", "24", "--received-on", "2025-06-03", "--reported-on", "2025-06-10",
+        "--risk", "低", "--worker", "赵敏")
+    ok("test", "add", ID["B"], "--specimen", "尿液", "--result", "阴性", "--on", "2026-08-05", *NOW)
+    for day, result in [("2026-10-08", "拒检"), ("2026-10-09", "逃检"), ("2026-10-10", "拒检")]:
+        ok("test", "add", ID["B"], "--specimen", "尿液", "--result", result, "--on", day, *NOW)
+    ok("visit", "add", ID["B"], "--kind", "谈话", "--on", "2026-08-20", *NOW)
+    ok("case", "police-report", ID["B"], "--on", "2026-10-12", *NOW)
+    add("C", "丙", "盐务街", "社区戒毒", "--received-on", "2026-10-05")
+    add("D", "丁", "盐务街", "社区戒毒", "--decided-on", "2026-09-28", "--received-on", "2026-10-01",
+        "--reported-on", "2026-10-10")
+    add("E", "戊", "头桥", "社区戒毒", "--received-on", "2023-09-01", "--reported-on", "2023-09-10")
+    ok("case", "update", ID["E"], "--status", "期满解除", "--on", "2026-10-05", *NOW)
+    add("F", "己", "盐务街", "社区戒毒", "--received-on", "2025-02-20", "--reported-on", "2025-03-01")
+    ok("case", "update", ID["F"], "--status", "中止", "--on", "2026-10-15", "--reason", "拘留", *NOW)
+    add("G", "庚", "头桥", "社区康复", "--term-months", "36", "--received-on", "2025-03-25", "--reported-on", "2025-04-01")
+    ok("case", "update", ID["G"], "--status", "终止", "--on", "2026-10-20", "--reason", "强制隔离戒毒", *NOW)
+    add("H", "辛", "盐务街", "社区康复", "--term-months", "12", "--decided-on", "2026-10-02", "--received-on", "2026-10-03",
+        "--reported-on", "2026-11-02")
+    return db
+
+
+def report(*args):
+    return ok("report", "-f", "json", *args).json()
+
+
+# October 2026, counted by hand (see the fixture): statuses at 31 October
+OCTOBER = {
+    "registered": 8, "status_pending": 2, "status_active_treatment": 2, "status_active_rehab": 1,
+    "status_suspended": 1, "status_terminated": 1, "status_released": 1, "status_deceased": 0, "status_clean": 0,
+    "current_users": 8, "new_orders_treatment": 0, "new_orders_rehab": 1,
+    "report_due": 3, "reported": 1, "report_overdue": 2, "report_rate": 0.3333,
+    "executed": 5, "execution_base": 8, "execution_rate": 0.625,
+    "tests": 5, "positives": 1, "refusals": 3, "tested_people": 1, "relapsed": 1, "relapse_rate": 1.0,
+    "managed": 3, "met": 1, "meeting_rate": 0.3333, "visited": 1, "visit_rate": 0.3333,
+    "test_due_people": 2, "tested_on_time": 1, "on_time_rate": 0.5,
+    "lost_contact": 1, "control_rate": 0.6667,
+    "serious_violations": 1, "police_due": 4, "police_reported": 1,
+    "released_in_period": 1, "terminated_in_period": 1, "suspended_in_period": 1,
+    "risk_high": 1, "risk_medium": 2, "risk_low": 1,
+}
+
+
+def test_every_indicator_matches_the_hand_count(office):
+    data = report("--period", "2026-10", *NOW)
+    assert data["total"] == OCTOBER
+    assert set(data["definitions"]) == set(OCTOBER)
+    assert all(d["label"] and d["definition"] for d in data["definitions"].values())
+    by_street = {g["group"]: g["values"] for g in data["groups"]}
+    assert list(by_street) == ["头桥街道", "盐务街街道"]
+    assert by_street["盐务街街道"]["registered"] == 5 and by_street["头桥街道"]["registered"] == 3
+    assert by_street["头桥街道"]["lost_contact"] == 1 and by_street["头桥街道"]["serious_violations"] == 1
+    assert by_street["盐务街街道"]["report_due"] == 3 and by_street["头桥街道"]["report_rate"] is None
+
+
+def test_default_period_is_the_last_complete_month(office):
+    assert report(*NOW)["period"] == {"label": "2026年10月", "slug": "2026-10", "start": "2026-10-01", "end": "2026-10-31"}
+    assert report("--as-of", "2026-11-01")["period"]["slug"] == "2026-10"
+    assert report("--as-of", "2026-10-31")["period"]["slug"] == "2026-09"
+
+
+def test_period_boundaries(office):
+    # 1 and 31 October are inside October; 30 September and 1 November are not
+    assert report("--period", "2026-10", *NOW)["total"]["tests"] == 5
+    assert report("--period", "2026-09", *NOW)["total"]["tests"] == 1
+    assert report("--from", "2026-10-01", "--to", "2026-10-01", *NOW)["total"]["tests"] == 1
+    assert report("--from", "2026-10-31", "--to", "2026-11-01", *NOW)["total"]["tests"] == 2
+    q4 = report("--period", "2026-Q4", *NOW)
+    assert (q4["period"]["start"], q4["period"]["end"]) == ("2026-10-01", "2026-12-31")
+    assert q4["total"]["tests"] == 6  # the quarter is not over: counted to 28 November
+    year = report("--period", "2026", *NOW)
+    assert (year["period"]["start"], year["period"]["end"], year["total"]["tests"]) == ("2026-01-01", "2026-12-31", 8)
+    assert report("--period", "2025-Q4", *NOW)["total"]["registered"] == 5  # C, D, H not yet known
+
+
+def test_as_of_in_the_past_counts_only_what_was_known(office):
+    early = report("--period", "2026-10", "--as-of", "2026-10-20")
+    assert early["total"]["tests"] == 4 and early["total"]["positives"] == 0
+    assert early["total"]["status_suspended"] == 1 and early["total"]["status_terminated"] == 1
+    assert report("--period", "2026-10", "--as-of", "2026-10-19")["total"]["status_terminated"] == 0
+
+
+def test_breakdowns_by_community_and_worker(office):
+    workers = {g["group"]: g["values"]["registered"] for g in report("--by", "worker", *NOW)["groups"]}
+    assert workers == {"李芳": 1, "赵敏": 1, "（未填专干）": 6}
+    assert report("--street", "头桥", *NOW)["total"]["registered"] == 3
+    assert run("report", "--by", "district", *NOW).exit_code == 1
+
+
+def test_report_settings_change_the_formulas(office, tmp_path):
+    from jindu_cli.domain.reference import packaged_data_dir
+
+    text = (packaged_data_dir() / "rules.toml").read_text(encoding="utf-8")
+    path = tmp_path / "rules.toml"
+    path.write_text(text.replace('execution_rate = "executed"', 'execution_rate = "reported"')
+                    .replace("face_to_face_per_month = 1", "face_to_face_per_month = 3"), encoding="utf-8")
+    data = report("--rules", path, *NOW)
+    assert data["total"]["executed"] == 6  # every one reported by the end of October: A, B, D, E, F, G
+    assert data["total"]["met"] == 0  # A was seen twice, not three times
+    assert "不少于每月 3 次" in data["definitions"]["met"]["definition"]
+
+
+def test_same_database_period_and_date_give_the_same_bytes_in_every_format(office, tmp_path):
+    for fmt in ("table", "csv", "json", "md", "html", "xlsx"):
+        first, second = tmp_path / f"1.{fmt}", tmp_path / f"2.{fmt}"
+        ok("report", "-f", fmt, "-o", first, *NOW)
+        ok("report", "-f", fmt, "-o", second, *NOW)
+        assert first.read_bytes() == second.read_bytes(), fmt
+        assert stat.S_IMODE(first.stat().st_mode) == 0o600
+
+
+def test_formats_parse_back(office, tmp_path):
+    from openpyxl import load_workbook
+
+    text = ok("report", "-f", "csv", *NOW).stdout
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [r["group"] for r in rows] == ["头桥街道", "盐务街街道", "合计"]
+    assert int(rows[-1]["registered"]) == 8 and float(rows[-1]["execution_rate"]) == 0.625 and rows[0]["report_rate"] == ""
+    md = ok("report", "-f", "md", *NOW).stdout
+    assert md.startswith("# 社区戒毒社区康复工作统计 2026年10月") and "| 报到率 | — | 33.3% | 33.3% |" in md
+    assert "## 口径说明" in md
+    table = ok("report", *NOW).stdout
+    assert "按时检测率" in table and "50.0%" in table and "口径说明" in table
+    ok("report", "-f", "xlsx", "-o", tmp_path / "r.xlsx", *NOW)
+    book = load_workbook(tmp_path / "r.xlsx")
+    assert book.sheetnames == ["按街道", "按社区", "按专干", "口径说明"]
+    sheet = book["按街道"]
+    headers = [c.value for c in sheet[2]]
+    assert headers[:3] == ["街道", "在册人数", "未报到"]
+    last = [c.value for c in sheet[sheet.max_row]]
+    assert last[0] == "合计" and last[1] == 8
+    rate = headers.index("执行率")
+    assert last[rate] == 0.625 and sheet.cell(sheet.max_row, rate + 1).number_format == "0.0%"
+    assert sheet.column_dimensions["B"].width >= 8
+    assert [c.value for c in book["按专干"]["A"]][2:] == ["李芳", "赵敏", "（未填专干）", "合计"]
+
+
+def test_output_to_a_folder_names_the_file_after_the_period(office, tmp_path):
+    folder = tmp_path / "reports"
+    res = ok("report", "-f", "xlsx", "-o", f"{folder}/", *NOW)
+    target = folder / "jindu-report-2026-10.xlsx"
+    assert str(target) in res.stderr and target.exists()
+    first = target.read_bytes()
+    ok("report", "-f", "xlsx", "-o", f"{folder}/", *NOW)
+    assert target.read_bytes() == first
+    assert sorted(p.name for p in folder.iterdir()) == ["jindu-report-2026-10.xlsx"]  # no temporary left behind
+    assert run("report", "-f", "xlsx", *NOW).exit_code == 1
+
+
+def test_catch_up_writes_every_missing_month(office, tmp_path):
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    ok("report", "--period", "2026-07", "-f", "csv", "-o", folder / "jindu-report-2026-07.csv", *NOW)
+    ok("report", "--period", "2026-09", "-f", "csv", "-o", folder / "jindu-report-2026-09.csv", *NOW)
+    res = ok("report", "--catch-up", folder, "-f", "csv", *NOW)
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "jindu-report-2026-07.csv", "jindu-report-2026-08.csv", "jindu-report-2026-09.csv", "jindu-report-2026-10.csv"]
+    assert "jindu-report-2026-08.csv" in res.stderr
+    again = ok("report", "--catch-up", folder, "-f", "csv", *NOW)
+    assert "齐全" in again.stderr
+    empty = tmp_path / "empty"
+    ok("report", "--catch-up", empty, *NOW)
+    assert [p.name for p in empty.iterdir()] == ["jindu-report-2026-10.xlsx"]
+
+
+def test_cron_gets_no_colour_no_prompt_and_messages_on_stderr(office, tmp_path):
+    env = dict(os.environ)
+    env.pop("NO_COLOR", None)
+    proc = subprocess.run([sys.executable, "-m", "jindu_cli", "report", "-o", str(tmp_path / "r.md"), *NOW],
+                          capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 0 and proc.stdout == "" and "\x1b[" not in proc.stderr
+    assert "已写入" in proc.stderr
+    assert (tmp_path / "r.md").read_text(encoding="utf-8").startswith("# ")
+
+
+def chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(chromium() is None, reason="Debian's chromium is not installed (.ci/run installs it)")
+def test_html_report_renders_in_a_real_browser(office, tmp_path):
+    page = tmp_path / "report.html"
+    ok("report", "-f", "html", "-o", page, *NOW)
+    text = page.read_text(encoding="utf-8")
+    assert "http://" not in text.replace("http://www.w3.org/2000/svg", "") and "https://" not in text
+    assert "<script" not in text and "@page" in text
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={tmp_path / 'profile'}"]
+    dom = subprocess.run([chromium(), *flags, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120)
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    assert dom.stdout.count("<svg") == 3 and dom.stdout.count("<rect") > 20
+    assert "社区戒毒社区康复工作统计 2026年10月" in dom.stdout and 'data-key="registered">8<' in dom.stdout
+    assert "62.5%" in dom.stdout
+    shot = Path(os.environ.get("JINDU_SCREENSHOT_DIR", tmp_path)) / "report-screenshot.png"
+    shot.parent.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run([chromium(), *flags, "--window-size=1400,2000", f"--screenshot={shot}", page.as_uri()],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and shot.stat().st_size > 20_000, done.stderr[-2000:]
+    pdf = tmp_path / "report.pdf"
+    printed = subprocess.run([chromium(), *flags, "--no-pdf-header-footer", f"--print-to-pdf={pdf}", page.as_uri()],
+                             capture_output=True, text=True, timeout=120)
+    assert printed.returncode == 0 and pdf.read_bytes().startswith(b"%PDF")
+
+
+def test_a_report_during_an_import_counts_before_or_after_never_half(office, tmp_path):
+    """The report and the import run in separate processes, many times over."""
+    log = tmp_path / "log.csv"
+    with open(log, "w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["身份证号", "姓名", "检测日期", "检测方式", "检测结果"])
+        for n in range(30_000):
+            key = "AB"[n % 2]
+            day = date(2026, 10, 1 + n % 31)
+            writer.writerow([ID[key], "甲乙"[n % 2], day.isoformat(), ["尿检", "毛发", "血液", "唾液"][n // 62 % 4],
+                             ["阴性", "阳性", "无效"][n // 248 % 3]])
+    before = report("--period", "2026-10", *NOW)["total"]
+    copy = tmp_path / "copy.db"
+    shutil.copy(office, copy)
+    ok("import", "tests", log, "--db", copy, *NOW)
+    after = report("--period", "2026-10", "--db", copy, *NOW)["total"]
+    assert after["tests"] > before["tests"]
+    importer = subprocess.Popen([sys.executable, "-m", "jindu_cli", "import", "tests", str(log), *NOW],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    seen, during = set(), 0
+    while importer.poll() is None or not seen:
+        during += importer.poll() is None
+        proc = subprocess.run([sys.executable, "-m", "jindu_cli", "report", "--period", "2026-10", "-f", "json", *NOW],
+                              capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+        total = json.loads(proc.stdout)["total"]
+        assert total in (before, after)
+        seen.add("before" if total == before else "after")
+    assert importer.wait() == 0
+    assert during >= 1, "no report ran while the import was writing"
+    assert report("--period", "2026-10", *NOW)["total"] == after
