@@ -324,3 +324,26 @@ def case_police_report(
     report_id = flags.add_police_report(conn, found, day, today, operator_name(operator), matter, reference, notes)
     print(report_id)
     message(f"已记录：{found.name}（案件 {found.id}）{day} 报告公安")
+
+
+
+@app.command("duplicates")
+@guard
+def case_duplicates(fmt: FormatOpt = Fmt.table, reveal: RevealOpt = False, db: DbOpt = None,
+                    operator: OperatorOpt = None):
+    """找出可能是同一个人的重复登记（姓名和出生日期相同而身份证号不同，或换算成旧 15 位号码后相同），列出依据；
+    不会自动合并，请核实后用 jindu case update 改正。"""
+    from jindu_cli.domain import cases, checks
+
+    conn = open_conn(db)
+    rows = checks.duplicates(conn)
+    if not rows:
+        message("没有发现可能重复的登记")
+        if fmt is not Fmt.table:
+            emit([], [], fmt.value)
+        return
+    if reveal:
+        cases.record_reveal(conn, operator_name(operator), "case duplicates", [r["case_id"] for r in rows])
+    emit(rows, [("group", "组"), ("case_id", "案件"), ("name", "姓名"), ("id_number", "身份证号"),
+                ("birth_date", "出生日期"), ("street", "街道"), ("status", "状态"), ("evidence", "依据")],
+         fmt.value, reveal=reveal, caption=f"共 {len({r['group'] for r in rows})} 组")

@@ -159,7 +159,7 @@ def _xlsx(report: Report, rules) -> bytes:
     book.properties.lastModifiedBy = f"jindu {__version__}"
     buf = io.BytesIO()
     book.save(buf)
-    return _fixed_zip(buf.getvalue())
+    return _fixed_zip(buf.getvalue(), fixed)
 
 
 def _sum(groups: dict, ind) -> float | None:
@@ -176,8 +176,10 @@ def _sum(groups: dict, ind) -> float | None:
     return sum(g.get(ind.key) or 0 for g in groups.values())
 
 
-def _fixed_zip(data: bytes) -> bytes:
-    """The same workbook gives the same bytes: every zip entry with one fixed time."""
+def _fixed_zip(data: bytes, when: datetime) -> bytes:
+    """The same workbook gives the same bytes: every zip entry with one fixed time, and the
+    document's modification time (which openpyxl sets to now when saving) fixed too."""
+    import re
     import zipfile
 
     source = zipfile.ZipFile(io.BytesIO(data))
@@ -187,7 +189,11 @@ def _fixed_zip(data: bytes) -> bytes:
             fixed = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
             fixed.compress_type = zipfile.ZIP_DEFLATED
             fixed.external_attr = 0o600 << 16
-            target.writestr(fixed, source.read(info.filename))
+            content = source.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                content = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+                                 rb"\g<1>" + when.strftime("%Y-%m-%dT%H:%M:%SZ").encode() + rb"\g<2>", content)
+            target.writestr(fixed, content)
     return out.getvalue()
 
 

@@ -240,3 +240,94 @@ def table_counts(conn: sqlite3.Connection) -> dict[str, int]:
     ]
     # Table names come from sqlite_master, never from user text.
     return {n: conn.execute(f'SELECT count(*) FROM "{n}"').fetchone()[0] for n in names}
+
+
+def copy_database(source: sqlite3.Connection, target: Path) -> None:
+    """A consistent copy of an open database through the SQLite backup API (never a file copy:
+    the WAL holds committed pages the main file does not have yet). The copy is one self-contained
+    file (rollback journal, not WAL), checked with integrity_check, mode 0600, put in place with a
+    rename so that a half-written copy never carries the final name."""
+    target = Path(target)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        create_private_file(tmp)
+        dest = sqlite3.connect(str(tmp), isolation_level=None)
+        try:
+            source.backup(dest)
+            dest.execute("PRAGMA journal_mode = DELETE")
+            verdict = dest.execute("PRAGMA integrity_check").fetchone()[0]
+        finally:
+            dest.close()
+        if verdict != "ok":
+            raise DatabaseError(f"备份副本没有通过完整性检查（{verdict}），已丢弃")
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, target)
+    except BaseException:
+        for leftover in (tmp, Path(f"{tmp}-journal")):
+            try:
+                leftover.unlink()
+            except OSError:
+                pass
+        raise
+
+
+def inspect_backup(path: Path) -> dict:
+    """What a backup file is, checked without changing it: refuses anything that is not an intact
+    jindu database this version can read."""
+    from jindu_cli.storage import migrations
+
+    path = Path(path)
+    if not path.is_file():
+        raise DatabaseError(f"找不到备份文件：{path}")
+    _check_is_sqlite(path)
+    if path.stat().st_size == 0:
+        raise DatabaseError(f"{path} 是空文件，不是备份")
+    try:
+        conn = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise translate_sqlite_error(exc, path) from None
+    try:
+        verdict = conn.execute("PRAGMA integrity_check").fetchone()[0]
+        if verdict != "ok":
+            raise DatabaseError(f"备份 {path} 已损坏（{verdict}），不能用来恢复")
+        names = applied_migration_names(conn)
+        if not names:
+            raise DatabaseError(f"{path} 不是 jindu 的数据库备份")
+        unknown = [n for n in names if n not in migrations.names()]
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if unknown or version > len(migrations.STEPS):
+            raise DatabaseError(f"备份 {path} 由更新版本的 jindu 写入（{', '.join(unknown) or version}），请先升级 jindu")
+        cases = conn.execute("SELECT count(*) FROM cases").fetchone()[0]
+    except sqlite3.DatabaseError as exc:
+        raise translate_sqlite_error(exc, path) from None
+    finally:
+        conn.close()
+    return {"path": path, "migrations": names, "cases": cases}
+
+
+def restore_database(backup: Path, live: Path) -> Path | None:
+    """Replace the live database's content with a checked backup; the current content is first
+    kept aside (returned), so a restore can itself be undone."""
+    from datetime import datetime
+
+    inspect_backup(backup)
+    aside = None
+    if live.exists() and live.stat().st_size:
+        aside = live.with_name(f"{live.stem}-before-restore-{datetime.now():%Y%m%d-%H%M%S}{live.suffix}")
+        current = open_db(live)
+        try:
+            copy_database(current, aside)
+        finally:
+            current.close()
+    elif not live.exists():
+        create_private_file(live)
+    source = sqlite3.connect(Path(backup).resolve().as_uri() + "?mode=ro", uri=True)
+    target = connect(live)
+    try:
+        source.backup(target)
+        target.execute("PRAGMA journal_mode = WAL")
+    finally:
+        source.close()
+        target.close()
+    os.chmod(live, 0o600)
+    return aside
