@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_due import HERE, jindu, timed  # noqa: E402
+from bench_due import HERE, timed  # noqa: E402
 
 
 def main() -> None:

@@ -3,7 +3,7 @@
 import json
 import subprocess
 import sys
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 

@@ -3,7 +3,6 @@
 import csv
 import io
 import json
-import os
 import signal
 import sqlite3
 import stat
@@ -268,7 +267,7 @@ def test_dry_run_writes_nothing_and_strict_imports_nothing(db, tmp_path):
     [report] = res.json()
     assert res.exit_code == 1 and report["status"] == "dry_run"
     assert (report["inserted"], report["unchanged"], report["rejected"]) == (4, 1, 1)
-    assert counts(db) == before
+    assert counts(db) == before and db.read_bytes() == image
     res = run("import", "tests", path, "--strict", "-f", "json", *AS_OF)
     [report] = res.json()
     assert res.exit_code == 1 and report["status"] == "strict_failed" and report["rejected"] == 1

@@ -9,7 +9,6 @@ import stat
 import subprocess
 import sys
 import textwrap
-import time
 from datetime import date, timedelta
 from pathlib import Path
 

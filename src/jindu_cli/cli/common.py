@@ -43,3 +43,22 @@ def dates_between(date_from: str | None, date_to: str | None):
     from jindu_cli.domain.dates import parse_date
 
     return parse_date(date_from, "--from"), parse_date(date_to, "--to")
+
+
+def given(**values) -> dict:
+    """Only the options the clerk gave; "" means clear the field."""
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def show_records(conn, rows: list[dict], columns, fmt, reveal: bool, operator: str | None, command: str,
+                 empty: str) -> None:
+    """A listing of records that belong to cases: reveals audited, a count under the table."""
+    from jindu_cli.cli.options import operator_name
+    from jindu_cli.cli.output import emit
+    from jindu_cli.domain import cases
+
+    if reveal and rows:
+        cases.record_reveal(conn, operator_name(operator), command, [r["case_id"] for r in rows])
+    emit(rows, columns, fmt.value, reveal=reveal, caption=f"共 {len(rows)} 条" if rows else None)
+    if not rows:
+        message(empty)

@@ -7,12 +7,12 @@ from typing import Annotated, Optional
 import typer
 
 from jindu_cli.cli.common import (
-    CaseArg, ForceOpt, FromOpt, LimitOpt, ToOpt, dates_between, print_changes, warn_flags,
+    CaseArg, ForceOpt, FromOpt, LimitOpt, ToOpt, dates_between, given, print_changes, show_records, warn_flags,
 )
 from jindu_cli.cli.options import (
     AsOfOpt, DbOpt, FormatOpt, Fmt, OperatorOpt, RevealOpt, as_of_date, open_conn, operator_name,
 )
-from jindu_cli.cli.output import emit, guard, message
+from jindu_cli.cli.output import guard, message
 
 app = typer.Typer(help="检测：尿检、毛发检测等的结果；阳性、拒检、逃检会产生相应的标记。", no_args_is_help=True)
 
@@ -33,10 +33,6 @@ COLUMNS = [("test_id", "编号"), ("tested_on", "日期"), ("case_id", "案件")
            ("result", "结果"), ("substances", "检出毒品"), ("tester", "检测人"), ("notes", "备注")]
 
 
-def _raw(**given) -> dict:
-    return {k: v for k, v in given.items() if v is not None}
-
-
 @app.command("add")
 @guard
 def drug_test_add(case: CaseArg, on: OnOpt = None, specimen: SpecimenOpt = None, method: MethodOpt = None,
@@ -52,7 +48,7 @@ def drug_test_add(case: CaseArg, on: OnOpt = None, specimen: SpecimenOpt = None,
     today = as_of_date(as_of)
     conn = open_conn(db)
     found = cases.find_case(conn, case)
-    raw = _raw(tested_on=on or today, specimen=specimen, method=method, result=result, substances=substance,
+    raw = given(tested_on=on or today, specimen=specimen, method=method, result=result, substances=substance,
                sample_number=sample_number, place=place, tester=tester, notes=notes)
     test = drug_tests.add_drug_test(conn, found, raw, today, operator_name(operator), force)
     print(test.id)
@@ -74,7 +70,7 @@ def drug_test_update(test_id: Annotated[int, typer.Argument(help="检测记录�
 
     today = as_of_date(as_of)
     conn = open_conn(db)
-    raw = _raw(tested_on=on, specimen=specimen, method=method, result=result, substances=substance,
+    raw = given(tested_on=on, specimen=specimen, method=method, result=result, substances=substance,
                sample_number=sample_number, place=place, tester=tester, notes=notes)
     test, changes = drug_tests.update_drug_test(conn, test_id, raw, today, operator_name(operator), force)
     if not changes:
@@ -109,8 +105,4 @@ def drug_test_list(case: Annotated[Optional[str], typer.Option("--case", help="�
     start, end = dates_between(date_from, date_to)
     rows = drug_tests.list_drug_tests(conn, case_id=case_id, street=street, specimen=specimen, result=result,
                                       tester=tester, date_from=start, date_to=end, limit=limit)
-    if reveal and rows:
-        cases.record_reveal(conn, operator_name(operator), "test list", [r["case_id"] for r in rows])
-    emit(rows, COLUMNS, fmt.value, reveal=reveal, caption=f"共 {len(rows)} 条" if rows else None)
-    if not rows:
-        message("没有符合条件的检测记录")
+    show_records(conn, rows, COLUMNS, fmt, reveal, operator, "test list", "没有符合条件的检测记录")

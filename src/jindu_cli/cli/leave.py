@@ -6,11 +6,11 @@ from typing import Annotated, Optional
 
 import typer
 
-from jindu_cli.cli.common import CaseArg, ForceOpt, FromOpt, LimitOpt, ToOpt, dates_between, warn_flags
+from jindu_cli.cli.common import CaseArg, ForceOpt, FromOpt, LimitOpt, ToOpt, dates_between, show_records, warn_flags
 from jindu_cli.cli.options import (
     AsOfOpt, DbOpt, FormatOpt, Fmt, OperatorOpt, RevealOpt, as_of_date, open_conn, operator_name,
 )
-from jindu_cli.cli.output import emit, guard, message
+from jindu_cli.cli.output import guard, message
 
 app = typer.Typer(help="外出：离开县（市、区）3 日以上的书面报告、销假，以及发现的擅离。", no_args_is_help=True)
 
@@ -98,8 +98,4 @@ def leave_list(
     start, end = dates_between(date_from, date_to)
     rows = leaves.list_leaves(conn, case_id=case_id, street=street, kind=kind, open_only=open_only,
                               date_from=start, date_to=end, as_of=today, limit=limit)
-    if reveal and rows:
-        cases.record_reveal(conn, operator_name(operator), "leave list", [r["case_id"] for r in rows])
-    emit(rows, COLUMNS, fmt.value, reveal=reveal, caption=f"共 {len(rows)} 条" if rows else None)
-    if not rows:
-        message("没有符合条件的外出记录")
+    show_records(conn, rows, COLUMNS, fmt, reveal, operator, "leave list", "没有符合条件的外出记录")

@@ -6,11 +6,13 @@ from typing import Annotated, Optional
 
 import typer
 
-from jindu_cli.cli.common import CaseArg, ForceOpt, FromOpt, LimitOpt, ToOpt, dates_between, print_changes
+from jindu_cli.cli.common import (
+    CaseArg, ForceOpt, FromOpt, LimitOpt, ToOpt, dates_between, given, print_changes, show_records,
+)
 from jindu_cli.cli.options import (
     AsOfOpt, DbOpt, FormatOpt, Fmt, OperatorOpt, RevealOpt, as_of_date, open_conn, operator_name,
 )
-from jindu_cli.cli.output import emit, guard, message
+from jindu_cli.cli.output import guard, message
 
 app = typer.Typer(help="走访：谈话、入户走访、电话联系、帮扶、评估。", no_args_is_help=True)
 
@@ -28,10 +30,6 @@ COLUMNS = [("visit_id", "编号"), ("visited_on", "日期"), ("case_id", "案件
            ("outcome", "结果"), ("face_to_face", "面对面"), ("worker", "走访人"), ("notes", "情况记录")]
 
 
-def _raw(**given) -> dict:
-    return {k: v for k, v in given.items() if v is not None}
-
-
 @app.command("add")
 @guard
 def visit_add(case: CaseArg, on: OnOpt = None, kind: KindOpt = None, sub_kind: SubKindOpt = None,
@@ -47,7 +45,7 @@ def visit_add(case: CaseArg, on: OnOpt = None, kind: KindOpt = None, sub_kind: S
     today = as_of_date(as_of)
     conn = open_conn(db)
     found = cases.find_case(conn, case)
-    raw = _raw(visited_on=on or today, kind=kind, sub_kind=sub_kind, outcome=outcome, worker=worker,
+    raw = given(visited_on=on or today, kind=kind, sub_kind=sub_kind, outcome=outcome, worker=worker,
                place=place, notes=notes)
     visit = visits.add_visit(conn, found, raw, today, operator_name(operator), force)
     print(visit.id)
@@ -67,7 +65,7 @@ def visit_update(visit_id: Annotated[int, typer.Argument(help="走访记录编�
 
     today = as_of_date(as_of)
     conn = open_conn(db)
-    raw = _raw(visited_on=on, kind=kind, sub_kind=sub_kind, outcome=outcome, worker=worker, place=place,
+    raw = given(visited_on=on, kind=kind, sub_kind=sub_kind, outcome=outcome, worker=worker, place=place,
                notes=notes)
     visit, changes = visits.update_visit(conn, visit_id, raw, today, operator_name(operator), force)
     if not changes:
@@ -103,8 +101,4 @@ def visit_list(case: Annotated[Optional[str], typer.Option("--case", help="只�
     start, end = dates_between(date_from, date_to)
     rows = visits.list_visits(conn, case_id=case_id, street=street, worker=worker, kind=kind,
                               date_from=start, date_to=end, limit=limit)
-    if reveal and rows:
-        cases.record_reveal(conn, operator_name(operator), "visit list", [r["case_id"] for r in rows])
-    emit(rows, COLUMNS, fmt.value, reveal=reveal, caption=f"共 {len(rows)} 条" if rows else None)
-    if not rows:
-        message("没有符合条件的走访记录")
+    show_records(conn, rows, COLUMNS, fmt, reveal, operator, "visit list", "没有符合条件的走访记录")
