@@ -271,15 +271,12 @@ def case_flags(
 
     today = as_of_date(as_of)
     conn = open_conn(db)
-    pool = [c for c in cases_list(conn, street, worker) if include_closed or c.status not in ("terminated", "released", "deceased")]
     rows = []
-    for case, found in flags.flagged_cases(conn, pool, today):
-        for flag in found:
-            if unreported and flag.police_reported_on:
-                continue
-            row = _flag_row(flag.as_dict(), today)
-            row.update(name=case.name, id_number=case.id_number, street=case.street, worker=case.worker)
-            rows.append(row)
+    for case, flag in flags.flag_list(conn, today, street=street, worker=worker, include_closed=include_closed,
+                                      unreported=unreported):
+        row = _flag_row(flag.as_dict(), today)
+        row.update(name=case.name, id_number=case.id_number, street=case.street, worker=case.worker)
+        rows.append(row)
     if reveal and rows:
         from jindu_cli.domain import cases
 
@@ -292,12 +289,6 @@ def case_flags(
     emit(rows, columns, fmt.value, reveal=reveal, caption=f"共 {len(rows)} 个标记" if rows else None)
     if not rows:
         message("没有标记")
-
-
-def cases_list(conn, street, worker):
-    from jindu_cli.domain import cases
-
-    return cases.list_cases(conn, street=street, worker=worker)
 
 
 @app.command("police-report")

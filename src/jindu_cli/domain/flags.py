@@ -170,6 +170,18 @@ def flagged_cases(conn: sqlite3.Connection, cases: list[Case], as_of: date) -> l
     return out
 
 
+def flag_list(conn: sqlite3.Connection, as_of: date, *, street: str | None = None, worker: str | None = None,
+              include_closed: bool = False, unreported: bool = False) -> list[tuple[Case, Flag]]:
+    """Every flag of the cases in scope (under management unless `include_closed`), by case."""
+    from jindu_cli.domain.cases import list_cases
+    from jindu_cli.domain.enums import CLOSED_STATUSES
+
+    pool = [c for c in list_cases(conn, street=street, worker=worker)
+            if include_closed or c.status not in CLOSED_STATUSES]
+    return [(case, flag) for case, found in flagged_cases(conn, pool, as_of) for flag in found
+            if not (unreported and flag.police_reported_on)]
+
+
 def add_police_report(conn: sqlite3.Connection, case: Case, on: date, as_of: date, operator: str,
                       matter: str | None = None, reference: str | None = None, notes: str | None = None) -> int:
     """Record that the street reported the case to the police (报告公安) on `on`."""
