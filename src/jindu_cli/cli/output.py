@@ -23,9 +23,6 @@ from pathlib import Path
 import typer
 from typer.exceptions import TyperException
 
-MASKED_FIELDS = ("id_number", "phone")
-
-
 def message(text: str) -> None:
     """A line for the person at the terminal (or cron's mail): always stderr, never data."""
     print(text, file=sys.stderr, flush=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import calendar
 import re
 import unicodedata
-from datetime import date, timedelta
+from datetime import date
 
 from jindu_cli.errors import InvalidInput
 
@@ -72,10 +72,6 @@ def add_months(d: date, months: int) -> date:
     if day > 28:
         day = min(day, calendar.monthrange(year, month)[1])
     return date(year, month, day)
-
-
-def add_days(d: date, days: int) -> date:
-    return d + timedelta(days=days)
 
 
 def iso(d: date | None) -> str | None:

@@ -14,7 +14,7 @@ from datetime import date
 from jindu_cli.domain import records
 from jindu_cli.domain.cases import Case, get_case
 from jindu_cli.domain.dates import from_iso, iso, parse_date
-from jindu_cli.domain.enums import METHOD, PERFORMED_RESULTS, RESULT, SPECIMEN
+from jindu_cli.domain.enums import METHOD, RESULT, SPECIMEN
 from jindu_cli.domain.text import clean_text
 from jindu_cli.errors import InvalidInput, NotFound
 
@@ -38,10 +38,6 @@ class DrugTest:
     tester: str | None = None
     notes: str | None = None
     forced: bool = False
-
-    @property
-    def performed(self) -> bool:
-        return self.result in PERFORMED_RESULTS
 
     def values(self) -> dict:
         return {k: getattr(self, k) for k in LABELS}

@@ -23,14 +23,14 @@ from datetime import date, timedelta
 from jindu_cli.domain import flags as flags_mod
 from jindu_cli.domain.cases import Case, load_cases
 from jindu_cli.domain.dates import add_months, iso
-from jindu_cli.domain.enums import MEASURE
+from jindu_cli.domain.enums import MEASURE, PERFORMED_RESULTS, UNDER_MANAGEMENT
 from jindu_cli.domain.rules import ITEMS, Interval, Rules, parse_interval
 from jindu_cli.storage.migrations import FLAGGED
 
 ITEM_ORDER = {item: i for i, item in enumerate(ITEMS)}
 FACE_TO_FACE = "('talk', 'home_visit', 'help', 'assessment')"
 HOME = "('home_visit', 'help')"
-PERFORMED = "('negative', 'positive')"
+PERFORMED = "(" + ", ".join(f"'{r}'" for r in PERFORMED_RESULTS) + ")"  # as SQL
 SPECIMENS = "('urine', 'hair', 'blood', 'saliva')"
 
 
@@ -142,17 +142,13 @@ def _clocked(case: Case, item: str, rule: str, due: date, pushed: int, anchor: d
     return DueItem(case, item, due, rule, reason, anchor_text, interval.text, year, notes=notes, anchor_on=anchor)
 
 
-def _last(text: str, when: date | None) -> str:
-    return f"上次{text} {when}" if when else ""
-
-
 def items_for(case: Case, a: Anchors, rules: Rules, as_of: date, wanted=ITEMS,
               until: date = date.max) -> list[DueItem]:
     """The items of one case that the rules make due by `until` (every item when not given).
     Dates are worked out first; the words only for the items that will be shown."""
     out: list[DueItem] = []
     status = case.status
-    if status in ("pending", "active", "suspended") and "police_report" in wanted:
+    if status in UNDER_MANAGEMENT and "police_report" in wanted:
         r = rules["police_report"]
         for flag in a.flags:
             if flag.police_reported_on is None:
@@ -446,7 +442,7 @@ def load_anchors(conn: sqlite3.Connection, cases: list[Case], as_of: date,
         by_id = {c.id: c for c in cases}
         for case_id in ids:
             case = by_id[case_id]
-            if case.status in ("pending", "active", "suspended"):
+            if case.status in UNDER_MANAGEMENT:
                 out[case_id].flags = flags_mod.derive(case, facts.get(case_id, flags_mod.Facts()), as_of)
     return out
 

@@ -76,8 +76,6 @@ class Streets:
             f"其他写法请加到 street_aliases.toml（放在数据库所在的文件夹）",
         )
 
-    def try_resolve(self, raw: str) -> str | None:
-        return self.lookup.get(fold(raw))
 
 
 def streets(conn: sqlite3.Connection | None = None) -> Streets:

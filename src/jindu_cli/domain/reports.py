@@ -20,12 +20,10 @@ from dateutil.relativedelta import relativedelta
 from jindu_cli.domain import flags as flags_mod
 from jindu_cli.domain.cases import load_cases
 from jindu_cli.domain.dates import iso, parse_date
+from jindu_cli.domain.due import PERFORMED
 from jindu_cli.domain.rules import Rules
 from jindu_cli.errors import InvalidInput
 from jindu_cli.storage.db import snapshot
-
-PERFORMED = "('negative', 'positive')"
-
 
 @dataclass(frozen=True)
 class Period:
