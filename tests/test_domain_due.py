@@ -186,7 +186,7 @@ def test_no_due_date_precedes_its_anchor_and_days_is_the_difference(history):
     for due in items_for(case, anchors, RULES, as_of):
         assert due.anchor_on is not None
         assert due.due_on >= due.anchor_on, due
-        shown = due.as_dict(as_of)
+        shown = due.row(as_of).as_dict(as_of)
         assert shown["days"] == (date.fromisoformat(shown["due_on"]) - as_of).days
         end = case.term_end(as_of)
         if due.item not in ("term_end", "police_report", "three_year_clean", "report_in", "agreement"):

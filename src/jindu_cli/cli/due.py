@@ -55,7 +55,10 @@ def due_command(
 
     例：jindu due；jindu due --street 盐务街 --within 14；jindu due --explain 12
     """
+    from datetime import date
+
     from jindu_cli.domain import due, rules
+    from jindu_cli.domain.rules import ITEMS
 
     today = as_of_date(as_of)
     conn = open_conn(db)
@@ -63,18 +66,26 @@ def due_command(
     if explain:
         _explain(conn, explain, ruleset, today, fmt, reveal, operator)
         return
-    items = due.due_list(conn, ruleset, today, within, street, worker, _parse_item(ruleset, item))
+    items = due.due_list(conn, ruleset, today, within, street, worker, _parse_item(ruleset, item),
+                         rebuild=rules_file is None)
     if reveal and items:
         from jindu_cli.domain import cases
 
-        cases.record_reveal(conn, operator_name(operator), "due", [d.case.id for d in items])
-    rows = [d.as_dict(today) for d in items]
+        cases.record_reveal(conn, operator_name(operator), "due", [d.case_id for d in items])
     if fmt is not Fmt.table:
-        emit(rows, COLUMNS, fmt.value, reveal=reveal)
+        emit([d.as_dict(today) for d in items], COLUMNS, fmt.value, reveal=reveal)
         return
-    for row, d in zip(rows, items):
-        row["item_label"] = ruleset.label(d.item)
-        row["when"] = when_text(row["days"])
+    labels = {i: ruleset.label(i) for i in ITEMS}
+    days_to: dict[str, tuple[int, str]] = {}  # due date -> days and words, worked out once per date
+    rows = []
+    for d in items:
+        days = days_to.get(d.due_on)
+        if days is None:
+            n = (date.fromisoformat(d.due_on) - today).days
+            days = days_to[d.due_on] = (n, when_text(n))
+        rows.append({"case_id": d.case_id, "name": d.name, "id_number": d.id_number, "street": d.street,
+                     "worker": d.worker, "item_label": labels[d.item], "due_on": d.due_on, "days": days[0],
+                     "when": days[1], "rule": d.rule, "reason": d.reason})
     summary = due.counts(items, today)
     t = summary["total"]
     caption = f"逾期 {t['overdue']} 项，今天到期 {t['today']} 项，{within} 天内到期 {t['soon']} 项（按 {today} 计算）"
@@ -105,7 +116,7 @@ def _explain(conn, ref, ruleset, today, fmt, reveal, operator) -> None:
             "interval": d.interval, "term_year": d.term_year, "due_on": d.due_on.isoformat(),
             "days": d.days(today), "when": when_text(d.days(today)),
             "listed_from": d.listed_from.isoformat() if d.listed_from else None,
-            "notes": d.notes, "reason": d.reason,
+            "notes": d.notes, "reason": d.text(today),
         })
     title = f"{case.name}（案件 {case.id}，{case.street}，{cases.status_label(case.status, case.measure)}）按 {today} 计算"
     if fmt is not Fmt.table:

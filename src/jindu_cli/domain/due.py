@@ -19,9 +19,10 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import NamedTuple
 
 from jindu_cli.domain import flags as flags_mod
-from jindu_cli.domain.cases import Case, load_cases
+from jindu_cli.domain.cases import REPORT_WITHIN_DAYS, Case, load_cases
 from jindu_cli.domain.dates import add_months, iso
 from jindu_cli.domain.enums import MEASURE, PERFORMED_RESULTS, UNDER_MANAGEMENT
 from jindu_cli.domain.rules import ITEMS, Interval, Rules, parse_interval
@@ -47,16 +48,41 @@ class DueItem:
     listed_from: date | None = None  # term_end is listed ahead of its date
     notes: list[str] = field(default_factory=list)
     anchor_on: date | None = None  # the date the clock started from
+    late_from: date | None = None  # from this day on the reason is `late_reason` (term_end)
+    late_reason: str | None = None
 
     def days(self, as_of: date) -> int:
         return (self.due_on - as_of).days
 
-    def as_dict(self, as_of: date) -> dict:
+    def text(self, as_of: date) -> str:
+        return self.late_reason if self.late_from and as_of >= self.late_from else self.reason
+
+    def row(self, as_of: date) -> DueRow:
         c = self.case
+        return DueRow(c.id, c.id_number, c.name, c.street, c.worker, c.risk_level, self.item,
+                      ITEM_ORDER[self.item], iso(self.due_on), self.rule, self.text(as_of))
+
+
+class DueRow(NamedTuple):
+    """One line of the due list, as shown: what the list is made of, however it was worked out."""
+
+    case_id: int
+    id_number: str
+    name: str
+    street: str
+    worker: str | None
+    risk_level: str | None
+    item: str
+    rank: int  # the item's place in ITEMS, for ordering
+    due_on: str  # ISO date
+    rule: str
+    reason: str
+
+    def as_dict(self, as_of: date) -> dict:
         return {
-            "case_id": c.id, "id_number": c.id_number, "name": c.name, "street": c.street,
-            "worker": c.worker, "item": self.item, "due_on": iso(self.due_on), "days": self.days(as_of),
-            "rule": self.rule, "reason": self.reason,
+            "case_id": self.case_id, "id_number": self.id_number, "name": self.name, "street": self.street,
+            "worker": self.worker, "item": self.item, "due_on": self.due_on,
+            "days": (date.fromisoformat(self.due_on) - as_of).days, "rule": self.rule, "reason": self.reason,
         }
 
 
@@ -234,7 +260,7 @@ def items_for(case: Case, a: Anchors, rules: Rules, as_of: date, wanted=ITEMS,
                                 f"{r['interval'].label}评估（这次是{kind}），{since}"))
     if "lost_contact" in wanted:
         urine = next((i for i in out if i.item == "urine_test"), None)
-        if urine is None and "urine_test" in wanted and a.failed_contacts:
+        if urine is None and a.failed_contacts:
             urine = _urine(case, a, rules, end, date.max)  # its date decides R22's second clause
         lost = _lost_contact(case, a, rules, end, until, urine)
         if lost:
@@ -243,16 +269,16 @@ def items_for(case: Case, a: Anchors, rules: Rules, as_of: date, wanted=ITEMS,
         r = rules["term_end"]
         notice = timedelta(days=r["notice_days"])
         if end - notice <= until:
-            if end >= as_of:
-                reason = f"期限 {end} 届满；届满后公安应在 7 日内送达解除通知书，收到后办理期满解除"
-            else:
-                reason = f"期限已于 {end} 届满，尚未办理期满解除（jindu case update {case.id} --status 期满解除）"
             paused = case.suspended_days(as_of)
             notes = [f"中止 {paused} 天，期满顺延"] if paused else []
             if case.term_end_override:
                 notes.append("期满日期经人工调整")
-            out.append(DueItem(case, "term_end", end, r.source, reason, f"报到日期 {start}",
-                               f"{case.term_months}m", None, end - notice, notes, anchor_on=start))
+            out.append(DueItem(case, "term_end", end, r.source,
+                               f"期限 {end} 届满；届满后公安应在 7 日内送达解除通知书，收到后办理期满解除",
+                               f"报到日期 {start}", f"{case.term_months}m", None, end - notice, notes,
+                               anchor_on=start, late_from=end + timedelta(days=1),
+                               late_reason=f"期限已于 {end} 届满，尚未办理期满解除"
+                                           f"（jindu case update {case.id} --status 期满解除）"))
     return _finish(out, rules, until)
 
 
@@ -351,7 +377,7 @@ def _finish(items: list[DueItem], rules: Rules, until: date = date.max) -> list[
 VISIT_LABELS = {"talk": "谈话", "home_visit": "入户走访", "help": "帮扶", "assessment": "评估", "phone": "电话联系"}
 # which facts each item's clock needs
 NEEDS = {"urine_test": ("urine",), "hair_test": ("hair",), "talk": ("face_to_face",), "home_visit": ("home",),
-         "assessment": ("assessment",), "lost_contact": ("contact",), "three_year_clean": ("positive",),
+         "assessment": ("assessment",), "lost_contact": ("contact", "urine"), "three_year_clean": ("positive",),
          "police_report": ("flags",)}
 # the latest record per case of each kind: one index seek per case (see the m003 indexes)
 def _newest(table: str, condition: str) -> str:
@@ -374,10 +400,11 @@ _LATEST = {
 }
 
 
-def _fill(conn: sqlite3.Connection, ids) -> None:
-    conn.execute("CREATE TEMP TABLE IF NOT EXISTS due_cand (id INTEGER PRIMARY KEY)")
-    conn.execute("DELETE FROM temp.due_cand")
-    conn.executemany("INSERT INTO temp.due_cand (id) VALUES (?)", [(i,) for i in ids])
+def _fill(conn: sqlite3.Connection, ids, table: str = "due_cand") -> None:
+    """A temporary table of case ids, for queries to join (`table` is one of this module's names)."""
+    conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {table} (id INTEGER PRIMARY KEY)")
+    conn.execute(f"DELETE FROM temp.{table}")
+    conn.executemany(f"INSERT INTO temp.{table} (id) VALUES (?)", [(i,) for i in ids])
 
 
 def _latest(conn: sqlite3.Connection, kinds: list[str]) -> dict[int, list]:
@@ -528,12 +555,27 @@ def candidates(conn: sqlite3.Connection, rules: Rules, as_of: date, horizon: dat
             " WHERE s.case_id = c.id AND s.status = 'released' AND s.changed_on <= ?)",
             params + [iso(add_months(horizon, -12 * years))])
     if "police_report" in items:
-        managed = f"SELECT id FROM cases c WHERE c.status IN ('pending', 'active', 'suspended') AND {scope}"
-        add("police_report", f"{managed} AND (EXISTS (SELECT 1 FROM drug_tests t WHERE t.case_id = c.id"
-                             f" AND {FLAGGED}) OR EXISTS (SELECT 1 FROM leaves l"
-                             " WHERE l.case_id = c.id AND l.kind = 'unreported'))", params)
-        add("police_report", f"{managed} AND c.status = 'pending' AND c.received_on < ?",
-            params + [iso(as_of - timedelta(days=rules['report_in']['days']))])
+        # A flag is answered by a police report dated on or after the day it arose. The latest day
+        # a case's flags can have arisen: its last positive test; its last missed test once there
+        # are enough of them; the 31st day of its last unreported absence once there are enough
+        # of them or of their days; the day after its 报到 deadline. A case whose last police
+        # report is not earlier than that has nothing to report.
+        tests = f"SELECT t.case_id, max(t.tested_on) FROM drug_tests t WHERE {FLAGGED}"
+        days = f"CASE WHEN l.days > 0 THEN l.days ELSE {flags_mod.ABSENT_DAYS_LIMIT + 1} END"
+        add("police_report",
+            f"WITH arose (case_id, day) AS ({tests} AND t.result = 'positive' GROUP BY t.case_id"
+            f" UNION ALL {tests} AND t.result != 'positive' GROUP BY t.case_id"
+            f" HAVING count(*) >= {flags_mod.MISSED_TESTS_LIMIT}"
+            f" UNION ALL SELECT l.case_id, date(max(l.left_on), '+{flags_mod.ABSENT_DAYS_LIMIT} days') FROM leaves l"
+            f" WHERE l.kind = 'unreported' GROUP BY l.case_id HAVING count(*) >= {flags_mod.ABSENCES_LIMIT}"
+            f" OR total({days}) > {flags_mod.ABSENT_DAYS_LIMIT}"
+            f" UNION ALL SELECT id, date(received_on, '+{REPORT_WITHIN_DAYS + 1} days') FROM cases"
+            " WHERE status = 'pending' AND received_on < ?)"
+            " SELECT c.id FROM (SELECT case_id, max(day) AS day FROM arose GROUP BY case_id) a"
+            " CROSS JOIN cases c ON c.id = a.case_id"
+            f" WHERE c.status IN ('pending', 'active', 'suspended') AND {scope}"
+            " AND coalesce((SELECT max(p.reported_on) FROM police_reports p WHERE p.case_id = c.id), '') < a.day",
+            [iso(as_of - timedelta(days=REPORT_WITHIN_DAYS))] + params)
     return found
 
 
@@ -551,9 +593,15 @@ def _scope(conn: sqlite3.Connection, street: str | None, worker: str | None) -> 
 
 
 def due_list(conn: sqlite3.Connection, rules: Rules, as_of: date, within: int = 7, street: str | None = None,
-             worker: str | None = None, item: str | None = None, narrow: bool = True) -> list[DueItem]:
+             worker: str | None = None, item: str | None = None, *, narrow: bool = True,
+             kept: bool = True, rebuild: bool = True) -> list[DueRow]:
     """Every item due by as_of + within (overdue included), in the order the clerk works them:
-    overdue first, then 高 risk first, then soonest. `narrow=False` computes every case."""
+    overdue first, then 高 risk first, then soonest.
+
+    The items are read from the kept list (`due_items`, brought up to date first; `rebuild`
+    allows working it out afresh for these rules) when it applies, else worked out here.
+    `kept=False` always works them out; `narrow=False` works out every case, without SQL narrowing:
+    the reference the other two are tested against."""
     if within < 0:
         from jindu_cli.errors import InvalidInput
 
@@ -563,28 +611,158 @@ def due_list(conn: sqlite3.Connection, rules: Rules, as_of: date, within: int = 
     items = (item,) if item else ITEMS
     horizon = as_of + timedelta(days=within)
     scope, params = _scope(conn, street, worker)
+    use_kept = narrow and kept and kept_list_applies(conn, as_of) and refresh(conn, rules, as_of, rebuild)
     with snapshot(conn):  # one consistent view, even while another process writes
-        out = _collect(conn, rules, as_of, horizon, scope, params, items, narrow)
-    out.sort(key=lambda d: (d.due_on >= as_of, d.case.risk_level != "high", d.due_on, d.case.id,
-                            ITEM_ORDER[d.item]))
-    return out
+        if use_kept and _fingerprint_matches(conn, rules):
+            rows = _from_kept(conn, rules, as_of, horizon, scope, params, items)
+        else:
+            wanted = candidates(conn, rules, as_of, horizon, scope, params, items) if narrow else None
+            rows = [d.row(as_of) for d in _collect(conn, rules, as_of, horizon, scope, params, items, wanted)]
+    today = iso(as_of)
+    rows.sort(key=lambda d: (d.due_on >= today, d.risk_level != "high", d.due_on, d.case_id, d.rank))
+    return rows
 
 
-def _collect(conn, rules, as_of, horizon, scope, params, items, narrow) -> list[DueItem]:
-    if narrow:
-        wanted = candidates(conn, rules, as_of, horizon, scope, params, items)
-        conn.execute("CREATE TEMP TABLE IF NOT EXISTS due_ids (id INTEGER PRIMARY KEY)")
-        conn.execute("DELETE FROM temp.due_ids")
-        conn.executemany("INSERT INTO temp.due_ids (id) VALUES (?)", [(i,) for i in wanted])
-        pool = load_cases(conn, "c.id IN (SELECT id FROM temp.due_ids)")
+def _collect(conn, rules, as_of, until, scope, params, items, wanted: dict[int, set[str]] | None) -> list[DueItem]:
+    """Work out the items of the cases in `wanted` ({case id: items}), or of every case in scope."""
+    if wanted is not None:
+        _fill(conn, wanted, "due_ids")
+        pool = load_cases(conn, f"c.id IN (SELECT id FROM temp.due_ids) AND {scope}", params)
     else:
         pool = load_cases(conn, scope, params)
         wanted = {c.id: set(items) for c in pool}
     anchors = load_anchors(conn, pool, as_of, wanted)
     out: list[DueItem] = []
     for case in pool:
-        out.extend(items_for(case, anchors[case.id], rules, as_of, wanted.get(case.id, ()), horizon))
+        out.extend(items_for(case, anchors[case.id], rules, as_of, wanted.get(case.id, ()), until))
     return out
+
+
+# --- the kept list -------------------------------------------------------------------------
+#
+# Every item except police_report, whose flags depend on the day asked about (an absence still
+# open grows each day), has a date that follows from the records alone: the kept list holds it
+# for every case, so that `jindu due` over a district reads one index instead of working out
+# 100,000 cases. police_report is worked out each time, for the few cases with a flag not yet
+# answered by a police report.
+
+KEPT = tuple(i for i in ITEMS if i != "police_report")
+# the code the kept items are worked out by: a new version of any of these works the list out afresh
+_CODE = ("due.py", "cases.py", "dates.py", "enums.py", "rules.py", "flags.py")
+
+
+_FINGERPRINTS: dict[int, tuple[Rules, str]] = {}
+
+
+def fingerprint(rules: Rules) -> str:
+    """What the kept list was worked out with: these rules, by this code."""
+    known = _FINGERPRINTS.get(id(rules))
+    if known and known[0] is rules:
+        return known[1]
+    import hashlib
+    from pathlib import Path
+
+    digest = hashlib.sha256(repr((rules.rules, rules.urine, rules.holiday_shift)).encode())
+    here = Path(__file__).resolve().parent
+    for name in _CODE:
+        digest.update((here / name).read_bytes())
+    if rules.holiday_shift:
+        from importlib.metadata import version
+
+        digest.update(version("chinesecalendar").encode())
+    _FINGERPRINTS[id(rules)] = (rules, digest.hexdigest())
+    return digest.hexdigest()
+
+
+def kept_list_applies(conn: sqlite3.Connection, as_of: date) -> bool:
+    """The kept dates hold for any day after the last 中止 began or ended: before that, the term
+    end (and so what is due) was different, and the list is worked out instead."""
+    row = conn.execute("SELECT max(changed_on) FROM status_changes"
+                       " WHERE status = 'suspended' OR previous_status = 'suspended'").fetchone()
+    return row[0] is None or iso(as_of) >= row[0]
+
+
+def _fingerprint_matches(conn: sqlite3.Connection, rules: Rules) -> bool:
+    return conn.execute("SELECT fingerprint FROM due_state").fetchone()[0] == fingerprint(rules)
+
+
+def _changed(conn: sqlite3.Connection) -> set[int]:
+    """Cases whose records changed since their items were kept."""
+    tests_seen, visits_seen = conn.execute("SELECT tests_seen, visits_seen FROM due_state").fetchone()
+    found = {r[0] for r in conn.execute("SELECT case_id FROM due_dirty")}
+    found.update(r[0] for r in conn.execute("SELECT case_id FROM drug_tests WHERE id > ?", [tests_seen]))
+    found.update(r[0] for r in conn.execute("SELECT case_id FROM visits WHERE id > ?", [visits_seen]))
+    return found
+
+
+def refresh(conn: sqlite3.Connection, rules: Rules, as_of: date, rebuild: bool = True) -> bool:
+    """Bring the kept list up to date; False when it cannot be used (other rules than it was
+    worked out for and no `rebuild`, or a database this process may not write)."""
+    from jindu_cli.storage.db import atomic
+
+    current = _fingerprint_matches(conn, rules)
+    if current and not _changed(conn):
+        return True
+    if not current and not rebuild:
+        return False
+    try:
+        with atomic(conn):
+            full = not _fingerprint_matches(conn, rules)
+            ids = [r[0] for r in conn.execute("SELECT id FROM cases")] if full else sorted(_changed(conn))
+            if full:
+                conn.execute("DELETE FROM due_items")
+            _progress(len(ids))
+            for start in range(0, len(ids), 20000):  # in slices, to bound the memory
+                chunk = ids[start:start + 20000]
+                _fill(conn, {i: None for i in chunk}, "due_ids")
+                if not full:
+                    conn.execute("DELETE FROM due_items WHERE case_id IN (SELECT id FROM temp.due_ids)")
+                items = _collect(conn, rules, as_of, date.max, "1 = 1", [], KEPT, {i: set(KEPT) for i in chunk})
+                conn.executemany(
+                    "INSERT INTO due_items (listed_on, case_id, item, rank, due_on, rule, reason, late_from,"
+                    " reason_late, id_number, name, street, worker, risk_level)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [(iso(d.listed_from or d.due_on), d.case.id, d.item, ITEM_ORDER[d.item], iso(d.due_on), d.rule,
+                      d.reason, iso(d.late_from), d.late_reason, d.case.id_number, d.case.name, d.case.street,
+                      d.case.worker, d.case.risk_level) for d in items])
+            conn.execute("DELETE FROM due_dirty")
+            conn.execute("UPDATE due_state SET fingerprint = ?,"
+                         " tests_seen = coalesce((SELECT max(id) FROM drug_tests), 0),"
+                         " visits_seen = coalesce((SELECT max(id) FROM visits), 0)", [fingerprint(rules)])
+    except sqlite3.OperationalError:
+        # read-only, or another process has been writing for longer than the busy timeout:
+        # the list is worked out without keeping it
+        return current
+    return True
+
+
+def _progress(cases: int) -> None:
+    import sys
+
+    if cases > 5000 and sys.stderr.isatty():
+        print(f"正在更新到期清单（{cases} 个案件）…", file=sys.stderr, flush=True)
+
+
+def _from_kept(conn, rules, as_of, horizon, scope, params, items) -> list[DueRow]:
+    """The kept items by `horizon`; police_report, and any case changed since the list was
+    brought up to date (by another process), worked out here."""
+    changed = _changed(conn)
+    _fill(conn, dict.fromkeys(changed), "due_live")
+    wanted = {cid: set(items) for cid in changed}
+    if "police_report" in items:
+        for cid, found in candidates(conn, rules, as_of, horizon, scope, params, ("police_report",)).items():
+            wanted.setdefault(cid, set()).update(found)
+    rows = [d.row(as_of) for d in _collect(conn, rules, as_of, horizon, scope, params, items, wanted)]
+    # due_items carries the person's street and worker, so the scope applies to it as `c`
+    sql = ("SELECT c.case_id, c.id_number, c.name, c.street, c.worker, c.risk_level, c.item, c.rank, c.due_on,"
+           " c.rule, CASE WHEN c.late_from <= ? THEN c.reason_late ELSE c.reason END FROM due_items c"
+           f" WHERE c.listed_on <= ? AND c.case_id NOT IN (SELECT id FROM temp.due_live) AND {scope}")
+    args = [iso(as_of), iso(horizon)] + params
+    if len(items) == 1:
+        sql += " AND c.item = ?"
+        args.append(items[0])
+    rows.extend(map(DueRow._make, conn.execute(sql, args)))
+    return rows
 
 
 def explain(conn: sqlite3.Connection, case: Case, rules: Rules, as_of: date) -> list[DueItem]:
@@ -593,13 +771,14 @@ def explain(conn: sqlite3.Connection, case: Case, rules: Rules, as_of: date) -> 
     return sorted(items_for(case, anchors, rules, as_of), key=lambda d: (d.due_on, ITEM_ORDER[d.item]))
 
 
-def counts(items: list[DueItem], as_of: date) -> dict:
+def counts(items: list[DueRow], as_of: date) -> dict:
     """Overdue, due today and due later in the window: in all and by street."""
     total = {"overdue": 0, "today": 0, "soon": 0}
     by_street: dict[str, dict] = {}
+    today = iso(as_of)
     for d in items:
-        key = "overdue" if d.due_on < as_of else "today" if d.due_on == as_of else "soon"
+        key = "overdue" if d.due_on < today else "today" if d.due_on == today else "soon"
         total[key] += 1
-        by_street.setdefault(d.case.street, {"overdue": 0, "today": 0, "soon": 0})[key] += 1
+        by_street.setdefault(d.street, {"overdue": 0, "today": 0, "soon": 0})[key] += 1
     return {"total": total, "by_street": dict(sorted(by_street.items()))}
 

@@ -260,3 +260,71 @@ def m004_import_ledger(db) -> None:
     db.execute("ALTER TABLE visits ADD COLUMN import_id INTEGER REFERENCES import_files (id)")
     db.execute("ALTER TABLE drug_tests ADD COLUMN import_id INTEGER REFERENCES import_files (id)")
     db.execute("ALTER TABLE cases ADD COLUMN import_id INTEGER REFERENCES import_files (id)")
+
+
+# the tables whose rows the due list is worked out from, and the case id column of each
+DUE_SOURCES = {"cases": "id", "status_changes": "case_id", "drug_tests": "case_id", "visits": "case_id"}
+
+
+@step
+def m005_due_items(db) -> None:
+    """The due list kept worked out (domain/due.py): each case's next date for every item whose
+    date depends only on the records, recomputed for the cases whose records changed since.
+
+    A change to a case or its status history marks the case by trigger. Tests and visits, which
+    arrive by the hundred thousand in imports, are not slowed by a trigger on insert: rows with an
+    id above the last one seen (`tests_seen`, `visits_seen`) are the new ones. Their corrections
+    and deletions mark the case, and a deletion moves the mark back so that a reused id is seen."""
+    db.execute(
+        """
+        CREATE TABLE due_items (
+            listed_on TEXT NOT NULL,
+            case_id INTEGER NOT NULL,
+            item TEXT NOT NULL,
+            rank INTEGER NOT NULL,
+            due_on TEXT NOT NULL,
+            rule TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            late_from TEXT,
+            reason_late TEXT,
+            id_number TEXT NOT NULL,
+            name TEXT NOT NULL,
+            street TEXT NOT NULL,
+            worker TEXT,
+            risk_level TEXT,
+            PRIMARY KEY (listed_on, case_id, item)
+        ) STRICT, WITHOUT ROWID
+        """
+    )
+    # stored in the order the list is read (by the day an item is listed), with what is shown of
+    # the person: the list of a district is one range of the table
+    db.execute("CREATE INDEX due_items_case ON due_items (case_id)")
+    # the flagged tests with their dates, read without visiting the table (police_report)
+    db.execute("DROP INDEX drug_tests_flagged")
+    db.execute(f"CREATE INDEX drug_tests_flagged ON drug_tests (case_id, result, tested_on) WHERE {FLAGGED}")
+    db.execute("CREATE TABLE due_dirty (case_id INTEGER PRIMARY KEY) STRICT")
+    db.execute(
+        """
+        CREATE TABLE due_state (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            fingerprint TEXT,
+            tests_seen INTEGER NOT NULL DEFAULT 0,
+            visits_seen INTEGER NOT NULL DEFAULT 0
+        ) STRICT
+        """
+    )
+    db.execute("INSERT INTO due_state (id) VALUES (1)")
+    mark = "INSERT OR IGNORE INTO due_dirty (case_id) VALUES"
+    for table, column in DUE_SOURCES.items():
+        events = ["UPDATE", "DELETE"] if table in ("drug_tests", "visits") else ["INSERT", "UPDATE", "DELETE"]
+        for event in events:
+            body = []
+            if event != "DELETE":
+                body.append(f"{mark} (NEW.{column});")
+            if event != "INSERT":
+                body.append(f"{mark} (OLD.{column});")
+            if event == "DELETE" and table in ("drug_tests", "visits"):
+                seen = "tests_seen" if table == "drug_tests" else "visits_seen"
+                body.append(f"UPDATE due_state SET {seen} = OLD.id - 1 WHERE {seen} >= OLD.id;")
+            db.execute(f"CREATE TRIGGER due_mark_{table}_{event.lower()} AFTER {event} ON {table}"
+                       f" BEGIN {' '.join(body)} END")

@@ -1,0 +1,157 @@
+"""The kept due list (due_items): after any change to the records, by jindu or by another
+program writing straight into the file, it gives the list worked out afresh for every case."""
+
+import os
+import random
+import sqlite3
+from datetime import date
+
+import pytest
+
+from jindu_cli.domain import due
+from jindu_cli.domain.due import due_list
+from jindu_cli.domain.rules import load_rules
+from jindu_cli.storage.db import open_db
+from support import ok, random_district
+
+AS_OF = date(2026, 11, 28)
+ASKED = [(7, None, None), (0, None, None), (30, "头桥", None), (60, None, "talk"), (3, None, "lost_contact"),
+         (400, None, "three_year_clean"), (40, None, "term_end"), (14, None, "police_report")]
+
+
+def assert_kept_equals_full(conn, rules, as_of=AS_OF):
+    for within, street, item in ASKED:
+        kept = due_list(conn, rules, as_of, within, street, None, item)
+        full = due_list(conn, rules, as_of, within, street, None, item, narrow=False)
+        assert kept == full, (as_of, within, street, item)
+
+
+def kept_count(conn) -> int:
+    return conn.execute("SELECT count(*) FROM due_items").fetchone()[0]
+
+
+@pytest.fixture(params=[11, 12])
+def district(tmp_path, request):
+    path = tmp_path / "d.db"
+    random_district(path, request.param, cases=200)
+    conn = open_db(path)
+    yield conn, load_rules(conn), random.Random(request.param)
+    conn.close()
+
+
+def test_first_list_keeps_every_case_and_equals_the_full_list(district):
+    conn, rules, _ = district
+    assert kept_count(conn) == 0
+    assert_kept_equals_full(conn, rules)
+    assert kept_count(conn) > 200  # worked out and kept
+    assert conn.execute("SELECT count(*) FROM due_dirty").fetchone()[0] == 0
+    assert due_list(conn, rules, AS_OF, 7)  # the comparison is not between two empty lists
+
+
+def test_changes_written_straight_into_the_file_are_seen(district):
+    conn, rules, rng = district
+    due_list(conn, rules, AS_OF, 7)
+    ids = [r[0] for r in conn.execute("SELECT id FROM cases WHERE status = 'active'")]
+    writes = [
+        # new tests and visits: no trigger, found by id
+        lambda c: conn.execute("INSERT OR IGNORE INTO drug_tests (case_id, tested_on, specimen, method, result,"
+                               " created_at, updated_at) VALUES (?, '2026-11-27', 'urine', 'field', 'negative', '', '')",
+                               [c]),
+        lambda c: conn.execute("INSERT OR IGNORE INTO visits (case_id, visited_on, kind, outcome, created_at,"
+                               " updated_at) VALUES (?, '2026-11-26', 'home_visit', 'seen', '', '')", [c]),
+        # corrections and deletions
+        lambda c: conn.execute("UPDATE drug_tests SET result = 'refused' WHERE id = (SELECT max(id) FROM drug_tests"
+                               " WHERE case_id = ?)", [c]),
+        lambda c: conn.execute("DELETE FROM visits WHERE id = (SELECT max(id) FROM visits WHERE case_id = ?)", [c]),
+        lambda c: conn.execute("UPDATE visits SET case_id = ? WHERE id = (SELECT min(id) FROM visits)", [c]),
+        # the register and the status history
+        lambda c: conn.execute("UPDATE cases SET risk_level = 'high', test_every = '15d' WHERE id = ?", [c]),
+        lambda c: conn.execute("UPDATE cases SET status = 'released' WHERE id = ?", [c]),
+        lambda c: conn.execute("INSERT INTO status_changes (case_id, previous_status, status, changed_on, created_at)"
+                               " VALUES (?, 'active', 'released', '2026-11-20', '')", [c]),
+        lambda c: conn.execute("UPDATE cases SET agreement_on = NULL, street = '黔灵镇' WHERE id = ?", [c]),
+    ]
+    for write in writes:
+        for case_id in rng.sample(ids, 3):
+            with conn:
+                write(case_id)
+        assert_kept_equals_full(conn, rules)
+
+
+def test_a_deleted_last_row_whose_id_is_used_again_is_seen(district):
+    conn, rules, _ = district
+    due_list(conn, rules, AS_OF, 7)
+    last, case_id = conn.execute("SELECT id, case_id FROM drug_tests ORDER BY id DESC LIMIT 1").fetchone()
+    other = conn.execute("SELECT id FROM cases WHERE status = 'active' AND id != ? LIMIT 1", [case_id]).fetchone()[0]
+    with conn:
+        conn.execute("DELETE FROM drug_tests WHERE id = ?", [last])
+        conn.execute("INSERT INTO drug_tests (id, case_id, tested_on, specimen, method, result, created_at, updated_at)"
+                     " VALUES (?, ?, '2026-11-27', 'urine', 'field', 'negative', '', '')", [last, other])
+    assert_kept_equals_full(conn, rules)
+
+
+def test_a_writer_between_the_update_and_the_read_is_worked_out_live(district, monkeypatch):
+    conn, rules, _ = district
+    due_list(conn, rules, AS_OF, 7)
+    # another process writes after this one brought the list up to date, before it reads
+    monkeypatch.setattr(due, "refresh", lambda *args, **kw: True)
+    case_id = conn.execute("SELECT case_id FROM due_items WHERE item = 'urine_test' AND due_on < '2026-11-28'"
+                           " LIMIT 1").fetchone()[0]
+    with conn:
+        conn.execute("INSERT INTO drug_tests (case_id, tested_on, specimen, method, result, created_at, updated_at)"
+                     " VALUES (?, '2026-11-28', 'urine', 'field', 'negative', '', '')", [case_id])
+    kept = due_list(conn, rules, AS_OF, 0)
+    assert not [d for d in kept if d.case_id == case_id and d.item == "urine_test"]
+    assert kept == due_list(conn, rules, AS_OF, 0, narrow=False)
+
+
+def test_other_rules_are_worked_out_without_touching_the_kept_list(district, tmp_path):
+    conn, rules, _ = district
+    due_list(conn, rules, AS_OF, 7)
+    before = conn.execute("SELECT * FROM due_items ORDER BY case_id, item").fetchall()
+    text = (rules.path).read_text(encoding="utf-8").replace('interval = "6m"', 'interval = "2m"')
+    other = tmp_path / "office.toml"
+    other.write_text(text, encoding="utf-8")
+    office = load_rules(conn, other)
+    listed = due_list(conn, office, AS_OF, 7, rebuild=False)
+    assert listed == due_list(conn, office, AS_OF, 7, narrow=False)
+    assert listed != due_list(conn, rules, AS_OF, 7)
+    assert conn.execute("SELECT * FROM due_items ORDER BY case_id, item").fetchall() == before
+    # the office's standing rules (rebuild allowed) work the kept list out afresh
+    assert due_list(conn, office, AS_OF, 7) == listed
+    assert conn.execute("SELECT * FROM due_items ORDER BY case_id, item").fetchall() != before
+
+
+def test_an_as_of_before_the_last_suspension_is_worked_out(district):
+    conn, rules, _ = district
+    last = conn.execute("SELECT max(changed_on) FROM status_changes WHERE status = 'suspended'"
+                        " OR previous_status = 'suspended'").fetchone()[0]
+    assert last and not due.kept_list_applies(conn, date.fromisoformat(last) - (AS_OF - AS_OF.replace(day=27)))
+    assert_kept_equals_full(conn, rules, date(2025, 6, 30))
+
+
+def test_a_read_only_database_still_lists(tmp_path):
+    path = tmp_path / "d.db"
+    random_district(path, 5, cases=80)
+    conn = open_db(path)
+    rules = load_rules(conn)
+    expected = due_list(conn, rules, AS_OF, 7, narrow=False)
+    conn.close()
+    os.chmod(path, 0o400)
+    os.chmod(tmp_path, 0o500)
+    try:
+        ro = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
+        assert due_list(ro, rules, AS_OF, 7) == expected
+        assert ro.execute("SELECT count(*) FROM due_items").fetchone()[0] == 0
+    finally:
+        os.chmod(tmp_path, 0o700)
+
+
+def test_the_kept_list_is_updated_by_the_cli_after_an_add(db):
+    from support import add_case
+
+    case = add_case(reported_on="2026-09-01", received_on="2026-08-30")
+    before = ok("due", "--as-of", "2026-11-28", "--item", "urine_test", "-f", "json").json()
+    assert [d["case_id"] for d in before] == [case]
+    ok("test", "add", str(case), "--on", "2026-11-27", "--specimen", "尿液", "--result", "阴性", "--as-of", "2026-11-28")
+    assert ok("due", "--as-of", "2026-11-28", "--item", "urine_test", "-f", "json").json() == []
