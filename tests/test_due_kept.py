@@ -70,6 +70,15 @@ def test_changes_written_straight_into_the_file_are_seen(district):
         lambda c: conn.execute("INSERT INTO status_changes (case_id, previous_status, status, changed_on, created_at)"
                                " VALUES (?, 'active', 'released', '2026-11-20', '')", [c]),
         lambda c: conn.execute("UPDATE cases SET agreement_on = NULL, street = '黔灵镇' WHERE id = ?", [c]),
+        # flags and their answers: absences (one still open, which grows each day) and police reports
+        lambda c: conn.execute("INSERT INTO leaves (case_id, kind, left_on, days, created_at, updated_at)"
+                               " VALUES (?, 'unreported', '2026-10-01', 35, '', '')", [c]),
+        lambda c: conn.execute("INSERT INTO leaves (case_id, kind, left_on, created_at, updated_at)"
+                               " VALUES (?, 'unreported', '2026-10-20', '', '')", [c]),
+        lambda c: conn.execute("INSERT INTO police_reports (case_id, reported_on, created_at)"
+                               " VALUES (?, '2026-11-20', '')", [c]),
+        lambda c: conn.execute("DELETE FROM police_reports WHERE case_id = ?", [c]),
+        lambda c: conn.execute("UPDATE leaves SET days = 2 WHERE case_id = ?", [c]),
     ]
     for write in writes:
         for case_id in rng.sample(ids, 3):
@@ -155,3 +164,17 @@ def test_the_kept_list_is_updated_by_the_cli_after_an_add(db):
     assert [d["case_id"] for d in before] == [case]
     ok("test", "add", str(case), "--on", "2026-11-27", "--specimen", "尿液", "--result", "阴性", "--as-of", "2026-11-28")
     assert ok("due", "--as-of", "2026-11-28", "--item", "urine_test", "-f", "json").json() == []
+
+
+def test_two_flags_arising_on_one_day_are_both_kept(db):
+    from support import add_case
+
+    case = add_case(reported_on="2026-06-01", received_on="2026-05-30")
+    for specimen, result in [("尿液", "拒检"), ("毛发", "拒检"), ("尿液", "阳性"), ("毛发", "逃检")]:
+        day = "2026-10-05" if result != "拒检" else f"2026-0{7 if specimen == '尿液' else 8}-01"
+        ok("test", "add", str(case), "--on", day, "--specimen", specimen, "--result", result, "--as-of", "2026-11-28")
+    listed = ok("due", "--as-of", "2026-11-28", "--item", "police_report", "-f", "json").json()
+    assert [d["reason"].split("：")[0] for d in listed] == ["复吸", "严重违反协议"]
+    assert listed[0]["due_on"] == listed[1]["due_on"] == "2026-10-05"
+    conn = open_db(db)
+    assert due_list(conn, load_rules(conn), AS_OF, 7) == due_list(conn, load_rules(conn), AS_OF, 7, narrow=False)

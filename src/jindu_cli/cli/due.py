@@ -9,7 +9,7 @@ import typer
 from jindu_cli.cli.options import (
     AsOfOpt, DbOpt, FormatOpt, Fmt, OperatorOpt, RevealOpt, as_of_date, open_conn, operator_name,
 )
-from jindu_cli.cli.output import emit, guard, message
+from jindu_cli.cli.output import Columns, emit, guard, message
 
 ITEMS_HELP = ("urine_test 尿检、hair_test 毛发检测、talk 谈话、home_visit 入户走访、assessment 评估、report_in 报到、"
               "agreement 签订协议、police_report 报告公安、term_end 期满、three_year_clean 戒断三年、lost_contact 失联")
@@ -75,17 +75,17 @@ def due_command(
     if fmt is not Fmt.table:
         emit([d.as_dict(today) for d in items], COLUMNS, fmt.value, reveal=reveal)
         return
+    due_on = [d.due_on for d in items]
+    days = {day: (date.fromisoformat(day) - today).days for day in set(due_on)}
+    words = {day: when_text(n) for day, n in days.items()}
     labels = {i: ruleset.label(i) for i in ITEMS}
-    days_to: dict[str, tuple[int, str]] = {}  # due date -> days and words, worked out once per date
-    rows = []
-    for d in items:
-        days = days_to.get(d.due_on)
-        if days is None:
-            n = (date.fromisoformat(d.due_on) - today).days
-            days = days_to[d.due_on] = (n, when_text(n))
-        rows.append({"case_id": d.case_id, "name": d.name, "id_number": d.id_number, "street": d.street,
-                     "worker": d.worker, "item_label": labels[d.item], "due_on": d.due_on, "days": days[0],
-                     "when": days[1], "rule": d.rule, "reason": d.reason})
+    rows = Columns({
+        "case_id": [d.case_id for d in items], "name": [d.name for d in items],
+        "id_number": [d.id_number for d in items], "street": [d.street for d in items],
+        "worker": [d.worker for d in items], "item_label": [labels[d.item] for d in items], "due_on": due_on,
+        "days": [days[day] for day in due_on], "when": [words[day] for day in due_on],
+        "rule": [d.rule for d in items], "reason": [d.reason for d in items],
+    })
     summary = due.counts(items, today)
     t = summary["total"]
     caption = f"逾期 {t['overdue']} 项，今天到期 {t['today']} 项，{within} 天内到期 {t['soon']} 项（按 {today} 计算）"

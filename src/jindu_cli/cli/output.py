@@ -49,16 +49,34 @@ def masked(row: dict, reveal: bool) -> dict:
     return out
 
 
-def table_columns(rows: Sequence[dict], keys: Sequence[str], reveal: bool) -> list[list[str]]:
+class Columns:
+    """Records given column by column, {key: [the value of each record]}: how a long list (a
+    district's due list) is built and printed as a table without a dict for each row."""
+
+    def __init__(self, data: dict[str, list]):
+        self.data = data
+
+    def __len__(self) -> int:
+        return len(next(iter(self.data.values()), []))
+
+    def column(self, key: str) -> list:
+        return self.data.get(key) or [None] * len(self)
+
+    def rows(self) -> list[dict]:
+        keys = list(self.data)
+        return [dict(zip(keys, values)) for values in zip(*self.data.values())]
+
+
+def table_columns(rows: Sequence[dict] | Columns, keys: Sequence[str], reveal: bool) -> list[list[str]]:
     """The rows as text for a plain table, column by column (several times faster than row by
-    row for the long lists, a district's due list), masked as `masked` does."""
+    row for long lists), masked as `masked` does."""
     hide = {} if reveal else maskers()
     columns = []
     for key in keys:
-        values = [r.get(key) for r in rows]
+        values = rows.column(key) if isinstance(rows, Columns) else [r.get(key) for r in rows]
         if key in hide:
-            values = [hide[key](v) for v in values]
-        columns.append([v if type(v) is str else cell(v) for v in values])
+            values = list(map(hide[key], values))
+        columns.append(values if all(type(v) is str for v in values) else list(map(cell, values)))
     return columns
 
 
@@ -114,11 +132,12 @@ def plain_columns(columns: Sequence[str], body: Sequence[Sequence[str]], *, titl
     widths = [width(c) if header else 0 for c in columns]
     padded = []
     for i, values in enumerate(body):
-        measured = {v: width(v) for v in set(values)}
-        widths[i] = max([widths[i], *measured.values()])
+        distinct = list(set(values))
+        measured = list(map(width, distinct))
+        widths[i] = max([widths[i], *measured])
         if i < len(body) - 1:
-            pad = {v: v + " " * (widths[i] - w) for v, w in measured.items()}
-            values = [pad[v] for v in values]
+            pad = {v: v + " " * (widths[i] - w) for v, w in zip(distinct, measured)}
+            values = list(map(pad.__getitem__, values))
         padded.append(values)
     lines = [title] if title else []
     if header:
@@ -163,7 +182,7 @@ def to_json(data) -> str:
 
 
 def emit(
-    rows: Sequence[dict],
+    rows: Sequence[dict] | Columns,
     columns: Sequence[tuple[str, str]],
     fmt: str,
     *,
@@ -179,6 +198,8 @@ def emit(
         sys.stdout.write(plain_columns([label for _, label in columns], table_columns(rows, keys, reveal),
                                        title=title, caption=caption))
         return
+    if isinstance(rows, Columns):
+        rows = rows.rows()
     shown = [masked(r, reveal) for r in rows]
     if fmt == "json":
         sys.stdout.write(to_json(shown) + "\n")

@@ -16,6 +16,8 @@ after the term end or while 中止.
 
 from __future__ import annotations
 
+import bisect
+import functools
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -57,15 +59,34 @@ class DueItem:
     def text(self, as_of: date) -> str:
         return self.late_reason if self.late_from and as_of >= self.late_from else self.reason
 
-    def row(self, as_of: date) -> DueRow:
+    def row(self, as_of: date, seq: int = 0) -> DueRow:
         c = self.case
-        return DueRow(c.id, c.id_number, c.name, c.street, c.worker, c.risk_level, self.item,
-                      ITEM_ORDER[self.item], iso(self.due_on), self.rule, self.text(as_of))
+        due_on = iso(self.due_on)
+        return DueRow(order_text(due_on, c.risk_level, c.id, ITEM_ORDER[self.item], seq, iso(as_of)), c.id,
+                      c.id_number, c.name, c.street, c.worker, c.risk_level, self.item, due_on, self.rule,
+                      self.text(as_of))
+
+
+def order_text(due_on: str, risk_level: str | None, case_id: int, rank: int, seq: int, today: str) -> str:
+    """The clerk's working order as one string, so that a long list sorts without a key function:
+    overdue first, then 高 risk first, then soonest; then by case, item (its place in ITEMS) and
+    `seq` (see `_numbered`). ORDER_TEXT says the same in SQL."""
+    return f"{due_on >= today:d}{risk_level != 'high':d}{due_on}{case_id:010d}{rank:02d}{seq:03d}"
+
+
+ORDER_TEXT = ("(c.due_on >= ?) || (c.risk_level IS NOT 'high') || c.due_on"
+              " || printf('%010d%02d%03d', c.case_id, c.rank, c.seq)")
+
+
+def due_rows(items: list[DueItem], as_of: date) -> list[DueRow]:
+    return [d.row(as_of, seq) for d, seq in _numbered(items)]
 
 
 class DueRow(NamedTuple):
-    """One line of the due list, as shown: what the list is made of, however it was worked out."""
+    """One line of the due list, as shown: what the list is made of, however it was worked out.
+    Rows sort by `order` into the clerk's working order."""
 
+    order: str
     case_id: int
     id_number: str
     name: str
@@ -73,7 +94,6 @@ class DueRow(NamedTuple):
     worker: str | None
     risk_level: str | None
     item: str
-    rank: int  # the item's place in ITEMS, for ordering
     due_on: str  # ISO date
     rule: str
     reason: str
@@ -560,21 +580,22 @@ def candidates(conn: sqlite3.Connection, rules: Rules, as_of: date, horizon: dat
         # are enough of them; the 31st day of its last unreported absence once there are enough
         # of them or of their days; the day after its 报到 deadline. A case whose last police
         # report is not earlier than that has nothing to report.
-        tests = f"SELECT t.case_id, max(t.tested_on) FROM drug_tests t WHERE {FLAGGED}"
+        tests = f"FROM drug_tests t WHERE t.case_id = c.id AND {FLAGGED}"
         days = f"CASE WHEN l.days > 0 THEN l.days ELSE {flags_mod.ABSENT_DAYS_LIMIT + 1} END"
+        arose = (
+            f"max(coalesce((SELECT max(t.tested_on) {tests} AND t.result = 'positive'), ''),"
+            f" coalesce((SELECT CASE WHEN count(*) >= {flags_mod.MISSED_TESTS_LIMIT} THEN max(t.tested_on) END"
+            f" {tests} AND t.result != 'positive'), ''),"
+            f" coalesce((SELECT CASE WHEN count(*) >= {flags_mod.ABSENCES_LIMIT} OR total({days})"
+            f" > {flags_mod.ABSENT_DAYS_LIMIT} THEN date(max(l.left_on), '+{flags_mod.ABSENT_DAYS_LIMIT} days') END"
+            " FROM leaves l WHERE l.case_id = c.id AND l.kind = 'unreported'), ''),"
+            f" CASE WHEN c.status = 'pending' AND c.received_on < ?"
+            f" THEN date(c.received_on, '+{REPORT_WITHIN_DAYS + 1} days') ELSE '' END)")
         add("police_report",
-            f"WITH arose (case_id, day) AS ({tests} AND t.result = 'positive' GROUP BY t.case_id"
-            f" UNION ALL {tests} AND t.result != 'positive' GROUP BY t.case_id"
-            f" HAVING count(*) >= {flags_mod.MISSED_TESTS_LIMIT}"
-            f" UNION ALL SELECT l.case_id, date(max(l.left_on), '+{flags_mod.ABSENT_DAYS_LIMIT} days') FROM leaves l"
-            f" WHERE l.kind = 'unreported' GROUP BY l.case_id HAVING count(*) >= {flags_mod.ABSENCES_LIMIT}"
-            f" OR total({days}) > {flags_mod.ABSENT_DAYS_LIMIT}"
-            f" UNION ALL SELECT id, date(received_on, '+{REPORT_WITHIN_DAYS + 1} days') FROM cases"
-            " WHERE status = 'pending' AND received_on < ?)"
-            " SELECT c.id FROM (SELECT case_id, max(day) AS day FROM arose GROUP BY case_id) a"
-            " CROSS JOIN cases c ON c.id = a.case_id"
-            f" WHERE c.status IN ('pending', 'active', 'suspended') AND {scope}"
-            " AND coalesce((SELECT max(p.reported_on) FROM police_reports p WHERE p.case_id = c.id), '') < a.day",
+            f"SELECT id FROM (SELECT c.id, {arose} AS arose,"
+            " (SELECT max(p.reported_on) FROM police_reports p WHERE p.case_id = c.id) AS reported"
+            f" FROM cases c WHERE c.status IN ('pending', 'active', 'suspended') AND {scope})"
+            " WHERE arose > coalesce(reported, '')",
             [iso(as_of - timedelta(days=REPORT_WITHIN_DAYS))] + params)
     return found
 
@@ -614,12 +635,10 @@ def due_list(conn: sqlite3.Connection, rules: Rules, as_of: date, within: int = 
     use_kept = narrow and kept and kept_list_applies(conn, as_of) and refresh(conn, rules, as_of, rebuild)
     with snapshot(conn):  # one consistent view, even while another process writes
         if use_kept and _fingerprint_matches(conn, rules):
-            rows = _from_kept(conn, rules, as_of, horizon, scope, params, items)
-        else:
-            wanted = candidates(conn, rules, as_of, horizon, scope, params, items) if narrow else None
-            rows = [d.row(as_of) for d in _collect(conn, rules, as_of, horizon, scope, params, items, wanted)]
-    today = iso(as_of)
-    rows.sort(key=lambda d: (d.due_on >= today, d.risk_level != "high", d.due_on, d.case_id, d.rank))
+            return _from_kept(conn, rules, as_of, horizon, scope, params, items)
+        wanted = candidates(conn, rules, as_of, horizon, scope, params, items) if narrow else None
+        rows = due_rows(_collect(conn, rules, as_of, horizon, scope, params, items, wanted), as_of)
+    rows.sort()
     return rows
 
 
@@ -640,13 +659,16 @@ def _collect(conn, rules, as_of, until, scope, params, items, wanted: dict[int, 
 
 # --- the kept list -------------------------------------------------------------------------
 #
-# Every item except police_report, whose flags depend on the day asked about (an absence still
-# open grows each day), has a date that follows from the records alone: the kept list holds it
-# for every case, so that `jindu due` over a district reads one index instead of working out
-# 100,000 cases. police_report is worked out each time, for the few cases with a flag not yet
-# answered by a police report.
+# An item's date follows from the records, so the kept list holds every case's items and
+# `jindu due` over a district reads one range of an index instead of working out 100,000 cases.
+# What the day asked about changes is worked out each time: the police_report items of cases
+# whose flags move with the day (報到 still pending, an absence still open, a 中止 still running);
+# and the whole list for a day before the last 中止 began or ended, or before the last test or
+# absence (a flag counts only records up to that day).
 
-KEPT = tuple(i for i in ITEMS if i != "police_report")
+# the cases whose flags depend on the day asked about (SQL, the case as `c`)
+DAY_BOUND = ("(c.status IN ('pending', 'suspended') OR EXISTS (SELECT 1 FROM leaves l WHERE l.case_id = c.id"
+             " AND l.kind = 'unreported' AND l.returned_on IS NULL AND NOT (l.days > 0)))")
 # the code the kept items are worked out by: a new version of any of these works the list out afresh
 _CODE = ("due.py", "cases.py", "dates.py", "enums.py", "rules.py", "flags.py")
 
@@ -675,11 +697,14 @@ def fingerprint(rules: Rules) -> str:
 
 
 def kept_list_applies(conn: sqlite3.Connection, as_of: date) -> bool:
-    """The kept dates hold for any day after the last 中止 began or ended: before that, the term
-    end (and so what is due) was different, and the list is worked out instead."""
-    row = conn.execute("SELECT max(changed_on) FROM status_changes"
-                       " WHERE status = 'suspended' OR previous_status = 'suspended'").fetchone()
-    return row[0] is None or iso(as_of) >= row[0]
+    """The kept items hold for any day on or after the last 中止 began or ended (before it the
+    term end, and so what is due, was different) and the last test and absence."""
+    latest = conn.execute(
+        "SELECT max(coalesce((SELECT max(changed_on) FROM status_changes WHERE status = 'suspended'), ''),"
+        " coalesce((SELECT max(changed_on) FROM status_changes WHERE previous_status = 'suspended'), ''),"
+        " coalesce((SELECT max(tested_on) FROM drug_tests), ''),"
+        " coalesce((SELECT max(left_on) FROM leaves), ''))").fetchone()[0]
+    return iso(as_of) >= latest
 
 
 def _fingerprint_matches(conn: sqlite3.Connection, rules: Rules) -> bool:
@@ -717,14 +742,18 @@ def refresh(conn: sqlite3.Connection, rules: Rules, as_of: date, rebuild: bool =
                 _fill(conn, {i: None for i in chunk}, "due_ids")
                 if not full:
                     conn.execute("DELETE FROM due_items WHERE case_id IN (SELECT id FROM temp.due_ids)")
-                items = _collect(conn, rules, as_of, date.max, "1 = 1", [], KEPT, {i: set(KEPT) for i in chunk})
+                day_bound = {r[0] for r in conn.execute(
+                    f"SELECT id FROM cases c WHERE id IN (SELECT id FROM temp.due_ids) AND {DAY_BOUND}")}
+                items = [d for d in _collect(conn, rules, as_of, date.max, "1 = 1", [], ITEMS,
+                                             {i: set(ITEMS) for i in chunk})
+                         if not (d.item == "police_report" and d.case.id in day_bound)]
                 conn.executemany(
-                    "INSERT INTO due_items (listed_on, case_id, item, rank, due_on, rule, reason, late_from,"
+                    "INSERT INTO due_items (listed_on, case_id, item, seq, rank, due_on, rule, reason, late_from,"
                     " reason_late, id_number, name, street, worker, risk_level)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [(iso(d.listed_from or d.due_on), d.case.id, d.item, ITEM_ORDER[d.item], iso(d.due_on), d.rule,
-                      d.reason, iso(d.late_from), d.late_reason, d.case.id_number, d.case.name, d.case.street,
-                      d.case.worker, d.case.risk_level) for d in items])
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [(iso(d.listed_from or d.due_on), d.case.id, d.item, seq, ITEM_ORDER[d.item], iso(d.due_on),
+                      d.rule, d.reason, iso(d.late_from), d.late_reason, d.case.id_number, d.case.name,
+                      d.case.street, d.case.worker, d.case.risk_level) for d, seq in _numbered(items)])
             conn.execute("DELETE FROM due_dirty")
             conn.execute("UPDATE due_state SET fingerprint = ?,"
                          " tests_seen = coalesce((SELECT max(id) FROM drug_tests), 0),"
@@ -736,6 +765,16 @@ def refresh(conn: sqlite3.Connection, rules: Rules, as_of: date, rebuild: bool =
     return True
 
 
+def _numbered(items: list[DueItem]):
+    """Each item with its number among the items of its case and kind due on its day (two
+    flags arising on one day give two police_report items)."""
+    seen: dict[tuple[int, str, date], int] = {}
+    for d in items:
+        key = (d.case.id, d.item, d.due_on)
+        seen[key] = seen.get(key, -1) + 1
+        yield d, seen[key]
+
+
 def _progress(cases: int) -> None:
     import sys
 
@@ -744,25 +783,31 @@ def _progress(cases: int) -> None:
 
 
 def _from_kept(conn, rules, as_of, horizon, scope, params, items) -> list[DueRow]:
-    """The kept items by `horizon`; police_report, and any case changed since the list was
-    brought up to date (by another process), worked out here."""
+    """The kept items by `horizon`; the police_report items that depend on the day, and any case
+    changed since the list was brought up to date (by another process), worked out here."""
     changed = _changed(conn)
     _fill(conn, dict.fromkeys(changed), "due_live")
     wanted = {cid: set(items) for cid in changed}
     if "police_report" in items:
-        for cid, found in candidates(conn, rules, as_of, horizon, scope, params, ("police_report",)).items():
-            wanted.setdefault(cid, set()).update(found)
-    rows = [d.row(as_of) for d in _collect(conn, rules, as_of, horizon, scope, params, items, wanted)]
+        for cid in candidates(conn, rules, as_of, horizon, f"{scope} AND {DAY_BOUND}", params, ("police_report",)):
+            wanted.setdefault(cid, set()).add("police_report")
+    rows = due_rows(_collect(conn, rules, as_of, horizon, scope, params, items, wanted), as_of)
     # due_items carries the person's street and worker, so the scope applies to it as `c`
-    sql = ("SELECT c.case_id, c.id_number, c.name, c.street, c.worker, c.risk_level, c.item, c.rank, c.due_on,"
-           " c.rule, CASE WHEN c.late_from <= ? THEN c.reason_late ELSE c.reason END FROM due_items c"
-           f" WHERE c.listed_on <= ? AND c.case_id NOT IN (SELECT id FROM temp.due_live) AND {scope}")
-    args = [iso(as_of), iso(horizon)] + params
+    sql = (f"SELECT {ORDER_TEXT}, c.case_id, c.id_number, c.name, c.street, c.worker, c.risk_level, c.item,"
+           " c.due_on, c.rule, CASE WHEN c.late_from <= ? THEN c.reason_late ELSE c.reason END"
+           " FROM due_items c WHERE c.listed_on <= ? AND c.case_id NOT IN (SELECT id FROM temp.due_live)"
+           f" AND {scope}")
+    today = iso(as_of)
+    args = [today, today, iso(horizon)] + params
     if len(items) == 1:
         sql += " AND c.item = ?"
         args.append(items[0])
-    rows.extend(map(DueRow._make, conn.execute(sql, args)))
-    return rows
+    # tuple.__new__ makes each row without the Python-level checks of DueRow._make
+    ordered = list(map(functools.partial(tuple.__new__, DueRow), conn.execute(sql, args)))
+    ordered.sort()
+    for row in rows:  # the few worked out here, into their places
+        bisect.insort(ordered, row)
+    return ordered
 
 
 def explain(conn: sqlite3.Connection, case: Case, rules: Rules, as_of: date) -> list[DueItem]:
@@ -773,12 +818,14 @@ def explain(conn: sqlite3.Connection, case: Case, rules: Rules, as_of: date) -> 
 
 def counts(items: list[DueRow], as_of: date) -> dict:
     """Overdue, due today and due later in the window: in all and by street."""
+    from collections import Counter
+
+    today = iso(as_of)
+    tally = Counter((d.street, d.due_on) for d in items)
     total = {"overdue": 0, "today": 0, "soon": 0}
     by_street: dict[str, dict] = {}
-    today = iso(as_of)
-    for d in items:
-        key = "overdue" if d.due_on < today else "today" if d.due_on == today else "soon"
-        total[key] += 1
-        by_street.setdefault(d.street, {"overdue": 0, "today": 0, "soon": 0})[key] += 1
+    for (street, day), n in tally.items():
+        key = "overdue" if day < today else "today" if day == today else "soon"
+        total[key] += n
+        by_street.setdefault(street, {"overdue": 0, "today": 0, "soon": 0})[key] += n
     return {"total": total, "by_street": dict(sorted(by_street.items()))}
-

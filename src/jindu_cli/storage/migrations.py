@@ -263,15 +263,16 @@ def m004_import_ledger(db) -> None:
 
 
 # the tables whose rows the due list is worked out from, and the case id column of each
-DUE_SOURCES = {"cases": "id", "status_changes": "case_id", "drug_tests": "case_id", "visits": "case_id"}
+DUE_SOURCES = {"cases": "id", "status_changes": "case_id", "drug_tests": "case_id", "visits": "case_id",
+               "leaves": "case_id", "police_reports": "case_id"}
 
 
 @step
 def m005_due_items(db) -> None:
-    """The due list kept worked out (domain/due.py): each case's next date for every item whose
-    date depends only on the records, recomputed for the cases whose records changed since.
+    """The due list kept worked out (domain/due.py): each case's next date for every item,
+    recomputed for the cases whose records changed since.
 
-    A change to a case or its status history marks the case by trigger. Tests and visits, which
+    A change to a case, its status history, absences or police reports marks the case by trigger. Tests and visits, which
     arrive by the hundred thousand in imports, are not slowed by a trigger on insert: rows with an
     id above the last one seen (`tests_seen`, `visits_seen`) are the new ones. Their corrections
     and deletions mark the case, and a deletion moves the mark back so that a reused id is seen."""
@@ -281,6 +282,7 @@ def m005_due_items(db) -> None:
             listed_on TEXT NOT NULL,
             case_id INTEGER NOT NULL,
             item TEXT NOT NULL,
+            seq INTEGER NOT NULL,
             rank INTEGER NOT NULL,
             due_on TEXT NOT NULL,
             rule TEXT NOT NULL,
@@ -292,13 +294,17 @@ def m005_due_items(db) -> None:
             street TEXT NOT NULL,
             worker TEXT,
             risk_level TEXT,
-            PRIMARY KEY (listed_on, case_id, item)
+            PRIMARY KEY (listed_on, case_id, item, seq)
         ) STRICT, WITHOUT ROWID
         """
     )
     # stored in the order the list is read (by the day an item is listed), with what is shown of
-    # the person: the list of a district is one range of the table
+    # the person: the list of a district is one range of the table. `seq` numbers a case's items
+    # of one kind due on one day (police_report: one for each flag not yet reported).
     db.execute("CREATE INDEX due_items_case ON due_items (case_id)")
+    # when the last 中止 began or ended, found without reading the whole history
+    db.execute("CREATE INDEX status_changes_status ON status_changes (status, changed_on)")
+    db.execute("CREATE INDEX status_changes_previous ON status_changes (previous_status, changed_on)")
     # the flagged tests with their dates, read without visiting the table (police_report)
     db.execute("DROP INDEX drug_tests_flagged")
     db.execute(f"CREATE INDEX drug_tests_flagged ON drug_tests (case_id, result, tested_on) WHERE {FLAGGED}")
