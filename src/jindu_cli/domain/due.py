@@ -707,8 +707,13 @@ def kept_list_applies(conn: sqlite3.Connection, as_of: date) -> bool:
     return iso(as_of) >= latest
 
 
+def _stamp(conn: sqlite3.Connection, rules: Rules) -> str:
+    """The fingerprint with the schema version: a new migration step works the list out afresh."""
+    return f"{fingerprint(rules)}/{conn.execute('PRAGMA user_version').fetchone()[0]}"
+
+
 def _fingerprint_matches(conn: sqlite3.Connection, rules: Rules) -> bool:
-    return conn.execute("SELECT fingerprint FROM due_state").fetchone()[0] == fingerprint(rules)
+    return conn.execute("SELECT fingerprint FROM due_state").fetchone()[0] == _stamp(conn, rules)
 
 
 def _changed(conn: sqlite3.Connection) -> set[int]:
@@ -757,7 +762,7 @@ def refresh(conn: sqlite3.Connection, rules: Rules, as_of: date, rebuild: bool =
             conn.execute("DELETE FROM due_dirty")
             conn.execute("UPDATE due_state SET fingerprint = ?,"
                          " tests_seen = coalesce((SELECT max(id) FROM drug_tests), 0),"
-                         " visits_seen = coalesce((SELECT max(id) FROM visits), 0)", [fingerprint(rules)])
+                         " visits_seen = coalesce((SELECT max(id) FROM visits), 0)", [_stamp(conn, rules)])
     except sqlite3.OperationalError:
         # read-only, or another process has been writing for longer than the busy timeout:
         # the list is worked out without keeping it
