@@ -133,9 +133,16 @@ def plain_columns(columns: Sequence[str], body: Sequence[Sequence[str]], *, titl
     padded = []
     for i, values in enumerate(body):
         distinct = list(set(values))
-        measured = list(map(width, distinct))
-        widths[i] = max([widths[i], *measured])
-        if i < len(body) - 1:
+        if i == len(body) - 1:
+            # the last column is not padded: only its widest value counts (for the rule), and
+            # no value is wider than twice its length, so the longest are measured until then
+            for v in sorted(distinct, key=len, reverse=True):
+                if 2 * len(v) <= widths[i]:
+                    break
+                widths[i] = max(widths[i], width(v))
+        else:
+            measured = list(map(width, distinct))
+            widths[i] = max([widths[i], *measured])
             pad = {v: v + " " * (widths[i] - w) for v, w in zip(distinct, measured)}
             values = list(map(pad.__getitem__, values))
         padded.append(values)

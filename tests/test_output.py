@@ -1,0 +1,47 @@
+"""The plain table (written directly, for long lists and off a terminal) has the layout rich gives
+the same table, whatever mix of Chinese, full-width and ASCII text it holds."""
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from jindu_cli.cli.output import Columns, plain_columns, plain_table, table_columns
+
+TEXT = st.text(alphabet=st.sampled_from(list("az09-:张伟社区戒毒尿检（），、。０Ａ")), min_size=1, max_size=12)
+TEXT = TEXT.filter(lambda t: t.strip() == t)
+
+
+def rich_layout(columns, rows) -> str:
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    for label in columns:
+        table.add_column(label, overflow="fold")
+    for row in rows:
+        table.add_row(*row)
+    console = Console(width=400, color_system=None, highlight=False, soft_wrap=False)
+    with console.capture() as captured:
+        console.print(table)
+    return "\n".join(line.rstrip() for line in captured.get().splitlines()) + "\n"
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(1, 5).flatmap(lambda n: st.tuples(
+    st.lists(TEXT, min_size=n, max_size=n),
+    st.lists(st.lists(TEXT, min_size=n, max_size=n), min_size=1, max_size=8))))
+def test_plain_table_is_the_layout_rich_gives(table):
+    columns, rows = table
+    assert plain_table(columns, rows) == rich_layout(columns, rows)
+    by_column = [list(c) for c in zip(*rows)]
+    assert plain_columns(columns, by_column) == plain_table(columns, rows)
+
+
+def test_columns_are_masked_like_rows():
+    rows = [{"id_number": "520103199001011236", "phone": "13812345678", "n": 3},
+            {"id_number": None, "phone": "", "n": None}]
+    columns = Columns({k: [r[k] for r in rows] for k in rows[0]})
+    assert table_columns(columns, ["id_number", "phone", "n"], False) == table_columns(rows, ["id_number", "phone", "n"],
+                                                                                      False)
+    assert table_columns(rows, ["id_number", "phone", "n"], False) == [
+        ["520103********1236", ""], ["138****5678", ""], ["3", ""]]
+    assert columns.rows() == rows and len(columns) == 2
