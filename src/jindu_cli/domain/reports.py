@@ -343,24 +343,34 @@ def _on_time(conn, rules: Rules, columns: str, width: int, tally: Counter, start
 
     s, e = iso(start), iso(end)
     suspensions = _suspensions(conn)
+    urine = f"specimen = 'urine' AND result IN {PERFORMED}"
+    first_in = dict(conn.execute(  # the first urine test in the period, by a scan of the period's tests
+        f"SELECT case_id, min(tested_on) FROM drug_tests WHERE tested_on BETWEEN ? AND ? AND {urine} GROUP BY case_id",
+        [s, e]))
     rows = conn.execute(
         f"SELECT {columns}, p.id, p.measure, p.term_months, p.reported, p.term_end_override, p.risk, p.test_every,"
-        f" (SELECT t.tested_on FROM drug_tests t WHERE t.case_id = p.id AND t.specimen = 'urine'"
-        f"   AND t.result IN {PERFORMED} AND t.tested_on < ? ORDER BY t.tested_on DESC LIMIT 1),"
-        f" (SELECT t.tested_on FROM drug_tests t WHERE t.case_id = p.id AND t.specimen = 'urine'"
-        f"   AND t.result IN {PERFORMED} AND t.tested_on BETWEEN ? AND ? ORDER BY t.tested_on LIMIT 1)"
-        " FROM temp.report_people p WHERE p.status = 'active' AND p.reported IS NOT NULL", [s, s, e])
+        f" (SELECT tested_on FROM drug_tests t WHERE t.case_id = p.id AND {urine} AND t.tested_on < ?"
+        "   ORDER BY t.tested_on DESC LIMIT 1)"
+        " FROM temp.report_people p WHERE p.status = 'active' AND p.reported IS NOT NULL", [s])
+    clock = due.Anchors()  # one for all: the urine clock reads only its urine anchor
+    term_ends: dict[tuple, date | None] = {}  # many share a 报到 date and term, and never 中止
     for row in rows:
         groups = row[:width]
-        cid, measure, months, reported, override, risk, every, before, first_in = row[width:]
-        case = _clock_case(cid, measure, months, reported, override, risk, every, suspensions.get(cid, []))
-        anchor = date.fromisoformat(before) if before else case.reported_on
-        # until=end: a clock that falls due after the period is not worked out in words
-        item = due._urine(case, due.Anchors(urine=(anchor, 0)), rules, case.term_end(end), end)
+        cid, measure, months, reported, override, risk, every, before = row[width:]
+        paused = suspensions.get(cid, [])
+        case = _clock_case(cid, measure, months, date.fromisoformat(reported), override, risk, every, paused)
+        if paused:
+            term_end = case.term_end(end)
+        elif (term_end := term_ends.get((reported, months, override), date.min)) == date.min:
+            term_end = term_ends[reported, months, override] = case.term_end(end)
+        clock.urine = (date.fromisoformat(before) if before else case.reported_on, 0)
+        # until=end: a clock that falls due after the period is not put into words
+        item = due._urine(case, clock, rules, term_end, end)
         if item is None:
             continue
         tally[groups, "test_due_people"] += 1
-        if first_in and (date.fromisoformat(first_in) <= item.due_on or item.due_on < start):
+        tested = first_in.get(cid)
+        if tested and (date.fromisoformat(tested) <= item.due_on or item.due_on < start):
             tally[groups, "tested_on_time"] += 1
 
 
@@ -376,16 +386,12 @@ def _suspensions(conn) -> dict[int, list]:
     return {cid: suspension_periods(found) for cid, found in changes.items()}
 
 
-def _clock_case(cid: int, measure: str, months: int, reported: str, override: str | None, risk: str,
+def _clock_case(cid: int, measure: str, months: int, reported: date, override: str | None, risk: str,
                 every: str | None, suspensions: list) -> Case:
     """A Case with what its R15 clock and term end are worked out from; its other fields, which
-    the clock does not read, are left empty (loading them for every person costs seconds)."""
-    return Case(id=cid, id_number="", name="", phone=None, household_address=None, residence_address=None,
-                street="", community=None, measure=measure, term_months=months, decision_authority=None,
-                decision_number=None, decided_on=None, received_on=None, reported_on=date.fromisoformat(reported),
-                agreement_on=None, term_end_override=from_iso(override), status="active", risk_level=risk,
-                risk_color=None, drugs=[], worker=None, notes=None, created_at="", updated_at="", test_every=every,
-                suspensions=suspensions)
+    they do not read, are left empty (loading whole cases for everyone costs a second)."""
+    return Case(cid, "", "", None, None, None, "", None, measure, months, None, None, None, None, reported, None,
+                from_iso(override), "active", risk, None, [], None, None, "", "", every, suspensions)
 
 
 def _flags(conn, columns: str, width: int, tally: Counter, start: date, end: date, report_days: int) -> None:
@@ -412,7 +418,7 @@ def _flags(conn, columns: str, width: int, tally: Counter, start: date, end: dat
     facts = flags_mod.load_facts(conn, candidates if len(candidates) <= 30000 else None, end)
     for case in cases:
         groups, status = found[case.id]
-        then = dataclasses.replace(case, status=status)  # the status it had at the end
+        then = case if case.status == status else dataclasses.replace(case, status=status)  # as it was at the end
         for flag in flags_mod.derive(then, facts.get(case.id, flags_mod.Facts()), end):
             if not start <= flag.triggered_on <= end:
                 continue
