@@ -441,13 +441,12 @@ def _months(conn, period: Period, street: str | None) -> list[dict]:
     if street:
         join = " JOIN cases c ON c.id = x.case_id AND c.street = ?"
         params = [reference.streets(conn).resolve(street)]
-    span = [iso(firsts[0]), iso(ends[-1])]
-    tests = {m: (n, p) for m, n, p in conn.execute(
-        f"SELECT substr(x.tested_on, 1, 7), count(*), sum(x.result = 'positive') FROM drug_tests x{join}"
-        " WHERE x.tested_on BETWEEN ? AND ? GROUP BY 1", params + span)}
-    visits = {m: n for m, n in conn.execute(
-        f"SELECT substr(x.visited_on, 1, 7), count(*) FROM visits x{join} WHERE x.visited_on BETWEEN ? AND ? GROUP BY 1",
-        params + span)}
+    # a count over each month's range of the date index: nothing to sort
+    tests = [conn.execute(f"SELECT count(*), count(CASE WHEN x.result = 'positive' THEN 1 END) FROM drug_tests x{join}"
+                          " WHERE x.tested_on BETWEEN ? AND ?", params + [iso(f), iso(e)]).fetchone()
+             for f, e in zip(firsts, ends)]
+    visits = [conn.execute(f"SELECT count(*) FROM visits x{join} WHERE x.visited_on BETWEEN ? AND ?",
+                           params + [iso(f), iso(e)]).fetchone()[0] for f, e in zip(firsts, ends)]
     caseload = [Counter() for _ in ends]
 
     def spans(rows) -> None:
@@ -463,12 +462,13 @@ def _months(conn, period: Period, street: str | None) -> list[dict]:
         "SELECT status, substr(since, 1, 7), substr(until, 1, 7), count(*) FROM"
         " (SELECT x.status, x.changed_on AS since,"
         "  lead(x.changed_on) OVER (PARTITION BY x.case_id ORDER BY x.changed_on, x.id) AS until"
-        f"  FROM status_changes x{join} WHERE x.changed_on <= ?) GROUP BY 1, 2, 3", params + [iso(ends[-1])]))
+        f"  FROM status_changes x{join} WHERE x.changed_on <= ?)"
+        " WHERE until IS NULL OR until > ? GROUP BY 1, 2, 3", params + [iso(ends[-1]), iso(ends[0])]))
     # a case known but without a status change yet is 未报到
     scope = " WHERE c.street = ?" if street else ""
     spans(conn.execute(
         "SELECT 'pending', substr(known, 1, 7), substr(changed, 1, 7), count(*) FROM"
         f" (SELECT {KNOWN} AS known, (SELECT min(x.changed_on) FROM status_changes x WHERE x.case_id = c.id) AS changed"
-        f"  FROM cases c{scope}) GROUP BY 2, 3", params))
-    return [{"month": label, "tests": tests.get(label, (0, 0))[0], "positives": tests.get(label, (0, 0))[1] or 0,
-             "visits": visits.get(label, 0), "caseload": dict(caseload[i])} for i, label in enumerate(labels)]
+        f"  FROM cases c{scope}) WHERE changed IS NULL OR changed > ? GROUP BY 2, 3", params + [iso(ends[0])]))
+    return [{"month": label, "tests": tests[i][0], "positives": tests[i][1], "visits": visits[i],
+             "caseload": dict(caseload[i])} for i, label in enumerate(labels)]
