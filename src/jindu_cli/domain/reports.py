@@ -289,8 +289,10 @@ def _people(add_grouped, rules: Rules, settings: dict, start: date, end: date) -
         "status_active_treatment": "p.status = 'active' AND p.measure = 'community_treatment'",
         "status_active_rehab": "p.status = 'active' AND p.measure != 'community_treatment'",
         "managed": "p.status = 'active'",
-        **{f"status_{s_}": f"p.status = '{s_}'" for s_ in ("suspended", "terminated", "released", "deceased", "clean")},
-        **{f"risk_{r}": f"p.status IN ('active', 'suspended') AND p.risk = '{r}'" for r in ("high", "medium", "low")},
+        **{f"status_{status}": f"p.status = '{status}'"
+           for status in ("suspended", "terminated", "released", "deceased", "clean")},
+        **{f"risk_{level}": f"p.status IN ('active', 'suspended') AND p.risk = '{level}'"
+           for level in ("high", "medium", "low")},
         "current_users": "p.status NOT IN ('clean', 'deceased')",
         "execution_base": "p.status != 'deceased'",
         "executed": executed,
@@ -353,7 +355,7 @@ def _on_time(conn, rules: Rules, columns: str, width: int, tally: Counter, start
         "   ORDER BY t.tested_on DESC LIMIT 1)"
         " FROM temp.report_people p WHERE p.status = 'active' AND p.reported IS NOT NULL", [s])
     clock = due.Anchors()  # one for all: the urine clock reads only its urine anchor
-    term_ends: dict[tuple, date | None] = {}  # many share a 报到 date and term, and never 中止
+    term_ends: dict[tuple, date] = {}  # most share their 报到 date and term with others, and never 中止
     for row in rows:
         groups = row[:width]
         cid, measure, months, reported, override, risk, every, before = row[width:]
@@ -361,8 +363,10 @@ def _on_time(conn, rules: Rules, columns: str, width: int, tally: Counter, start
         case = _clock_case(cid, measure, months, date.fromisoformat(reported), override, risk, every, paused)
         if paused:
             term_end = case.term_end(end)
-        elif (term_end := term_ends.get((reported, months, override), date.min)) == date.min:
-            term_end = term_ends[reported, months, override] = case.term_end(end)
+        elif (key := (reported, months, override)) in term_ends:
+            term_end = term_ends[key]
+        else:
+            term_end = term_ends[key] = case.term_end(end)
         clock.urine = (date.fromisoformat(before) if before else case.reported_on, 0)
         # until=end: a clock that falls due after the period is not put into words
         item = due._urine(case, clock, rules, term_end, end)
