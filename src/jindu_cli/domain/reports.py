@@ -18,8 +18,8 @@ from datetime import date, timedelta
 from dateutil.relativedelta import relativedelta
 
 from jindu_cli.domain import flags as flags_mod
-from jindu_cli.domain.cases import load_cases
-from jindu_cli.domain.dates import iso, parse_date
+from jindu_cli.domain.cases import Case, load_cases, suspension_periods
+from jindu_cli.domain.dates import from_iso, iso, parse_date
 from jindu_cli.domain.due import PERFORMED
 from jindu_cli.domain.rules import Rules
 from jindu_cli.errors import InvalidInput
@@ -220,180 +220,217 @@ def _rates(values: dict, listed: list[Indicator]) -> dict:
 
 
 def _count(conn, rules: Rules, settings: dict, period: Period, end: date, bys: list[str], street: str | None) -> dict:
+    """{breakdown: {group: Counter of indicators}}. The people known by the end of the period are
+    gathered once, each with its status at the end, into temp.report_people; each indicator is then
+    counted over them by SQL, grouped by the breakdowns' columns. Only the R15 clock and the flags
+    are worked out person by person, and only for the people they can concern."""
     from jindu_cli.domain import reference
 
-    start = period.start
-    s, e = iso(start), iso(end)
     scope, params = "1 = 1", []
     if street:
         scope, params = "c.street = ?", [reference.streets(conn).resolve(street)]
-    group_of: dict[int, tuple] = {}
-    facts: dict[int, dict] = {}
-    for cid, *rest in conn.execute(
-            f"SELECT c.id, {', '.join(BY[b] for b in bys)}, c.measure, c.decided_on, c.received_on, c.reported_on,"
-            f" substr(c.created_at, 1, 10), c.risk_level FROM cases c WHERE {scope}", params):
-        groups, (measure, decided, received, reported, created, risk) = rest[:len(bys)], rest[len(bys):]
-        known = min(d for d in (decided, received, reported) if d) if (decided or received or reported) else created
-        if known > e:
-            continue  # not yet known at the end of the period
-        group_of[cid] = tuple(groups)
-        facts[cid] = {"measure": measure, "decided": decided, "received": received, "reported": reported,
-                      "risk": risk, "status": "pending"}
+    _gather(conn, scope, params, iso(end))
+    tally: Counter = Counter()  # (groups, indicator) -> count
+    columns = ", ".join(f"p.{b}" for b in bys)
+    width = len(bys)
+
+    def add_grouped(sql: str, args: list, keys: list[str]) -> None:
+        """Rows of the groups' columns then one count per key."""
+        for row in conn.execute(sql.format(groups=columns), args):
+            groups = row[:width]
+            for key, n in zip(keys, row[width:]):
+                if n:
+                    tally[groups, key] += n
+
+    _people(add_grouped, rules, settings, period.start, end)
+    _records(add_grouped, rules, settings, period, end)
+    _on_time(conn, rules, columns, width, tally, period.start, end)
+    _flags(conn, columns, width, tally, period.start, end, rules["report_in"]["days"])
     counts: dict[str, dict[str, Counter]] = {b: defaultdict(Counter) for b in bys}
-    tables = [counts[b] for b in bys]
-
-    def add(cid: int, key: str, n: int = 1) -> None:
-        for table, group in zip(tables, group_of[cid]):
-            table[group][key] += n
-
-    # the status in force at the end of the period, and the changes within it
-    for cid, status, changed_on in conn.execute(
-            "SELECT case_id, status, changed_on FROM status_changes WHERE changed_on <= ? ORDER BY case_id, changed_on, id",
-            [e]):
-        if cid not in facts:
-            continue
-        facts[cid]["status"] = status
-        if changed_on >= s:
-            key = {"released": "released_in_period", "terminated": "terminated_in_period",
-                   "suspended": "suspended_in_period"}.get(status)
-            if key:
-                add(cid, key)
-    for cid, f in facts.items():
-        status = f["status"]
-        add(cid, "registered")
-        if status == "active":
-            add(cid, "status_active_treatment" if f["measure"] == "community_treatment" else "status_active_rehab")
-            add(cid, "managed")
-        else:
-            add(cid, f"status_{status}")
-        if status in ("active", "suspended"):
-            add(cid, f"risk_{f['risk']}")
-        if status not in ("clean", "deceased"):
-            add(cid, "current_users")
-        if status != "deceased":
-            add(cid, "execution_base")
-            reported_by_end = f["reported"] and f["reported"] <= e
-            if settings["execution_rate"] == "reported":
-                if reported_by_end:
-                    add(cid, "executed")
-            elif status in ("active", "suspended", "released", "clean") and reported_by_end:
-                add(cid, "executed")
-        if f["decided"] and s <= f["decided"] <= e:
-            add(cid, "new_orders_treatment" if f["measure"] == "community_treatment" else "new_orders_rehab")
-        if f["received"]:
-            deadline = iso(date.fromisoformat(f["received"]) + timedelta(days=rules["report_in"]["days"]))
-            if s <= deadline <= e:
-                add(cid, "report_due")
-                if f["reported"] and f["reported"] <= e:
-                    add(cid, "reported")
-                else:
-                    add(cid, "report_overdue")
-    # tests and visits in the period
-    tested_people, relapsed = set(), set()
-    for cid, result, n in conn.execute(
-            "SELECT case_id, result, count(*) FROM drug_tests WHERE tested_on BETWEEN ? AND ? GROUP BY case_id, result",
-            [s, e]):
-        if cid not in facts:
-            continue
-        add(cid, "tests", n)
-        if result == "positive":
-            add(cid, "positives", n)
-            relapsed.add(cid)
-        if result in ("refused", "evaded"):
-            add(cid, "refusals", n)
-        if result in ("negative", "positive"):
-            tested_people.add(cid)
-    for cid in tested_people:
-        add(cid, "tested_people")
-    for cid in relapsed:
-        add(cid, "relapsed")
-    managed = {cid for cid, f in facts.items() if f["status"] == "active"}
-    met_need = settings["face_to_face_per_month"] * period.months
-    visit_need = settings["visits_per_month"] * period.months
-    for cid, face, total in conn.execute(
-            "SELECT case_id, sum(outcome = 'seen' AND kind != 'phone'), count(*) FROM visits"
-            " WHERE visited_on BETWEEN ? AND ? GROUP BY case_id", [s, e]):
-        if cid in managed:
-            if face >= met_need:
-                add(cid, "met")
-            if total >= visit_need:
-                add(cid, "visited")
-    _testing_and_contact(conn, rules, facts, managed, add, start, end)
-    _flags(conn, facts, add, start, end, rules["report_in"]["days"])
+    for (groups, key), n in tally.items():
+        for b, group in zip(bys, groups):
+            counts[b][group][key] += n
     return counts
 
 
-def _testing_and_contact(conn, rules: Rules, facts: dict, managed: set[int], add, start: date, end: date) -> None:
-    """按时检测 and 失联 need each person's clock: the cases in execution at the end, loaded whole."""
+# when a case became known: its earliest date of decision, receipt or 报到, else the day it was entered
+KNOWN = ("coalesce(min(coalesce(c.decided_on, c.received_on, c.reported_on), coalesce(c.received_on, c.reported_on,"
+         " c.decided_on), coalesce(c.reported_on, c.decided_on, c.received_on)), substr(c.created_at, 1, 10))")
+
+
+def _gather(conn, scope: str, params: list, e: str) -> None:
+    """temp.report_people: every case in scope known by `e`, with its status at `e` (the last
+    status change by then, 未报到 before any) and its groups."""
+    conn.execute("DROP TABLE IF EXISTS temp.report_people")
+    conn.execute("CREATE TEMP TABLE report_people (id INTEGER PRIMARY KEY, street TEXT, community TEXT, worker TEXT,"
+                 " measure TEXT, term_months INTEGER, decided TEXT, received TEXT, reported TEXT, term_end_override TEXT,"
+                 " risk TEXT, test_every TEXT, status TEXT)")
+    conn.execute(
+        f"INSERT INTO temp.report_people SELECT c.id, {BY['street']}, {BY['community']}, {BY['worker']}, c.measure,"
+        " c.term_months, c.decided_on, c.received_on, c.reported_on, c.term_end_override, c.risk_level, c.test_every,"
+        " coalesce((SELECT x.status FROM status_changes x WHERE x.case_id = c.id AND x.changed_on <= ?"
+        "           ORDER BY x.changed_on DESC, x.id DESC LIMIT 1), 'pending')"
+        f" FROM cases c WHERE {scope} AND {KNOWN} <= ?", [e] + params + [e])
+
+
+def _people(add_grouped, rules: Rules, settings: dict, start: date, end: date) -> None:
+    """The indicators that are a count of people by their status and dates."""
+    s, e = iso(start), iso(end)
+    days = timedelta(days=rules["report_in"]["days"])
+    reported = "p.reported <= :e"
+    if settings["execution_rate"] == "reported":
+        executed = f"p.status != 'deceased' AND {reported}"
+    else:
+        executed = f"p.status IN ('active', 'suspended', 'released', 'clean') AND {reported}"
+    report_due = "p.received BETWEEN :due_from AND :due_to"  # received + 15 days falls in the period
+    counted = {
+        "registered": "1",
+        "status_pending": "p.status = 'pending'",
+        "status_active_treatment": "p.status = 'active' AND p.measure = 'community_treatment'",
+        "status_active_rehab": "p.status = 'active' AND p.measure != 'community_treatment'",
+        "managed": "p.status = 'active'",
+        **{f"status_{status}": f"p.status = '{status}'"
+           for status in ("suspended", "terminated", "released", "deceased", "clean")},
+        **{f"risk_{level}": f"p.status IN ('active', 'suspended') AND p.risk = '{level}'"
+           for level in ("high", "medium", "low")},
+        "current_users": "p.status NOT IN ('clean', 'deceased')",
+        "execution_base": "p.status != 'deceased'",
+        "executed": executed,
+        "new_orders_treatment": "p.decided BETWEEN :s AND :e AND p.measure = 'community_treatment'",
+        "new_orders_rehab": "p.decided BETWEEN :s AND :e AND p.measure != 'community_treatment'",
+        "report_due": report_due,
+        "reported": f"{report_due} AND {reported}",
+        "report_overdue": f"{report_due} AND (p.reported IS NULL OR p.reported > :e)",
+    }
+    add_grouped("SELECT {groups}, "
+                + ", ".join(f"count(CASE WHEN {condition} THEN 1 END)" for condition in counted.values())
+                + " FROM temp.report_people p GROUP BY {groups}",
+                {"s": s, "e": e, "due_from": iso(start - days), "due_to": iso(end - days)}, list(counted))
+
+
+def _records(add_grouped, rules: Rules, settings: dict, period: Period, end: date) -> None:
+    """Status changes, tests and visits in the period, and 失联 at its end."""
+    s, e = iso(period.start), iso(end)
+    add_grouped("SELECT {groups}, count(CASE WHEN x.status = 'released' THEN 1 END),"
+                " count(CASE WHEN x.status = 'terminated' THEN 1 END), count(CASE WHEN x.status = 'suspended' THEN 1 END)"
+                " FROM status_changes x JOIN temp.report_people p ON p.id = x.case_id"
+                " WHERE x.changed_on BETWEEN ? AND ? GROUP BY {groups}", [s, e],
+                ["released_in_period", "terminated_in_period", "suspended_in_period"])
+    add_grouped("SELECT {groups}, sum(t.n), sum(t.positive), sum(t.missed), count(CASE WHEN t.performed THEN 1 END),"
+                " count(CASE WHEN t.positive THEN 1 END) FROM"
+                " (SELECT case_id, count(*) AS n, sum(result = 'positive') AS positive,"
+                "  sum(result IN ('refused', 'evaded')) AS missed, sum(result IN ('negative', 'positive')) AS performed"
+                "  FROM drug_tests WHERE tested_on BETWEEN ? AND ? GROUP BY case_id) t"
+                " JOIN temp.report_people p ON p.id = t.case_id GROUP BY {groups}", [s, e],
+                ["tests", "positives", "refusals", "tested_people", "relapsed"])
+    add_grouped("SELECT {groups}, count(CASE WHEN v.face >= ? THEN 1 END), count(CASE WHEN v.n >= ? THEN 1 END) FROM"
+                " (SELECT case_id, sum(outcome = 'seen' AND kind != 'phone') AS face, count(*) AS n"
+                "  FROM visits WHERE visited_on BETWEEN ? AND ? GROUP BY case_id) v"
+                " JOIN temp.report_people p ON p.id = v.case_id AND p.status = 'active' GROUP BY {groups}",
+                [settings["face_to_face_per_month"] * period.months, settings["visits_per_month"] * period.months, s, e],
+                ["met", "visited"])
+    # 失联: no performed test, no visit that saw the person, and no 报到 in the last R22 days
+    since = iso(end - timedelta(days=rules["lost_contact"]["days"]))
+    add_grouped("SELECT {groups}, count(*) FROM temp.report_people p WHERE p.status = 'active' AND p.reported < ?"
+                " AND p.id NOT IN (SELECT case_id FROM drug_tests"
+                f"   WHERE tested_on BETWEEN ? AND ? AND result IN {PERFORMED}"
+                "   UNION ALL SELECT case_id FROM visits WHERE visited_on BETWEEN ? AND ? AND outcome = 'seen')"
+                " GROUP BY {groups}", [since, since, e, since, e], ["lost_contact"])
+
+
+def _on_time(conn, rules: Rules, columns: str, width: int, tally: Counter, start: date, end: date) -> None:
+    """按时检测: each person in execution at the end has an R15 clock as it stood at the start of the
+    period (anchored on the last performed urine test before it, else on 报到), worked out by due.py."""
     from jindu_cli.domain import due
 
-    if not managed:
-        return
-    conn.execute("CREATE TEMP TABLE IF NOT EXISTS report_ids (id INTEGER PRIMARY KEY)")
-    conn.execute("DELETE FROM temp.report_ids")
-    conn.executemany("INSERT INTO temp.report_ids (id) VALUES (?)", [(i,) for i in managed])
-    cases = {c.id: c for c in load_cases(conn, "c.id IN (SELECT id FROM temp.report_ids)")}
     s, e = iso(start), iso(end)
+    suspensions = _suspensions(conn)
+    urine = f"specimen = 'urine' AND result IN {PERFORMED}"
+    first_in = dict(conn.execute(  # the first urine test in the period, by a scan of the period's tests
+        f"SELECT case_id, min(tested_on) FROM drug_tests WHERE tested_on BETWEEN ? AND ? AND {urine} GROUP BY case_id",
+        [s, e]))
     rows = conn.execute(
-        "SELECT r.id,"
-        f" (SELECT tested_on FROM drug_tests t WHERE t.case_id = r.id AND t.specimen = 'urine' AND t.result IN {PERFORMED}"
-        "   AND t.tested_on < ? ORDER BY tested_on DESC LIMIT 1),"
-        f" (SELECT tested_on FROM drug_tests t WHERE t.case_id = r.id AND t.specimen = 'urine' AND t.result IN {PERFORMED}"
-        "   AND t.tested_on BETWEEN ? AND ? ORDER BY tested_on LIMIT 1),"
-        f" (SELECT tested_on FROM drug_tests t WHERE t.case_id = r.id AND t.result IN {PERFORMED} AND t.tested_on <= ?"
-        "   ORDER BY tested_on DESC LIMIT 1),"
-        " (SELECT visited_on FROM visits v WHERE v.case_id = r.id AND v.outcome = 'seen' AND v.visited_on <= ?"
-        "   ORDER BY visited_on DESC LIMIT 1)"
-        " FROM temp.report_ids r", [s, s, e, e, e]).fetchall()
-    lost_days = rules["lost_contact"]["days"]
-    for cid, before, first_in, last_test, last_visit in rows:
-        case = cases[cid]
-        if case.reported_on is None:
+        f"SELECT {columns}, p.id, p.measure, p.term_months, p.reported, p.term_end_override, p.risk, p.test_every,"
+        f" (SELECT tested_on FROM drug_tests t WHERE t.case_id = p.id AND {urine} AND t.tested_on < ?"
+        "   ORDER BY t.tested_on DESC LIMIT 1)"
+        " FROM temp.report_people p WHERE p.status = 'active' AND p.reported IS NOT NULL", [s])
+    clock = due.Anchors()  # one for all: the urine clock reads only its urine anchor
+    term_ends: dict[tuple, date] = {}  # most share their 报到 date and term with others, and never 中止
+    for row in rows:
+        groups = row[:width]
+        cid, measure, months, reported, override, risk, every, before = row[width:]
+        paused = suspensions.get(cid, [])
+        case = _clock_case(cid, measure, months, date.fromisoformat(reported), override, risk, every, paused)
+        if paused:
+            term_end = case.term_end(end)
+        elif (key := (reported, months, override)) in term_ends:
+            term_end = term_ends[key]
+        else:
+            term_end = term_ends[key] = case.term_end(end)
+        clock.urine = (date.fromisoformat(before) if before else case.reported_on, 0)
+        # until=end: a clock that falls due after the period is not put into words
+        item = due._urine(case, clock, rules, term_end, end)
+        if item is None:
             continue
-        anchor = date.fromisoformat(before) if before else case.reported_on
-        item = due._urine(case, due.Anchors(urine=(anchor, 0)), rules, case.term_end(end), date.max)
-        if item is not None and item.due_on <= end:
-            add(cid, "test_due_people")
-            if first_in and (date.fromisoformat(first_in) <= item.due_on or item.due_on < start):
-                add(cid, "tested_on_time")
-        contact = max([d for d in (last_test, last_visit, iso(case.reported_on)) if d])
-        if (end - date.fromisoformat(contact)).days > lost_days:
-            add(cid, "lost_contact")
+        tally[groups, "test_due_people"] += 1
+        tested = first_in.get(cid)
+        if tested and (date.fromisoformat(tested) <= item.due_on or item.due_on < start):
+            tally[groups, "tested_on_time"] += 1
 
 
-def _flags(conn, facts: dict, add, start: date, end: date, report_days: int) -> None:
+def _suspensions(conn) -> dict[int, list]:
+    """The 中止 periods of the people in temp.report_people who have ever been suspended."""
+    changes: dict[int, list] = defaultdict(list)
+    for cid, previous, status, on in conn.execute(
+            "SELECT case_id, previous_status, status, changed_on FROM status_changes WHERE case_id IN"
+            " (SELECT case_id FROM status_changes WHERE status = 'suspended'"
+            "  INTERSECT SELECT id FROM temp.report_people WHERE status = 'active')"
+            " ORDER BY case_id, changed_on, id"):
+        changes[cid].append((previous, status, on))
+    return {cid: suspension_periods(found) for cid, found in changes.items()}
+
+
+def _clock_case(cid: int, measure: str, months: int, reported: date, override: str | None, risk: str,
+                every: str | None, suspensions: list) -> Case:
+    """A Case with what its R15 clock and term end are worked out from; its other fields, which
+    they do not read, are left empty (loading whole cases for everyone costs a second)."""
+    return Case(cid, "", "", None, None, None, "", None, measure, months, None, None, None, None, reported, None,
+                from_iso(override), "active", risk, None, [], None, None, "", "", every, suspensions)
+
+
+def _flags(conn, columns: str, width: int, tally: Counter, start: date, end: date, report_days: int) -> None:
     """Flags that arose within the period. Only a case with a flagged test or an absence in the
-    period, or one whose 报到 deadline passed in it, can have one."""
+    period, or one still pending whose 报到 deadline passed in it, can have one."""
     from jindu_cli.storage.migrations import FLAGGED
 
     s, e = iso(start), iso(end)
-    candidates = {cid for (cid,) in conn.execute(
-        f"SELECT DISTINCT case_id FROM drug_tests WHERE tested_on BETWEEN ? AND ? AND {FLAGGED}"
-        " UNION SELECT case_id FROM leaves WHERE kind = 'unreported' AND left_on <= ?"
-        " AND (returned_on IS NULL OR returned_on >= ?)", [s, e, e, s]) if cid in facts}
-    for cid, f in facts.items():
-        if f["status"] == "pending" and f["received"]:
-            arises = date.fromisoformat(f["received"]) + timedelta(days=report_days + 1)
-            if start <= arises <= end:
-                candidates.add(cid)
-    candidates = sorted(candidates)
-    if not candidates:
+    arises = timedelta(days=report_days + 1)  # the day after the deadline
+    found = {cid: (tuple(groups), status) for cid, status, *groups in conn.execute(
+        f"SELECT p.id, p.status, {columns} FROM temp.report_people p WHERE p.id IN"
+        f" (SELECT case_id FROM drug_tests WHERE tested_on BETWEEN ? AND ? AND {FLAGGED}"
+        "  UNION SELECT case_id FROM leaves WHERE kind = 'unreported' AND left_on <= ?"
+        "  AND (returned_on IS NULL OR returned_on >= ?))"
+        " OR (p.status = 'pending' AND p.received BETWEEN ? AND ?)",
+        [s, e, e, s, iso(start - arises), iso(end - arises)])}
+    if not found:
         return
+    candidates = sorted(found)
     conn.execute("CREATE TEMP TABLE IF NOT EXISTS report_ids (id INTEGER PRIMARY KEY)")
     conn.execute("DELETE FROM temp.report_ids")
     conn.executemany("INSERT INTO temp.report_ids (id) VALUES (?)", [(i,) for i in candidates])
     cases = load_cases(conn, "c.id IN (SELECT id FROM temp.report_ids)")
-    found = flags_mod.load_facts(conn, candidates if len(candidates) <= 30000 else None, end)
+    facts = flags_mod.load_facts(conn, candidates if len(candidates) <= 30000 else None, end)
     for case in cases:
-        then = dataclasses.replace(case, status=facts[case.id]["status"])  # the status it had at the end
-        for flag in flags_mod.derive(then, found.get(case.id, flags_mod.Facts()), end):
+        groups, status = found[case.id]
+        then = case if case.status == status else dataclasses.replace(case, status=status)  # as it was at the end
+        for flag in flags_mod.derive(then, facts.get(case.id, flags_mod.Facts()), end):
             if not start <= flag.triggered_on <= end:
                 continue
             if flag.kind == "serious_violation":
-                add(case.id, "serious_violations")
-            add(case.id, "police_due")
+                tally[groups, "serious_violations"] += 1
+            tally[groups, "police_due"] += 1
             if flag.police_reported_on and flag.police_reported_on <= end:
-                add(case.id, "police_reported")
+                tally[groups, "police_reported"] += 1
 
 
 def _months(conn, period: Period, street: str | None) -> list[dict]:
@@ -403,41 +440,39 @@ def _months(conn, period: Period, street: str | None) -> list[dict]:
     last = date(period.end.year, period.end.month, 1)
     firsts = [last - relativedelta(months=11 - i) for i in range(12)]
     ends = [f + relativedelta(months=1) - timedelta(days=1) for f in firsts]
+    labels = [f.strftime("%Y-%m") for f in firsts]
     join, params = "", []
     if street:
         join = " JOIN cases c ON c.id = x.case_id AND c.street = ?"
         params = [reference.streets(conn).resolve(street)]
-    span = [iso(firsts[0]), iso(ends[-1])]
-    tests = {m: (n, p) for m, n, p in conn.execute(
-        f"SELECT substr(x.tested_on, 1, 7), count(*), sum(x.result = 'positive') FROM drug_tests x{join}"
-        " WHERE x.tested_on BETWEEN ? AND ? GROUP BY 1", params + span)}
-    visits = {m: n for m, n in conn.execute(
-        f"SELECT substr(x.visited_on, 1, 7), count(*) FROM visits x{join} WHERE x.visited_on BETWEEN ? AND ? GROUP BY 1",
-        params + span)}
-    # each case's status at each month's end; a case known but without a status change is 未报到
-    scope = " WHERE c.street = ?" if street else ""
-    known = {cid: min(d for d in (a, b, c_) if d) if (a or b or c_) else created
-             for cid, a, b, c_, created in conn.execute(
-                 "SELECT c.id, c.decided_on, c.received_on, c.reported_on, substr(c.created_at, 1, 10) FROM cases c"
-                 + scope, params)}
-    histories: dict[int, list] = defaultdict(list)
-    for cid, status, on in conn.execute(
-            f"SELECT x.case_id, x.status, x.changed_on FROM status_changes x{join}"
-            " WHERE x.changed_on <= ? ORDER BY x.case_id, x.changed_on, x.id", params + [iso(ends[-1])]):
-        histories[cid].append((on, status))
+    # a count over each month's range of the date index: nothing to sort
+    tests = [conn.execute(f"SELECT count(*), count(CASE WHEN x.result = 'positive' THEN 1 END) FROM drug_tests x{join}"
+                          " WHERE x.tested_on BETWEEN ? AND ?", params + [iso(f), iso(e)]).fetchone()
+             for f, e in zip(firsts, ends)]
+    visits = [conn.execute(f"SELECT count(*) FROM visits x{join} WHERE x.visited_on BETWEEN ? AND ?",
+                           params + [iso(f), iso(e)]).fetchone()[0] for f, e in zip(firsts, ends)]
     caseload = [Counter() for _ in ends]
-    for cid, first in known.items():
-        changes = histories.get(cid, [])
-        index, current = 0, None
-        for i, month_end in enumerate(ends):
-            text = iso(month_end)
-            while index < len(changes) and changes[index][0] <= text:
-                current = changes[index][1]
-                index += 1
-            if current:
-                caseload[i][current] += 1
-            elif first <= text:
-                caseload[i]["pending"] += 1
-    return [{"month": f.strftime("%Y-%m"), "tests": tests.get(f.strftime("%Y-%m"), (0, 0))[0],
-             "positives": tests.get(f.strftime("%Y-%m"), (0, 0))[1] or 0, "visits": visits.get(f.strftime("%Y-%m"), 0),
-             "caseload": dict(caseload[i])} for i, f in enumerate(firsts)]
+
+    def spans(rows) -> None:
+        """(status, first month, month it ended, count): the status held at the end of each month
+        from the first up to the one before it ended (NULL: still held)."""
+        for status, since, until, n in rows:
+            for i, label in enumerate(labels):
+                if since <= label and (until is None or until > label):
+                    caseload[i][status] += n
+
+    # each status held from its change to the case's next change (a change the same day lasts no time)
+    spans(conn.execute(
+        "SELECT status, substr(since, 1, 7), substr(until, 1, 7), count(*) FROM"
+        " (SELECT x.status, x.changed_on AS since,"
+        "  lead(x.changed_on) OVER (PARTITION BY x.case_id ORDER BY x.changed_on, x.id) AS until"
+        f"  FROM status_changes x{join} WHERE x.changed_on <= ?)"
+        " WHERE until IS NULL OR until > ? GROUP BY 1, 2, 3", params + [iso(ends[-1]), iso(ends[0])]))
+    # a case known but without a status change yet is 未报到
+    scope = " WHERE c.street = ?" if street else ""
+    spans(conn.execute(
+        "SELECT 'pending', substr(known, 1, 7), substr(changed, 1, 7), count(*) FROM"
+        f" (SELECT {KNOWN} AS known, (SELECT min(x.changed_on) FROM status_changes x WHERE x.case_id = c.id) AS changed"
+        f"  FROM cases c{scope}) WHERE changed IS NULL OR changed > ? GROUP BY 2, 3", params + [iso(ends[0])]))
+    return [{"month": label, "tests": tests[i][0], "positives": tests[i][1], "visits": visits[i],
+             "caseload": dict(caseload[i])} for i, label in enumerate(labels)]
