@@ -302,26 +302,38 @@ def items_for(case: Case, a: Anchors, rules: Rules, as_of: date, wanted=ITEMS,
     return _finish(out, rules, until)
 
 
+def urine_interval(case: Case, rules: Rules, year: int) -> tuple[Interval, str, str]:
+    """The urine-test interval of a clock started in term year `year`, its rule's source, and
+    what set it: "case" (the case's own cadence), "high_risk" or "term_year"."""
+    if case.test_every:
+        return parse_interval(case.test_every, "个案尿检间隔"), "个案", "case"
+    rule = rules.urine[rules.urine_variant(case.measure, case.term_months)]
+    intervals = rule["intervals"]
+    interval = intervals[min(year, len(intervals)) - 1]
+    high = rules.urine["high_risk"]
+    if case.risk_level == "high" and high["interval"] and high["interval"].min_days < interval.min_days:
+        return high["interval"], high.source, "high_risk"
+    return interval, rule.source, "term_year"
+
+
+def urine_due(case: Case, anchor: date, rules: Rules, end: date | None, until: date) -> date | None:
+    """R15's date of the next urine test from `anchor`, without the words: for counting over
+    many people (the report's 按时检测率)."""
+    interval = urine_interval(case, rules, term_year(case, anchor))[0]
+    return _due(case, anchor, interval, end, until)[0]
+
+
 def _urine(case: Case, a: Anchors, rules: Rules, end: date | None, until: date) -> DueItem | None:
     start = case.reported_on
     anchor = a.urine[0] if a.urine else start
     year = term_year(case, anchor)
-    if case.test_every:
-        interval = parse_interval(case.test_every, "个案尿检间隔")
-        source, lead = "个案", f"个案规定{interval.label}尿检"
-    else:
-        rule = rules.urine[rules.urine_variant(case.measure, case.term_months)]
-        intervals = rule["intervals"]
-        interval, source = intervals[min(year, len(intervals)) - 1], rule.source
-        measure = MEASURE.label(case.measure)
-        lead = f"{measure}第{year}年{interval.label}尿检"
-        high = rules.urine["high_risk"]
-        if case.risk_level == "high" and high["interval"] and high["interval"].min_days < interval.min_days:
-            interval, source = high["interval"], high.source
-            lead = f"高风险{interval.label}尿检（{measure}第{year}年）"
+    interval, source, why = urine_interval(case, rules, year)
     due, pushed = _due(case, anchor, interval, end, until)
     if due is None:
         return None
+    measure = MEASURE.label(case.measure)
+    lead = {"case": f"个案规定{interval.label}尿检", "term_year": f"{measure}第{year}年{interval.label}尿检",
+            "high_risk": f"高风险{interval.label}尿检（{measure}第{year}年）"}[why]
     text = f"检测 #{a.urine[1]} {a.urine[0]} 尿液" if a.urine else f"报到日期 {start}"
     since = f"上次尿检 {a.urine[0]}" if a.urine else f"报到 {start} 后尚未尿检"
     return _clocked(case, "urine_test", source, due, pushed, anchor, text, interval, f"{lead}，{since}", year)

@@ -354,7 +354,6 @@ def _on_time(conn, rules: Rules, columns: str, width: int, tally: Counter, start
         f" (SELECT tested_on FROM drug_tests t WHERE t.case_id = p.id AND {urine} AND t.tested_on < ?"
         "   ORDER BY t.tested_on DESC LIMIT 1)"
         " FROM temp.report_people p WHERE p.status = 'active' AND p.reported IS NOT NULL", [s])
-    clock = due.Anchors()  # one for all: the urine clock reads only its urine anchor
     term_ends: dict[tuple, date] = {}  # most share their 报到 date and term with others, and never 中止
     for row in rows:
         groups = row[:width]
@@ -367,14 +366,13 @@ def _on_time(conn, rules: Rules, columns: str, width: int, tally: Counter, start
             term_end = term_ends[key]
         else:
             term_end = term_ends[key] = case.term_end(end)
-        clock.urine = (date.fromisoformat(before) if before else case.reported_on, 0)
-        # until=end: a clock that falls due after the period is not put into words
-        item = due._urine(case, clock, rules, term_end, end)
-        if item is None:
+        anchor = date.fromisoformat(before) if before else case.reported_on
+        due_on = due.urine_due(case, anchor, rules, term_end, end)
+        if due_on is None:
             continue
         tally[groups, "test_due_people"] += 1
         tested = first_in.get(cid)
-        if tested and (date.fromisoformat(tested) <= item.due_on or item.due_on < start):
+        if tested and (date.fromisoformat(tested) <= due_on or due_on < start):
             tally[groups, "tested_on_time"] += 1
 
 
