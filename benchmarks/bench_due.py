@@ -56,9 +56,10 @@ def main() -> None:
         subprocess.run([sys.executable, str(HERE / "make_district.py"), str(args.db)], check=True)
     env = dict(os.environ, JINDU_DB=str(args.db))
     env.pop("JINDU_TODAY", None)
-    # as installed by pip, which caches the compiled modules: a setting that forbids the cache
-    # would time Python compiling jindu's source on every run instead
+    # as installed by pip, which caches the compiled modules (here in a folder of their own): a
+    # setting that forbids the cache would time Python compiling jindu's source on every run
     env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = tempfile.mkdtemp(prefix="jindu-pycache-")
     subprocess.run(jindu() + ["due", "--as-of", AS_OF, "--within", "0"], env=env, stdout=subprocess.DEVNULL,
                    check=True)  # warm the page cache and apply any pending migration
     cases = [
