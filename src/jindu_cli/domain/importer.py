@@ -14,6 +14,7 @@ import codecs
 import csv
 import functools
 import hashlib
+import io
 import json
 import operator
 import re
@@ -118,6 +119,7 @@ class Source:
     size: int
     position: Callable[[], int]
     close: Callable[[], None]
+    suspect: Callable[[], bool]  # may a row read so far hold U+FFFD or NUL?
 
 
 def fingerprint(path: Path) -> tuple[str, int, dict]:
@@ -163,11 +165,12 @@ def choose_encoding(facts: dict, forced: str | None) -> tuple[str, str]:
     return "gb18030", "GB18030/GBK"
 
 
-def _text_rows(path: Path, codec: str) -> tuple[Iterator[tuple[int, list]], Callable, Callable]:
+def _text_rows(path: Path, codec: str) -> tuple[Iterator[tuple[int, list]], Callable, Callable, Callable]:
     raw = open(path, "rb")
     sample = codecs.getincrementaldecoder(codec)(errors="replace").decode(raw.read(64 * 1024))
     raw.seek(0)
-    reader = csv.reader(_lines(_decoded(raw, codec)), delimiter=sniff_delimiter(sample))
+    text = _Decoded(raw, codec)
+    reader = csv.reader(text, delimiter=sniff_delimiter(sample))
 
     def rows():
         try:
@@ -176,30 +179,47 @@ def _text_rows(path: Path, codec: str) -> tuple[Iterator[tuple[int, list]], Call
         except csv.Error as exc:
             raise FileProblem(f"第 {reader.line_num} 行附近的格式无法解析（{exc}）；其后的行没有读取") from None
 
-    return rows(), raw.tell, raw.close
+    return rows(), raw.tell, raw.close, text.suspect
 
 
-def _decoded(raw, codec: str) -> Iterator[str]:
-    """Text from bytes; a bad byte, or a character cut off at the end, becomes U+FFFD, so the row
-    it sits in is reported rather than silently shortened."""
-    decoder = codecs.getincrementaldecoder(codec)(errors="replace")
-    while chunk := raw.read(1 << 16):
-        yield decoder.decode(chunk)
-    yield decoder.decode(b"", final=True)
+class _Decoded:
+    """The lines of a file as text, with their endings (csv needs them for quoted newlines).
 
+    A bad byte, or a character cut off at the end, becomes U+FFFD, so the row it sits in is
+    reported rather than silently shortened. Lines end at \n, \r or \r\n only, also when a
+    \r\n straddles two chunks. `suspect()` tells whether any text so far held U+FFFD or NUL:
+    until then no row needs to be searched for them."""
 
-def _lines(chunks: Iterator[str]) -> Iterator[str]:
-    """Lines with their endings (csv needs them for quoted newlines)."""
-    buffer = ""
-    for chunk in chunks:
-        if not chunk:
-            continue
-        buffer += chunk
-        parts = buffer.splitlines(keepends=True)
-        buffer = parts.pop() if parts and not parts[-1].endswith(("\n", "\r")) else ""
-        yield from parts
-    if buffer:
-        yield buffer
+    def __init__(self, raw, codec: str):
+        self.raw = raw
+        self.decoder = io.IncrementalNewlineDecoder(codecs.getincrementaldecoder(codec)(errors="replace"),
+                                                    translate=False)
+        self.seen_bad = False
+        self.lines = self._lines()
+
+    def __iter__(self):
+        return self.lines
+
+    def suspect(self) -> bool:
+        return self.seen_bad
+
+    def _chunks(self) -> Iterator[str]:
+        while chunk := self.raw.read(1 << 16):
+            yield self.decoder.decode(chunk)
+        yield self.decoder.decode(b"", final=True)
+
+    def _lines(self) -> Iterator[str]:
+        buffer = ""
+        for chunk in self._chunks():
+            if not chunk:
+                continue
+            if "\ufffd" in chunk or "\x00" in chunk:
+                self.seen_bad = True
+            lines = io.StringIO(buffer + chunk, newline="").readlines()
+            buffer = lines.pop() if not lines[-1].endswith(("\n", "\r")) else ""
+            yield from lines
+        if buffer:
+            yield buffer
 
 
 def sniff_delimiter(sample: str) -> str:
@@ -250,6 +270,7 @@ def open_source(path: Path, facts: dict, size: int, encoding: str | None, sheet:
     sheet_name = ""
     if head.startswith(b"PK\x03\x04"):
         rows, position, close, sheet_name = _xlsx_rows(path, sheet)
+        suspect = (lambda: True)  # cells are not only text: every row is searched
         shown = "xlsx"
     else:
         if sheet:
@@ -264,7 +285,7 @@ def open_source(path: Path, facts: dict, size: int, encoding: str | None, sheet:
                               "或用 --encoding 指定")
         if facts["tail_cut"]:
             shown += "，末尾有不完整的字符"
-        rows, position, close = _text_rows(path, codec)
+        rows, position, close, suspect = _text_rows(path, codec)
     header, header_line = None, 0
     for number, cells in rows:
         if any(_text(c) for c in cells):
@@ -273,7 +294,7 @@ def open_source(path: Path, facts: dict, size: int, encoding: str | None, sheet:
     if header is None:
         close()
         raise FileProblem("文件里没有任何内容（只有空行）")
-    return Source(shown, sheet_name, header, header_line, rows, size, position, close)
+    return Source(shown, sheet_name, header, header_line, rows, size, position, close, suspect)
 
 
 # --- headers ------------------------------------------------------------------------------
