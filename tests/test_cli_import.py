@@ -419,6 +419,7 @@ def test_a_killed_import_leaves_the_database_as_it_was(db, tmp_path):
             day = start + timedelta(days=(n // len(people)) % 690)
             writer.writerow([number, name, day.isoformat(), "尿检" if n % 2 else "毛发检测", "阴性", "", f"检测员{n % 7}"])
     before = counts(db)
+    schema = rows(db, "SELECT type, name, sql FROM sqlite_master ORDER BY name")  # a large import rebuilds indexes
     proc = subprocess.Popen([sys.executable, "-m", "jindu_cli", "import", "tests", str(big), "--as-of", "2026-11-28"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     probe = sqlite3.connect(db, timeout=0, isolation_level=None)
@@ -441,6 +442,7 @@ def test_a_killed_import_leaves_the_database_as_it_was(db, tmp_path):
     assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     conn.close()
     assert counts(db) == before
+    assert rows(db, "SELECT type, name, sql FROM sqlite_master ORDER BY name") == schema
     assert ok("audit", "verify").exit_code == 0
     [report] = imported("tests", big)  # and the same file still goes in afterwards
     # each person has one specimen (n and n % 60 share their parity): 60 people x 690 days
