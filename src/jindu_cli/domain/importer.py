@@ -28,7 +28,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from jindu_cli.domain import audit, reference
-from jindu_cli.domain.cases import Case, suspension_periods
+from jindu_cli.domain.cases import Case
 from jindu_cli.domain.dates import add_months, from_iso, iso, parse_date
 from jindu_cli.domain.enums import (
     ASSESSMENT_KIND, CLOSED_STATUSES, HELP_KIND, MEASURE, METHOD, OUTCOME, RESULT, RISK, SPECIMEN, STATUS,
@@ -494,34 +494,29 @@ class People:
 
     def _fetch(self, id_numbers) -> None:
         missing = [n for n in set(id_numbers) if n not in self.by_id_number]
+        closed = ", ".join("?" for _ in CLOSED_STATUSES)
         for start in range(0, len(missing), 900):
             chunk = missing[start:start + 900]
-            marks = ", ".join("?" for _ in chunk)
-            found = self.conn.execute(
-                "SELECT id, id_number, name, worker, reported_on, term_months, term_end_override, status FROM cases"
-                f" WHERE id_number IN ({marks})", chunk).fetchall()
-            changes: dict[int, list] = {}
-            ids = [row[0] for row in found]
-            for case_id, previous, status, changed_on in self.conn.execute(
-                    "SELECT case_id, previous_status, status, changed_on FROM status_changes"
-                    f" WHERE case_id IN ({', '.join('?' for _ in ids)}) ORDER BY case_id, changed_on, id", ids):
-                changes.setdefault(case_id, []).append((previous, status, changed_on))
-            for row in found:
-                self.by_id_number[row[1]] = self._person(row, changes.get(row[0], []))
+            # what load_cases works out from the status changes: ever in 中止, and the closing date
+            for row in self.conn.execute(
+                    "SELECT id, id_number, name, worker, reported_on, term_months, term_end_override,"
+                    " EXISTS (SELECT 1 FROM status_changes s WHERE s.case_id = c.id AND s.status = 'suspended'),"
+                    f" CASE WHEN status IN ({closed}) THEN (SELECT changed_on FROM status_changes s"
+                    "  WHERE s.case_id = c.id AND s.status = c.status ORDER BY changed_on DESC, s.id DESC LIMIT 1) END"
+                    f" FROM cases c WHERE id_number IN ({', '.join('?' for _ in chunk)})", [*CLOSED_STATUSES, *chunk]):
+                self.by_id_number[row[1]] = self._person(row)
             for number in chunk:
                 self.by_id_number.setdefault(number, None)
 
-    def _person(self, row: tuple, changes: list) -> Person:
-        """A case row and its status changes as a Person: the bounds Case.term_end and load_cases
-        give, worked out without building the whole case (a test compares them). `hi` only counts
-        when `plain`: a case ever in 中止 has each of its rows checked against the whole case."""
-        case_id, _, name, worker, reported, months, override, status = row
-        reported, override = from_iso(reported), from_iso(override)
-        plain = not suspension_periods(changes)
-        closing = [on for _, s, on in changes if s == status] if status in CLOSED_STATUSES else []
-        closed = date.fromisoformat(closing[-1]) if closing else None
+    def _person(self, row: tuple) -> Person:
+        """A case row as a Person: the bounds Case.term_end and load_cases give, worked out without
+        building the whole case (a test compares them). `hi` only counts when `plain`: a case ever
+        in 中止 has each of its rows checked against the whole case."""
+        case_id, _, name, worker, reported, months, override, suspended, closed = row
+        reported, override, closed = from_iso(reported), from_iso(override), from_iso(closed)
         end = override or (add_months(reported, months) - timedelta(days=1) if reported else None)
         hi = min(d for d in (end, self.as_of, closed) if d is not None)
+        plain = not suspended
         span = (reported.isoformat(), hi.isoformat()) if plain and reported is not None and not _damaged(name) else None
         return Person(case_id, name, worker, reported, hi, plain, span)
 
