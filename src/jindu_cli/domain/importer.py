@@ -458,21 +458,21 @@ class People:
     """The register, read lazily: the people a file refers to, fetched in batches, and only the
     fields a row needs (the whole case is read for the rare row whose date needs the full check)."""
 
-    REMEMBER = 250_000  # ID cells remembered as looked up, found or not
+    REMEMBER = 250_000  # how many of those are remembered
 
     def __init__(self, conn: sqlite3.Connection, as_of: date):
         self.conn = conn
         self.as_of = as_of
         self.by_id_number: dict[str, Person | None] = {}
         self.by_cell: dict[str, Person] = {}  # an ID cell's text -> its person, for the fast path
-        self.looked_up: set = set()
+        self.nobody: set = set()  # ID cells looked up that the fast path cannot use: naming no one, or not text
         self.cases: dict[int, Case] = {}
 
     def look_up(self, cells: set, parse: Callable) -> None:
         """Fetch the people these ID cells name. A cell is first looked for as it stands (the
         register holds each ID in its one canonical form, so a cell equal to it needs no parsing),
         then as `parse` reads it (15 digits, a lower-case x, spaces, full-width digits...)."""
-        cells = [c for c in cells if c not in self.looked_up]
+        cells = [c for c in cells if c not in self.by_cell and c not in self.nobody]
         texts = [c for c in cells if type(c) is str]
         self._fetch(texts)
         numbers = {}
@@ -489,8 +489,8 @@ class People:
             person = self.by_id_number[number]
             if person is not None and type(cell) is str:
                 self.by_cell[cell] = person
-        if len(self.looked_up) < self.REMEMBER:
-            self.looked_up.update(cells)
+        if len(self.nobody) < self.REMEMBER:
+            self.nobody.update(c for c in cells if c not in self.by_cell)
 
     def _fetch(self, id_numbers) -> None:
         missing = [n for n in set(id_numbers) if n not in self.by_id_number]
@@ -855,6 +855,7 @@ class _RecordRows(_Rows):
     def run(self, source: Source, progress) -> None:
         self.suspect = source.suspect
         super().run(source, progress)
+        self.people = People(self.conn, self.opts.as_of)  # let the rows' people go before SQLite sorts indexes
         self.restore_indexes()
 
     def convert(self, cells: list) -> tuple:
@@ -881,14 +882,14 @@ class _RecordRows(_Rows):
             plain.append(self.pick(row))
 
     def flush(self, batch) -> None:
-        index, seen, width = self.ix["id_number"], self.people.looked_up, self.width
+        index, found, nobody, width = self.ix["id_number"], self.people.by_cell, self.people.nobody, self.width
         unseen = set()
         for _, cells in batch:
             if len(cells) == width:
                 cells.append("")
             elif len(cells) < width:
                 cells.extend([""] * (width + 1 - len(cells)))
-            if cells[index] not in seen:
+            if cells[index] not in found and cells[index] not in nobody:
                 unseen.add(cells[index])
         self.people.look_up(unseen, self.id_number)
         self.now = audit.utc_now()
