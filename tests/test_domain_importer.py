@@ -247,3 +247,27 @@ def test_a_small_import_into_a_large_table_keeps_its_indexes(district, tmp_path,
     conn.set_trace_callback(None)
     assert report.inserted > 0 and not [s for s in statements if "INDEX" in s]
     conn.close()
+
+
+def test_rows_leave_no_cyclic_garbage_while_the_collector_waits(district, tmp_path):
+    """The collector is paused during the rows; what it then finds must not grow with the file
+    (the importer itself is one cycle, which holds what it remembered: the same for both files)."""
+    import gc
+
+    base, cases = district
+    found = {}
+    for count in (600, 2400):
+        db = tmp_path / f"{count}.db"
+        shutil.copy(base, db)
+        records = log_rows(cases, random.Random(count), count)
+        for n, row in enumerate(records[::7]):
+            row[2:3] = [f"2026-02-{30 + n % 2}"]  # two bad dates, again and again: remembered failures
+        log = write_log(tmp_path / f"{count}.csv", TESTS_HEADER, records, damaged_at=count // 2)
+        conn = open_db(db)
+        gc.collect()
+        assert gc.isenabled()
+        report = importer.import_file(conn, log, importer.Options("tests", AS_OF, "tester"))
+        assert gc.isenabled() and report.rejected > count / 7
+        found[count] = gc.collect()
+        conn.close()
+    assert found[2400] <= found[600] + 20, found

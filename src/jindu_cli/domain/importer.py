@@ -613,8 +613,7 @@ def import_file(conn: sqlite3.Connection, path: Path, opts: Options,
                 [opts.kind, path.name, report.sha256, source.sheet, source.encoding, audit.utc_now(),
                  opts.operator]).lastrowid
             importer = {"cases": _CaseRows, "visits": _VisitRows, "tests": _TestRows}[opts.kind]
-            with _no_collector_passes():
-                importer(conn, opts, report, columns, source.header, ledger_id, on_error).run(source, progress)
+            importer(conn, opts, report, columns, source.header, ledger_id, on_error).run(source, progress)
             conn.execute("UPDATE import_files SET rows_read = ?, inserted = ?, updated = ?, unchanged = ?,"
                          " rejected = ? WHERE id = ?",
                          [report.rows, report.inserted, report.updated, report.unchanged, report.rejected, ledger_id])
@@ -641,9 +640,10 @@ def import_file(conn: sqlite3.Connection, path: Path, opts: Options,
 
 @contextlib.contextmanager
 def _no_collector_passes() -> Iterator[None]:
-    """Rows make no reference cycles (refcounting frees them), but a million rows of small lists
-    and tuples set off the cycle collector's passes over every object held: about a fifth of a
-    large import's time. They wait until the file is done."""
+    """Visit and test rows make no reference cycles (refcounting frees them, and the exceptions of
+    bad values are raised without a traceback that points back at them), but a million rows of
+    small lists and tuples set off the cycle collector's passes over every object held: about a
+    fifth of a large import's time. They wait until the rows are done."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -752,7 +752,7 @@ class Memo:
             try:
                 value = self.convert(raw)
             except RowProblem as exc:
-                problem = exc
+                problem = exc.with_traceback(None)
             except InvalidInput as exc:
                 problem = RowProblem(self.field, _text(raw), exc.reason)
             else:
@@ -761,23 +761,27 @@ class Memo:
                 return value
             if len(self.bad) < self.limit:
                 self.bad[key] = problem
-        raise problem.with_traceback(None)  # raised again and again: never let its traceback grow
+        # a new one each time: the remembered one never holds a traceback, nor a frame that holds it
+        raise RowProblem(problem.field, problem.value, problem.reason)
 
 
 def _damaged(text: str) -> bool:
     return "\x00" in text or "\ufffd" in text
 
 
-def _damage(cells: list) -> RowProblem | None:
+def _joined(cells: list) -> str:
     try:
-        joined = "\x1f".join(cells)
+        return "\x1f".join(cells)
     except TypeError:  # an .xlsx row: numbers and dates among the text
-        joined = "\x1f".join(c for c in cells if isinstance(c, str))
+        return "\x1f".join(c for c in cells if isinstance(c, str))
+
+
+def _check_damage(cells: list) -> None:
+    joined = _joined(cells)
     if "\x00" in joined:
-        return RowProblem("", "", "含有空字符（NUL），这一行已损坏")
+        raise RowProblem("", "", "含有空字符（NUL），这一行已损坏")
     if "\ufffd" in joined:
-        return RowProblem("", "", "含有无法识别的字符：文件可能被截断，或混用了编码")
-    return None
+        raise RowProblem("", "", "含有无法识别的字符：文件可能被截断，或混用了编码")
 
 
 class _Slow(Exception):
@@ -854,7 +858,8 @@ class _RecordRows(_Rows):
 
     def run(self, source: Source, progress) -> None:
         self.suspect = source.suspect
-        super().run(source, progress)
+        with _no_collector_passes():
+            super().run(source, progress)
         self.people = People(self.conn, self.opts.as_of)  # let the rows' people go before SQLite sorts indexes
         self.restore_indexes()
 
@@ -869,9 +874,7 @@ class _RecordRows(_Rows):
     def convert_one(self, number: int, cells: list, plain: list, forced: list) -> None:
         """The full conversion of one row: every check, every message."""
         try:
-            problem = _damage(cells)
-            if problem:
-                raise problem
+            _check_damage(cells)
             case, overridden, row = self.convert(cells)
         except Exception as exc:  # noqa: BLE001 - every failure of a row is that row's problem
             self.problem(number, cells, exc)
@@ -1006,7 +1009,7 @@ class _TestRows(_RecordRows):
         notes = self.texts["notes"]
         for number, cells in batch:
             try:
-                if suspect and _damage(cells):
+                if suspect and _damaged(_joined(cells)):
                     raise _Slow
                 person = people[cells[i_id]]
                 name = cells[i_name]
@@ -1076,7 +1079,7 @@ class _VisitRows(_RecordRows):
         notes = self.texts["notes"]
         for number, cells in batch:
             try:
-                if suspect and _damage(cells):
+                if suspect and _damaged(_joined(cells)):
                     raise _Slow
                 person = people[cells[i_id]]
                 name = cells[i_name]
