@@ -7,9 +7,9 @@ The register comes from the synthetic district (benchmarks/make_district.py, bui
 its cases are copied into a fresh database, and test logs are written for them the way street
 offices send them (GB18030, mixed date forms, 尿检 for 尿液, rows inside each person's term).
 "Bare" is csv.reader plus one executemany in one transaction into a plain table of the same
-columns. Both run in this process, in the same run; the ratio is printed. The 2.3-million-row
-import runs as a separate `jindu import tests` process whose peak resident memory is read from
-the kernel (getrusage).
+columns. Both run in this process, in the same run, twice each (the faster run counts); the
+ratio is printed. The 2.3-million-row import runs as a separate `jindu import tests` process
+whose peak resident memory is read from the kernel (getrusage).
 """
 
 from __future__ import annotations
@@ -119,7 +119,7 @@ def main() -> None:
     log = work / f"tests-{args.rows}.csv"
     write_log(log, people, args.rows, seed=1)
     bare = min(bare_load(log, work) for _ in range(2))
-    seconds, report = jindu_import(log, work / "import.db", base)
+    seconds, report = min((jindu_import(log, work / "import.db", base) for _ in range(2)), key=lambda run: run[0])
     print(f"test log: {args.rows:,} rows, {log.stat().st_size / 1e6:.1f} MB, GB18030; register {len(people):,} cases")
     print(f"bare csv.reader + executemany: {bare:.2f} s")
     print(f"jindu import (validated):     {seconds:.2f} s  = {seconds / bare:.2f} x bare")
