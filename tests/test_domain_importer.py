@@ -271,3 +271,32 @@ def test_rows_leave_no_cyclic_garbage_while_the_collector_waits(district, tmp_pa
         found[count] = gc.collect()
         conn.close()
     assert found[2400] <= found[600] + 20, found
+
+
+@pytest.mark.parametrize("kind, header", [
+    ("tests", ["身份证号", "姓名", "检测日期", "检测方式", "检测结果"]),
+    ("visits", ["身份证号", "走访日期", "走访方式"]),
+])
+def test_columns_a_file_lacks_give_what_the_full_conversion_gives(district, tmp_path, monkeypatch, kind, header):
+    """Their values go into the INSERT as constants, not parameters: method 现场检测, outcome 见到本人,
+    the worker from the register, and so on."""
+    base, cases = district
+    rng = random.Random(9)
+    records = [[row[0], row[2], rng.choice(["谈话", "家访"])] if kind == "visits" else row[:5]
+               for row in log_rows(cases, rng, 800) if len(row) >= 5]
+    log = write_log(tmp_path / f"{kind}.csv", header, records)
+    outcome = import_both_ways(tmp_path, base, log, kind, monkeypatch)
+    fast, full = outcome["fast"], outcome["full"]
+    assert fast[:3] == full[:3] and fast[0]["rows"] - fast[3] > 200 and fast[0]["inserted"] > 200
+    imported = [row for row in fast[1] if row[-1] is not None]  # import_id: the rows of this file
+    assert len(imported) == fast[0]["inserted"]
+    absent = ("method, substances, sample_number, place, notes, forced" if kind == "tests"
+              else "sub_kind, outcome, place, notes, forced")
+    conn = sqlite3.connect(tmp_path / "fast.db")
+    stored = set(conn.execute(f"SELECT {absent} FROM {'drug_tests' if kind == 'tests' else 'visits'}"
+                              " WHERE import_id IS NOT NULL").fetchall())
+    workers = conn.execute("SELECT count(*) FROM visits v JOIN cases c ON c.id = v.case_id"
+                           " WHERE v.import_id IS NOT NULL AND v.worker IS c.worker").fetchone()[0]
+    conn.close()
+    assert stored == ({("field", "[]", None, None, None, 0)} if kind == "tests" else {(None, "seen", None, None, 0)})
+    assert workers == (0 if kind == "tests" else len(imported))  # a visit's worker: the register's
