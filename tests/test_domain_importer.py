@@ -39,8 +39,10 @@ def test_people_have_the_bounds_of_their_whole_case(district):
     cases = load_cases(conn)
     people = importer.People(conn, AS_OF)
     id_number = importer.Memo(importer.as_id, "id_number")
-    spelled = {f" {c.id_number} ": c for c in cases[:40]} | {c.id_number.lower(): c for c in cases if "X" in c.id_number}
-    people.look_up({c.id_number for c in cases} | set(spelled) | {make_id(seq=999, area="110101"), "坏号码"}, id_number)
+    spelled = {f" {c.id_number} ": c for c in cases[:40]}
+    spelled |= {c.id_number.lower(): c for c in cases if "X" in c.id_number}
+    nobody = {make_id(seq=999, area="110101"), "坏号码"}
+    people.look_up({c.id_number for c in cases} | set(spelled) | nobody, id_number)
     plain = 0
     for case in cases:
         person = people.by_cell[case.id_number]
@@ -138,7 +140,8 @@ def import_both_ways(tmp_path, base, log, kind, monkeypatch):
             conn = open_db(db)
             report = importer.import_file(conn, log, importer.Options(kind, AS_OF, "tester"))
             table = "drug_tests" if kind == "tests" else "visits"
-            columns = [r[1] for r in conn.execute(f"PRAGMA table_info({table})") if r[1] not in ("created_at", "updated_at")]
+            columns = [r[1] for r in conn.execute(f"PRAGMA table_info({table})")
+                       if r[1] not in ("created_at", "updated_at")]
             stored = conn.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY id").fetchall()
             audited = conn.execute("SELECT action, entity, entity_id, case_id FROM audit_log ORDER BY id").fetchall()
             conn.close()
@@ -173,7 +176,8 @@ def test_fast_path_gives_the_full_conversion_of_a_visit_log(district, tmp_path, 
     for row in log_rows(cases, rng, 1500):
         row = (row + [""] * 10)[:10]
         kind = rng.choice(["谈话"] * 6 + ["家访", "电话", "帮扶", "评估", ""])
-        sub = {"帮扶": rng.choice(["", "就业", "低保"]), "评估": rng.choice(["", "半年"])}.get(kind, rng.choice([""] * 9 + ["就业"]))
+        subs = {"帮扶": ["", "就业", "低保"], "评估": ["", "半年"]}.get(kind, [""] * 9 + ["就业"])
+        sub = rng.choice(subs)
         records.append(row[:3] + [kind, sub, rng.choice(["", "", "", "见到", "未见到", "好"]), row[6],
                                   rng.choice(["", "", "谈了工作"]), rng.choice(["", "家中"]), row[9]])
     log = write_log(tmp_path / "visits.csv", VISITS_HEADER, records)
