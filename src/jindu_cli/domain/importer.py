@@ -473,8 +473,7 @@ class People:
         register holds each ID in its one canonical form, so a cell equal to it needs no parsing),
         then as `parse` reads it (15 digits, a lower-case x, spaces, full-width digits...)."""
         cells = [c for c in cells if c not in self.by_cell and c not in self.nobody]
-        texts = [c for c in cells if type(c) is str]
-        self._fetch(texts)
+        self._fetch([c for c in cells if type(c) is str], as_typed=True)
         numbers = {}
         for cell in cells:
             if type(cell) is str and self.by_id_number.get(cell) is not None:
@@ -492,7 +491,9 @@ class People:
         if len(self.nobody) < self.REMEMBER:
             self.nobody.update(c for c in cells if c not in self.by_cell)
 
-    def _fetch(self, id_numbers) -> None:
+    def _fetch(self, id_numbers, as_typed: bool = False) -> None:
+        """Read these people into by_id_number; an ID found nowhere is remembered as None, unless
+        it is a cell `as_typed`, which may be any text (the cells of a bad file are not kept)."""
         missing = [n for n in set(id_numbers) if n not in self.by_id_number]
         closed = ", ".join("?" for _ in CLOSED_STATUSES)
         for start in range(0, len(missing), 900):
@@ -505,8 +506,9 @@ class People:
                     "  WHERE s.case_id = c.id AND s.status = c.status ORDER BY changed_on DESC, s.id DESC LIMIT 1) END"
                     f" FROM cases c WHERE id_number IN ({', '.join('?' for _ in chunk)})", [*CLOSED_STATUSES, *chunk]):
                 self.by_id_number[row[1]] = self._person(row)
-            for number in chunk:
-                self.by_id_number.setdefault(number, None)
+            if not as_typed:
+                for number in chunk:
+                    self.by_id_number.setdefault(number, None)
 
     def _person(self, row: tuple) -> Person:
         """A case row as a Person: the bounds Case.term_end and load_cases give, worked out without
