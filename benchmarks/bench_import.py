@@ -7,9 +7,9 @@ The register comes from the synthetic district (benchmarks/make_district.py, bui
 its cases are copied into a fresh database, and test logs are written for them the way street
 offices send them (GB18030, mixed date forms, 尿检 for 尿液, rows inside each person's term).
 "Bare" is csv.reader plus one executemany in one transaction into a plain table of the same
-columns. Both run in this process, in the same run; the ratio is printed. The 2.3-million-row
-import runs as a separate `jindu import tests` process whose peak resident memory is read from
-the kernel (getrusage).
+columns. Both run in this process, in the same run, twice each (the faster run counts); the
+ratio is printed. The 2.3-million-row import runs as a separate `jindu import tests` process
+whose peak resident memory is read from the kernel (VmHWM, as the process exits).
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import csv
 import random
-import resource
 import shutil
 import sqlite3
 import subprocess
@@ -119,7 +118,7 @@ def main() -> None:
     log = work / f"tests-{args.rows}.csv"
     write_log(log, people, args.rows, seed=1)
     bare = min(bare_load(log, work) for _ in range(2))
-    seconds, report = jindu_import(log, work / "import.db", base)
+    seconds, report = min((jindu_import(log, work / "import.db", base) for _ in range(2)), key=lambda run: run[0])
     print(f"test log: {args.rows:,} rows, {log.stat().st_size / 1e6:.1f} MB, GB18030; register {len(people):,} cases")
     print(f"bare csv.reader + executemany: {bare:.2f} s")
     print(f"jindu import (validated):     {seconds:.2f} s  = {seconds / bare:.2f} x bare")
@@ -128,14 +127,34 @@ def main() -> None:
         return
     big = work / f"tests-{args.big_rows}.csv"
     write_log(big, people, args.big_rows, seed=2)
+    for stale in ("-wal", "-shm"):
+        (work / f"big.db{stale}").unlink(missing_ok=True)
     shutil.copy(base, work / "big.db")
     started = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "jindu_cli", "import", "tests", str(big), "--db", str(work / "big.db"),
-                           "--as-of", AS_OF.isoformat(), "-f", "json"], capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-c", PEAK_REPORTING_JINDU, "import", "tests", str(big),
+                           "--db", str(work / "big.db"), "--as-of", AS_OF.isoformat(), "-f", "json"],
+                          capture_output=True, text=True)
     seconds = time.perf_counter() - started
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    peak_mb = int(proc.stderr.rsplit("peak-kib ", 1)[1].split()[0]) / 1024
     print(f"big log: {args.big_rows:,} rows, {big.stat().st_size / 1e6:.1f} MB: jindu import took {seconds:.1f} s,"
           f" peak memory {peak_mb:.0f} MB (exit {proc.returncode})")
+
+
+# `jindu` that reports its own peak resident memory (VmHWM) as it exits. getrusage(RUSAGE_CHILDREN)
+# is no use here: Linux counts in a child's maxrss the resident size of the parent it was forked
+# from, and this benchmark's process is itself large by then.
+PEAK_REPORTING_JINDU = """
+import atexit, runpy, sys
+
+def peak():
+    with open("/proc/self/status") as status:
+        kib = next(line.split()[1] for line in status if line.startswith("VmHWM:"))
+    sys.stderr.write(f"\\npeak-kib {kib}\\n")
+
+atexit.register(peak)
+sys.argv = ["jindu", *sys.argv[1:]]
+runpy.run_module("jindu_cli", run_name="__main__", alter_sys=True)
+"""
 
 
 if __name__ == "__main__":

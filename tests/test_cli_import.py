@@ -186,6 +186,27 @@ def test_test_log_dedupes_and_is_never_imported_twice(db, tmp_path):
     assert (overlap["inserted"], overlap["unchanged"]) == (0, 3)
 
 
+def test_line_numbers_stay_right_when_a_line_end_straddles_a_read(db, tmp_path):
+    """A file is read 64 KiB at a time: a \\r\\n cut in two there is still one line end."""
+    imported("cases", register(tmp_path))
+    data = ",".join(TESTS_HEADER).encode() + b"\r\n"
+    line = 1
+    row = f"{A},张伟,2026-01-05,尿检,阴性,,王磊".encode()
+    while not 0 <= (1 << 16) - len(data) - len(row) - 1 <= 90:
+        data += row + b"\r\n"
+        line += 1
+    data += row + b"x" * ((1 << 16) - len(data) - len(row) - 1) + b"\r\n"  # its \r is the chunk's last byte
+    assert data[(1 << 16) - 1:(1 << 16) + 1] == b"\r\n"
+    data += (row + b"\r\n") * 3 + f"{A},张伟,2026-13-45,尿检,阴性,,王磊\r\n".encode()
+    line += 1 + 3 + 1
+    path = tmp_path / "t.csv"
+    path.write_bytes(data)
+    res = run("import", "tests", path, "-f", "json", *AS_OF)
+    [report] = res.json()
+    assert (report["rows"], report["rejected"]) == (line - 1, 1)
+    assert [(e["line"], e["value"]) for e in report["errors"]] == [(line, "2026-13-45")]
+
+
 def test_unknown_person_wrong_name_and_window_guard_per_row(db, tmp_path):
     imported("cases", register(tmp_path))
     path = write(tmp_path / "v.csv", ["身份证号", "姓名", "走访日期", "走访方式", "走访人", "情况记录"], [
@@ -398,6 +419,7 @@ def test_a_killed_import_leaves_the_database_as_it_was(db, tmp_path):
             day = start + timedelta(days=(n // len(people)) % 690)
             writer.writerow([number, name, day.isoformat(), "尿检" if n % 2 else "毛发检测", "阴性", "", f"检测员{n % 7}"])
     before = counts(db)
+    schema = rows(db, "SELECT type, name, sql FROM sqlite_master ORDER BY name")  # a large import rebuilds indexes
     proc = subprocess.Popen([sys.executable, "-m", "jindu_cli", "import", "tests", str(big), "--as-of", "2026-11-28"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     probe = sqlite3.connect(db, timeout=0, isolation_level=None)
@@ -420,6 +442,7 @@ def test_a_killed_import_leaves_the_database_as_it_was(db, tmp_path):
     assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     conn.close()
     assert counts(db) == before
+    assert rows(db, "SELECT type, name, sql FROM sqlite_master ORDER BY name") == schema
     assert ok("audit", "verify").exit_code == 0
     [report] = imported("tests", big)  # and the same file still goes in afterwards
     # each person has one specimen (n and n % 60 share their parity): 60 people x 690 days

@@ -11,9 +11,12 @@ a crash or a kill leaves the database as it was before that file.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import functools
+import gc
 import hashlib
+import io
 import json
 import operator
 import re
@@ -25,16 +28,17 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from jindu_cli.domain import audit, reference
-from jindu_cli.domain.cases import Case, load_cases
-from jindu_cli.domain.dates import iso, parse_date
+from jindu_cli.domain.cases import Case
+from jindu_cli.domain.dates import add_months, from_iso, iso, parse_date
 from jindu_cli.domain.enums import (
-    ASSESSMENT_KIND, HELP_KIND, MEASURE, METHOD, OUTCOME, RESULT, RISK, SPECIMEN, STATUS, VISIT_KIND,
+    ASSESSMENT_KIND, CLOSED_STATUSES, HELP_KIND, MEASURE, METHOD, OUTCOME, RESULT, RISK, SPECIMEN, STATUS,
+    VISIT_KIND,
 )
 from jindu_cli.domain.ids import mask_id, mask_phone, parse_id_number
 from jindu_cli.domain.records import window_problems
 from jindu_cli.domain.text import clean_text
 from jindu_cli.errors import InvalidInput, JinduError
-from jindu_cli.storage.db import atomic
+from jindu_cli.storage.db import atomic, set_cache_kib
 
 KINDS = ("cases", "visits", "tests")
 KIND_LABELS = {"cases": "登记表", "visits": "走访记录", "tests": "检测记录"}
@@ -118,6 +122,7 @@ class Source:
     size: int
     position: Callable[[], int]
     close: Callable[[], None]
+    suspect: Callable[[], bool]  # may a row read so far hold U+FFFD or NUL?
 
 
 def fingerprint(path: Path) -> tuple[str, int, dict]:
@@ -163,11 +168,12 @@ def choose_encoding(facts: dict, forced: str | None) -> tuple[str, str]:
     return "gb18030", "GB18030/GBK"
 
 
-def _text_rows(path: Path, codec: str) -> tuple[Iterator[tuple[int, list]], Callable, Callable]:
+def _text_rows(path: Path, codec: str) -> tuple[Iterator[tuple[int, list]], Callable, Callable, Callable]:
     raw = open(path, "rb")
     sample = codecs.getincrementaldecoder(codec)(errors="replace").decode(raw.read(64 * 1024))
     raw.seek(0)
-    reader = csv.reader(_lines(_decoded(raw, codec)), delimiter=sniff_delimiter(sample))
+    text = _Decoded(raw, codec)
+    reader = csv.reader(text, delimiter=sniff_delimiter(sample))
 
     def rows():
         try:
@@ -176,30 +182,47 @@ def _text_rows(path: Path, codec: str) -> tuple[Iterator[tuple[int, list]], Call
         except csv.Error as exc:
             raise FileProblem(f"第 {reader.line_num} 行附近的格式无法解析（{exc}）；其后的行没有读取") from None
 
-    return rows(), raw.tell, raw.close
+    return rows(), raw.tell, raw.close, text.suspect
 
 
-def _decoded(raw, codec: str) -> Iterator[str]:
-    """Text from bytes; a bad byte, or a character cut off at the end, becomes U+FFFD, so the row
-    it sits in is reported rather than silently shortened."""
-    decoder = codecs.getincrementaldecoder(codec)(errors="replace")
-    while chunk := raw.read(1 << 16):
-        yield decoder.decode(chunk)
-    yield decoder.decode(b"", final=True)
+class _Decoded:
+    """The lines of a file as text, with their endings (csv needs them for quoted newlines).
 
+    A bad byte, or a character cut off at the end, becomes U+FFFD, so the row it sits in is
+    reported rather than silently shortened. Lines end at \n, \r or \r\n only, also when a
+    \r\n straddles two chunks. `suspect()` tells whether any text so far held U+FFFD or NUL:
+    until then no row needs to be searched for them."""
 
-def _lines(chunks: Iterator[str]) -> Iterator[str]:
-    """Lines with their endings (csv needs them for quoted newlines)."""
-    buffer = ""
-    for chunk in chunks:
-        if not chunk:
-            continue
-        buffer += chunk
-        parts = buffer.splitlines(keepends=True)
-        buffer = parts.pop() if parts and not parts[-1].endswith(("\n", "\r")) else ""
-        yield from parts
-    if buffer:
-        yield buffer
+    def __init__(self, raw, codec: str):
+        self.raw = raw
+        self.decoder = io.IncrementalNewlineDecoder(codecs.getincrementaldecoder(codec)(errors="replace"),
+                                                    translate=False)
+        self.seen_bad = False
+        self.lines = self._lines()
+
+    def __iter__(self):
+        return self.lines
+
+    def suspect(self) -> bool:
+        return self.seen_bad
+
+    def _chunks(self) -> Iterator[str]:
+        while chunk := self.raw.read(1 << 16):
+            yield self.decoder.decode(chunk)
+        yield self.decoder.decode(b"", final=True)
+
+    def _lines(self) -> Iterator[str]:
+        buffer = ""
+        for chunk in self._chunks():
+            if not chunk:
+                continue
+            if "\ufffd" in chunk or "\x00" in chunk:
+                self.seen_bad = True
+            lines = io.StringIO(buffer + chunk, newline="").readlines()
+            buffer = lines.pop() if not lines[-1].endswith(("\n", "\r")) else ""
+            yield from lines
+        if buffer:
+            yield buffer
 
 
 def sniff_delimiter(sample: str) -> str:
@@ -250,6 +273,7 @@ def open_source(path: Path, facts: dict, size: int, encoding: str | None, sheet:
     sheet_name = ""
     if head.startswith(b"PK\x03\x04"):
         rows, position, close, sheet_name = _xlsx_rows(path, sheet)
+        suspect = (lambda: True)  # cells are not only text: every row is searched
         shown = "xlsx"
     else:
         if sheet:
@@ -264,7 +288,7 @@ def open_source(path: Path, facts: dict, size: int, encoding: str | None, sheet:
                               "或用 --encoding 指定")
         if facts["tail_cut"]:
             shown += "，末尾有不完整的字符"
-        rows, position, close = _text_rows(path, codec)
+        rows, position, close, suspect = _text_rows(path, codec)
     header, header_line = None, 0
     for number, cells in rows:
         if any(_text(c) for c in cells):
@@ -273,7 +297,7 @@ def open_source(path: Path, facts: dict, size: int, encoding: str | None, sheet:
     if header is None:
         close()
         raise FileProblem("文件里没有任何内容（只有空行）")
-    return Source(shown, sheet_name, header, header_line, rows, size, position, close)
+    return Source(shown, sheet_name, header, header_line, rows, size, position, close, suspect)
 
 
 # --- headers ------------------------------------------------------------------------------
@@ -427,32 +451,80 @@ class Person:
     lo: date | None  # the 报到 date
     hi: date  # the last day a record may carry: term end, today or the closing date
     plain: bool  # no 中止 ever: the bounds alone decide the window guards
+    span: tuple[str, str] | None  # (lo, hi) as ISO text when a date inside them needs no other check
 
 
 class People:
-    """The register, read lazily: the people a file refers to, fetched in batches."""
+    """The register, read lazily: the people a file refers to, fetched in batches, and only the
+    fields a row needs (the whole case is read for the rare row whose date needs the full check)."""
+
+    REMEMBER = 250_000  # how many of those are remembered
 
     def __init__(self, conn: sqlite3.Connection, as_of: date):
         self.conn = conn
         self.as_of = as_of
         self.by_id_number: dict[str, Person | None] = {}
+        self.by_cell: dict[str, Person] = {}  # an ID cell's text -> its person, for the fast path
+        self.nobody: set = set()  # ID cells looked up that the fast path cannot use: naming no one, or not text
         self.cases: dict[int, Case] = {}
 
-    def prefetch(self, id_numbers) -> None:
+    def look_up(self, cells: set, parse: Callable) -> None:
+        """Fetch the people these ID cells name. A cell is first looked for as it stands (the
+        register holds each ID in its one canonical form, so a cell equal to it needs no parsing),
+        then as `parse` reads it (15 digits, a lower-case x, spaces, full-width digits...)."""
+        cells = [c for c in cells if c not in self.by_cell and c not in self.nobody]
+        self._fetch([c for c in cells if type(c) is str], as_typed=True)
+        numbers = {}
+        for cell in cells:
+            if type(cell) is str and self.by_id_number.get(cell) is not None:
+                self.by_cell[cell] = self.by_id_number[cell]
+                continue
+            try:
+                numbers[cell] = parse(cell)
+            except RowProblem:
+                pass
+        self._fetch(numbers.values())
+        for cell, number in numbers.items():
+            person = self.by_id_number[number]
+            if person is not None and type(cell) is str:
+                self.by_cell[cell] = person
+        if len(self.nobody) < self.REMEMBER:
+            self.nobody.update(c for c in cells if c not in self.by_cell)
+
+    def _fetch(self, id_numbers, as_typed: bool = False) -> None:
+        """Read these people into by_id_number; an ID found nowhere is remembered as None, unless
+        it is a cell `as_typed`, which may be any text (the cells of a bad file are not kept)."""
         missing = [n for n in set(id_numbers) if n not in self.by_id_number]
+        closed = ", ".join("?" for _ in CLOSED_STATUSES)
         for start in range(0, len(missing), 900):
             chunk = missing[start:start + 900]
-            for case in load_cases(self.conn, f"c.id_number IN ({', '.join('?' for _ in chunk)})", chunk):
-                end = case.term_end(self.as_of)
-                hi = min(d for d in (end, self.as_of, case.closed_on) if d is not None)
-                self.by_id_number[case.id_number] = Person(case.id, case.name, case.worker, case.reported_on, hi,
-                                                           not case.suspensions)
-            for number in chunk:
-                self.by_id_number.setdefault(number, None)
+            # what load_cases works out from the status changes: ever in 中止, and the closing date
+            for row in self.conn.execute(
+                    "SELECT id, id_number, name, worker, reported_on, term_months, term_end_override,"
+                    " EXISTS (SELECT 1 FROM status_changes s WHERE s.case_id = c.id AND s.status = 'suspended'),"
+                    f" CASE WHEN status IN ({closed}) THEN (SELECT changed_on FROM status_changes s"
+                    "  WHERE s.case_id = c.id AND s.status = c.status ORDER BY changed_on DESC, s.id DESC LIMIT 1) END"
+                    f" FROM cases c WHERE id_number IN ({', '.join('?' for _ in chunk)})", [*CLOSED_STATUSES, *chunk]):
+                self.by_id_number[row[1]] = self._person(row)
+            if not as_typed:
+                for number in chunk:
+                    self.by_id_number.setdefault(number, None)
+
+    def _person(self, row: tuple) -> Person:
+        """A case row as a Person: the bounds Case.term_end and load_cases give, worked out without
+        building the whole case (a test compares them). `hi` only counts when `plain`: a case ever
+        in 中止 has each of its rows checked against the whole case."""
+        case_id, _, name, worker, reported, months, override, suspended, closed = row
+        reported, override, closed = from_iso(reported), from_iso(override), from_iso(closed)
+        end = override or (add_months(reported, months) - timedelta(days=1) if reported else None)
+        hi = min(d for d in (end, self.as_of, closed) if d is not None)
+        plain = not suspended
+        span = (reported.isoformat(), hi.isoformat()) if plain and reported is not None and not _damaged(name) else None
+        return Person(case_id, name, worker, reported, hi, plain, span)
 
     def get(self, id_number: str) -> Person | None:
         if id_number not in self.by_id_number:
-            self.prefetch([id_number])
+            self._fetch([id_number])
         return self.by_id_number[id_number]
 
     def case(self, person: Person) -> Case:
@@ -535,7 +607,7 @@ def import_file(conn: sqlite3.Connection, path: Path, opts: Options,
     try:
         columns, report.unknown_columns = map_header(conn, opts.kind, source.header)
         # a large import touches pages of several indexes at random: give them room in memory
-        conn.execute("PRAGMA cache_size = -32768")
+        set_cache_kib(conn, CACHE_KIB)
         with atomic(conn):
             ledger_id = conn.execute(
                 "INSERT INTO import_files (kind, file_name, sha256, sheet, encoding, imported_at, operator, rows_read,"
@@ -566,6 +638,21 @@ def import_file(conn: sqlite3.Connection, path: Path, opts: Options,
     finally:
         source.close()
     return report
+
+
+@contextlib.contextmanager
+def _no_collector_passes() -> Iterator[None]:
+    """Visit and test rows make no reference cycles (refcounting frees them, and the exceptions of
+    bad values are raised without a traceback that points back at them), but a million rows of
+    small lists and tuples set off the cycle collector's passes over every object held: about a
+    fifth of a large import's time. They wait until the rows are done."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _failed(report: Report, message: str) -> Report:
@@ -641,37 +728,80 @@ class _Rows:
         return _text(self.cell(cells, "forced")) in ("是", "true", "1", "yes", "强制")
 
 
-def memo(convert: Callable, field: str, limit: int = 50_000) -> Callable:
+_NO_ANSWER = object()
+
+
+class Memo:
     """`convert` with its answers remembered (bad values too): a log of a million rows holds a few
-    thousand distinct dates, spellings and testers. A failure becomes a RowProblem on `field`."""
-    cache: dict = {}
+    thousand distinct dates, spellings and testers. A failure becomes a RowProblem on `field`.
 
-    def call(raw):
+    `good` maps the text cells seen so far to their answers, for the fast path of _RecordRows;
+    `empty` is the answer for an empty cell where the caller never converts one."""
+
+    def __init__(self, convert: Callable, field: str, limit: int = 50_000, empty=_NO_ANSWER):
+        self.convert, self.field, self.limit = convert, field, limit
+        self.good: dict = {} if empty is _NO_ANSWER else {"": empty}
+        self.bad: dict = {}
+
+    def __call__(self, raw):
         key = raw if type(raw) is str else (type(raw), raw)
-        hit = cache.get(key)
-        if hit is None:
+        try:
+            return self.good[key]
+        except KeyError:
+            pass
+        problem = self.bad.get(key)
+        if problem is None:
             try:
-                hit = (True, convert(raw))
+                value = self.convert(raw)
             except RowProblem as exc:
-                hit = (False, exc)
+                problem = exc.with_traceback(None)
             except InvalidInput as exc:
-                hit = (False, RowProblem(field, _text(raw), exc.reason))
-            if len(cache) < limit:
-                cache[key] = hit
-        if hit[0]:
-            return hit[1]
-        raise hit[1]
+                problem = RowProblem(self.field, _text(raw), exc.reason)
+            else:
+                if len(self.good) < self.limit:
+                    self.good[key] = value
+                return value
+            if len(self.bad) < self.limit:
+                self.bad[key] = problem
+        # a new one each time: the remembered one never holds a traceback, nor a frame that holds it
+        raise RowProblem(problem.field, problem.value, problem.reason)
 
-    return call
+
+def _damaged(text: str) -> bool:
+    return "\x00" in text or "\ufffd" in text
+
+
+def _joined(cells: list) -> str:
+    try:
+        return "\x1f".join(cells)
+    except TypeError:  # an .xlsx row: numbers and dates among the text
+        return "\x1f".join(c for c in cells if isinstance(c, str))
+
+
+def _check_damage(cells: list) -> None:
+    joined = _joined(cells)
+    if "\x00" in joined:
+        raise RowProblem("", "", "含有空字符（NUL），这一行已损坏")
+    if "\ufffd" in joined:
+        raise RowProblem("", "", "含有无法识别的字符：文件可能被截断，或混用了编码")
+
+
+class _Slow(Exception):
+    """A row the fast path leaves to the full conversion."""
 
 
 class _RecordRows(_Rows):
-    """Visits and tests: converted row by row with remembered parsers, inserted in batches.
+    """Visits and tests: converted with remembered parsers, inserted in batches.
 
-    This is the hot loop of a million-row import, written for speed: every row is padded with
-    one empty cell past its last column, and a column the file lacks points at that cell."""
+    This is the hot loop of a million-row import, written for speed. Every row is padded with
+    one empty cell past its last column, and a column the file lacks points at that cell. A row
+    all of whose values were seen (and found good) before takes the fast path of `convert_all`:
+    a few dictionary look-ups. Any other row goes through `convert`, with every check and
+    message. Both give the same row; tests compare them."""
 
-    table = entity = columns_sql = ""
+    table = entity = ""
+    COLUMNS: tuple[str, ...] = ()  # the table's columns a row fills, before forced, import_id, created_at, updated_at
+    ABSENT: dict[str, object] = {}  # what a column the file lacks gives every row
     TEXTS = (("worker", 100), ("place", 100), ("tester", 100), ("sample_number", 100), ("notes", 2000))
 
     def __init__(self, *args):
@@ -679,10 +809,17 @@ class _RecordRows(_Rows):
         self.people = People(self.conn, self.opts.as_of)
         self.width = len(self.header)
         self.ix = {name: self.columns.get(name, self.width) for name in export_headers(self.kind)}
-        self.id_number = memo(as_id, "id_number", 250_000)
+        self.id_number = Memo(as_id, "id_number", 250_000)
         # notes are mostly unique: remembering them would only take memory
-        self.texts = {name: memo(functools.partial(self._clean, name, limit), name, 0 if name == "notes" else 20_000)
+        self.texts = {name: Memo(functools.partial(self._clean, name, limit), name,
+                                 0 if name == "notes" else 20_000, empty=None)
                       for name, limit in self.TEXTS}
+        self.suspect: Callable[[], bool] = lambda: True
+        # the columns every row brings go in as parameters; the rest are the same for all rows
+        self.bound = [i for i, name in enumerate(self.COLUMNS) if name not in self.ABSENT or name in self.columns]
+        self.pick = operator.itemgetter(*self.bound)
+        self.dropped: list[tuple[str, str]] | None = None
+        self.existing = _max_id(self.conn, self.table)
 
     def _clean(self, name: str, limit: int, raw) -> str | None:
         return clean_text(_text(raw), self.labels.get(name, name), limit)
@@ -721,61 +858,121 @@ class _RecordRows(_Rows):
     def forced(self, cells: list) -> bool:
         return _text(cells[self.ix["forced"]]) in ("是", "true", "1", "yes", "强制")
 
+    def run(self, source: Source, progress) -> None:
+        self.suspect = source.suspect
+        with _no_collector_passes():
+            super().run(source, progress)
+        self.people = People(self.conn, self.opts.as_of)  # let the rows' people go before SQLite sorts indexes
+        self.restore_indexes()
+
     def convert(self, cells: list) -> tuple:
+        """(person, window problems overridden, the row: COLUMNS then forced, import_id, created_at, updated_at)."""
         raise NotImplementedError
 
-    def flush(self, batch) -> None:
-        index = self.ix["id_number"]
-        numbers = set()
-        for _, cells in batch:
-            if index < len(cells):
-                try:
-                    numbers.add(self.id_number(cells[index]))
-                except RowProblem:
-                    pass
-        self.people.prefetch(numbers)
-        self.now = audit.utc_now()
-        good = []
-        width = self.width + 1
+    def convert_all(self, batch: list[tuple[int, list]], plain: list, forced: list) -> None:
         for number, cells in batch:
-            cells = cells + [""] * (width - len(cells)) if len(cells) < width else cells
-            try:
-                try:
-                    joined = "\x1f".join(cells)
-                except TypeError:  # an .xlsx row: numbers and dates among the text
-                    joined = "\x1f".join(c for c in cells if isinstance(c, str))
-                if "\x00" in joined:
-                    raise RowProblem("", "", "含有空字符（NUL），这一行已损坏")
-                if "\ufffd" in joined:
-                    raise RowProblem("", "", "含有无法识别的字符：文件可能被截断，或混用了编码")
-                good.append(self.convert(cells))
-            except Exception as exc:  # noqa: BLE001 - every failure of a row is that row's problem
-                self.problem(number, cells, exc)
-        if not good:
+            self.convert_one(number, cells, plain, forced)
+
+    def convert_one(self, number: int, cells: list, plain: list, forced: list) -> None:
+        """The full conversion of one row: every check, every message."""
+        try:
+            _check_damage(cells)
+            case, overridden, row = self.convert(cells)
+        except Exception as exc:  # noqa: BLE001 - every failure of a row is that row's problem
+            self.problem(number, cells, exc)
             return
-        marks = ", ".join("?" for _ in self.columns_sql.split(","))
-        sql = f"INSERT OR IGNORE INTO {self.table} ({self.columns_sql}) VALUES ({marks})"
+        if overridden:
+            forced.append((case, overridden, row))
+        else:
+            plain.append(self.pick(row))
+
+    def flush(self, batch) -> None:
+        index, found, nobody, width = self.ix["id_number"], self.people.by_cell, self.people.nobody, self.width
+        unseen = set()
+        for _, cells in batch:
+            if len(cells) == width:
+                cells.append("")
+            elif len(cells) < width:
+                cells.extend([""] * (width + 1 - len(cells)))
+            if cells[index] not in found and cells[index] not in nobody:
+                unseen.add(cells[index])
+        self.people.look_up(unseen, self.id_number)
+        self.now = audit.utc_now()
+        self.make_room()
+        plain: list[tuple] = []
+        forced: list[tuple] = []
+        self.convert_all(batch, plain, forced)
+        sql = (f"INSERT OR IGNORE INTO {self.table} ({', '.join(self.COLUMNS)}, forced, import_id, created_at,"
+               f" updated_at) VALUES ")
+        constants = [_literal(self.ABSENT[name]) if i not in self.bound else "?" for i, name in enumerate(self.COLUMNS)]
         before = self.conn.total_changes
         # in the order of the natural-key index: neighbouring rows touch neighbouring pages
-        self.conn.executemany(sql, sorted((g[2] for g in good if not g[1]), key=_row_order))
+        plain.sort(key=_row_order)
+        self.conn.executemany(sql + f"({', '.join(constants)}, 0, {_literal(self.ledger_id)},"
+                                    f" {_literal(self.now)}, {_literal(self.now)})", plain)
         inserted = self.conn.total_changes - before
-        for case, overridden, row in (g for g in good if g[1]):
-            cur = self.conn.execute(sql, row)
+        for case, overridden, row in forced:
+            cur = self.conn.execute(sql + f"({', '.join('?' for _ in row)})", row)
             if cur.rowcount:  # forced in through the window guard: each one audited
                 inserted += 1
                 audit.record(self.conn, self.opts.operator, "add", self.entity, cur.lastrowid, case.id,
                              {"import_id": self.ledger_id, "forced": overridden})
         self.report.inserted += inserted
-        self.report.unchanged += len(good) - inserted
+        self.report.unchanged += len(plain) + len(forced) - inserted
+
+    def make_room(self) -> None:
+        """Once a file has brought more rows than the table held, building the secondary indexes
+        afresh at the end is cheaper than updating them row by row: drop them, in this transaction,
+        so a crash or a rollback leaves them as they were. The unique index stays: it de-duplicates."""
+        if self.dropped is not None or self.opts.dry_run or self.report.rows < max(REBUILD_MIN, self.existing):
+            return
+        self.dropped = secondary_indexes(self.conn, self.table)
+        for name, _ in self.dropped:
+            self.conn.execute(f'DROP INDEX "{name}"')
+
+    def restore_indexes(self) -> None:
+        if self.dropped:
+            # CREATE INDEX sorts in as much memory as the page cache holds: with a small cache the
+            # rebuild stays within the memory the rows took, and took about as long when measured
+            set_cache_kib(self.conn, REBUILD_CACHE_KIB)
+        for _, sql in self.dropped or ():
+            self.conn.execute(sql)
+        self.dropped = None
 
 
 _row_order = operator.itemgetter(0, 1)
+REBUILD_MIN = 50_000  # rows below which an import never rebuilds indexes
+CACHE_KIB, REBUILD_CACHE_KIB = 32 * 1024, 8 * 1024  # SQLite's page cache while importing rows, and rebuilding
+
+
+def _max_id(conn: sqlite3.Connection, table: str) -> int:
+    """The table's largest id: at least its number of rows, found without counting them."""
+    return conn.execute(f"SELECT max(id) FROM {table}").fetchone()[0] or 0
+
+
+def secondary_indexes(conn: sqlite3.Connection, table: str) -> list[tuple[str, str]]:
+    """(name, CREATE statement) of the indexes made by CREATE INDEX on `table` that are not unique."""
+    made = {row[1] for row in conn.execute(f"PRAGMA index_list({table})") if row[2] == 0 and row[3] == "c"}
+    return [(name, sql) for name, sql in conn.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL ORDER BY name",
+        [table]) if name in made]
+
+
+def _literal(value) -> str:
+    """A value written into SQL: the constants of one batch, made by jindu itself."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, int):
+        return str(int(value))
+    return "'" + str(value).replace("'", "''") + "'"
 
 
 class _TestRows(_RecordRows):
     kind, table, entity = "tests", "drug_tests", "drug_test"
-    columns_sql = ("case_id, tested_on, specimen, method, result, substances, sample_number, place, tester, notes,"
-                   " forced, import_id, created_at, updated_at")
+    COLUMNS = ("case_id", "tested_on", "specimen", "method", "result", "substances", "sample_number", "place",
+               "tester", "notes")
+    ABSENT = {"method": "field", "substances": "[]", "sample_number": None, "place": None, "tester": None,
+              "notes": None}
 
     def __init__(self, *args):
         super().__init__(*args)
@@ -783,12 +980,12 @@ class _TestRows(_RecordRows):
         method = vocabulary(self.conn, "method", METHOD)
         result = vocabulary(self.conn, "result", RESULT)
         drugs = reference.drugs(self.conn)
-        self.day = memo(lambda v: iso(as_date(v, "检测日期")), "tested_on")
-        self.specimen = memo(lambda v: specimen(_text(v)), "specimen")
-        self.method = memo(lambda v: method(_text(v)), "method")
-        self.result = memo(lambda v: result(_text(v)), "result")
-        self.substances = memo(lambda v: json.dumps(drugs.resolve_many([_text(v)]), ensure_ascii=False),
-                               "substances")
+        self.day = Memo(lambda v: iso(as_date(v, "检测日期")), "tested_on")
+        self.specimen = Memo(lambda v: specimen(_text(v)), "specimen")
+        self.method = Memo(lambda v: method(_text(v)), "method", empty="field")
+        self.result = Memo(lambda v: result(_text(v)), "result")
+        self.substances = Memo(lambda v: json.dumps(drugs.resolve_many([_text(v)]), ensure_ascii=False),
+                               "substances", empty="[]")
 
     def convert(self, cells: list):
         case = self.person_of(cells)
@@ -807,11 +1004,46 @@ class _TestRows(_RecordRows):
                                   text(cells, "place"), text(cells, "tester"), text(cells, "notes"),
                                   1 if overridden else 0, self.ledger_id, self.now, self.now)
 
+    def convert_all(self, batch, plain, forced) -> None:
+        ix, pick, slow, suspect = self.ix, self.pick, self.convert_one, self.suspect()
+        i_id, i_name, i_day, i_specimen, i_method, i_result, i_found, i_sample, i_place, i_tester, i_notes = (
+            ix[name] for name in ("id_number", "name", "tested_on", "specimen", "method", "result", "substances",
+                                  "sample_number", "place", "tester", "notes"))
+        people, days, specimens, methods, results, substances = (
+            self.people.by_cell, self.day.good, self.specimen.good, self.method.good, self.result.good,
+            self.substances.good)
+        samples, places, testers = (self.texts[name].good for name in ("sample_number", "place", "tester"))
+        notes = self.texts["notes"]
+        for number, cells in batch:
+            try:
+                if suspect and _damaged(_joined(cells)):
+                    raise _Slow
+                person = people[cells[i_id]]
+                name = cells[i_name]
+                if name and name != person.name:
+                    raise _Slow
+                day = days[cells[i_day]]
+                span = person.span
+                if span is None or not span[0] <= day <= span[1]:
+                    raise _Slow
+                result = results[cells[i_result]]
+                found = substances[cells[i_found]]
+                if found != "[]" and result != "positive":
+                    raise _Slow
+                raw = cells[i_notes]
+                row = (person.id, day, specimens[cells[i_specimen]], methods[cells[i_method]], result, found,
+                       samples[cells[i_sample]], places[cells[i_place]], testers[cells[i_tester]],
+                       notes(raw) if raw else None)
+            except (KeyError, RowProblem, _Slow):
+                slow(number, cells, plain, forced)
+            else:
+                plain.append(pick(row))
+
 
 class _VisitRows(_RecordRows):
     kind, table, entity = "visits", "visits", "visit"
-    columns_sql = ("case_id, visited_on, kind, sub_kind, outcome, worker, place, notes, forced, import_id,"
-                   " created_at, updated_at")
+    COLUMNS = ("case_id", "visited_on", "kind", "sub_kind", "outcome", "worker", "place", "notes")
+    ABSENT = {"sub_kind": None, "outcome": "seen", "place": None, "notes": None}
 
     def __init__(self, *args):
         super().__init__(*args)
@@ -819,11 +1051,11 @@ class _VisitRows(_RecordRows):
         outcome = vocabulary(self.conn, "outcome", OUTCOME)
         help_kind = vocabulary(self.conn, "help_kind", HELP_KIND)
         assessment_kind = vocabulary(self.conn, "assessment_kind", ASSESSMENT_KIND)
-        self.day = memo(lambda v: iso(as_date(v, "走访日期")), "visited_on")
-        self.visit_kind = memo(lambda v: kinds(_text(v)), "kind")
-        self.outcome = memo(lambda v: outcome(_text(v)), "outcome")
-        self.sub_kinds = {"help": memo(lambda v: help_kind(_text(v)), "sub_kind"),
-                          "assessment": memo(lambda v: assessment_kind(_text(v)), "sub_kind")}
+        self.day = Memo(lambda v: iso(as_date(v, "走访日期")), "visited_on")
+        self.visit_kind = Memo(lambda v: kinds(_text(v)), "kind")
+        self.outcome = Memo(lambda v: outcome(_text(v)), "outcome", empty="seen")
+        self.sub_kinds = {"help": Memo(lambda v: help_kind(_text(v)), "sub_kind"),
+                          "assessment": Memo(lambda v: assessment_kind(_text(v)), "sub_kind")}
 
     def convert(self, cells: list):
         case = self.person_of(cells)
@@ -842,6 +1074,36 @@ class _VisitRows(_RecordRows):
         return case, overridden, (case.id, day, kind, sub, outcome, text(cells, "worker") or case.worker,
                                   text(cells, "place"), text(cells, "notes"), 1 if overridden else 0,
                                   self.ledger_id, self.now, self.now)
+
+    def convert_all(self, batch, plain, forced) -> None:
+        ix, pick, slow, suspect = self.ix, self.pick, self.convert_one, self.suspect()
+        i_id, i_name, i_day, i_kind, i_sub, i_outcome, i_worker, i_place, i_notes = (
+            ix[name] for name in ("id_number", "name", "visited_on", "kind", "sub_kind", "outcome", "worker",
+                                  "place", "notes"))
+        people, days, kinds, outcomes = (self.people.by_cell, self.day.good, self.visit_kind.good,
+                                         self.outcome.good)
+        workers, places = self.texts["worker"].good, self.texts["place"].good
+        notes = self.texts["notes"]
+        for number, cells in batch:
+            try:
+                if suspect and _damaged(_joined(cells)):
+                    raise _Slow
+                person = people[cells[i_id]]
+                name = cells[i_name]
+                if name and name != person.name or cells[i_sub] != "":
+                    raise _Slow
+                day = days[cells[i_day]]
+                span = person.span
+                if span is None or not span[0] <= day <= span[1]:
+                    raise _Slow
+                raw = cells[i_notes]
+                row = (person.id, day, kinds[cells[i_kind]], None, outcomes[cells[i_outcome]],
+                       workers[cells[i_worker]] or person.worker, places[cells[i_place]],
+                       notes(raw) if raw else None)
+            except (KeyError, RowProblem, _Slow):
+                slow(number, cells, plain, forced)
+            else:
+                plain.append(pick(row))
 
 
 class _CaseRows(_Rows):

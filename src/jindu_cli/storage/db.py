@@ -162,6 +162,11 @@ def applied_migration_names(conn: sqlite3.Connection) -> list[str]:
     ]
 
 
+def set_cache_kib(conn: sqlite3.Connection, kib: int) -> None:
+    """This connection's page cache, in KiB; SQLite also sizes its sorter (CREATE INDEX) by it."""
+    conn.execute(f"PRAGMA cache_size = -{int(kib)}")
+
+
 @contextlib.contextmanager
 def atomic(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     """One write transaction; nested calls become savepoints. Rolls back on any exception."""
