@@ -75,16 +75,16 @@ def due_command(
     if fmt is not Fmt.table:
         emit([d.as_dict(today) for d in items], COLUMNS, fmt.value, reveal=reveal)
         return
-    due_on = [d.due_on for d in items]
+    # column by column (zip does the work in C): a district lists some 40,000 items
+    _, _, case_id, id_number, name, street, worker, item, due_on, rule, reason = list(zip(*items)) or [()] * 11
     days = {day: (date.fromisoformat(day) - today).days for day in set(due_on)}
     words = {day: when_text(n) for day, n in days.items()}
     labels = {i: ruleset.label(i) for i in ITEMS}
     rows = Columns({
-        "case_id": [d.case_id for d in items], "name": [d.name for d in items],
-        "id_number": [d.id_number for d in items], "street": [d.street for d in items],
-        "worker": [d.worker for d in items], "item_label": [labels[d.item] for d in items], "due_on": due_on,
-        "days": [days[day] for day in due_on], "when": [words[day] for day in due_on],
-        "rule": [d.rule for d in items], "reason": [d.reason for d in items],
+        "case_id": case_id, "name": name, "id_number": id_number, "street": street, "worker": worker,
+        "item_label": list(map(labels.__getitem__, item)), "due_on": due_on,
+        "days": list(map(days.__getitem__, due_on)), "when": list(map(words.__getitem__, due_on)),
+        "rule": rule, "reason": reason,
     })
     summary = due.counts(items, today)
     t = summary["total"]

@@ -53,13 +53,13 @@ class Columns:
     """Records given column by column, {key: [the value of each record]}: how a long list (a
     district's due list) is built and printed as a table without a dict for each row."""
 
-    def __init__(self, data: dict[str, list]):
+    def __init__(self, data: dict[str, Sequence]):
         self.data = data
 
     def __len__(self) -> int:
         return len(next(iter(self.data.values()), []))
 
-    def column(self, key: str) -> list:
+    def column(self, key: str) -> Sequence:
         return self.data.get(key) or [None] * len(self)
 
     def rows(self) -> list[dict]:
@@ -76,7 +76,7 @@ def table_columns(rows: Sequence[dict] | Columns, keys: Sequence[str], reveal: b
         values = rows.column(key) if isinstance(rows, Columns) else [r.get(key) for r in rows]
         if key in hide:
             values = list(map(hide[key], values))
-        columns.append(values if all(type(v) is str for v in values) else list(map(cell, values)))
+        columns.append(values if set(map(type, values)) <= {str} else list(map(cell, values)))
     return columns
 
 

@@ -62,20 +62,22 @@ class DueItem:
     def row(self, as_of: date, seq: int = 0) -> DueRow:
         c = self.case
         due_on = iso(self.due_on)
-        return DueRow(order_text(due_on, c.risk_level, c.id, ITEM_ORDER[self.item], seq, iso(as_of)), c.id,
-                      c.id_number, c.name, c.street, c.worker, c.risk_level, self.item, due_on, self.rule,
-                      self.text(as_of))
+        return DueRow(work_group(due_on, c.risk_level, iso(as_of)), sort_key(due_on, c.id, self.item, seq), c.id,
+                      c.id_number, c.name, c.street, c.worker, self.item, due_on, self.rule, self.text(as_of))
 
 
-def order_text(due_on: str, risk_level: str | None, case_id: int, rank: int, seq: int, today: str) -> str:
-    """The clerk's working order as one string, so that a long list sorts without a key function:
-    overdue first, then 高 risk first, then soonest; then by case, item (its place in ITEMS) and
-    `seq` (see `_numbered`). ORDER_TEXT says the same in SQL."""
-    return f"{due_on >= today:d}{risk_level != 'high':d}{due_on}{case_id:010d}{rank:02d}{seq:03d}"
+# The clerk's working order: overdue first, then 高 risk first, then soonest; then by case, item
+# (its place in ITEMS) and `seq` (see `_numbered`). Rows carry it as a small number and a string,
+# so that a district's list sorts in C, without a key function; the SQL says the same of due_items.
+def work_group(due_on: str, risk_level: str | None, today: str) -> int:
+    return 2 * (due_on >= today) + (risk_level != "high")
 
 
-ORDER_TEXT = ("(c.due_on >= ?) || (c.risk_level IS NOT 'high') || c.due_on"
-              " || printf('%010d%02d%03d', c.case_id, c.rank, c.seq)")
+def sort_key(due_on: str, case_id: int, item: str, seq: int) -> str:
+    return f"{due_on}{case_id:010d}{ITEM_ORDER[item]:02d}{seq:03d}"
+
+
+WORK_GROUP = "2 * (c.due_on >= ?) + (c.risk_level IS NOT 'high')"
 
 
 def due_rows(items: list[DueItem], as_of: date) -> list[DueRow]:
@@ -84,15 +86,15 @@ def due_rows(items: list[DueItem], as_of: date) -> list[DueRow]:
 
 class DueRow(NamedTuple):
     """One line of the due list, as shown: what the list is made of, however it was worked out.
-    Rows sort by `order` into the clerk's working order."""
+    Rows sort into the clerk's working order by `group` and `key`."""
 
-    order: str
+    group: int
+    key: str
     case_id: int
     id_number: str
     name: str
     street: str
     worker: str | None
-    risk_level: str | None
     item: str
     due_on: str  # ISO date
     rule: str
@@ -765,12 +767,13 @@ def refresh(conn: sqlite3.Connection, rules: Rules, as_of: date, rebuild: bool =
                                              {i: set(ITEMS) for i in chunk})
                          if not (d.item == "police_report" and d.case.id in day_bound)]
                 conn.executemany(
-                    "INSERT INTO due_items (listed_on, case_id, item, seq, rank, due_on, rule, reason, late_from,"
+                    "INSERT INTO due_items (listed_on, case_id, item, seq, sort_key, due_on, rule, reason, late_from,"
                     " reason_late, id_number, name, street, worker, risk_level)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [(iso(d.listed_from or d.due_on), d.case.id, d.item, seq, ITEM_ORDER[d.item], iso(d.due_on),
-                      d.rule, d.reason, iso(d.late_from), d.late_reason, d.case.id_number, d.case.name,
-                      d.case.street, d.case.worker, d.case.risk_level) for d, seq in _numbered(items)])
+                    [(iso(d.listed_from or d.due_on), d.case.id, d.item, seq, sort_key(iso(d.due_on), d.case.id,
+                      d.item, seq), iso(d.due_on), d.rule, d.reason, iso(d.late_from), d.late_reason,
+                      d.case.id_number, d.case.name, d.case.street, d.case.worker, d.case.risk_level)
+                     for d, seq in _numbered(items)])
             conn.execute("DELETE FROM due_dirty")
             conn.execute("UPDATE due_state SET fingerprint = ?,"
                          " tests_seen = coalesce((SELECT max(id) FROM drug_tests), 0),"
@@ -810,7 +813,7 @@ def _from_kept(conn, rules, as_of, horizon, scope, params, items) -> list[DueRow
             wanted.setdefault(cid, set()).add("police_report")
     rows = due_rows(_collect(conn, rules, as_of, horizon, scope, params, items, wanted), as_of)
     # due_items carries the person's street and worker, so the scope applies to it as `c`
-    sql = (f"SELECT {ORDER_TEXT}, c.case_id, c.id_number, c.name, c.street, c.worker, c.risk_level, c.item,"
+    sql = (f"SELECT {WORK_GROUP}, c.sort_key, c.case_id, c.id_number, c.name, c.street, c.worker, c.item,"
            " c.due_on, c.rule, CASE WHEN c.late_from <= ? THEN c.reason_late ELSE c.reason END"
            " FROM due_items c WHERE c.listed_on <= ? AND c.case_id NOT IN (SELECT id FROM temp.due_live)"
            f" AND {scope}")
@@ -838,7 +841,7 @@ def counts(items: list[DueRow], as_of: date) -> dict:
     from collections import Counter
 
     today = iso(as_of)
-    tally = Counter((d.street, d.due_on) for d in items)
+    tally = Counter(zip([d.street for d in items], [d.due_on for d in items]))
     total = {"overdue": 0, "today": 0, "soon": 0}
     by_street: dict[str, dict] = {}
     for (street, day), n in tally.items():

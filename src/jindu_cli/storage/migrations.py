@@ -283,7 +283,7 @@ def m005_due_items(db) -> None:
             case_id INTEGER NOT NULL,
             item TEXT NOT NULL,
             seq INTEGER NOT NULL,
-            rank INTEGER NOT NULL,
+            sort_key TEXT NOT NULL,
             due_on TEXT NOT NULL,
             rule TEXT NOT NULL,
             reason TEXT NOT NULL,
