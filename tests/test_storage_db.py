@@ -111,3 +111,14 @@ def test_db_status_reports_mode_migrations_and_counts(db):
     assert info["tables"]["cases"] == 39
     table = ok("db", "status").stdout
     assert "wal" in table and "m001_cases_and_audit" in table
+
+
+def test_a_case_s_status_history_is_found_by_its_case(tmp_path):
+    # An index leading with the status once made SQLite read every 期满解除 for each person an
+    # import looked up; a case's history must be searched by case.
+    conn = open_db(tmp_path / "plan.db")
+    for sql in ("SELECT 1 FROM status_changes s WHERE s.case_id = ? AND s.status = 'suspended'",
+                "SELECT changed_on FROM status_changes s WHERE s.case_id = ? AND s.status = 'released'"
+                " ORDER BY changed_on DESC, s.id DESC LIMIT 1"):
+        plan = " ".join(row[-1] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", [1]))
+        assert "status_changes_case (case_id=?" in plan, plan

@@ -302,9 +302,6 @@ def m005_due_items(db) -> None:
     # the person: the list of a district is one range of the table. `seq` numbers a case's items
     # of one kind due on one day (police_report: one for each flag not yet reported).
     db.execute("CREATE INDEX due_items_case ON due_items (case_id)")
-    # when the last 中止 began or ended, found without reading the whole history
-    db.execute("CREATE INDEX status_changes_status ON status_changes (status, changed_on)")
-    db.execute("CREATE INDEX status_changes_previous ON status_changes (previous_status, changed_on)")
     # the flagged tests with their dates, read without visiting the table (police_report)
     db.execute("DROP INDEX drug_tests_flagged")
     db.execute(f"CREATE INDEX drug_tests_flagged ON drug_tests (case_id, result, tested_on) WHERE {FLAGGED}")
