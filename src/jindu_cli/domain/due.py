@@ -1,11 +1,12 @@
 """The due list: who must be tested, seen or reported on, and who has already slipped.
 
-One implementation of the arithmetic (`items_for`), used for one case (`explain`) and for the
-whole register (`due_list`). For the register, SQL first narrows the work to the cases that could
-have an item due by the horizon: a due date is never earlier than its anchor plus the shortest
-interval the rules allow, so a case with a performed test (or a contact) after
+One implementation of the arithmetic (`items_for`), used for one case (`explain`), for keeping
+every case's items worked out in the database (`refresh`, see "the kept list" below), and for the
+register when the kept list does not apply (`due_list`). Then SQL first narrows the work to the
+cases that could have an item due by the horizon: a due date is never earlier than its anchor plus
+the shortest interval the rules allow, so a case with a performed test (or a contact) after
 `horizon - shortest interval` cannot be due and is left out by an index scan over recent rows.
-A test checks that the narrowed list equals the list computed for every case.
+Tests check that the kept and the narrowed lists equal the list computed for every case.
 
 R15, made exact: the anchor is the last performed test of the specimen (阴性 or 阳性), else the
 报到 date; the interval is the cadence of the term year that contains the anchor (years counted
@@ -676,7 +677,7 @@ def _collect(conn, rules, as_of, until, scope, params, items, wanted: dict[int, 
 # An item's date follows from the records, so the kept list holds every case's items and
 # `jindu due` over a district reads one range of an index instead of working out 100,000 cases.
 # What the day asked about changes is worked out each time: the police_report items of cases
-# whose flags move with the day (報到 still pending, an absence still open, a 中止 still running);
+# whose flags move with the day (报到 still pending, an absence still open, a 中止 still running);
 # and the whole list for a day before the last 中止 began or ended, or before the last test or
 # absence (a flag counts only records up to that day).
 
@@ -758,7 +759,7 @@ def refresh(conn: sqlite3.Connection, rules: Rules, as_of: date, rebuild: bool =
             _progress(len(ids))
             for start in range(0, len(ids), 20000):  # in slices, to bound the memory
                 chunk = ids[start:start + 20000]
-                _fill(conn, {i: None for i in chunk}, "due_ids")
+                _fill(conn, chunk, "due_ids")
                 if not full:
                     conn.execute("DELETE FROM due_items WHERE case_id IN (SELECT id FROM temp.due_ids)")
                 day_bound = {r[0] for r in conn.execute(

@@ -272,10 +272,11 @@ def m005_due_items(db) -> None:
     """The due list kept worked out (domain/due.py): each case's next date for every item,
     recomputed for the cases whose records changed since.
 
-    A change to a case, its status history, absences or police reports marks the case by trigger. Tests and visits, which
-    arrive by the hundred thousand in imports, are not slowed by a trigger on insert: rows with an
-    id above the last one seen (`tests_seen`, `visits_seen`) are the new ones. Their corrections
-    and deletions mark the case, and a deletion moves the mark back so that a reused id is seen."""
+    A change to a case, its status history, absences or police reports marks the case by trigger.
+    Tests and visits, which arrive by the hundred thousand in imports, are not slowed by a trigger
+    on insert (one measured 8 µs a row): rows with an id above the last one seen (`tests_seen`,
+    `visits_seen`) are the new ones. Their corrections and deletions mark the case, and a deletion
+    moves the mark back so that a reused id is seen."""
     db.execute(
         """
         CREATE TABLE due_items (
