@@ -144,6 +144,24 @@ def test_check_finds_each_kind_of_problem_with_its_case(db):
     assert "校验位" in reasons and "早于报到日期" in reasons and "第 1 条审计记录" in reasons
 
 
+def test_check_finds_a_kept_due_list_that_no_longer_matches_and_has_it_worked_out_again(db):
+    a = add_case()
+    b = add_case(id=make_id(seq=556), name="李四")
+    ok("visit", "add", a, "--kind", "谈话", "--on", "2026-11-01", *AS_OF)
+    listed = ok("due", "-f", "json", *AS_OF).json()
+    assert "检查通过" in ok("db", "check", *AS_OF).stdout
+    conn = sqlite3.connect(db)  # a program that edits jindu's kept list behind its back
+    conn.execute("UPDATE due_items SET listed_on = '2099-01-01', due_on = '2099-01-01' WHERE case_id = ?", [b])
+    conn.commit()
+    conn.close()
+    assert ok("due", "-f", "json", *AS_OF).json() != listed
+    res = run("db", "check", "-f", "json", *AS_OF)
+    assert res.exit_code == 1
+    assert {(p["check"], p["case_id"]) for p in res.json()} == {("到期清单", b)}
+    assert ok("due", "-f", "json", *AS_OF).json() == listed
+    assert "检查通过" in ok("db", "check", *AS_OF).stdout
+
+
 def test_duplicates_are_listed_with_their_evidence_and_never_merged(db):
     a = add_case(id=make_id(date(1990, 1, 1), 111), name="张伟")
     b = add_case(id=make_id(date(1990, 1, 1), 113, "520102"), name="张伟", street="头桥")
