@@ -22,6 +22,7 @@ import functools
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from types import SimpleNamespace
 from typing import NamedTuple
 
 from jindu_cli.domain import flags as flags_mod
@@ -137,7 +138,11 @@ def shifted_start(case: Case, anchor: date) -> date:
 
 def term_year(case: Case, anchor: date) -> int:
     """1 for the first 12 months from 报到 (plus days in 中止), 2 for the next, and so on."""
-    start = shifted_start(case, anchor)
+    return years_in(shifted_start(case, anchor), anchor)
+
+
+def years_in(start: date, anchor: date) -> int:
+    """The year, counted in 12-month years from `start`, that `anchor` falls in (1, 2, ...)."""
     if anchor < start:
         return 1
     year = 1 + (anchor.year - start.year) - (1 if (anchor.month, anchor.day) < (start.month, start.day) else 0)
@@ -324,6 +329,28 @@ def urine_due(case: Case, anchor: date, rules: Rules, end: date | None, until: d
     many people (the report's 按时检测率)."""
     interval = urine_interval(case, rules, term_year(case, anchor))[0]
     return _due(case, anchor, interval, end, until)[0]
+
+
+class UrineClocks:
+    """R15's urine dates for many people never in 中止 (the report's 按时检测率), without building
+    a Case for each: `urine_due` for them, with each interval looked up once per cadence, measure,
+    term, risk and term year. A test holds the report's counts to the case-by-case ones."""
+
+    def __init__(self, rules: Rules):
+        self.rules = rules
+        self.intervals: dict[tuple, Interval] = {}
+
+    def due(self, measure: str, term_months: int, risk_level: str | None, test_every: str | None,
+            reported_on: date, anchor: date, end: date | None, until: date) -> date | None:
+        year = years_in(reported_on, anchor)
+        key = (test_every, measure, term_months, risk_level == "high", year)
+        interval = self.intervals.get(key)
+        if interval is None:
+            person = SimpleNamespace(test_every=test_every, measure=measure, term_months=term_months,
+                                     risk_level=risk_level)
+            interval = self.intervals[key] = urine_interval(person, self.rules, year)[0]
+        due = interval.add(anchor)
+        return None if (end is not None and due > end) or due > until else due
 
 
 def _urine(case: Case, a: Anchors, rules: Rules, end: date | None, until: date) -> DueItem | None:

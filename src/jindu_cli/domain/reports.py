@@ -355,19 +355,22 @@ def _on_time(conn, rules: Rules, columns: str, width: int, tally: Counter, start
         "   ORDER BY t.tested_on DESC LIMIT 1)"
         " FROM temp.report_people p WHERE p.status = 'active' AND p.reported IS NOT NULL", [s])
     term_ends: dict[tuple, date] = {}  # most share their 报到 date and term with others, and never 中止
+    clocks = due.UrineClocks(rules)
     for row in rows:
         groups = row[:width]
         cid, measure, months, reported, override, risk, every, before = row[width:]
-        paused = suspensions.get(cid, [])
-        case = _clock_case(cid, measure, months, date.fromisoformat(reported), override, risk, every, paused)
+        reported_on = date.fromisoformat(reported)
+        anchor = date.fromisoformat(before) if before else reported_on
+        paused = suspensions.get(cid)
         if paused:
-            term_end = case.term_end(end)
-        elif (key := (reported, months, override)) in term_ends:
-            term_end = term_ends[key]
+            case = _clock_case(cid, measure, months, reported_on, override, risk, every, paused)
+            due_on = due.urine_due(case, anchor, rules, case.term_end(end), end)
         else:
-            term_end = term_ends[key] = case.term_end(end)
-        anchor = date.fromisoformat(before) if before else case.reported_on
-        due_on = due.urine_due(case, anchor, rules, term_end, end)
+            term_end = term_ends.get(key := (reported, months, override))
+            if term_end is None:
+                case = _clock_case(cid, measure, months, reported_on, override, risk, every, [])
+                term_end = term_ends[key] = case.term_end(end)
+            due_on = clocks.due(measure, months, risk, every, reported_on, anchor, term_end, end)
         if due_on is None:
             continue
         tally[groups, "test_due_people"] += 1
