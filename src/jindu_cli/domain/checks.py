@@ -94,8 +94,11 @@ def kept_due_list(conn: sqlite3.Connection, as_of: date) -> list[Problem]:
     differ = sorted({row.case_id for row in kept ^ worked})
     if not differ:
         return []
-    with atomic(conn):
-        conn.execute("UPDATE due_state SET fingerprint = NULL")
+    try:
+        with atomic(conn):
+            conn.execute("UPDATE due_state SET fingerprint = NULL")
+    except sqlite3.OperationalError:
+        pass  # a read-only copy: the problems are listed all the same
     names = dict(conn.execute("SELECT id, name FROM cases WHERE id IN (SELECT value FROM json_each(?))",
                               [json.dumps(differ)]))
     return [Problem("到期清单", cid, names.get(cid, ""), "保存的到期事项与按记录算出的不一致；"
