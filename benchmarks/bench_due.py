@@ -47,19 +47,25 @@ def timed(args: list[str], env: dict, runs: int) -> tuple[float, int]:
     return statistics.median(times), lines
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", type=Path, default=HERE / "out" / "district.db")
-    parser.add_argument("--runs", type=int, default=5)
-    args = parser.parse_args()
-    if not args.db.exists():
-        subprocess.run([sys.executable, str(HERE / "make_district.py"), str(args.db)], check=True)
-    env = dict(os.environ, JINDU_DB=str(args.db))
+def district_env(db: Path) -> dict:
+    """The environment the timed processes run in, over the district (built when missing)."""
+    if not db.exists():
+        subprocess.run([sys.executable, str(HERE / "make_district.py"), str(db)], check=True)
+    env = dict(os.environ, JINDU_DB=str(db))
     env.pop("JINDU_TODAY", None)
     # as installed by pip, which caches the compiled modules (here in a folder of their own): a
     # setting that forbids the cache would time Python compiling jindu's source on every run
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     env["PYTHONPYCACHEPREFIX"] = tempfile.mkdtemp(prefix="jindu-pycache-")
+    return env
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", type=Path, default=HERE / "out" / "district.db")
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    env = district_env(args.db)
     subprocess.run(jindu() + ["due", "--as-of", AS_OF, "--within", "0"], env=env, stdout=subprocess.DEVNULL,
                    check=True)  # warm the page cache and apply any pending migration
     cases = [

@@ -11,16 +11,14 @@ CPU time (user + system) of the runs: on a machine shared with other work it var
 from __future__ import annotations
 
 import argparse
-import os
 import resource
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_due import HERE, timed  # noqa: E402
+from bench_due import HERE, district_env, timed  # noqa: E402
 
 
 def main() -> None:
@@ -28,12 +26,8 @@ def main() -> None:
     parser.add_argument("--db", type=Path, default=HERE / "out" / "district.db")
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    if not args.db.exists():
-        subprocess.run([sys.executable, str(HERE / "make_district.py"), str(args.db)], check=True)
+    env = district_env(args.db)
     out = tempfile.mkdtemp()
-    env = dict(os.environ, JINDU_DB=str(args.db), PYTHONPYCACHEPREFIX=f"{out}/pycache")
-    env.pop("JINDU_TODAY", None)
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
     cases = [
         ("jindu --version", ["--version"]),
         ("jindu report (month, table)", ["report", "--period", "2026-10", "--as-of", "2026-11-28"]),
