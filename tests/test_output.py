@@ -7,9 +7,10 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from jindu_cli.cli import output
 from jindu_cli.cli.output import Columns, plain_columns, plain_table, table_columns
 
-TEXT = st.text(alphabet=st.sampled_from(list("az09-:张伟社区戒毒尿检（），、。０Ａ")), min_size=1, max_size=12)
+TEXT = st.text(alphabet=st.sampled_from(list("az09-:[]/张伟社区戒毒尿检（），、。０Ａ")), min_size=1, max_size=12)
 TEXT = TEXT.filter(lambda t: t.strip() == t)
 
 
@@ -19,7 +20,7 @@ def rich_layout(columns, rows) -> str:
         table.add_column(label, overflow="fold")
     for row in rows:
         table.add_row(*row)
-    console = Console(width=400, color_system=None, highlight=False, soft_wrap=False)
+    console = Console(width=400, color_system=None, highlight=False, soft_wrap=False, markup=False, emoji=False)
     with console.capture() as captured:
         console.print(table)
     return "\n".join(line.rstrip() for line in captured.get().splitlines()) + "\n"
@@ -45,3 +46,13 @@ def test_columns_are_masked_like_rows():
     assert table_columns(rows, ["id_number", "phone", "n"], False) == [
         ["520103********1236", ""], ["138****5678", ""], ["3", ""]]
     assert columns.rows() == rows and len(columns) == 2
+
+
+def test_rich_tables_print_records_as_typed_never_as_markup(monkeypatch, capsys):
+    """A short list goes through rich; text that looks like rich markup or an emoji code is data."""
+    monkeypatch.setattr(output, "use_rich", lambda n: True)
+    rows = [{"name": "[/b]张[bold]伟", "note": ":ok: 见面:a:"}]
+    output.emit(rows, [("name", "姓名"), ("note", "备注")], "table")
+    output.emit_record(rows[0], [("name", "姓名"), ("note", "备注")], "table")
+    out = capsys.readouterr().out
+    assert out.count("[/b]张[bold]伟") == 2 and out.count(":ok: 见面:a:") == 2

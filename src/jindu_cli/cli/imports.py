@@ -101,7 +101,7 @@ def _progress():
 
     from jindu_cli.cli.output import console
 
-    return Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+    return Progress(TextColumn("{task.description}", markup=False), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
                     TimeRemainingColumn(), transient=True, console=console(stderr=True))
 
 

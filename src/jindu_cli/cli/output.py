@@ -164,12 +164,14 @@ def console(stderr: bool = False):
     from rich.console import Console
 
     stream = sys.stderr if stderr else sys.stdout
+    # Records are data, never markup: a name or note holding "[/b]" or ":ok:" prints as typed.
     if stream.isatty():
-        return Console(file=stream, highlight=False)
+        return Console(file=stream, highlight=False, markup=False, emoji=False)
     # Not a terminal (a pipe, a file, cron): never colour, and do not squeeze wide tables
     # into 80 columns.
     width = shutil.get_terminal_size(fallback=(160, 24)).columns
-    return Console(file=stream, width=width, color_system=None, highlight=False, soft_wrap=False)
+    return Console(file=stream, width=width, color_system=None, highlight=False, soft_wrap=False, markup=False,
+                   emoji=False)
 
 
 def show(renderable, stderr: bool = False) -> None:
