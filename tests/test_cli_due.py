@@ -215,3 +215,37 @@ def test_draw_gives_everyone_an_equal_chance(db):
         picked.update(sorted(pool, key=lambda n: rank(seed, n))[:3])
     # 900 expected each; a fair draw stays well within ±15%
     assert all(765 < picked[n] < 1035 for n in pool), picked
+
+
+@pytest.mark.parametrize("as_of, args", [
+    (date(2026, 11, 28), []), (date(2026, 11, 28), ["--reveal"]), (date(2026, 3, 2), ["--within", "30"]),
+    (date(2026, 11, 28), ["--street", "头桥", "--within", "0"]),
+])
+def test_the_table_sqlite_lays_out_is_the_table_of_the_rows(tmp_path, monkeypatch, as_of, args):
+    """Off a terminal a long list is laid out by SQLite (domain/layout.py) from what the kept list
+    stores of each line; it must be the plain table of the rows, their counts and their words."""
+    from jindu_cli.cli.due import COLUMNS, when_text
+    from jindu_cli.cli.output import plain_columns, table_columns
+
+    path = tmp_path / "d.db"
+    random_district(path, 5, cases=200)
+    monkeypatch.setenv("JINDU_DB", str(path))
+    out = ok("due", "--as-of", as_of.isoformat(), *args).stdout
+    conn = open_db(path)
+    rules = load_rules(conn)
+    street = "头桥" if "--street" in args else None
+    within = int(args[args.index("--within") + 1]) if "--within" in args else 7
+    listed = []
+    for d in due_list(conn, rules, as_of, within, street):
+        row = d.as_dict(as_of)
+        listed.append(dict(row, item_label=rules.label(d.item), when=when_text(row["days"])))
+    assert len(listed) > 3 and any(r["days"] < 0 for r in listed)
+    assert any(r["days"] == 0 for r in listed) or args  # 今天 too
+    late = sum(r["days"] < 0 for r in listed)
+    today = sum(r["days"] == 0 for r in listed)
+    caption = (f"逾期 {late} 项，今天到期 {today} 项，{within} 天内到期 {len(listed) - late - today} 项"
+               f"（按 {as_of} 计算）")
+    table = plain_columns([label for _, label in COLUMNS],
+                          table_columns(listed, [k for k, _ in COLUMNS], "--reveal" in args), caption=caption)
+    assert out.startswith(table), out[:2000]
+    assert ("********" in out) != ("--reveal" in args)

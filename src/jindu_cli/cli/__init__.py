@@ -80,7 +80,7 @@ def overview(db_opt: str | None) -> None:
     from jindu_cli.domain import due, rules
 
     today = as_of_date(None)
-    counted = due.counts(due.due_list(conn, rules.load_rules(conn), today, within=0), today)["total"]
+    counted = due.select(conn, rules.load_rules(conn), today, within=0).counts()["total"]
     print(f"今天 {today}：逾期 {counted['overdue']} 项，今天到期 {counted['today']} 项（jindu due 查看到期清单）")
     parts = "，".join(f"{STATUS.label(s)} {n}" for s in STATUS.labels if (n := info["by_status"].get(s)))
     print(f"在册 {info['total']} 人：{parts}")

@@ -9,7 +9,7 @@ import typer
 from jindu_cli.cli.options import (
     AsOfOpt, DbOpt, FormatOpt, Fmt, OperatorOpt, RevealOpt, as_of_date, open_conn, operator_name,
 )
-from jindu_cli.cli.output import Columns, emit, guard, message
+from jindu_cli.cli.output import emit, guard, message, use_rich, write_bytes
 
 ITEMS_HELP = ("urine_test 尿检、hair_test 毛发检测、talk 谈话、home_visit 入户走访、assessment 评估、report_in 报到、"
               "agreement 签订协议、police_report 报告公安、term_end 期满、three_year_clean 戒断三年、lost_contact 失联")
@@ -19,12 +19,14 @@ COLUMNS = [("case_id", "案件"), ("name", "姓名"), ("id_number", "身份证�
            ("item_label", "事项"), ("due_on", "到期日"), ("when", "天数"), ("rule", "依据"), ("reason", "原因")]
 
 
+# the days from the as-of date in words: overdue, today, later
+WHEN = ("逾期 {} 天", "今天", "还有 {} 天")
+
+
 def when_text(days: int) -> str:
     if days < 0:
-        return f"逾期 {-days} 天"
-    if days == 0:
-        return "今天"
-    return f"还有 {days} 天"
+        return WHEN[0].format(-days)
+    return WHEN[2].format(days) if days else WHEN[1]
 
 
 def _parse_item(rules, raw: str | None) -> str | None:
@@ -55,8 +57,6 @@ def due_command(
 
     例：jindu due；jindu due --street 盐务街 --within 14；jindu due --explain 12
     """
-    from datetime import date
-
     from jindu_cli.domain import due, rules
     from jindu_cli.domain.rules import ITEMS
 
@@ -66,34 +66,33 @@ def due_command(
     if explain:
         _explain(conn, explain, ruleset, today, fmt, reveal, operator)
         return
-    items = due.due_list(conn, ruleset, today, within, street, worker, _parse_item(ruleset, item),
-                         rebuild=rules_file is None)
-    if reveal and items:
+    listed = due.select(conn, ruleset, today, within, street, worker, _parse_item(ruleset, item),
+                        rebuild=rules_file is None)
+    count = len(listed)
+    if reveal and count:
         from jindu_cli.domain import cases
 
-        cases.record_reveal(conn, operator_name(operator), "due", [d.case_id for d in items])
+        cases.record_reveal(conn, operator_name(operator), "due", listed.case_ids())
     if fmt is not Fmt.table:
-        emit([d.as_dict(today) for d in items], COLUMNS, fmt.value, reveal=reveal)
+        emit([d.as_dict(today) for d in listed.rows()], COLUMNS, fmt.value, reveal=reveal)
         return
-    # column by column (zip does the work in C): a district lists some 40,000 items
-    _, _, case_id, id_number, name, street, worker, item, due_on, rule, reason = list(zip(*items)) or [()] * 11
-    days = {day: (date.fromisoformat(day) - today).days for day in set(due_on)}
-    words = {day: when_text(n) for day, n in days.items()}
-    labels = {i: ruleset.label(i) for i in ITEMS}
-    rows = Columns({
-        "case_id": case_id, "name": name, "id_number": id_number, "street": street, "worker": worker,
-        "item_label": list(map(labels.__getitem__, item)), "due_on": due_on,
-        "days": list(map(days.__getitem__, due_on)), "when": list(map(words.__getitem__, due_on)),
-        "rule": rule, "reason": reason,
-    })
-    summary = due.counts(items, today)
+    summary = listed.counts()
     t = summary["total"]
     caption = f"逾期 {t['overdue']} 项，今天到期 {t['today']} 项，{within} 天内到期 {t['soon']} 项（按 {today} 计算）"
-    emit(rows, COLUMNS, "table", reveal=reveal, caption=caption, styles=_style)
+    labels = {i: ruleset.label(i) for i in ITEMS}
+    if use_rich(count):
+        rows = []
+        for d in listed.rows():
+            row = d.as_dict(today)
+            rows.append(dict(row, item_label=labels[d.item], when=when_text(row["days"])))
+        emit(rows, COLUMNS, "table", reveal=reveal, caption=caption, styles=_style)
+    else:
+        # a district's list: laid out by SQLite, not value by value in Python
+        write_bytes(listed.table(COLUMNS, labels, WHEN, reveal, caption))
     if len(summary["by_street"]) > 1:
         emit([{"street": s, **c} for s, c in summary["by_street"].items()],
              [("street", "街道"), ("overdue", "逾期"), ("today", "今天到期"), ("soon", f"{within} 天内到期")], "table")
-    if not rows:
+    if not count:
         message(f"{within} 天内没有到期事项，也没有逾期的")
 
 

@@ -11,7 +11,6 @@ import functools
 import io
 import json
 import os
-import re
 import shutil
 import sqlite3
 import sys
@@ -22,6 +21,9 @@ from pathlib import Path
 
 import typer
 from typer.exceptions import TyperException
+
+from jindu_cli.domain.layout import width
+
 
 def message(text: str) -> None:
     """A line for the person at the terminal (or cron's mail): always stderr, never data."""
@@ -106,17 +108,6 @@ def csv_cell(value) -> str:
 
 RICH_MAX_ROWS = 500  # beyond this rich is too slow (seconds per thousand rows): plain text instead
 
-_WIDE = re.compile("[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf"
-                   "\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]")
-
-
-def width(text: str) -> int:
-    """Columns a string takes in a terminal: CJK and full-width characters take two."""
-    if text.isascii():
-        return len(text)
-    return len(text) + len(_WIDE.findall(text))
-
-
 def plain_table(columns: Sequence[str], rows: Sequence[Sequence[str]], *, title: str | None = None,
                 caption: str | None = None, header: bool = True) -> str:
     """The layout rich gives a simple table (columns three spaces apart, a rule under the
@@ -154,6 +145,19 @@ def plain_columns(columns: Sequence[str], body: Sequence[Sequence[str]], *, titl
     if caption:
         lines.append(caption)
     return "\n".join(lines) + "\n"
+
+
+def write_bytes(data: bytes) -> None:
+    """Text already in UTF-8 (a table SQLite laid out) to stdout, after what was printed before."""
+    import codecs
+
+    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+    if codecs.lookup(encoding).name != "utf-8" or not hasattr(sys.stdout, "buffer"):
+        sys.stdout.write(data.decode())  # a GB18030 terminal, say: let the stream encode it
+        return
+    sys.stdout.flush()
+    sys.stdout.buffer.write(data)
+    sys.stdout.buffer.flush()
 
 
 def use_rich(rows: int) -> bool:

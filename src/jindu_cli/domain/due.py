@@ -17,9 +17,9 @@ after the term end or while 中止.
 
 from __future__ import annotations
 
-import bisect
 import functools
 import sqlite3
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from types import SimpleNamespace
@@ -29,8 +29,10 @@ from jindu_cli.domain import flags as flags_mod
 from jindu_cli.domain.cases import REPORT_WITHIN_DAYS, Case, load_cases
 from jindu_cli.domain.dates import add_months, iso
 from jindu_cli.domain.enums import MEASURE, PERFORMED_RESULTS, UNDER_MANAGEMENT
+from jindu_cli.domain.ids import mask_id
+from jindu_cli.domain.layout import Column, sql_table, width
 from jindu_cli.domain.rules import ITEMS, Interval, Rules, parse_interval
-from jindu_cli.storage.migrations import FLAGGED
+from jindu_cli.storage.migrations import FLAGGED, SUSPENSION_CHANGE
 
 ITEM_ORDER = {item: i for i, item in enumerate(ITEMS)}
 FACE_TO_FACE = "('talk', 'home_visit', 'help', 'assessment')"
@@ -82,8 +84,31 @@ def sort_key(due_on: str, case_id: int, item: str, seq: int) -> str:
 WORK_GROUP = "2 * (c.due_on >= ?) + (c.risk_level IS NOT 'high')"
 
 
-def due_rows(items: list[DueItem], as_of: date) -> list[DueRow]:
-    return [d.row(as_of, seq) for d, seq in _numbered(items)]
+# The columns of the list as shown (temp.due_shown), and how the kept list (due_items) holds an
+# item: with what its line shows of the person, and the width of each Chinese text, measured once.
+SHOWN = ("grp", "sort_key", "case_id", "id_number", "id_masked", "name", "name_w", "street", "street_w", "worker",
+         "worker_w", "item", "due_on", "due_day", "rule", "reason", "reason_w")
+KEPT = ("listed_on", "case_id", "item", "seq", "sort_key", "due_on", "due_day", "rule", "reason", "reason_w",
+        "late_from", "reason_late", "reason_late_w", "id_number", "id_masked", "name", "name_w", "street",
+        "street_w", "worker", "worker_w", "risk_level")
+_measure = functools.lru_cache(maxsize=1 << 16)(width)
+
+
+def _shown_row(d: DueItem, seq: int, as_of: date) -> tuple:
+    c, due_on, reason = d.case, iso(d.due_on), d.text(as_of)
+    return (work_group(due_on, c.risk_level, iso(as_of)), sort_key(due_on, c.id, d.item, seq), c.id, c.id_number,
+            mask_id(c.id_number), c.name, _measure(c.name), c.street, _measure(c.street), c.worker,
+            _measure(c.worker) if c.worker else 0, d.item, due_on, d.due_on.toordinal(), d.rule, reason,
+            _measure(reason))
+
+
+def _kept_row(d: DueItem, seq: int) -> tuple:
+    c, due_on = d.case, iso(d.due_on)
+    return (iso(d.listed_from or d.due_on), c.id, d.item, seq, sort_key(due_on, c.id, d.item, seq), due_on,
+            d.due_on.toordinal(), d.rule, d.reason, _measure(d.reason), iso(d.late_from), d.late_reason,
+            _measure(d.late_reason) if d.late_reason else None, c.id_number, mask_id(c.id_number), c.name,
+            _measure(c.name), c.street, _measure(c.street), c.worker, _measure(c.worker) if c.worker else 0,
+            c.risk_level)
 
 
 class DueRow(NamedTuple):
@@ -655,11 +680,12 @@ def _scope(conn: sqlite3.Connection, street: str | None, worker: str | None) -> 
     return " AND ".join(clauses), params
 
 
-def due_list(conn: sqlite3.Connection, rules: Rules, as_of: date, within: int = 7, street: str | None = None,
-             worker: str | None = None, item: str | None = None, *, narrow: bool = True,
-             kept: bool = True, rebuild: bool = True) -> list[DueRow]:
-    """Every item due by as_of + within (overdue included), in the order the clerk works them:
-    overdue first, then 高 risk first, then soonest.
+def select(conn: sqlite3.Connection, rules: Rules, as_of: date, within: int = 7, street: str | None = None,
+           worker: str | None = None, item: str | None = None, *, narrow: bool = True, kept: bool = True,
+           rebuild: bool = True) -> Shown:
+    """Every item due by as_of + within (overdue included), held on the connection to be read as
+    rows in the clerk's working order (overdue first, then 高 risk first, then soonest), counted,
+    or laid out as a table.
 
     The items are read from the kept list (`due_items`, brought up to date first; `rebuild`
     allows working it out afresh for these rules) when it applies, else worked out here.
@@ -675,13 +701,96 @@ def due_list(conn: sqlite3.Connection, rules: Rules, as_of: date, within: int = 
     horizon = as_of + timedelta(days=within)
     scope, params = _scope(conn, street, worker)
     use_kept = narrow and kept and kept_list_applies(conn, as_of) and refresh(conn, rules, as_of, rebuild)
+    conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS due_shown ({', '.join(SHOWN)})")
+    conn.execute("DELETE FROM temp.due_shown")
     with snapshot(conn):  # one consistent view, even while another process writes
         if use_kept and _fingerprint_matches(conn, rules):
-            return _from_kept(conn, rules, as_of, horizon, scope, params, items)
-        wanted = candidates(conn, rules, as_of, horizon, scope, params, items) if narrow else None
-        rows = due_rows(_collect(conn, rules, as_of, horizon, scope, params, items, wanted), as_of)
-    rows.sort()
-    return rows
+            _from_kept(conn, rules, as_of, horizon, scope, params, items)
+        else:
+            wanted = candidates(conn, rules, as_of, horizon, scope, params, items) if narrow else None
+            _add_shown(conn, _collect(conn, rules, as_of, horizon, scope, params, items, wanted), as_of)
+    return Shown(conn, as_of)
+
+
+def due_list(conn: sqlite3.Connection, rules: Rules, as_of: date, within: int = 7, street: str | None = None,
+             worker: str | None = None, item: str | None = None, *, narrow: bool = True,
+             kept: bool = True, rebuild: bool = True) -> list[DueRow]:
+    """`select`'s list as rows, in the clerk's working order."""
+    return select(conn, rules, as_of, within, street, worker, item, narrow=narrow, kept=kept,
+                  rebuild=rebuild).rows()
+
+
+def _add_shown(conn: sqlite3.Connection, items: Iterable[DueItem], as_of: date) -> None:
+    conn.executemany(f"INSERT INTO temp.due_shown VALUES ({', '.join('?' * len(SHOWN))})",
+                     [_shown_row(d, seq, as_of) for d, seq in _numbered(items)])
+
+
+class Shown:
+    """A due list held in the temporary table due_shown of its connection, until the next list is
+    selected there. A district's list is some 40,000 items: SQLite counts it and lays it out as a
+    table without handing each value to Python."""
+
+    def __init__(self, conn: sqlite3.Connection, as_of: date):
+        self.conn, self.as_of = conn, as_of
+
+    def __len__(self) -> int:
+        return self.conn.execute("SELECT count(*) FROM temp.due_shown").fetchone()[0]
+
+    def rows(self) -> list[DueRow]:
+        # tuple.__new__ makes each row without the Python-level checks of DueRow._make
+        return list(map(functools.partial(tuple.__new__, DueRow), self.conn.execute(
+            "SELECT grp, sort_key, case_id, id_number, name, street, worker, item, due_on, rule, reason"
+            " FROM temp.due_shown ORDER BY grp, sort_key")))
+
+    def case_ids(self) -> list[int]:
+        return [r[0] for r in self.conn.execute("SELECT DISTINCT case_id FROM temp.due_shown ORDER BY case_id")]
+
+    def counts(self) -> dict:
+        """Overdue, due today and due later in the window: in all and by street."""
+        today = self.as_of.toordinal()
+        total = {"overdue": 0, "today": 0, "soon": 0}
+        by_street: dict[str, dict] = {}
+        for street, *counted in self.conn.execute(
+                "SELECT street, sum(due_day < ?), sum(due_day = ?), sum(due_day > ?) FROM temp.due_shown"
+                " GROUP BY street ORDER BY street", [today] * 3):
+            by_street[street] = dict(zip(total, counted))
+            for key, n in zip(total, counted):
+                total[key] += n
+        return {"total": total, "by_street": by_street}
+
+    def table(self, columns: Sequence[tuple[str, str]], labels: dict[str, str], when: tuple[str, str, str],
+              reveal: bool, caption: str | None = None) -> bytes:
+        """The list as a plain table in UTF-8 (domain/layout.py), columns [(key, heading)] in the
+        working order: the keys of `DueRow.as_dict`, `item_label` (the item in `labels`) and `when`
+        (the days from the as-of date in words: `when` holds the words for overdue, today and
+        later, with `{}` for the number of days). The ID number is masked unless `reveal`."""
+        days = f"(s.due_day - {self.as_of.toordinal()})"
+        late, today, left = when
+
+        def words(text: str, number: str) -> tuple[str, str]:
+            return (f"replace({_literal(text)}, '{{}}', {number})",
+                    f"{width(text.replace('{}', ''))} + {text.count('{}')} * length({number})")
+
+        (late_text, late_w), (left_text, left_w) = words(late, f"-{days}"), words(left, days)
+        known = {
+            "case_id": ("s.case_id", None, True), "id_number": ("s.id_number" if reveal else "s.id_masked", None),
+            "name": ("s.name", "s.name_w"), "street": ("s.street", "s.street_w"), "worker": ("s.worker", "s.worker_w"),
+            "item": ("s.item", None, True), "due_on": ("s.due_on", None, True),
+            "item_label": ("CASE s.item " + " ".join(f"WHEN {_literal(k)} THEN {_literal(v)}" for k, v in labels.items())
+                           + " END", "CASE s.item " + " ".join(f"WHEN {_literal(k)} THEN {width(v)}"
+                                                               for k, v in labels.items()) + " END"),
+            "days": (days, None, True),
+            "when": (f"CASE WHEN {days} < 0 THEN {late_text} WHEN {days} = 0 THEN {_literal(today)} ELSE {left_text} END",
+                     f"CASE WHEN {days} < 0 THEN {late_w} WHEN {days} = 0 THEN {width(today)} ELSE {left_w} END"),
+            "rule": ("s.rule", None), "reason": ("s.reason", "s.reason_w"),
+        }
+        return sql_table(self.conn, "temp.due_shown s", [], [Column(label, *known[key]) for key, label in columns],
+                         "s.grp, s.sort_key", caption=caption)
+
+
+def _literal(text: str) -> str:
+    """Text as an SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _collect(conn, rules, as_of, until, scope, params, items, wanted: dict[int, set[str]] | None) -> list[DueItem]:
@@ -709,10 +818,11 @@ def _collect(conn, rules, as_of, until, scope, params, items, wanted: dict[int, 
 # absence (a flag counts only records up to that day).
 
 # the cases whose flags depend on the day asked about (SQL, the case as `c`)
-DAY_BOUND = ("(c.status IN ('pending', 'suspended') OR EXISTS (SELECT 1 FROM leaves l WHERE l.case_id = c.id"
-             " AND l.kind = 'unreported' AND l.returned_on IS NULL AND NOT (l.days > 0)))")
+# (an IN list, not EXISTS: SQLite then reads the two sets by index instead of testing every case)
+DAY_BOUND = ("(c.status IN ('pending', 'suspended') OR c.id IN (SELECT l.case_id FROM leaves l"
+             " WHERE l.kind = 'unreported' AND l.returned_on IS NULL AND NOT (l.days > 0)))")
 # the code the kept items are worked out by: a new version of any of these works the list out afresh
-_CODE = ("due.py", "cases.py", "dates.py", "enums.py", "rules.py", "flags.py")
+_CODE = ("due.py", "cases.py", "dates.py", "enums.py", "rules.py", "flags.py", "ids.py", "layout.py")
 
 
 _FINGERPRINTS: dict[int, tuple[Rules, str]] = {}
@@ -742,8 +852,7 @@ def kept_list_applies(conn: sqlite3.Connection, as_of: date) -> bool:
     """The kept items hold for any day on or after the last 中止 began or ended (before it the
     term end, and so what is due, was different) and the last test and absence."""
     latest = conn.execute(
-        "SELECT max(coalesce((SELECT max(changed_on) FROM status_changes WHERE status = 'suspended'), ''),"
-        " coalesce((SELECT max(changed_on) FROM status_changes WHERE previous_status = 'suspended'), ''),"
+        f"SELECT max(coalesce((SELECT max(changed_on) FROM status_changes WHERE {SUSPENSION_CHANGE}), ''),"
         " coalesce((SELECT max(tested_on) FROM drug_tests), ''),"
         " coalesce((SELECT max(left_on) FROM leaves), ''))").fetchone()[0]
     return iso(as_of) >= latest
@@ -794,14 +903,8 @@ def refresh(conn: sqlite3.Connection, rules: Rules, as_of: date, rebuild: bool =
                 items = [d for d in _collect(conn, rules, as_of, date.max, "1 = 1", [], ITEMS,
                                              {i: set(ITEMS) for i in chunk})
                          if not (d.item == "police_report" and d.case.id in day_bound)]
-                conn.executemany(
-                    "INSERT INTO due_items (listed_on, case_id, item, seq, sort_key, due_on, rule, reason, late_from,"
-                    " reason_late, id_number, name, street, worker, risk_level)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [(iso(d.listed_from or d.due_on), d.case.id, d.item, seq, sort_key(iso(d.due_on), d.case.id,
-                      d.item, seq), iso(d.due_on), d.rule, d.reason, iso(d.late_from), d.late_reason,
-                      d.case.id_number, d.case.name, d.case.street, d.case.worker, d.case.risk_level)
-                     for d, seq in _numbered(items)])
+                conn.executemany(f"INSERT INTO due_items ({', '.join(KEPT)}) VALUES ({', '.join('?' * len(KEPT))})",
+                                 [_kept_row(d, seq) for d, seq in _numbered(items)])
             conn.execute("DELETE FROM due_dirty")
             conn.execute("UPDATE due_state SET fingerprint = ?,"
                          " tests_seen = coalesce((SELECT max(id) FROM drug_tests), 0),"
@@ -830,32 +933,30 @@ def _progress(cases: int) -> None:
         print(f"正在更新到期清单（{cases} 个案件）…", file=sys.stderr, flush=True)
 
 
-def _from_kept(conn, rules, as_of, horizon, scope, params, items) -> list[DueRow]:
-    """The kept items by `horizon`; the police_report items that depend on the day, and any case
-    changed since the list was brought up to date (by another process), worked out here."""
+def _from_kept(conn, rules, as_of, horizon, scope, params, items) -> None:
+    """Into temp.due_shown: the kept items by `horizon`; the police_report items that depend on the
+    day, and any case changed since the list was brought up to date (by another process), worked
+    out here."""
     changed = _changed(conn)
     _fill(conn, dict.fromkeys(changed), "due_live")
     wanted = {cid: set(items) for cid in changed}
     if "police_report" in items:
         for cid in candidates(conn, rules, as_of, horizon, f"{scope} AND {DAY_BOUND}", params, ("police_report",)):
             wanted.setdefault(cid, set()).add("police_report")
-    rows = due_rows(_collect(conn, rules, as_of, horizon, scope, params, items, wanted), as_of)
+    _add_shown(conn, _collect(conn, rules, as_of, horizon, scope, params, items, wanted), as_of)
     # due_items carries the person's street and worker, so the scope applies to it as `c`
-    sql = (f"SELECT {WORK_GROUP}, c.sort_key, c.case_id, c.id_number, c.name, c.street, c.worker, c.item,"
-           " c.due_on, c.rule, CASE WHEN c.late_from <= ? THEN c.reason_late ELSE c.reason END"
+    late = "c.late_from <= ?"
+    sql = (f"INSERT INTO temp.due_shown SELECT {WORK_GROUP}, c.sort_key, c.case_id, c.id_number, c.id_masked, c.name,"
+           " c.name_w, c.street, c.street_w, c.worker, c.worker_w, c.item, c.due_on, c.due_day, c.rule,"
+           f" CASE WHEN {late} THEN c.reason_late ELSE c.reason END, CASE WHEN {late} THEN c.reason_late_w ELSE c.reason_w END"
            " FROM due_items c WHERE c.listed_on <= ? AND c.case_id NOT IN (SELECT id FROM temp.due_live)"
            f" AND {scope}")
     today = iso(as_of)
-    args = [today, today, iso(horizon)] + params
+    args = [today, today, today, iso(horizon)] + params
     if len(items) == 1:
         sql += " AND c.item = ?"
         args.append(items[0])
-    # tuple.__new__ makes each row without the Python-level checks of DueRow._make
-    ordered = list(map(functools.partial(tuple.__new__, DueRow), conn.execute(sql, args)))
-    ordered.sort()
-    for row in rows:  # the few worked out here, into their places
-        bisect.insort(ordered, row)
-    return ordered
+    conn.execute(sql, args)
 
 
 def explain(conn: sqlite3.Connection, case: Case, rules: Rules, as_of: date) -> list[DueItem]:
@@ -864,16 +965,3 @@ def explain(conn: sqlite3.Connection, case: Case, rules: Rules, as_of: date) -> 
     return sorted(items_for(case, anchors, rules, as_of), key=lambda d: (d.due_on, ITEM_ORDER[d.item]))
 
 
-def counts(items: list[DueRow], as_of: date) -> dict:
-    """Overdue, due today and due later in the window: in all and by street."""
-    from collections import Counter
-
-    today = iso(as_of)
-    tally = Counter(zip([d.street for d in items], [d.due_on for d in items]))
-    total = {"overdue": 0, "today": 0, "soon": 0}
-    by_street: dict[str, dict] = {}
-    for (street, day), n in tally.items():
-        key = "overdue" if day < today else "today" if day == today else "soon"
-        total[key] += n
-        by_street.setdefault(street, {"overdue": 0, "today": 0, "soon": 0})[key] += n
-    return {"total": total, "by_street": dict(sorted(by_street.items()))}

@@ -22,6 +22,10 @@ def one_of(column: str, values: tuple[str, ...]) -> str:
     return "(" + " OR ".join(f"{column} = '{v}'" for v in values) + ")"
 
 
+# the status changes that begin or end a 中止, in the words of the partial index that finds the
+# latest of them (domain/due.py: the kept due list holds from that day on)
+SUSPENSION_CHANGE = "(status = 'suspended' OR previous_status = 'suspended')"
+
 # the tests that raise flags (R7, R8); queries must say it in these very words for SQLite to
 # use the partial index drug_tests_flagged
 FLAGGED = one_of("result", ("positive", "refused", "evaded"))
@@ -332,3 +336,49 @@ def m005_due_items(db) -> None:
                 body.append(f"UPDATE due_state SET {seen} = OLD.id - 1 WHERE {seen} >= OLD.id;")
             db.execute(f"CREATE TRIGGER due_mark_{table}_{event.lower()} AFTER {event} ON {table}"
                        f" BEGIN {' '.join(body)} END")
+
+
+@step
+def m006_due_items_as_shown(db) -> None:
+    """The kept due list also holds what its lines show, measured once when an item is kept: the
+    due day as a day number, the masked ID number, and the width in terminal columns of each
+    Chinese text, so that SQLite lays out a district's list (domain/layout.py). The table holds
+    only what follows from the records: it is emptied, and the next `jindu due` fills it again.
+    And an index of the status changes that begin or end a 中止, the latest of which `jindu due`
+    reads every time."""
+    db.execute("DROP TABLE due_items")
+    db.execute(
+        """
+        CREATE TABLE due_items (
+            listed_on TEXT NOT NULL,
+            case_id INTEGER NOT NULL,
+            item TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            sort_key TEXT NOT NULL,
+            due_on TEXT NOT NULL,
+            due_day INTEGER NOT NULL,
+            rule TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            reason_w INTEGER NOT NULL,
+            late_from TEXT,
+            reason_late TEXT,
+            reason_late_w INTEGER,
+            id_number TEXT NOT NULL,
+            id_masked TEXT NOT NULL,
+            name TEXT NOT NULL,
+            name_w INTEGER NOT NULL,
+            street TEXT NOT NULL,
+            street_w INTEGER NOT NULL,
+            worker TEXT,
+            worker_w INTEGER NOT NULL,
+            risk_level TEXT,
+            PRIMARY KEY (listed_on, case_id, item, seq)
+        ) STRICT, WITHOUT ROWID
+        """
+    )
+    db.execute("CREATE INDEX due_items_case ON due_items (case_id)")
+    # partial, so that it costs nothing on the other status changes, and is never the index an
+    # import's look-ups by status pick (see test_storage_db)
+    db.execute(f"CREATE INDEX status_changes_suspension ON status_changes (changed_on) WHERE {SUSPENSION_CHANGE}")
+    db.execute("DELETE FROM due_dirty")
+    db.execute("UPDATE due_state SET fingerprint = NULL")
