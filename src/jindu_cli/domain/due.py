@@ -963,5 +963,3 @@ def explain(conn: sqlite3.Connection, case: Case, rules: Rules, as_of: date) -> 
     """Every item of one case, whatever its date, with how its date was worked out."""
     anchors = load_anchors(conn, [case], as_of, set(ITEMS), detail=True)[case.id]
     return sorted(items_for(case, anchors, rules, as_of), key=lambda d: (d.due_on, ITEM_ORDER[d.item]))
-
-
