@@ -51,31 +51,13 @@ def masked(row: dict, reveal: bool) -> dict:
     return out
 
 
-class Columns:
-    """Records given column by column, {key: [the value of each record]}: how a long list (a
-    district's due list) is built and printed as a table without a dict for each row."""
-
-    def __init__(self, data: dict[str, Sequence]):
-        self.data = data
-
-    def __len__(self) -> int:
-        return len(next(iter(self.data.values()), []))
-
-    def column(self, key: str) -> Sequence:
-        return self.data.get(key) or [None] * len(self)
-
-    def rows(self) -> list[dict]:
-        keys = list(self.data)
-        return [dict(zip(keys, values)) for values in zip(*self.data.values())]
-
-
-def table_columns(rows: Sequence[dict] | Columns, keys: Sequence[str], reveal: bool) -> list[list[str]]:
+def table_columns(rows: Sequence[dict], keys: Sequence[str], reveal: bool) -> list[list[str]]:
     """The rows as text for a plain table, column by column (several times faster than row by
     row for long lists), masked as `masked` does."""
     hide = {} if reveal else maskers()
     columns = []
     for key in keys:
-        values = rows.column(key) if isinstance(rows, Columns) else [r.get(key) for r in rows]
+        values = [r.get(key) for r in rows]
         if key in hide:
             values = list(map(hide[key], values))
         columns.append(values if set(map(type, values)) <= {str} else list(map(cell, values)))
@@ -195,7 +177,7 @@ def to_json(data) -> str:
 
 
 def emit(
-    rows: Sequence[dict] | Columns,
+    rows: Sequence[dict],
     columns: Sequence[tuple[str, str]],
     fmt: str,
     *,
@@ -211,8 +193,6 @@ def emit(
         sys.stdout.write(plain_columns([label for _, label in columns], table_columns(rows, keys, reveal),
                                        title=title, caption=caption))
         return
-    if isinstance(rows, Columns):
-        rows = rows.rows()
     shown = [masked(r, reveal) for r in rows]
     if fmt == "json":
         sys.stdout.write(to_json(shown) + "\n")
