@@ -249,3 +249,8 @@ def test_the_table_sqlite_lays_out_is_the_table_of_the_rows(tmp_path, monkeypatc
                           table_columns(listed, [k for k, _ in COLUMNS], "--reveal" in args), caption=caption)
     assert out.startswith(table), out[:2000]
     assert ("********" in out) != ("--reveal" in args)
+    reveals = [json.loads(c) for (c,) in rows(path, "SELECT changes FROM audit_log WHERE action = 'reveal'")]
+    if "--reveal" in args:  # who saw which people in full is recorded
+        assert reveals == [{"command": "due", "cases": sorted({r["case_id"] for r in listed})}]
+    else:
+        assert reveals == []

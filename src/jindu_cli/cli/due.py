@@ -68,16 +68,14 @@ def due_command(
         return
     listed = due.select(conn, ruleset, today, within, street, worker, _parse_item(ruleset, item),
                         rebuild=rules_file is None)
-    count = len(listed)
-    if reveal and count:
-        from jindu_cli.domain import cases
-
-        cases.record_reveal(conn, operator_name(operator), "due", listed.case_ids())
+    if reveal:
+        _record_reveal(conn, operator, listed.case_ids())
     if fmt is not Fmt.table:
         emit([d.as_dict(today) for d in listed.rows()], COLUMNS, fmt.value, reveal=reveal)
         return
     summary = listed.counts()
     t = summary["total"]
+    count = sum(t.values())
     caption = f"逾期 {t['overdue']} 项，今天到期 {t['today']} 项，{within} 天内到期 {t['soon']} 项（按 {today} 计算）"
     labels = {i: ruleset.label(i) for i in ITEMS}
     if use_rich(count):
@@ -94,6 +92,13 @@ def due_command(
              [("street", "街道"), ("overdue", "逾期"), ("today", "今天到期"), ("soon", f"{within} 天内到期")], "table")
     if not count:
         message(f"{within} 天内没有到期事项，也没有逾期的")
+
+
+def _record_reveal(conn, operator: str | None, case_ids: list[int]) -> None:
+    if case_ids:
+        from jindu_cli.domain import cases
+
+        cases.record_reveal(conn, operator_name(operator), "due", case_ids)
 
 
 def _style(row: dict) -> str | None:
