@@ -101,8 +101,10 @@ def _progress():
 
     from jindu_cli.cli.output import console
 
-    return Progress(TextColumn("{task.description}", markup=False), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-                    TimeRemainingColumn(), transient=True, console=console(stderr=True))
+    # a file's name is shown as it is, never read as rich markup
+    return Progress(TextColumn("{task.description}", markup=False), BarColumn(),
+                    TextColumn("{task.percentage:>3.0f}%"), TimeRemainingColumn(), transient=True,
+                    console=console(stderr=True))
 
 
 def run_import(kind: str, files: list[Path], dry_run: bool, strict: bool, errors: Path | None, fmt: Fmt,

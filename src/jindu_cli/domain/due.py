@@ -776,11 +776,11 @@ class Shown:
             "case_id": ("s.case_id", None, True), "id_number": ("s.id_number" if reveal else "s.id_masked", None),
             "name": ("s.name", "s.name_w"), "street": ("s.street", "s.street_w"), "worker": ("s.worker", "s.worker_w"),
             "item": ("s.item", None, True), "due_on": ("s.due_on", None, True),
-            "item_label": ("CASE s.item " + " ".join(f"WHEN {_literal(k)} THEN {_literal(v)}" for k, v in labels.items())
-                           + " END", "CASE s.item " + " ".join(f"WHEN {_literal(k)} THEN {width(v)}"
-                                                               for k, v in labels.items()) + " END"),
+            "item_label": (_case("s.item", {k: _literal(v) for k, v in labels.items()}),
+                           _case("s.item", {k: width(v) for k, v in labels.items()})),
             "days": (days, None, True),
-            "when": (f"CASE WHEN {days} < 0 THEN {late_text} WHEN {days} = 0 THEN {_literal(today)} ELSE {left_text} END",
+            "when": (f"CASE WHEN {days} < 0 THEN {late_text} WHEN {days} = 0 THEN {_literal(today)}"
+                     f" ELSE {left_text} END",
                      f"CASE WHEN {days} < 0 THEN {late_w} WHEN {days} = 0 THEN {width(today)} ELSE {left_w} END"),
             "rule": ("s.rule", None), "reason": ("s.reason", "s.reason_w"),
         }
@@ -791,6 +791,11 @@ class Shown:
 def _literal(text: str) -> str:
     """Text as an SQL string literal."""
     return "'" + text.replace("'", "''") + "'"
+
+
+def _case(expr: str, values: dict[str, object]) -> str:
+    """SQL giving values[expr] for each key (an SQL value each), NULL for any other."""
+    return f"CASE {expr} " + " ".join(f"WHEN {_literal(k)} THEN {v}" for k, v in values.items()) + " END"
 
 
 def _collect(conn, rules, as_of, until, scope, params, items, wanted: dict[int, set[str]] | None) -> list[DueItem]:
