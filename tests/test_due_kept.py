@@ -188,3 +188,31 @@ def test_two_flags_arising_on_one_day_are_both_kept(db):
     assert listed[0]["due_on"] == listed[1]["due_on"] == "2026-10-05"
     conn = open_db(db)
     assert due_list(conn, load_rules(conn), AS_OF, 7) == due_list(conn, load_rules(conn), AS_OF, 7, narrow=False)
+
+
+def test_a_list_asked_for_while_another_process_writes_is_worked_out_without_waiting(district, tmp_path):
+    """An import holding the write lock: the changed cases are worked out live, without waiting
+    the connection's busy timeout (here a minute) to keep them."""
+    import time
+
+    conn, rules, _ = district
+    due_list(conn, rules, AS_OF, 7)
+    case_id = conn.execute("SELECT case_id FROM due_items WHERE item = 'urine_test' AND due_on < '2026-11-28'"
+                           " LIMIT 1").fetchone()[0]
+    with conn:
+        conn.execute("INSERT INTO drug_tests (case_id, tested_on, specimen, method, result, created_at, updated_at)"
+                     " VALUES (?, '2026-11-28', 'urine', 'field', 'negative', '', '')", [case_id])
+    path = conn.execute("PRAGMA database_list").fetchone()[2]
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    conn.execute("PRAGMA busy_timeout = 60000")
+    try:
+        started = time.monotonic()
+        listed = due_list(conn, rules, AS_OF, 0)
+        assert time.monotonic() - started < 30
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert not [d for d in listed if d.case_id == case_id and d.item == "urine_test"]
+    assert listed == due_list(conn, rules, AS_OF, 0, narrow=False)
+    assert conn.execute("PRAGMA busy_timeout").fetchone()[0] == 60000

@@ -830,6 +830,8 @@ DAY_BOUND = ("(c.status IN ('pending', 'suspended') OR c.id IN (SELECT l.case_id
 _CODE = ("due.py", "cases.py", "dates.py", "enums.py", "rules.py", "flags.py", "ids.py", "layout.py")
 
 
+KEEP_WAIT_MS = 250  # how long bringing the kept list up to date waits for another writer
+
 _FINGERPRINTS: dict[int, tuple[Rules, str]] = {}
 
 
@@ -884,7 +886,7 @@ def _changed(conn: sqlite3.Connection) -> set[int]:
 def refresh(conn: sqlite3.Connection, rules: Rules, as_of: date, rebuild: bool = True) -> bool:
     """Bring the kept list up to date; False when it cannot be used (other rules than it was
     worked out for and no `rebuild`, or a database this process may not write)."""
-    from jindu_cli.storage.db import atomic
+    from jindu_cli.storage.db import atomic, waiting_at_most
 
     current = _fingerprint_matches(conn, rules)
     if current and not _changed(conn):
@@ -892,7 +894,9 @@ def refresh(conn: sqlite3.Connection, rules: Rules, as_of: date, rebuild: bool =
     if not current and not rebuild:
         return False
     try:
-        with atomic(conn):
+        # while another process writes (an import), the list is worked out without keeping it
+        # rather than after waiting the whole busy timeout for the lock
+        with waiting_at_most(conn, KEEP_WAIT_MS), atomic(conn):
             full = not _fingerprint_matches(conn, rules)
             ids = [r[0] for r in conn.execute("SELECT id FROM cases")] if full else sorted(_changed(conn))
             if full:
@@ -915,8 +919,7 @@ def refresh(conn: sqlite3.Connection, rules: Rules, as_of: date, rebuild: bool =
                          " tests_seen = coalesce((SELECT max(id) FROM drug_tests), 0),"
                          " visits_seen = coalesce((SELECT max(id) FROM visits), 0)", [_stamp(conn, rules)])
     except sqlite3.OperationalError:
-        # read-only, or another process has been writing for longer than the busy timeout:
-        # the list is worked out without keeping it
+        # read-only, or another process is writing: the list is worked out without keeping it
         return current
     return True
 

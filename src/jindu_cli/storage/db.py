@@ -168,6 +168,18 @@ def set_cache_kib(conn: sqlite3.Connection, kib: int) -> None:
 
 
 @contextlib.contextmanager
+def waiting_at_most(conn: sqlite3.Connection, ms: int) -> Iterator[sqlite3.Connection]:
+    """Inside, a locked database is waited for at most `ms` milliseconds (never longer than the
+    connection's own busy timeout): for a write that can be skipped, such as keeping the due list."""
+    (before,) = conn.execute("PRAGMA busy_timeout").fetchone()
+    conn.execute(f"PRAGMA busy_timeout = {min(int(ms), before)}")
+    try:
+        yield conn
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {before}")
+
+
+@contextlib.contextmanager
 def atomic(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     """One write transaction; nested calls become savepoints. Rolls back on any exception."""
     if conn.in_transaction:
