@@ -4,7 +4,9 @@
 
 Builds the district first when the file is missing (benchmarks/make_district.py). Each command
 runs --runs times with its output going to a file, as cron would run it; the median wall time
-is printed, with the number of rows listed and the ratio to `jindu --version`. The kept list
+is printed, with the number of rows listed and the ratio to `jindu --version`; then `jindu due`
+and `jindu --version` once more, in turn, twice --runs times, with the median of the ratio within
+each pair (steadier on a noisy machine than the ratio of two medians taken apart). The kept list
 (due_items) is brought up to date by a first, untimed run; the last lines time what happens
 when it is not: worked out afresh for every case (the first run after an upgrade or a change of
 the office's rules, or after an import touching every case), and a list asked for with other
@@ -47,6 +49,14 @@ def timed(args: list[str], env: dict, runs: int) -> tuple[float, int]:
     return statistics.median(times), lines
 
 
+def alternated(base: list[str], args: list[str], env: dict, runs: int) -> tuple[float, float, float]:
+    """`base` and `args` timed in turn, run after run, so that both see the same spells of a noisy
+    machine: the median of each, and the median of the ratio within each pair."""
+    pairs = [(timed(base, env, 1)[0], timed(args, env, 1)[0]) for _ in range(runs)]
+    return (statistics.median(a for a, _ in pairs), statistics.median(b for _, b in pairs),
+            statistics.median(b / a for a, b in pairs))
+
+
 def district_env(db: Path) -> dict:
     """The environment the timed processes run in, over the district (built when missing)."""
     if not db.exists():
@@ -81,6 +91,9 @@ def main() -> None:
         seconds, lines = timed(argv, env, args.runs)
         base = base or seconds
         print(f"{label:<44}{seconds:>10.2f}{seconds / base:>11.1f}{lines:>14}")
+    version, listed, ratio = alternated(["--version"], ["due", "--as-of", AS_OF], env, 2 * args.runs)
+    print(f"{'jindu due, alternated with --version':<44}{listed:>10.2f}{ratio:>11.1f}"
+          f"{f'(--version {version:.2f} s)':>26}")
     started = time.perf_counter()
     with sqlite3.connect(args.db) as conn:
         conn.execute("UPDATE due_state SET fingerprint = NULL")  # as after an upgrade of jindu
