@@ -109,16 +109,22 @@ def test_a_deleted_last_row_whose_id_is_used_again_is_seen(district):
     assert_kept_equals_full(conn, rules)
 
 
-def test_a_writer_between_the_update_and_the_read_is_worked_out_live(district, monkeypatch):
-    conn, rules, _ = district
-    due_list(conn, rules, AS_OF, 7)
-    # another process writes after this one brought the list up to date, before it reads
-    monkeypatch.setattr(due, "refresh", lambda *args, **kw: True)
+def urine_of_someone_overdue(conn) -> int:
+    """Record today's urine test of someone whose urine test is overdue; their case id."""
     case_id = conn.execute("SELECT case_id FROM due_items WHERE item = 'urine_test' AND due_on < '2026-11-28'"
                            " LIMIT 1").fetchone()[0]
     with conn:
         conn.execute("INSERT INTO drug_tests (case_id, tested_on, specimen, method, result, created_at, updated_at)"
                      " VALUES (?, '2026-11-28', 'urine', 'field', 'negative', '', '')", [case_id])
+    return case_id
+
+
+def test_a_writer_between_the_update_and_the_read_is_worked_out_live(district, monkeypatch):
+    conn, rules, _ = district
+    due_list(conn, rules, AS_OF, 7)
+    # another process writes after this one brought the list up to date, before it reads
+    monkeypatch.setattr(due, "refresh", lambda *args, **kw: True)
+    case_id = urine_of_someone_overdue(conn)
     kept = due_list(conn, rules, AS_OF, 0)
     assert not [d for d in kept if d.case_id == case_id and d.item == "urine_test"]
     assert kept == due_list(conn, rules, AS_OF, 0, narrow=False)
@@ -197,11 +203,7 @@ def test_a_list_asked_for_while_another_process_writes_is_worked_out_without_wai
 
     conn, rules, _ = district
     due_list(conn, rules, AS_OF, 7)
-    case_id = conn.execute("SELECT case_id FROM due_items WHERE item = 'urine_test' AND due_on < '2026-11-28'"
-                           " LIMIT 1").fetchone()[0]
-    with conn:
-        conn.execute("INSERT INTO drug_tests (case_id, tested_on, specimen, method, result, created_at, updated_at)"
-                     " VALUES (?, '2026-11-28', 'urine', 'field', 'negative', '', '')", [case_id])
+    case_id = urine_of_someone_overdue(conn)
     path = conn.execute("PRAGMA database_list").fetchone()[2]
     writer = sqlite3.connect(path, isolation_level=None)
     writer.execute("BEGIN IMMEDIATE")
