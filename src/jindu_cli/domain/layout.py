@@ -46,7 +46,9 @@ def sql_table(conn: sqlite3.Connection, source: str, args: Sequence, columns: Se
               caption: str | None = None) -> bytes:
     """The rows of `FROM {source}` (SQL after FROM, with `args`) in `order`, as a plain table in
     UTF-8: columns three spaces apart, a rule under the headings, the last column unpadded, no
-    line ending in spaces. Read inside one transaction if the source can change meanwhile."""
+    line ending in spaces. Values are text or integers (NULL shows empty); a real number would
+    be written as SQLite writes it, not as `cli.output.cell` does. Read inside one transaction if
+    the source can change meanwhile."""
     # a measured column's longest value, and whether any value is not ASCII (more bytes than
     # characters): an ASCII column is padded by printf itself
     found = iter(conn.execute("SELECT " + ", ".join(
