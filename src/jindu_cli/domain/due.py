@@ -95,11 +95,11 @@ _measure = functools.lru_cache(maxsize=1 << 16)(width)
 
 
 def _shown_row(d: DueItem, seq: int, as_of: date) -> tuple:
-    c, due_on, reason = d.case, iso(d.due_on), d.text(as_of)
-    return (work_group(due_on, c.risk_level, iso(as_of)), sort_key(due_on, c.id, d.item, seq), c.id, c.id_number,
-            mask_id(c.id_number), c.name, _measure(c.name), c.street, _measure(c.street), c.worker,
-            _measure(c.worker) if c.worker else 0, d.item, due_on, d.due_on.toordinal(), d.rule, reason,
-            _measure(reason))
+    """An item worked out here, as a row of temp.due_shown: its DueRow with what the layout needs."""
+    r = d.row(as_of, seq)
+    return (r.group, r.key, r.case_id, r.id_number, mask_id(r.id_number), r.name, _measure(r.name), r.street,
+            _measure(r.street), r.worker, _measure(r.worker) if r.worker else 0, r.item, r.due_on,
+            d.due_on.toordinal(), r.rule, r.reason, _measure(r.reason))
 
 
 def _kept_row(d: DueItem, seq: int) -> tuple:
@@ -732,9 +732,6 @@ class Shown:
 
     def __init__(self, conn: sqlite3.Connection, as_of: date):
         self.conn, self.as_of = conn, as_of
-
-    def __len__(self) -> int:
-        return self.conn.execute("SELECT count(*) FROM temp.due_shown").fetchone()[0]
 
     def rows(self) -> list[DueRow]:
         # tuple.__new__ makes each row without the Python-level checks of DueRow._make
