@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from jindu_cli.domain.cases import Case
 from jindu_cli.domain.dates import add_months
+from jindu_cli.domain import due as due_mod
 from jindu_cli.domain.due import Anchors, items_for, term_year
 from jindu_cli.domain.rules import load_rules
 from support import make_id
@@ -191,3 +192,39 @@ def test_no_due_date_precedes_its_anchor_and_days_is_the_difference(history):
         end = case.term_end(as_of)
         if due.item not in ("term_end", "police_report", "three_year_clean", "report_in", "agreement"):
             assert due.due_on <= end
+
+
+@settings(max_examples=400, deadline=None)
+@given(reported=st.dates(min_value=date(2016, 1, 1), max_value=date(2026, 11, 1)),
+       after=st.integers(-40, 2500), measure=st.sampled_from(["community_treatment", "community_rehab"]),
+       months=st.sampled_from([24, 36]), risk=st.sampled_from(["high", "medium", "low", None]),
+       every=st.sampled_from([None, "1m", "15d", "2w", "3m"]), override=st.integers(0, 2000),
+       until=st.integers(0, 4000))
+def test_the_reports_urine_clocks_give_the_case_by_case_date(reported, after, measure, months, risk, every,
+                                                            override, until):
+    """UrineClocks works on ISO text with remembered anniversaries and sums: the same date as
+    urine_due over a whole case, term years, month ends, 29 February and the term end included."""
+    case = make_case(reported_on=reported, measure=measure, term_months=months, risk_level=risk, test_every=every,
+                     term_end_override=reported + timedelta(days=override) if override % 3 == 0 else None)
+    anchor = reported + timedelta(days=after)
+    end, limit = case.term_end(AS_OF), reported + timedelta(days=until)
+    expected = due_mod.urine_due(case, anchor, RULES, end, limit)
+    clocks = due_mod.UrineClocks(RULES)
+    for _ in range(2):  # the second time from what it remembered
+        got = clocks.due(measure, months, risk, every, reported.isoformat(), anchor.isoformat(), end.isoformat(),
+                         limit.isoformat())
+        assert got == (expected.isoformat() if expected else None)
+
+
+@pytest.mark.parametrize("reported,anchor,year", [
+    (date(2024, 2, 29), date(2025, 2, 27), 1), (date(2024, 2, 29), date(2025, 2, 28), 2),
+    (date(2024, 2, 29), date(2028, 2, 29), 5), (date(2024, 2, 29), date(2028, 2, 28), 4), (date(2024, 1, 10), date(2024, 1, 9), 1),
+    (date(2024, 1, 10), date(2027, 1, 10), 4), (date(2024, 1, 10), date(2031, 6, 1), 8),
+])
+def test_urine_clocks_count_term_years_as_term_year_does(reported, anchor, year):
+    case = make_case(reported_on=reported, measure="community_treatment", term_months=36, risk_level="low")
+    assert term_year(case, anchor) == year
+    expected = due_mod.urine_due(case, anchor, RULES, None, date.max)
+    got = due_mod.UrineClocks(RULES).due("community_treatment", 36, "low", None, reported.isoformat(),
+                                         anchor.isoformat(), None, date.max.isoformat())
+    assert got == expected.isoformat()

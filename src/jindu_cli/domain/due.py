@@ -358,23 +358,43 @@ def urine_due(case: Case, anchor: date, rules: Rules, end: date | None, until: d
 
 class UrineClocks:
     """R15's urine dates for many people never in 中止 (the report's 按时检测率), without building
-    a Case for each: `urine_due` for them, with each interval looked up once per cadence, measure,
-    term, risk and term year. A test holds the report's counts to the case-by-case ones."""
+    a Case for each: `urine_due` for them, on ISO dates as SQLite gives them. Each interval is
+    looked up once per cadence, measure, term, risk and term year; each person's term years are
+    found among the anniversaries of their 报到 date, worked out once per date; and anchor +
+    interval once per anchor date and interval. A test holds the report's counts to the case-by-case
+    ones, and a property test holds `due` to `urine_due`."""
 
     def __init__(self, rules: Rules):
         self.rules = rules
         self.intervals: dict[tuple, Interval] = {}
+        self.anniversaries: dict[str, list[str]] = {}
+        self.sums: dict[tuple, str] = {}
+        # no cadence changes after the last term year the rules name: years past it are that year
+        self.years = max(len(r["intervals"]) for r in rules.urine.values() if "intervals" in r.values)
 
     def due(self, measure: str, term_months: int, risk_level: str | None, test_every: str | None,
-            reported_on: date, anchor: date, end: date | None, until: date) -> date | None:
-        year = years_in(reported_on, anchor)
+            reported_on: str, anchor: str, end: str | None, until: str) -> str | None:
+        """The date (ISO) of the next urine test from `anchor` for someone who reported on
+        `reported_on`, or None when it falls after the term `end` or after `until`."""
+        marks = self.anniversaries.get(reported_on)
+        if marks is None:
+            start = date.fromisoformat(reported_on)
+            marks = self.anniversaries[reported_on] = [add_months(start, 12 * n).isoformat()
+                                                       for n in range(1, self.years)]
+        year = 1  # years_in: one more for each anniversary reached
+        for mark in marks:
+            if mark > anchor:
+                break
+            year += 1
         key = (test_every, measure, term_months, risk_level == "high", year)
         interval = self.intervals.get(key)
         if interval is None:
             person = SimpleNamespace(test_every=test_every, measure=measure, term_months=term_months,
                                      risk_level=risk_level)
             interval = self.intervals[key] = urine_interval(person, self.rules, year)[0]
-        due = interval.add(anchor)
+        due = self.sums.get(added := (interval.months, interval.days, anchor))
+        if due is None:
+            due = self.sums[added] = interval.add(date.fromisoformat(anchor)).isoformat()
         return None if (end is not None and due > end) or due > until else due
 
 

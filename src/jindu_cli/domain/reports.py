@@ -354,28 +354,28 @@ def _on_time(conn, rules: Rules, columns: str, width: int, tally: Counter, start
         f" (SELECT tested_on FROM drug_tests t WHERE t.case_id = p.id AND {urine} AND t.tested_on < ?"
         "   ORDER BY t.tested_on DESC LIMIT 1)"
         " FROM temp.report_people p WHERE p.status = 'active' AND p.reported IS NOT NULL", [s])
-    term_ends: dict[tuple, date] = {}  # most share their 报到 date and term with others, and never 中止
+    term_ends: dict[tuple, str | None] = {}  # most share their 报到 date and term with others, and never 中止
     clocks = due.UrineClocks(rules)
     for row in rows:
         groups = row[:width]
         cid, measure, months, reported, override, risk, every, before = row[width:]
-        reported_on = date.fromisoformat(reported)
-        anchor = date.fromisoformat(before) if before else reported_on
+        anchor = before or reported
         paused = suspensions.get(cid)
         if paused:
+            reported_on = date.fromisoformat(reported)
             case = _clock_case(cid, measure, months, reported_on, override, risk, every, paused)
-            due_on = due.urine_due(case, anchor, rules, case.term_end(end), end)
+            due_on = iso(due.urine_due(case, date.fromisoformat(anchor), rules, case.term_end(end), end))
         else:
-            term_end = term_ends.get(key := (reported, months, override))
-            if term_end is None:
-                case = _clock_case(cid, measure, months, reported_on, override, risk, every, [])
-                term_end = term_ends[key] = case.term_end(end)
-            due_on = clocks.due(measure, months, risk, every, reported_on, anchor, term_end, end)
+            term_end = term_ends.get(key := (reported, months, override), "")
+            if term_end == "":
+                case = _clock_case(cid, measure, months, date.fromisoformat(reported), override, risk, every, [])
+                term_end = term_ends[key] = iso(case.term_end(end))
+            due_on = clocks.due(measure, months, risk, every, reported, anchor, term_end, e)
         if due_on is None:
             continue
         tally[groups, "test_due_people"] += 1
-        tested = first_in.get(cid)
-        if tested and (date.fromisoformat(tested) <= due_on or due_on < start):
+        tested = first_in.get(cid)  # ISO dates compare as text
+        if tested and (tested <= due_on or due_on < s):
             tally[groups, "tested_on_time"] += 1
 
 
