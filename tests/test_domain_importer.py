@@ -33,10 +33,22 @@ def district(tmp_path):
     return path, cases
 
 
-def test_people_have_the_bounds_of_their_whole_case(district):
+@pytest.mark.parametrize("whole", [True, False], ids=["whole register read", "looked up by number"])
+def test_people_have_the_bounds_of_their_whole_case(district, monkeypatch, whole):
     path, _ = district
     conn = open_db(path)
+    with conn:  # some closed before their term ended, so that the closing date bounds their records
+        active = [cid for (cid,) in conn.execute("SELECT id FROM cases WHERE status = 'active' ORDER BY id")]
+        for n, cid in enumerate(active[:30]):
+            last = conn.execute("SELECT max(changed_on) FROM status_changes WHERE case_id = ?", [cid]).fetchone()[0]
+            status = ("terminated", "deceased")[n % 2]
+            on = (date.fromisoformat(last) + timedelta(days=n)).isoformat()
+            conn.execute("INSERT INTO status_changes (case_id, previous_status, status, changed_on, created_at)"
+                         " VALUES (?, 'active', ?, ?, '')", [cid, status, on])
+            conn.execute("UPDATE cases SET status = ? WHERE id = ?", [status, cid])
     cases = load_cases(conn)
+    assert sum(1 for c in cases if c.closed_on and c.closed_on < min(c.term_end(AS_OF), AS_OF)) >= 10
+    monkeypatch.setattr(importer.People, "WHOLE", 0.1 if whole else 100)
     people = importer.People(conn, AS_OF)
     id_number = importer.Memo(importer.as_id, "id_number")
     spelled = {f" {c.id_number} ": c for c in cases[:40]}
@@ -56,6 +68,8 @@ def test_people_have_the_bounds_of_their_whole_case(district):
     assert 0 < plain < len(cases)  # both kinds were compared
     assert spelled and all(people.by_cell[cell].id == case.id for cell, case in spelled.items())
     assert len(people.by_cell) == len(cases) + len(spelled)  # the unknown and the bad number found nobody
+    assert people.whole is whole
+    assert all(people.get(n) is None for n in nobody if n != "坏号码")
     conn.close()
 
 

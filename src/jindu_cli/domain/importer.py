@@ -459,6 +459,10 @@ class People:
     fields a row needs (the whole case is read for the rare row whose date needs the full check)."""
 
     REMEMBER = 250_000  # how many of those are remembered
+    # a batch naming this share of the register reads the whole register in one pass instead:
+    # looking people up by number costs some ten index seeks each, and a district's test log
+    # names nearly everyone
+    WHOLE = 0.1
 
     def __init__(self, conn: sqlite3.Connection, as_of: date):
         self.conn = conn
@@ -467,6 +471,9 @@ class People:
         self.by_cell: dict[str, Person] = {}  # an ID cell's text -> its person, for the fast path
         self.nobody: set = set()  # ID cells looked up that the fast path cannot use: naming no one, or not text
         self.cases: dict[int, Case] = {}
+        self.size: int | None = None  # of the register
+        self.whole = False  # everyone in the register is read
+        self.bounds: dict[tuple, tuple] = {}  # (报到, term, end set, closed) -> (lo, hi, span)
 
     def look_up(self, cells: set, parse: Callable) -> None:
         """Fetch the people these ID cells name. A cell is first looked for as it stands (the
@@ -495,6 +502,13 @@ class People:
         """Read these people into by_id_number; an ID found nowhere is remembered as None, unless
         it is a cell `as_typed`, which may be any text (the cells of a bad file are not kept)."""
         missing = [n for n in set(id_numbers) if n not in self.by_id_number]
+        if missing and not self.whole and len(missing) >= self.WHOLE * self._register_size():
+            self._fetch_whole()
+        if self.whole:  # everyone is read: a number not among them names no one
+            if not as_typed:
+                for number in missing:
+                    self.by_id_number.setdefault(number, None)
+            return
         closed = ", ".join("?" for _ in CLOSED_STATUSES)
         for start in range(0, len(missing), 900):
             chunk = missing[start:start + 900]
@@ -510,17 +524,40 @@ class People:
                 for number in chunk:
                     self.by_id_number.setdefault(number, None)
 
+    def _register_size(self) -> int:
+        if self.size is None:
+            self.size = self.conn.execute("SELECT count(*) FROM cases").fetchone()[0]
+        return self.size
+
+    def _fetch_whole(self) -> None:
+        """Everyone in the register, in one pass: the same fields as the look-ups by number, with
+        the status changes read once for all (a test compares the two ways)."""
+        closed = ", ".join("?" for _ in CLOSED_STATUSES)
+        for row in self.conn.execute(
+                "SELECT c.id, c.id_number, c.name, c.worker, c.reported_on, c.term_months, c.term_end_override,"
+                " p.case_id IS NOT NULL, z.closed_on FROM cases c"
+                " LEFT JOIN (SELECT DISTINCT case_id FROM status_changes WHERE status = 'suspended') p ON p.case_id = c.id"
+                " LEFT JOIN (SELECT case_id, status, max(changed_on) AS closed_on FROM status_changes"
+                f"  WHERE status IN ({closed}) GROUP BY case_id, status) z ON z.case_id = c.id AND z.status = c.status",
+                CLOSED_STATUSES):
+            self.by_id_number.setdefault(row[1], self._person(row))
+        self.whole = True
+
     def _person(self, row: tuple) -> Person:
         """A case row as a Person: the bounds Case.term_end and load_cases give, worked out without
-        building the whole case (a test compares them). `hi` only counts when `plain`: a case ever
-        in 中止 has each of its rows checked against the whole case."""
+        building the whole case (a test compares them), once for each 报到 date, term, end date set
+        by the clerk and closing date. `hi` only counts when `plain`: a case ever in 中止 has each of
+        its rows checked against the whole case."""
         case_id, _, name, worker, reported, months, override, suspended, closed = row
-        reported, override, closed = from_iso(reported), from_iso(override), from_iso(closed)
-        end = override or (add_months(reported, months) - timedelta(days=1) if reported else None)
-        hi = min(d for d in (end, self.as_of, closed) if d is not None)
+        bounds = self.bounds.get(key := (reported, months, override, closed))
+        if bounds is None:
+            lo, override, closed_on = from_iso(reported), from_iso(override), from_iso(closed)
+            end = override or (add_months(lo, months) - timedelta(days=1) if lo else None)
+            hi = min(d for d in (end, self.as_of, closed_on) if d is not None)
+            bounds = self.bounds[key] = (lo, hi, (lo.isoformat(), hi.isoformat()) if lo is not None else None)
+        lo, hi, span = bounds
         plain = not suspended
-        span = (reported.isoformat(), hi.isoformat()) if plain and reported is not None and not _damaged(name) else None
-        return Person(case_id, name, worker, reported, hi, plain, span)
+        return Person(case_id, name, worker, lo, hi, plain, span if plain and not _damaged(name) else None)
 
     def get(self, id_number: str) -> Person | None:
         if id_number not in self.by_id_number:
