@@ -106,3 +106,24 @@ def test_a_range_one_street_and_other_settings_match_too(district):
         rules = dataclasses.replace(RULES, report=settings)
         report = reports.build(district, rules, october, AS_OF, every_breakdown=True)
         assert report.breakdowns == expected(district, rules, october, AS_OF, None)
+
+
+def test_two_threads_count_what_one_counts_when_another_process_is_writing(district, monkeypatch):
+    """The R15 clocks and flags are counted on a twin connection in a second thread; while
+    another process holds the write lock there is no twin, and one connection counts it all."""
+    sides = []
+    side = reports._Side
+    monkeypatch.setattr(reports, "_Side", lambda *a: sides.append(1) or side(*a))
+    october = reports.month(2026, 10)
+    wanted = expected(district, RULES, october, AS_OF, None)
+    assert reports.build(district, RULES, october, AS_OF, every_breakdown=True).breakdowns == wanted
+    assert sides == [1]
+    (path,) = [file for _, name, file in district.execute("PRAGMA database_list") if name == "main"]
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    try:
+        assert reports.build(district, RULES, october, AS_OF, every_breakdown=True).breakdowns == wanted
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert sides == [1]

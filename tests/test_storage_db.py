@@ -122,3 +122,59 @@ def test_a_case_s_status_history_is_found_by_its_case(tmp_path):
                 " ORDER BY changed_on DESC, s.id DESC LIMIT 1"):
         plan = " ".join(row[-1] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", [1]))
         assert "status_changes_case (case_id=?" in plan, plan
+
+
+def _rows(conn):
+    return conn.execute("SELECT count(*) FROM t").fetchone()[0]
+
+
+def _write(path):
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("CREATE TABLE IF NOT EXISTS t (x)")
+    other.execute("INSERT INTO t VALUES (1)")
+    other.close()
+
+
+def test_twins_read_one_moment_however_others_write_meanwhile(tmp_path):
+    """Both connections of twin_snapshots see the database as it was when they began, and
+    go on seeing it after another process commits; afterwards they see the write."""
+    from jindu_cli.storage.db import twin_snapshots
+
+    path = tmp_path / "t.db"
+    conn = open_db(path)
+    _write(path)
+    with twin_snapshots(conn) as (main, twin):
+        assert main is conn and twin is not None and twin is not conn
+        before = _rows(main)
+        _write(path)  # commits: the lock was let go once both had begun
+        assert _rows(main) == _rows(twin) == before
+        seen = []
+        thread = __import__("threading").Thread(target=lambda: seen.append(_rows(twin)))
+        thread.start()
+        thread.join()
+        assert seen == [before]  # the twin is used from another thread
+    assert _rows(conn) == before + 1 and not conn.in_transaction
+    conn.close()
+
+
+def test_no_twin_while_another_process_writes_or_for_a_database_in_memory(tmp_path):
+    from jindu_cli.storage import db as storage
+
+    path = tmp_path / "t.db"
+    conn = open_db(path)
+    _write(path)
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # as an import holds the write lock
+    with storage.twin_snapshots(conn) as (main, twin):
+        assert twin is None and main.in_transaction  # conn alone, in one snapshot
+        before = _rows(main)
+        writer.execute("INSERT INTO t VALUES (2)")
+        writer.execute("COMMIT")
+        assert _rows(main) == before
+    assert not conn.in_transaction and _rows(conn) == before + 1
+    writer.close()
+    conn.close()
+    memory = sqlite3.connect(":memory:", isolation_level=None)
+    with storage.twin_snapshots(memory) as (main, twin):
+        assert twin is None and main.in_transaction
+    memory.close()

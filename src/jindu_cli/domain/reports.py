@@ -23,7 +23,7 @@ from jindu_cli.domain.dates import from_iso, iso, parse_date
 from jindu_cli.domain.due import PERFORMED
 from jindu_cli.domain.rules import Rules
 from jindu_cli.errors import InvalidInput
-from jindu_cli.storage.db import snapshot
+from jindu_cli.storage.db import twin_snapshots
 
 @dataclass(frozen=True)
 class Period:
@@ -194,8 +194,8 @@ def build(conn: sqlite3.Connection, rules: Rules, period: Period, as_of: date, b
         raise InvalidInput("--period", f"{period.label}还没有开始（按 {as_of} 计算）")
     settings = rules.report
     bys = list(BY) if every_breakdown else [by]
-    with snapshot(conn):
-        counts = _count(conn, rules, settings, period, min(period.end, as_of), bys, street)
+    with twin_snapshots(conn) as (conn, twin):
+        counts = _count(conn, twin, rules, settings, period, min(period.end, as_of), bys, street)
         months = _months(conn, period, street) if charts else []
     listed = indicators(settings)
     breakdowns = {b: {name: _rates(values, listed) for name, values in sorted(counts[b].items())} for b in bys}
@@ -219,20 +219,31 @@ def _rates(values: dict, listed: list[Indicator]) -> dict:
     return out
 
 
-def _count(conn, rules: Rules, settings: dict, period: Period, end: date, bys: list[str], street: str | None) -> dict:
+def _count(conn, twin, rules: Rules, settings: dict, period: Period, end: date, bys: list[str],
+           street: str | None) -> dict:
     """{breakdown: {group: Counter of indicators}}. The people known by the end of the period are
     gathered once, each with its status at the end, into temp.report_people; each indicator is then
     counted over them by SQL, grouped by the breakdowns' columns. Only the R15 clock and the flags
-    are worked out person by person, and only for the people they can concern."""
+    are worked out person by person, and only for the people they can concern.
+
+    With a twin connection (storage.db.twin_snapshots: the same moment of the database), the
+    R15 clocks and the flags are counted on it in a second thread, over its own copy of the
+    people, while this one counts the rest: most of either side's time is spent inside SQLite,
+    which lets the other thread run, so the two cores of an office PC share the work."""
     from jindu_cli.domain import reference
 
     scope, params = "1 = 1", []
     if street:
         scope, params = "c.street = ?", [reference.streets(conn).resolve(street)]
-    _gather(conn, scope, params, iso(end))
-    tally: Counter = Counter()  # (groups, indicator) -> count
     columns = ", ".join(f"p.{b}" for b in bys)
     width = len(bys)
+    s, e = period.start, end
+
+    def clocks_and_flags(c: sqlite3.Connection, tally: Counter) -> None:
+        _on_time(c, rules, columns, width, tally, s, e)
+        _flags(c, columns, width, tally, s, e, rules["report_in"]["days"])
+
+    tally: Counter = Counter()  # (groups, indicator) -> count
 
     def add_grouped(sql: str, args: list, keys: list[str]) -> None:
         """Rows of the groups' columns then one count per key."""
@@ -242,15 +253,51 @@ def _count(conn, rules: Rules, settings: dict, period: Period, end: date, bys: l
                 if n:
                     tally[groups, key] += n
 
-    _people(add_grouped, rules, settings, period.start, end)
-    _records(add_grouped, rules, settings, period, end)
-    _on_time(conn, rules, columns, width, tally, period.start, end)
-    _flags(conn, columns, width, tally, period.start, end, rules["report_in"]["days"])
+    side = _Side(twin, lambda: _gather(twin, scope, params, iso(e)), clocks_and_flags) if twin else None
+    try:
+        _gather(conn, scope, params, iso(e))
+        _people(add_grouped, rules, settings, s, e)
+        _records(add_grouped, rules, settings, period, e)
+    except BaseException:
+        if side is not None:
+            side.thread.join()  # before the twin is closed under it
+        raise
+    if side is None:
+        clocks_and_flags(conn, tally)
+    else:
+        tally.update(side.result())
     counts: dict[str, dict[str, Counter]] = {b: defaultdict(Counter) for b in bys}
     for (groups, key), n in tally.items():
         for b, group in zip(bys, groups):
             counts[b][group][key] += n
     return counts
+
+
+class _Side:
+    """Counting on the twin connection in a thread of its own, started at once: `result` waits
+    for its tally, or raises what stopped it."""
+
+    def __init__(self, twin: sqlite3.Connection, gather, count):
+        import threading
+
+        self.tally: Counter = Counter()
+        self.error: BaseException | None = None
+
+        def run() -> None:
+            try:
+                gather()
+                count(twin, self.tally)
+            except BaseException as exc:  # handed to the main thread by result()
+                self.error = exc
+
+        self.thread = threading.Thread(target=run, name="jindu-report-twin", daemon=True)
+        self.thread.start()
+
+    def result(self) -> Counter:
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+        return self.tally
 
 
 # when a case became known: its earliest date of decision, receipt or 报到, else the day it was entered

@@ -221,6 +221,63 @@ def snapshot(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
             conn.execute("COMMIT")
 
 
+TWIN_LOCK_WAIT_MS = 250
+
+
+@contextlib.contextmanager
+def twin_snapshots(conn: sqlite3.Connection) -> Iterator[tuple[sqlite3.Connection, sqlite3.Connection | None]]:
+    """`conn` and a second connection to the same file (its twin), both reading the database as
+    of one moment, for reading work split over two threads: the twin may be used from another
+    thread. Both read transactions begin while a third connection holds the write lock, so no
+    write can fall between them. When that cannot be had within TWIN_LOCK_WAIT_MS (another
+    process is writing, as an import does for a while), or for a database in memory or opened
+    read-only, the twin is None and `conn` alone reads, in one snapshot as `snapshot` gives."""
+    twin = _twin_of(conn)
+    if twin is None:
+        with snapshot(conn):
+            yield conn, None
+        return
+    try:
+        yield conn, twin
+    finally:
+        for c in (conn, twin):
+            if c.in_transaction:
+                c.execute("COMMIT")
+        twin.close()
+
+
+def _twin_of(conn: sqlite3.Connection) -> sqlite3.Connection | None:
+    """A second connection whose read transaction is begun, with conn's, under the write lock
+    (see twin_snapshots); None when the lock or the file cannot be had."""
+    files = {name: file for _, name, file in conn.execute("PRAGMA database_list")}
+    if not files.get("main") or conn.in_transaction:
+        return None
+    path = files["main"]
+    lock = twin = None
+    try:
+        lock = sqlite3.connect(path, isolation_level=None, timeout=TWIN_LOCK_WAIT_MS / 1000)
+        lock.execute(f"PRAGMA busy_timeout = {TWIN_LOCK_WAIT_MS}")
+        lock.execute("BEGIN IMMEDIATE")
+        twin = sqlite3.connect(path, isolation_level=None, timeout=_busy_ms() / 1000, check_same_thread=False)
+        twin.execute(f"PRAGMA busy_timeout = {_busy_ms()}")
+        for c in (conn, twin):  # each read transaction starts at its first read
+            c.execute("BEGIN")
+            c.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.Error:
+        for c in (conn, twin):
+            if c is not None and c.in_transaction:
+                c.execute("ROLLBACK")
+        if twin is not None:
+            twin.close()
+        return None
+    finally:
+        if lock is not None:
+            if lock.in_transaction:
+                lock.execute("ROLLBACK")  # it wrote nothing: writers may go on
+            lock.close()
+    return twin
+
+
 def translate_sqlite_error(exc: sqlite3.Error, path: Path | None = None) -> DatabaseError:
     """Turn what SQLite says into one line a clerk can act on."""
     text = str(exc).lower()
