@@ -226,10 +226,10 @@ def _count(conn, twin, rules: Rules, settings: dict, period: Period, end: date, 
     counted over them by SQL, grouped by the breakdowns' columns. Only the R15 clock and the flags
     are worked out person by person, and only for the people they can concern.
 
-    With a twin connection (storage.db.twin_snapshots: the same moment of the database), the
-    R15 clocks and the flags are counted on it in a second thread, over its own copy of the
-    people, while this one counts the rest: most of either side's time is spent inside SQLite,
-    which lets the other thread run, so the two cores of an office PC share the work."""
+    With a twin connection (storage.db.twin_snapshots: the same moment of the database), about
+    half of the counting is done on it in a second thread, over its own copy of the people, while
+    this one counts the rest: most of either side's time is spent inside SQLite, which lets the
+    other thread run, so the two cores of an office PC share the work."""
     from jindu_cli.domain import reference
 
     scope, params = "1 = 1", []
@@ -239,31 +239,36 @@ def _count(conn, twin, rules: Rules, settings: dict, period: Period, end: date, 
     width = len(bys)
     s, e = period.start, end
 
-    def clocks_and_flags(c: sqlite3.Connection, tally: Counter) -> None:
-        _on_time(c, rules, columns, width, tally, s, e)
+    def grouped(c: sqlite3.Connection, tally: Counter):
+        def add_grouped(sql: str, args: list, keys: list[str]) -> None:
+            """Rows of the groups' columns then one count per key."""
+            for row in c.execute(sql.format(groups=columns), args):
+                groups = row[:width]
+                for key, n in zip(keys, row[width:]):
+                    if n:
+                        tally[groups, key] += n
+        return add_grouped
+
+    def here(c: sqlite3.Connection, tally: Counter) -> None:
+        _people(grouped(c, tally), rules, settings, s, e)
+        _changes_and_contact(grouped(c, tally), rules, period, e)
         _flags(c, columns, width, tally, s, e, rules["report_in"]["days"])
 
+    def beside(c: sqlite3.Connection, tally: Counter) -> None:  # the twin's half, of about the same time
+        _on_time(c, rules, columns, width, tally, s, e)
+        _tests_and_visits(grouped(c, tally), settings, period, e)
+
     tally: Counter = Counter()  # (groups, indicator) -> count
-
-    def add_grouped(sql: str, args: list, keys: list[str]) -> None:
-        """Rows of the groups' columns then one count per key."""
-        for row in conn.execute(sql.format(groups=columns), args):
-            groups = row[:width]
-            for key, n in zip(keys, row[width:]):
-                if n:
-                    tally[groups, key] += n
-
-    side = _Side(twin, lambda: _gather(twin, scope, params, iso(e)), clocks_and_flags) if twin else None
+    side = _Side(twin, lambda: _gather(twin, scope, params, iso(e)), beside) if twin else None
     try:
         _gather(conn, scope, params, iso(e))
-        _people(add_grouped, rules, settings, s, e)
-        _records(add_grouped, rules, settings, period, e)
+        here(conn, tally)
     except BaseException:
         if side is not None:
             side.thread.join()  # before the twin is closed under it
         raise
     if side is None:
-        clocks_and_flags(conn, tally)
+        beside(conn, tally)
     else:
         tally.update(side.result())
     counts: dict[str, dict[str, Counter]] = {b: defaultdict(Counter) for b in bys}
@@ -355,14 +360,26 @@ def _people(add_grouped, rules: Rules, settings: dict, start: date, end: date) -
                 {"s": s, "e": e, "due_from": iso(start - days), "due_to": iso(end - days)}, list(counted))
 
 
-def _records(add_grouped, rules: Rules, settings: dict, period: Period, end: date) -> None:
-    """Status changes, tests and visits in the period, and 失联 at its end."""
+def _changes_and_contact(add_grouped, rules: Rules, period: Period, end: date) -> None:
+    """Status changes in the period, and 失联 at its end."""
     s, e = iso(period.start), iso(end)
     add_grouped("SELECT {groups}, count(CASE WHEN x.status = 'released' THEN 1 END),"
                 " count(CASE WHEN x.status = 'terminated' THEN 1 END), count(CASE WHEN x.status = 'suspended' THEN 1 END)"
                 " FROM status_changes x JOIN temp.report_people p ON p.id = x.case_id"
                 " WHERE x.changed_on BETWEEN ? AND ? GROUP BY {groups}", [s, e],
                 ["released_in_period", "terminated_in_period", "suspended_in_period"])
+    # 失联: no performed test, no visit that saw the person, and no 报到 in the last R22 days
+    since = iso(end - timedelta(days=rules["lost_contact"]["days"]))
+    add_grouped("SELECT {groups}, count(*) FROM temp.report_people p WHERE p.status = 'active' AND p.reported < ?"
+                " AND p.id NOT IN (SELECT case_id FROM drug_tests"
+                f"   WHERE tested_on BETWEEN ? AND ? AND result IN {PERFORMED}"
+                "   UNION ALL SELECT case_id FROM visits WHERE visited_on BETWEEN ? AND ? AND outcome = 'seen')"
+                " GROUP BY {groups}", [since, since, e, since, e], ["lost_contact"])
+
+
+def _tests_and_visits(add_grouped, settings: dict, period: Period, end: date) -> None:
+    """Tests and visits in the period."""
+    s, e = iso(period.start), iso(end)
     add_grouped("SELECT {groups}, sum(t.n), sum(t.positive), sum(t.missed), count(CASE WHEN t.performed THEN 1 END),"
                 " count(CASE WHEN t.positive THEN 1 END) FROM"
                 " (SELECT case_id, count(*) AS n, sum(result = 'positive') AS positive,"
@@ -376,13 +393,6 @@ def _records(add_grouped, rules: Rules, settings: dict, period: Period, end: dat
                 " JOIN temp.report_people p ON p.id = v.case_id AND p.status = 'active' GROUP BY {groups}",
                 [settings["face_to_face_per_month"] * period.months, settings["visits_per_month"] * period.months, s, e],
                 ["met", "visited"])
-    # 失联: no performed test, no visit that saw the person, and no 报到 in the last R22 days
-    since = iso(end - timedelta(days=rules["lost_contact"]["days"]))
-    add_grouped("SELECT {groups}, count(*) FROM temp.report_people p WHERE p.status = 'active' AND p.reported < ?"
-                " AND p.id NOT IN (SELECT case_id FROM drug_tests"
-                f"   WHERE tested_on BETWEEN ? AND ? AND result IN {PERFORMED}"
-                "   UNION ALL SELECT case_id FROM visits WHERE visited_on BETWEEN ? AND ? AND outcome = 'seen')"
-                " GROUP BY {groups}", [since, since, e, since, e], ["lost_contact"])
 
 
 def _on_time(conn, rules: Rules, columns: str, width: int, tally: Counter, start: date, end: date) -> None:
