@@ -76,13 +76,15 @@ def _check_is_sqlite(path: Path) -> None:
         raise DatabaseError(f"{path} 不是 SQLite 数据库文件，jindu 不会改动它")
 
 
-def connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
+def connect(path: Path, readonly: bool = False, any_thread: bool = False) -> sqlite3.Connection:
+    """A connection with jindu's settings; `any_thread` lets another thread than this one use it."""
     busy = _busy_ms()
     if readonly:
         uri = path.resolve().as_uri() + "?mode=ro"
-        conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=busy / 1000)
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=busy / 1000,
+                               check_same_thread=not any_thread)
     else:
-        conn = sqlite3.connect(str(path), isolation_level=None, timeout=busy / 1000)
+        conn = sqlite3.connect(str(path), isolation_level=None, timeout=busy / 1000, check_same_thread=not any_thread)
     conn.execute(f"PRAGMA busy_timeout = {busy}")
     conn.execute("PRAGMA foreign_keys = ON")
     return conn
@@ -258,8 +260,7 @@ def _twin_of(conn: sqlite3.Connection) -> sqlite3.Connection | None:
         lock = sqlite3.connect(path, isolation_level=None, timeout=TWIN_LOCK_WAIT_MS / 1000)
         lock.execute(f"PRAGMA busy_timeout = {TWIN_LOCK_WAIT_MS}")
         lock.execute("BEGIN IMMEDIATE")
-        twin = sqlite3.connect(path, isolation_level=None, timeout=_busy_ms() / 1000, check_same_thread=False)
-        twin.execute(f"PRAGMA busy_timeout = {_busy_ms()}")
+        twin = connect(Path(path), any_thread=True)
         for c in (conn, twin):  # each read transaction starts at its first read
             c.execute("BEGIN")
             c.execute("SELECT count(*) FROM sqlite_master").fetchone()
