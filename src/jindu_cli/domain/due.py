@@ -370,7 +370,7 @@ class UrineClocks:
         self.anniversaries: dict[str, list[str]] = {}
         self.sums: dict[tuple, str] = {}
         # no cadence changes after the last term year the rules name: years past it are that year
-        self.years = max(len(r["intervals"]) for r in rules.urine.values() if "intervals" in r.values)
+        self.years = max((len(r["intervals"]) for r in rules.urine.values() if "intervals" in r.values), default=1)
 
     def due(self, measure: str, term_months: int, risk_level: str | None, test_every: str | None,
             reported_on: str, anchor: str, end: str | None, until: str) -> str | None:

@@ -231,9 +231,9 @@ def twin_snapshots(conn: sqlite3.Connection) -> Iterator[tuple[sqlite3.Connectio
     """`conn` and a second connection to the same file (its twin), both reading the database as
     of one moment, for reading work split over two threads: the twin may be used from another
     thread. Both read transactions begin while a third connection holds the write lock, so no
-    write can fall between them. When that cannot be had within TWIN_LOCK_WAIT_MS (another
-    process is writing, as an import does for a while), or for a database in memory or opened
-    read-only, the twin is None and `conn` alone reads, in one snapshot as `snapshot` gives."""
+    write can fall between them. When the lock cannot be had within TWIN_LOCK_WAIT_MS (another
+    process is writing, as an import does for a while; a read-only file), or for a database in
+    memory, the twin is None and `conn` alone reads, in one snapshot as `snapshot` gives."""
     twin = _twin_of(conn)
     if twin is None:
         with snapshot(conn):
