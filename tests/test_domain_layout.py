@@ -48,3 +48,24 @@ def test_sql_table_is_the_plain_table(table):
 def test_non_ascii_in_a_measured_column_is_measured_in_terminal_columns():
     out = rendered(["号", "名"], ["measured", "measured"], [["５２０１", "张"], ["1", "·é"]], None)
     assert out.splitlines()[2:] == ["５２０１   张", "1          ·é"]
+
+
+ANY_TEXT = st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.one_of(ANY_TEXT, st.none()), st.one_of(st.integers(-10**12, 10**12), st.none()),
+                          st.one_of(ANY_TEXT, st.none())), max_size=6))
+def test_sql_json_is_what_json_dumps_writes(rows):
+    """Quotes, backslashes, control characters, Chinese and characters beyond the BMP; NULLs and
+    integers; no rows at all."""
+    import json
+
+    from jindu_cli.domain.layout import sql_json
+
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE t (k INTEGER, a TEXT, n INTEGER, b TEXT)")
+    conn.executemany("INSERT INTO t VALUES (?, ?, ?, ?)", [(k, *r) for k, r in enumerate(rows)])
+    fields = [("a", "a", False), ("n%", "n", True), ("it's", "b", False)]
+    expected = json.dumps([{"a": a, "n%": n, "it's": b} for a, n, b in rows], ensure_ascii=False, indent=2) + "\n"
+    assert sql_json(conn, "t", [], fields, "k") == expected.encode()

@@ -70,6 +70,9 @@ def due_command(
                         rebuild=rules_file is None)
     if reveal:
         _record_reveal(conn, operator, listed.case_ids())
+    if fmt is Fmt.json:  # written by SQLite: a district's list is some 40,000 objects
+        write_bytes(listed.json(reveal))
+        return
     if fmt is not Fmt.table:
         emit([d.as_dict(today) for d in listed.rows()], COLUMNS, fmt.value, reveal=reveal)
         return

@@ -89,3 +89,21 @@ def sql_table(conn: sqlite3.Connection, source: str, args: Sequence, columns: Se
     if caption:
         lines.append(caption.encode())
     return b"\n".join(lines) + b"\n"
+
+
+def sql_json(conn: sqlite3.Connection, source: str, args: Sequence, fields: Sequence[tuple[str, str, bool]],
+             order: str) -> bytes:
+    """The rows of `FROM {source}` in `order` as a JSON array of objects, in UTF-8, byte for byte
+    what `json.dumps(rows, ensure_ascii=False, indent=2)` writes, with a line ending: each field is
+    (key, the SQL of its value, True when that value is an integer or NULL, else text or NULL).
+    SQLite writes each object, so that a district's list never passes through Python value by
+    value (a test holds the two to the same bytes)."""
+    import json
+
+    members = ",\n".join(f"    {json.dumps(key).replace('%', '%%')}: %s" for key, _, _ in fields).replace("'", "''")
+    values = ", ".join(f"coalesce({sql}, 'null')" if integer else f"json_quote({sql})" for _, sql, integer in fields)
+    rows = [r for (r,) in conn.execute(
+        f"SELECT CAST(printf('  {{\n{members}\n  }}', {values}) AS BLOB) FROM {source} ORDER BY {order}", args)]
+    if not rows:
+        return b"[]\n"
+    return b"[\n" + b",\n".join(rows) + b"\n]\n"
