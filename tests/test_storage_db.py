@@ -1,6 +1,7 @@
 import os
 import sqlite3
 import stat
+import threading
 
 import pytest
 
@@ -149,7 +150,7 @@ def test_twins_read_one_moment_however_others_write_meanwhile(tmp_path):
         _write(path)  # commits: the lock was let go once both had begun
         assert _rows(main) == _rows(twin) == before
         seen = []
-        thread = __import__("threading").Thread(target=lambda: seen.append(_rows(twin)))
+        thread = threading.Thread(target=lambda: seen.append(_rows(twin)))
         thread.start()
         thread.join()
         assert seen == [before]  # the twin is used from another thread
