@@ -1,4 +1,7 @@
+import re
 import stat
+
+import pytest
 
 from support import ok, rows, run
 
@@ -39,3 +42,26 @@ def test_demo_refuses_to_overwrite_a_real_database(db):
     res = run("demo", "--db", db)
     assert res.exit_code == 1 and "正式数据库" in res.stderr
     assert db.read_bytes() == before
+
+
+@pytest.mark.parametrize("args, said", [
+    (["due", "--strett", "盐务街"], "错误：没有 --strett 这个选项；是不是 --street？"),
+    (["due", "--within", "abc"], "错误：--within 的值不对：“abc”不是整数"),
+    (["report", "-f", "xml"], "错误：--format / -f 的值不对：“xml”不是可选的值；可选：table、csv、json、md、xlsx、html"),
+    (["frob"], "错误：没有 frob 这个命令"),
+    (["report", "--by"], "错误：--by 后面要跟一个值"),
+    (["case", "show"], "错误：缺少参数 case"),
+    (["due", "extra"], "错误：多出了参数：extra"),
+])
+def test_usage_errors_are_told_in_chinese_with_the_usage_and_where_help_is(tmp_path, args, said):
+    """A clerk who mistypes an option or a value reads what was wrong in Chinese, exit 2, nothing
+    written anywhere and no English from the command-line library."""
+    res = run(*args, env={"JINDU_DB": str(tmp_path / "j.db")})
+    assert res.exit_code == 2, res
+    assert said in res.stderr.splitlines(), res.stderr
+    assert not re.search(r"Usage|Error|Try|Missing|Invalid|No such|Got unexpected", res.stderr), res.stderr
+    if args != ["report", "--by"]:  # (the option parser names no command)
+        command = "jindu " + " ".join(a for a in args[:2] if a in ("due", "report", "case", "show"))
+        assert res.stderr.splitlines()[0].startswith(f"用法：{command.strip()}")
+        assert res.stderr.splitlines()[-1] == f"帮助：{command.strip()} -h"
+    assert res.stdout == "" and not (tmp_path / "j.db").exists()

@@ -16,9 +16,11 @@ from jindu_cli import __version__
 from jindu_cli.cli import audit, case, db, demo, drug_tests, due, imports, leave, report, visit
 from jindu_cli.cli.options import ROOT, DbOpt, db_location
 from jindu_cli.cli.output import guard
+from jindu_cli.cli.usage import RootGroup
 
 app = typer.Typer(
     name="jindu",
+    cls=RootGroup,
     help="jindu（禁毒）：街道禁毒专干的工作台。登记社区戒毒、社区康复人员，记录走访和检测，"
     "提醒到期事项，生成统计报表。不带参数运行时显示数据库概况。",
     add_completion=False,

@@ -1,0 +1,96 @@
+"""Usage errors (an unknown option or command, a value missing or of the wrong kind) told in
+Chinese, for a clerk who does not read the English that the command-line library writes."""
+
+from __future__ import annotations
+
+import re
+import sys
+from typing import Any
+
+from typer._click import exceptions as click_errors
+from typer.core import TyperGroup
+
+
+class RootGroup(TyperGroup):
+    """jindu's root command: as TyperGroup, but a usage error is written in Chinese (with the
+    command's usage and where to find its help) and exits with its code, 2."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode: bool = True, **extra: Any):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click_errors.NoArgsIsHelpError as exc:  # the help is shown already
+            sys.exit(exc.exit_code)
+        except click_errors.UsageError as exc:
+            show(exc)
+            sys.exit(exc.exit_code)
+        except click_errors.ClickException as exc:
+            print(f"错误：{exc.format_message()}", file=sys.stderr)
+            sys.exit(exc.exit_code)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+def show(exc: click_errors.UsageError) -> None:
+    ctx = exc.ctx
+    lines = []
+    if ctx is not None:
+        lines.append(re.sub(r"^Usage: *", "用法：", ctx.get_usage()))
+    lines.append(f"错误：{explain(exc)}")
+    if ctx is not None:
+        lines.append(f"帮助：{ctx.command_path} -h")
+    print("\n".join(lines), file=sys.stderr)
+
+
+def explain(exc: click_errors.UsageError) -> str:
+    """What was wrong, in Chinese; a message this does not know stays as the library wrote it."""
+    text = exc.message
+    if isinstance(exc, click_errors.NoSuchOption):
+        said = f"没有 {exc.option_name} 这个选项"
+        return said + (f"；是不是 {'、'.join(sorted(exc.possibilities))}？" if exc.possibilities else "")
+    if isinstance(exc, click_errors.BadOptionUsage):
+        if "requires" in text:
+            return f"{exc.option_name} 后面要跟一个值"
+        if "does not take a value" in text:
+            return f"{exc.option_name} 后面不跟值"
+        return text
+    if isinstance(exc, click_errors.MissingParameter):
+        return f"缺少{'参数' if _kind(exc) == 'argument' else '选项'} {_hint(exc)}"
+    if isinstance(exc, click_errors.BadParameter):
+        return f"{_hint(exc)} 的值不对：{_reason(exc)}"
+    if found := re.match(r"No such command '(.*)'\.$", text):
+        return f"没有 {found.group(1)} 这个命令"
+    if found := re.match(r"Got unexpected extra argument\(s\) \((.*)\)$", text):
+        return f"多出了参数：{found.group(1)}"
+    return text
+
+
+def _hint(exc: click_errors.BadParameter) -> str:
+    if exc.param_hint is not None:
+        hint = exc.param_hint
+    elif exc.param is not None:
+        hint = exc.param.get_error_hint(exc.ctx)
+    else:
+        return ""
+    return " / ".join(hint) if isinstance(hint, (list, tuple)) else str(hint).replace("'", "")
+
+
+def _kind(exc: click_errors.MissingParameter) -> str | None:
+    return exc.param_type or (exc.param.param_type_name if exc.param is not None else None)
+
+
+def _reason(exc: click_errors.BadParameter) -> str:
+    """Why a value was refused: by the kind of value the option takes."""
+    text = exc.message
+    value = re.match(r"^'(.*?)' ", text)
+    shown = f"“{value.group(1)}”" if value else "这个值"
+    if re.search(r" is not a valid int(eger)?\.", text):
+        return f"{shown}不是整数"
+    if " is not a valid float" in text:
+        return f"{shown}不是数字"
+    if " is not one of " in text:
+        choices = re.findall(r"'([^']*)'", text.split(" is not one of ", 1)[1])
+        return f"{shown}不是可选的值；可选：{'、'.join(choices)}"
+    if " is not in the range " in text:
+        return text.replace(" is not in the range ", " 不在范围 ").rstrip(".")
+    return text
