@@ -7,8 +7,12 @@ import re
 import sys
 from typing import Any
 
-from typer._click import exceptions as click_errors
 from typer.core import TyperGroup
+
+try:  # typer 0.28 carries its own copy of click
+    from typer._click import exceptions as click_errors
+except ImportError:  # pragma: no cover - typer 0.27 uses click itself
+    from click import exceptions as click_errors
 
 
 class RootGroup(TyperGroup):
