@@ -257,27 +257,34 @@ def test_the_table_sqlite_lays_out_is_the_table_of_the_rows(tmp_path, monkeypatc
         assert reveals == []
 
 
+@pytest.mark.parametrize("fmt", ["json", "csv"])
 @pytest.mark.parametrize("as_of, args", [
     (date(2026, 11, 28), []), (date(2026, 11, 28), ["--reveal"]), (date(2026, 3, 2), ["--within", "30"]),
 ])
-def test_the_json_sqlite_writes_is_the_json_of_the_rows(tmp_path, monkeypatch, as_of, args):
-    """`-f json` is written by SQLite from the shown list: the same bytes as the rows' objects
-    written by cli.output (masked unless --reveal, which is audited)."""
-    from jindu_cli.cli.output import masked, to_json
+def test_the_json_and_csv_sqlite_writes_are_those_of_the_rows(tmp_path, monkeypatch, capsys, fmt, as_of, args):
+    """`-f json` and `-f csv` are written by SQLite from the shown list: the same bytes as the
+    rows written by cli.output (masked unless --reveal, which is audited)."""
+    from jindu_cli.cli.output import emit, masked, to_json
 
     path = tmp_path / "d.db"
     random_district(path, 5, cases=200)
-    with sqlite3.connect(path) as raw:  # no worker for some; a name and a reason that JSON must escape
+    with sqlite3.connect(path) as raw:  # no worker for some; names that JSON must escape and CSV quote
         raw.execute("UPDATE cases SET worker = NULL WHERE id % 5 = 0")
         raw.execute("UPDATE cases SET name = 'O\"Neil\\' || char(9) || '张' WHERE id % 7 = 0")
+        raw.execute("UPDATE cases SET name = '李,' || char(10) || '四' || char(13) WHERE id % 11 = 0")
     monkeypatch.setenv("JINDU_DB", str(path))
-    out = ok("due", "-f", "json", "--as-of", as_of.isoformat(), *args).stdout
+    out = ok("due", "-f", fmt, "--as-of", as_of.isoformat(), *args).stdout
     conn = open_db(path)
     within = int(args[args.index("--within") + 1]) if "--within" in args else 7
     listed = [d.as_dict(as_of) for d in due_list(conn, load_rules(conn), as_of, within)]
     assert len(listed) > 3 and any(r["days"] < 0 for r in listed) and any(r["worker"] is None for r in listed)
-    assert any("\t" in r["name"] for r in listed)
-    assert out == to_json([masked(r, "--reveal" in args) for r in listed]) + "\n"
+    assert any("\t" in r["name"] for r in listed) and any("\n" in r["name"] for r in listed)
+    if fmt == "json":
+        assert out == to_json([masked(r, "--reveal" in args) for r in listed]) + "\n"
+    else:
+        capsys.readouterr()
+        emit(listed, [], "csv", reveal="--reveal" in args)
+        assert out == capsys.readouterr().out
     reveals = rows(path, "SELECT changes FROM audit_log WHERE action = 'reveal'")
     assert len(reveals) == ("--reveal" in args)
     conn.close()

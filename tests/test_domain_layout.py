@@ -50,7 +50,8 @@ def test_non_ascii_in_a_measured_column_is_measured_in_terminal_columns():
     assert out.splitlines()[2:] == ["５２０１   张", "1          ·é"]
 
 
-ANY_TEXT = st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=12)
+ANY_TEXT = st.one_of(st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=12),
+                    st.text(alphabet=list(',"\n\r\t\\ a张%\'\x01'), max_size=6))  # what must be escaped, often
 
 
 @settings(max_examples=200, deadline=None)
@@ -69,3 +70,24 @@ def test_sql_json_is_what_json_dumps_writes(rows):
     fields = [("a", "a", False), ("n%", "n", True), ("it's", "b", False)]
     expected = json.dumps([{"a": a, "n%": n, "it's": b} for a, n, b in rows], ensure_ascii=False, indent=2) + "\n"
     assert sql_json(conn, "t", [], fields, "k") == expected.encode()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.one_of(ANY_TEXT, st.none()), st.one_of(st.integers(-10**12, 10**12), st.none()),
+                          st.one_of(ANY_TEXT, st.none())), max_size=6))
+def test_sql_csv_is_what_the_csv_module_writes(rows):
+    """Commas, quotes, line feeds, carriage returns, leading spaces, NULLs and integers."""
+    import csv
+    import io
+
+    from jindu_cli.domain.layout import sql_csv
+
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE t (k INTEGER, a TEXT, n INTEGER, b TEXT)")
+    conn.executemany("INSERT INTO t VALUES (?, ?, ?, ?)", [(k, *r) for k, r in enumerate(rows)])
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["a", "n", "b, too"])
+    writer.writerows([["" if v is None else str(v) for v in r] for r in rows])
+    got = sql_csv(conn, "t", [], [("a", "a", False), ("n", "n", True), ("b, too", "b", False)], "k")
+    assert got == (buf.getvalue().encode() if rows else None)

@@ -73,6 +73,9 @@ def due_command(
     if fmt is Fmt.json:  # written by SQLite: a district's list is some 40,000 objects
         write_bytes(listed.json(reveal))
         return
+    if fmt is Fmt.csv and (written := listed.csv(reveal)) is not None:
+        write_bytes(written)
+        return
     if fmt is not Fmt.table:
         emit([d.as_dict(today) for d in listed.rows()], COLUMNS, fmt.value, reveal=reveal)
         return

@@ -30,7 +30,7 @@ from jindu_cli.domain.cases import REPORT_WITHIN_DAYS, Case, load_cases
 from jindu_cli.domain.dates import add_months, iso
 from jindu_cli.domain.enums import MEASURE, PERFORMED_RESULTS, UNDER_MANAGEMENT
 from jindu_cli.domain.ids import mask_id
-from jindu_cli.domain.layout import Column, sql_json, sql_table, width
+from jindu_cli.domain.layout import Column, sql_csv, sql_json, sql_table, width
 from jindu_cli.domain.rules import ITEMS, Interval, Rules, parse_interval
 from jindu_cli.storage.migrations import FLAGGED, SUSPENSION_CHANGE
 
@@ -808,12 +808,19 @@ class Shown:
     def json(self, reveal: bool) -> bytes:
         """The list in JSON, in UTF-8, in the working order: the objects of `DueRow.as_dict`, as
         `cli.output.emit` writes them (the ID number masked unless `reveal`)."""
+        return sql_json(self.conn, "temp.due_shown s", [], self._fields(reveal), "s.grp, s.sort_key")
+
+    def csv(self, reveal: bool) -> bytes | None:
+        """The list in CSV, as `json` (None when it is empty)."""
+        return sql_csv(self.conn, "temp.due_shown s", [], self._fields(reveal), "s.grp, s.sort_key")
+
+    def _fields(self, reveal: bool) -> list[tuple[str, str, bool]]:
+        """The fields of `DueRow.as_dict`: (key, SQL, whether an integer)."""
         days = f"s.due_day - {self.as_of.toordinal()}"
-        fields = [("case_id", "s.case_id", True), ("id_number", "s.id_number" if reveal else "s.id_masked", False),
-                  ("name", "s.name", False), ("street", "s.street", False), ("worker", "s.worker", False),
-                  ("item", "s.item", False), ("due_on", "s.due_on", False), ("days", days, True),
-                  ("rule", "s.rule", False), ("reason", "s.reason", False)]
-        return sql_json(self.conn, "temp.due_shown s", [], fields, "s.grp, s.sort_key")
+        return [("case_id", "s.case_id", True), ("id_number", "s.id_number" if reveal else "s.id_masked", False),
+                ("name", "s.name", False), ("street", "s.street", False), ("worker", "s.worker", False),
+                ("item", "s.item", False), ("due_on", "s.due_on", False), ("days", days, True),
+                ("rule", "s.rule", False), ("reason", "s.reason", False)]
 
 
 def _literal(text: str) -> str:
