@@ -65,3 +65,25 @@ def test_usage_errors_are_told_in_chinese_with_the_usage_and_where_help_is(tmp_p
         assert res.stderr.splitlines()[0].startswith(f"用法：{command.strip()}")
         assert res.stderr.splitlines()[-1] == f"帮助：{command.strip()} -h"
     assert res.stdout == "" and not (tmp_path / "j.db").exists()
+
+
+def test_an_abort_is_one_line_in_chinese_and_exit_1():
+    """A command that asks for input and gets none (Ctrl-D) stops with 已取消, not a traceback."""
+    import typer
+    from typer.testing import CliRunner
+
+    from jindu_cli.cli.usage import RootGroup
+
+    demo = typer.Typer(cls=RootGroup)
+
+    @demo.command()
+    def ask():
+        typer.prompt("姓名")
+
+    @demo.command()
+    def other():
+        pass
+
+    res = CliRunner().invoke(demo, ["ask"], input="")
+    assert res.exit_code == 1 and res.stderr.splitlines()[-1] == "已取消", res.output
+    assert CliRunner().invoke(demo, ["other"]).exit_code == 0

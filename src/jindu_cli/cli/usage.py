@@ -7,6 +7,7 @@ import re
 import sys
 from typing import Any
 
+import typer
 from typer.core import TyperGroup
 
 try:  # typer 0.28 carries its own copy of click
@@ -32,6 +33,9 @@ class RootGroup(TyperGroup):
         except click_errors.ClickException as exc:
             print(f"错误：{exc.format_message()}", file=sys.stderr)
             sys.exit(exc.exit_code)
+        except typer.Abort:  # input ended (Ctrl-D) where a command asked for it
+            print("已取消", file=sys.stderr)
+            sys.exit(1)
         sys.exit(code if isinstance(code, int) else 0)
 
 
