@@ -299,7 +299,11 @@ class _Side:
         self.thread.start()
 
     def result(self) -> Counter:
-        self.thread.join()
+        try:
+            self.thread.join()
+        except BaseException:  # Ctrl-C while waiting: let the thread finish before its connection closes
+            self.thread.join()
+            raise
         if self.error is not None:
             raise self.error
         return self.tally
