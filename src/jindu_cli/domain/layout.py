@@ -84,8 +84,7 @@ def sql_table(conn: sqlite3.Connection, source: str, args: Sequence, columns: Se
     lines = [(head + "\n" + rule).encode()]
     # as bytes: decoding 40,000 lines into Python strings only to encode them again costs a tenth
     # of a second
-    lines.extend(r for (r,) in conn.execute(f"SELECT CAST(rtrim({line}) AS BLOB) FROM {source} ORDER BY {order}",
-                                            args))
+    lines.extend(_each(conn, f"rtrim({line})", source, args, order))
     if caption:
         lines.append(caption.encode())
     return b"\n".join(lines) + b"\n"
@@ -102,8 +101,7 @@ def sql_json(conn: sqlite3.Connection, source: str, args: Sequence, fields: Sequ
 
     members = ",\n".join(f"    {json.dumps(key).replace('%', '%%')}: %s" for key, _, _ in fields).replace("'", "''")
     values = ", ".join(f"coalesce({sql}, 'null')" if integer else f"json_quote({sql})" for _, sql, integer in fields)
-    rows = [r for (r,) in conn.execute(
-        f"SELECT CAST(printf('  {{\n{members}\n  }}', {values}) AS BLOB) FROM {source} ORDER BY {order}", args)]
+    rows = _each(conn, f"printf('  {{\n{members}\n  }}', {values})", source, args, order)
     if not rows:
         return b"[]\n"
     return b"[\n" + b",\n".join(rows) + b"\n]\n"
@@ -135,7 +133,13 @@ def sql_csv(conn: sqlite3.Connection, source: str, args: Sequence, fields: Seque
         cells.append(f"CASE WHEN {sql} IS NULL THEN '' WHEN {quoted} THEN '\"' || replace({sql}, '\"', '\"\"') || '\"'"
                      f" ELSE {sql} END")
     line = " || ',' || ".join(cells)
-    rows = [r for (r,) in conn.execute(f"SELECT CAST({line} AS BLOB) FROM {source} ORDER BY {order}", args)]
+    rows = _each(conn, line, source, args, order)
     if not rows:
         return None
     return written([key for key, _, _ in fields]).encode() + b"\n".join(rows) + b"\n"
+
+
+def _each(conn: sqlite3.Connection, expr: str, source: str, args: Sequence, order: str) -> list[bytes]:
+    """`expr` for each row of `FROM {source}` in `order`, as UTF-8 bytes: never decoded into
+    Python text only to be encoded again."""
+    return [r for (r,) in conn.execute(f"SELECT CAST({expr} AS BLOB) FROM {source} ORDER BY {order}", args)]
