@@ -125,6 +125,16 @@ def test_a_case_s_status_history_is_found_by_its_case(tmp_path):
         assert "status_changes_case (case_id=?" in plan, plan
 
 
+def test_a_status_on_a_date_is_read_from_the_index_alone(tmp_path):
+    # a report reads every person's status at the end of its period: from the index, in its order
+    conn = open_db(tmp_path / "plan.db")
+    sql = ("SELECT (SELECT x.status FROM status_changes x WHERE x.case_id = c.id AND x.changed_on <= ?"
+           " ORDER BY x.changed_on DESC, x.id DESC LIMIT 1) FROM cases c")
+    plan = [row[-1] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", ["2026-10-31"])]
+    assert any("COVERING INDEX status_changes_case (case_id=? AND changed_on<?)" in step for step in plan), plan
+    assert not any("TEMP B-TREE" in step for step in plan), plan
+
+
 def _rows(conn):
     return conn.execute("SELECT count(*) FROM t").fetchone()[0]
 
