@@ -128,3 +128,37 @@ def test_two_threads_count_what_one_counts_when_another_process_is_writing(distr
         writer.execute("ROLLBACK")
         writer.close()
     assert sides == [1]
+
+
+def test_a_urine_test_due_on_the_terms_last_day_is_counted(tmp_path):
+    """The clocks summed by SQL: a test falling due on the last day of the term (the clerk's date)
+    is still due; one day later it is not."""
+    from jindu_cli.domain import due
+    from jindu_cli.domain.reports import PERFORMED
+
+    path = tmp_path / "jindu.db"
+    random_district(path, seed=7, cases=300, as_of=AS_OF)
+    conn = open_db(path)
+    october = reports.month(2026, 10)
+    clocks = due.UrineClocks(RULES)
+    rows = conn.execute(
+        "SELECT c.id, c.measure, c.term_months, c.risk_level, c.reported_on, coalesce((SELECT max(t.tested_on)"
+        f" FROM drug_tests t WHERE t.case_id = c.id AND t.specimen = 'urine' AND t.result IN {PERFORMED}"
+        "  AND t.tested_on < '2026-10-01'), c.reported_on) FROM cases c WHERE c.status = 'active'"
+        " AND c.test_every IS NULL AND c.reported_on IS NOT NULL"
+        " AND c.id NOT IN (SELECT case_id FROM status_changes WHERE status = 'suspended')").fetchall()
+    ends = {}
+    for cid, measure, months, risk, reported, anchor in rows:
+        on = clocks.due(measure, months, risk, None, reported, anchor, None, "9999-12-31")
+        if "2026-10-01" <= on <= "2026-10-31":
+            ends[cid] = on
+    assert len(ends) >= 10
+    counted = []
+    for later in (0, 1):
+        with conn:
+            for cid, on in ends.items():
+                conn.execute("UPDATE cases SET term_end_override = date(?, ?) WHERE id = ?", [on, f"-{later} days", cid])
+        report = reports.build(conn, RULES, october, AS_OF, every_breakdown=True)
+        assert report.breakdowns == expected(conn, RULES, october, AS_OF, None)
+        counted.append(report.total["test_due_people"])
+    assert counted[1] == counted[0] - len(ends)

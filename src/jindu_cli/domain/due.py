@@ -340,11 +340,16 @@ def urine_interval(case: Case, rules: Rules, year: int) -> tuple[Interval, str, 
     what set it: "case" (the case's own cadence), "high_risk" or "term_year"."""
     if case.test_every:
         return parse_interval(case.test_every, "个案尿检间隔"), "个案", "case"
-    rule = rules.urine[rules.urine_variant(case.measure, case.term_months)]
+    return variant_interval(rules, rules.urine_variant(case.measure, case.term_months), year, case.risk_level == "high")
+
+
+def variant_interval(rules: Rules, variant: str, year: int, high_risk: bool) -> tuple[Interval, str, str]:
+    """`urine_interval` of a variant of the rules (R9-R11), a term year, and high risk (R13) or not."""
+    rule = rules.urine[variant]
     intervals = rule["intervals"]
     interval = intervals[min(year, len(intervals)) - 1]
     high = rules.urine["high_risk"]
-    if case.risk_level == "high" and high["interval"] and high["interval"].min_days < interval.min_days:
+    if high_risk and high["interval"] and high["interval"].min_days < interval.min_days:
         return high["interval"], high.source, "high_risk"
     return interval, rule.source, "term_year"
 
@@ -396,6 +401,51 @@ class UrineClocks:
         if due is None:
             due = self.sums[added] = interval.add(date.fromisoformat(anchor)).isoformat()
         return None if (end is not None and due > end) or due > until else due
+
+    # R15 in SQL, in three steps, each of which a district's people share many values of: for
+    # counting the clocks inside SQLite (the report). Only for people never in 中止 and without a
+    # cadence of their own (test_every NULL); a property test holds the three to `urine_due`.
+
+    def sql_marks(self, reported_on: str) -> list[str]:
+        """SQL of the anniversaries of a 报到 date (SQL of an ISO date) that begin term years 2, 3, ..."""
+        return [sql_add_months(reported_on, 12 * n) for n in range(1, self.years)]
+
+    def sql_interval(self, measure: str, term_months: str, risk_level: str, marks: Sequence[str], anchor: str) -> str:
+        """SQL of the interval that follows an anchor (an ISO date), as one number: months when
+        positive, else minus the days; `marks` are SQL of the anniversaries (`sql_marks`)."""
+        year = " + ".join(["1"] + [f"({mark} <= {anchor})" for mark in marks])
+        variants = ("community_treatment", "community_rehab_3y", "community_rehab_other")
+        branches = []
+        for code, variant in enumerate(variants):
+            for y in range(1, self.years + 1):
+                for high in (0, 1):
+                    interval = variant_interval(self.rules, variant, y, bool(high))[0]
+                    branches.append(f"WHEN {code * 100 + y * 2 + high} THEN {interval.months or -interval.days}")
+        variant = (f"CASE {self.rules.urine_variant_sql(measure, term_months)} "
+                   + " ".join(f"WHEN '{v}' THEN {code}" for code, v in enumerate(variants)) + " END")
+        # one number for the variant, term year and risk, worked out once, names the interval
+        return f"CASE ({variant}) * 100 + ({year}) * 2 + ({risk_level} IS 'high') {' '.join(branches)} END"
+
+    @staticmethod
+    def sql_due(anchor: str, interval: str) -> str:
+        """SQL of the anchor plus an interval of `sql_interval` (both SQL; each read more than once)."""
+        return (f"CASE WHEN {interval} > 0 THEN {sql_add_months(anchor, interval)}"
+                f" ELSE date({anchor}, '+' || -({interval}) || ' days') END")
+
+
+def sql_add_months(d: str, months: int | str) -> str:
+    """`add_months` in SQL, of an ISO date `d` (SQL) and `months` (a number, or SQL of one): the
+    day clipped to the month's end, where SQLite's own '+1 months' would carry 31 January over into
+    March."""
+    later = (f"'+{months} months'", f"'+{months + 1} months'") if isinstance(months, int) else (
+        f"'+' || ({months}) || ' months'", f"'+' || (({months}) + 1) || ' months'")
+    return (f"min(date({d}, 'start of month', {later[0]}, '+' || (substr({d}, 9, 2) - 1) || ' days'),"
+            f" date({d}, 'start of month', {later[1]}, '-1 day'))")
+
+
+def sql_term_end(reported_on: str, term_months: str, override: str) -> str:
+    """`Case.term_end` in SQL, for someone never in 中止: the clerk's date, else 报到 + term - 1 day."""
+    return f"coalesce({override}, date({sql_add_months(reported_on, term_months)}, '-1 day'))"
 
 
 def _urine(case: Case, a: Anchors, rules: Rules, end: date | None, until: date) -> DueItem | None:

@@ -24,6 +24,7 @@ from jindu_cli.domain.due import PERFORMED
 from jindu_cli.domain.rules import Rules
 from jindu_cli.errors import InvalidInput
 from jindu_cli.storage.db import twin_snapshots
+from jindu_cli.storage.migrations import SUSPENSION_CHANGE
 
 @dataclass(frozen=True)
 class Period:
@@ -228,10 +229,10 @@ def _count(conn, twin, rules: Rules, settings: dict, period: Period, end: date, 
 
     With a twin connection (storage.db.twin_snapshots: the same moment of the database), about
     half of the counting is done on it in a second thread, over its own copy of the people, while
-    this one counts the rest, so the two cores of an office PC share the work. The twin runs only
-    counts SQLite sums up by itself: it holds the interpreter lock only between its queries, while
-    this thread works out the R15 clocks and the flags person by person in Python. (With the
-    person-by-person work split between the two, each thread waited for the lock at every row.)"""
+    this one counts the rest, so the two cores of an office PC share the work. The twin runs counts
+    that SQLite sums up by itself (the R15 clocks too, but for a few people): it holds the
+    interpreter lock only between its queries, while this thread works out the flags person by
+    person in Python. (With person-by-person work on both, each waited for the lock at every row.)"""
     from jindu_cli.domain import reference
 
     scope, params = "1 = 1", []
@@ -252,12 +253,12 @@ def _count(conn, twin, rules: Rules, settings: dict, period: Period, end: date, 
         return add_grouped
 
     def here(c: sqlite3.Connection, tally: Counter) -> None:
-        _on_time(c, rules, columns, width, tally, s, e)
-        _flags(c, columns, width, tally, s, e, rules["report_in"]["days"])
-
-    def beside(c: sqlite3.Connection, tally: Counter) -> None:  # the twin's half: SQL sums only
         _people(grouped(c, tally), rules, settings, s, e)
         _changes_and_contact(grouped(c, tally), rules, period, e)
+        _flags(c, columns, width, tally, s, e, rules["report_in"]["days"])
+
+    def beside(c: sqlite3.Connection, tally: Counter) -> None:  # the twin's half: SQL sums (and a few clocks)
+        _on_time(c, rules, columns, width, tally, s, e)
         _tests_and_visits(grouped(c, tally), settings, period, e)
 
     tally: Counter = Counter()  # (groups, indicator) -> count
@@ -403,42 +404,68 @@ def _tests_and_visits(add_grouped, settings: dict, period: Period, end: date) ->
 
 def _on_time(conn, rules: Rules, columns: str, width: int, tally: Counter, start: date, end: date) -> None:
     """按时检测: each person in execution at the end has an R15 clock as it stood at the start of the
-    period (anchored on the last performed urine test before it, else on 报到), worked out by due.py."""
+    period (anchored on the last performed urine test before it, else on 报到), worked out by due.py:
+    inside SQLite for everyone never in 中止 and on the rules' cadence (due.UrineClocks.sql), person
+    by person for the others."""
     from jindu_cli.domain import due
 
     s, e = iso(start), iso(end)
-    suspensions = _suspensions(conn)
     urine = f"specimen = 'urine' AND result IN {PERFORMED}"
-    first_in = dict(conn.execute(  # the first urine test in the period, by a scan of the period's tests
-        f"SELECT case_id, min(tested_on) FROM drug_tests WHERE tested_on BETWEEN ? AND ? AND {urine} GROUP BY case_id",
-        [s, e]))
+    before = (f"(SELECT tested_on FROM drug_tests t WHERE t.case_id = p.id AND {urine} AND t.tested_on < :s"
+              "  ORDER BY t.tested_on DESC LIMIT 1)")
+    apart = f"(p.test_every IS NOT NULL OR p.id IN (SELECT case_id FROM status_changes WHERE {SUSPENSION_CHANGE}))"
+    clocks = due.UrineClocks(rules)
+    values = {"s": s, "e": e}
+    # in steps, each materialized (read several times over, run once): the anchor's look-up; the
+    # anniversaries and term end of each 报到 date and term; each person's interval; and each
+    # anchor plus interval. Most people share their 报到 date, or their anchor and interval, with
+    # others: the dates are worked out once for each.
+    marks = clocks.sql_marks("reported")
+    for row in conn.execute(
+            f"WITH anchored AS MATERIALIZED (SELECT {columns}, p.id, p.measure, p.term_months, p.risk, p.reported,"
+            f"  coalesce(p.term_end_override, '') AS own_end, coalesce({before}, p.reported) AS anchor"
+            f"  FROM temp.report_people p WHERE p.status = 'active' AND p.reported IS NOT NULL AND NOT {apart}),"
+            " marked AS MATERIALIZED (SELECT reported, term_months, own_end,"
+            + "".join(f" {mark} AS mark{n}," for n, mark in enumerate(marks))
+            + f"  {due.sql_term_end('reported', 'term_months', 'nullif(own_end, {0!r})'.format(''))} AS term_end"
+            "  FROM (SELECT DISTINCT reported, term_months, own_end FROM anchored)),"
+            " stepped AS MATERIALIZED (SELECT a.*, m.term_end, "
+            + clocks.sql_interval("a.measure", "a.term_months", "a.risk", [f"m.mark{n}" for n in range(len(marks))],
+                                  "a.anchor")
+            + " AS step FROM anchored a CROSS JOIN marked m ON m.reported = a.reported AND m.term_months = a.term_months"
+            "  AND m.own_end = a.own_end),"
+            f" dated AS MATERIALIZED (SELECT anchor, step, {clocks.sql_due('anchor', 'step')} AS due_on"
+            "  FROM (SELECT DISTINCT anchor, step FROM stepped))"
+            f" SELECT {columns}, count(*), sum(f.first IS NOT NULL AND (f.first <= d.due_on OR d.due_on < :s))"
+            # (CROSS JOIN: each person looks up the few dated steps, not the other way round)
+            " FROM stepped p CROSS JOIN dated d ON d.anchor = p.anchor AND d.step = p.step"
+            " LEFT JOIN (SELECT case_id, min(tested_on) AS first FROM drug_tests"
+            f"  WHERE tested_on BETWEEN :s AND :e AND {urine} GROUP BY case_id) f ON f.case_id = p.id"
+            f" WHERE d.due_on <= p.term_end AND d.due_on <= :e GROUP BY {columns}", values):
+        groups = row[:width]
+        tally[groups, "test_due_people"] += row[width]
+        if row[width + 1]:
+            tally[groups, "tested_on_time"] += row[width + 1]
+    suspensions = _suspensions(conn)
     rows = conn.execute(
         f"SELECT {columns}, p.id, p.measure, p.term_months, p.reported, p.term_end_override, p.risk, p.test_every,"
-        f" (SELECT tested_on FROM drug_tests t WHERE t.case_id = p.id AND {urine} AND t.tested_on < ?"
-        "   ORDER BY t.tested_on DESC LIMIT 1)"
-        " FROM temp.report_people p WHERE p.status = 'active' AND p.reported IS NOT NULL", [s])
-    term_ends: dict[tuple, str | None] = {}  # most share their 报到 date and term with others, and never 中止
-    clocks = due.UrineClocks(rules)
+        f" {before}, (SELECT min(tested_on) FROM drug_tests t WHERE t.case_id = p.id AND {urine}"
+        "   AND t.tested_on BETWEEN :s AND :e)"
+        f" FROM temp.report_people p WHERE p.status = 'active' AND p.reported IS NOT NULL AND {apart}", values)
     for row in rows:
         groups = row[:width]
-        cid, measure, months, reported, override, risk, every, before = row[width:]
-        anchor = before or reported
+        cid, measure, months, reported, override, risk, every, before_on, tested = row[width:]
+        anchor = before_on or reported
         paused = suspensions.get(cid)
+        case = _clock_case(cid, measure, months, date.fromisoformat(reported), override, risk, every, paused or [])
         if paused:
-            reported_on = date.fromisoformat(reported)
-            case = _clock_case(cid, measure, months, reported_on, override, risk, every, paused)
             due_on = iso(due.urine_due(case, date.fromisoformat(anchor), rules, case.term_end(end), end))
         else:
-            term_end = term_ends.get(key := (reported, months, override), "")
-            if term_end == "":
-                case = _clock_case(cid, measure, months, date.fromisoformat(reported), override, risk, every, [])
-                term_end = term_ends[key] = iso(case.term_end(end))
-            due_on = clocks.due(measure, months, risk, every, reported, anchor, term_end, e)
+            due_on = clocks.due(measure, months, risk, every, reported, anchor, iso(case.term_end(end)), e)
         if due_on is None:
             continue
         tally[groups, "test_due_people"] += 1
-        tested = first_in.get(cid)  # ISO dates compare as text
-        if tested and (tested <= due_on or due_on < s):
+        if tested and (tested <= due_on or due_on < s):  # ISO dates compare as text
             tally[groups, "tested_on_time"] += 1
 
 

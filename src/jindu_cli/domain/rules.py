@@ -131,6 +131,12 @@ class Rules:
             return "community_treatment"
         return "community_rehab_3y" if term_months == 36 else "community_rehab_other"
 
+    def urine_variant_sql(self, measure: str, term_months: str) -> str:
+        """`urine_variant` in SQL, of SQL expressions of the measure and the term (a test holds the
+        two together)."""
+        return (f"CASE WHEN {measure} = 'community_treatment' THEN 'community_treatment'"
+                f" WHEN {term_months} = 36 THEN 'community_rehab_3y' ELSE 'community_rehab_other' END")
+
 
 def _check(value, kind: str, where: str):
     if kind == "str":
