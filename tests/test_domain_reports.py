@@ -162,3 +162,24 @@ def test_a_urine_test_due_on_the_terms_last_day_is_counted(tmp_path):
         assert report.breakdowns == expected(conn, RULES, october, AS_OF, None)
         counted.append(report.total["test_due_people"])
     assert counted[1] == counted[0] - len(ends)
+
+
+def test_the_months_caseload_follows_the_dates_of_changes_entered_late(tmp_path):
+    """A status change entered after later ones (a back-dated 中止) counts from its own date."""
+    path = tmp_path / "jindu.db"
+    random_district(path, seed=11, cases=200, as_of=AS_OF)
+    conn = open_db(path)
+    with conn:
+        ids = [cid for (cid,) in conn.execute("SELECT id FROM cases WHERE status = 'active' ORDER BY id LIMIT 40")]
+        for cid in ids:
+            first = conn.execute("SELECT min(changed_on) FROM status_changes WHERE case_id = ?", [cid]).fetchone()[0]
+            on = max(date.fromisoformat(first) + timedelta(days=20), date(2026, 1, 15))
+            for previous, status, day in (("active", "suspended", on), ("suspended", "active", on + timedelta(days=60))):
+                conn.execute("INSERT INTO status_changes (case_id, previous_status, status, changed_on, created_at)"
+                             " VALUES (?, ?, ?, ?, '')", [cid, previous, status, day.isoformat()])
+    late = conn.execute("SELECT count(*) FROM status_changes a JOIN status_changes b ON a.case_id = b.case_id"
+                        " AND a.id > b.id AND a.changed_on < b.changed_on").fetchone()[0]
+    assert late > 0
+    october = reports.month(2026, 10)
+    report = reports.build(conn, RULES, october, AS_OF, charts=True)
+    assert report.months == report_reference.months(conn, october, None)

@@ -552,13 +552,24 @@ def _months(conn, period: Period, street: str | None) -> list[dict]:
                 if since <= label and (until is None or until > label):
                     caseload[i][status] += n
 
-    # each status held from its change to the case's next change (a change the same day lasts no time)
-    spans(conn.execute(
-        "SELECT status, substr(since, 1, 7), substr(until, 1, 7), count(*) FROM"
-        " (SELECT x.status, x.changed_on AS since,"
-        "  lead(x.changed_on) OVER (PARTITION BY x.case_id ORDER BY x.changed_on, x.id) AS until"
-        f"  FROM status_changes x{join} WHERE x.changed_on <= ?)"
-        " WHERE until IS NULL OR until > ? GROUP BY 1, 2, 3", params + [iso(ends[-1]), iso(ends[0])]))
+    # each status held from its change to the case's next change (a change the same day lasts no
+    # time): read in the order of the index, one case after another (SQLite's window function
+    # lead() took three times as long)
+    held: Counter = Counter()
+    first_end = iso(ends[0])
+    last = (None, None, None)
+    for case_id, status, on in conn.execute(
+            f"SELECT x.case_id, x.status, x.changed_on FROM status_changes x{join} WHERE x.changed_on <= ?"
+            " ORDER BY x.case_id, x.changed_on, x.id", params + [iso(ends[-1])]):
+        if last[0] == case_id:
+            if on > first_end:
+                held[last[1], last[2][:7], on[:7]] += 1
+        elif last[0] is not None:
+            held[last[1], last[2][:7], None] += 1
+        last = (case_id, status, on)
+    if last[0] is not None:
+        held[last[1], last[2][:7], None] += 1
+    spans((status, since, until, n) for (status, since, until), n in held.items())
     # a case known but without a status change yet is 未报到 (only cases without a change by the
     # first month's end can be: one index seek rules out each of the others)
     scope = "c.street = ? AND" if street else ""
