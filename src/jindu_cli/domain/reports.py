@@ -405,8 +405,8 @@ def _tests_and_visits(add_grouped, settings: dict, period: Period, end: date) ->
 def _on_time(conn, rules: Rules, columns: str, width: int, tally: Counter, start: date, end: date) -> None:
     """按时检测: each person in execution at the end has an R15 clock as it stood at the start of the
     period (anchored on the last performed urine test before it, else on 报到), worked out by due.py:
-    inside SQLite for everyone never in 中止 and on the rules' cadence (due.UrineClocks.sql), person
-    by person for the others."""
+    inside SQLite for everyone never in 中止 and on the rules' cadence (the SQL of due.UrineClocks),
+    person by person for the others."""
     from jindu_cli.domain import due
 
     s, e = iso(start), iso(end)
@@ -421,13 +421,14 @@ def _on_time(conn, rules: Rules, columns: str, width: int, tally: Counter, start
     # anchor plus interval. Most people share their 报到 date, or their anchor and interval, with
     # others: the dates are worked out once for each.
     marks = clocks.sql_marks("reported")
+    own_end = "nullif(own_end, '')"  # the clerk's date of the term end, or NULL
     for row in conn.execute(
             f"WITH anchored AS MATERIALIZED (SELECT {columns}, p.id, p.measure, p.term_months, p.risk, p.reported,"
             f"  coalesce(p.term_end_override, '') AS own_end, coalesce({before}, p.reported) AS anchor"
             f"  FROM temp.report_people p WHERE p.status = 'active' AND p.reported IS NOT NULL AND NOT {apart}),"
             " marked AS MATERIALIZED (SELECT reported, term_months, own_end,"
             + "".join(f" {mark} AS mark{n}," for n, mark in enumerate(marks))
-            + f"  {due.sql_term_end('reported', 'term_months', 'nullif(own_end, {0!r})'.format(''))} AS term_end"
+            + f"  {due.sql_term_end('reported', 'term_months', own_end)} AS term_end"
             "  FROM (SELECT DISTINCT reported, term_months, own_end FROM anchored)),"
             " stepped AS MATERIALIZED (SELECT a.*, m.term_end, "
             + clocks.sql_interval("a.measure", "a.term_months", "a.risk", [f"m.mark{n}" for n in range(len(marks))],
