@@ -109,9 +109,9 @@ def test_a_range_one_street_and_other_settings_match_too(district):
 
 
 def test_two_threads_count_what_one_counts_when_another_process_is_writing(district, monkeypatch):
-    """Half of the counting (what SQL sums up: people, status changes, tests, visits) is done on a
-    twin connection in a second thread; while another process holds the write lock there is no
-    twin, and one connection counts it all."""
+    """Half of the counting (what SQL sums up: 按时检测率, tests and visits) is done on a twin
+    connection in a second thread; while another process holds the write lock there is no twin,
+    and one connection counts it all."""
     sides = []
     side = reports._Side
     monkeypatch.setattr(reports, "_Side", lambda *a: sides.append(1) or side(*a))
