@@ -218,6 +218,30 @@ def test_draw_gives_everyone_an_equal_chance(db):
     assert all(765 < picked[n] < 1035 for n in pool), picked
 
 
+def expected_table(path, as_of: date, args: list[str]) -> str:
+    """The plain table of `jindu due`'s rows (worked out with the kept list left aside), their
+    counts and their words, as `jindu due --as-of AS_OF *args` must print it off a terminal."""
+    from jindu_cli.cli.due import COLUMNS, when_text
+    from jindu_cli.cli.output import plain_columns, table_columns
+
+    conn = open_db(path)
+    rules = load_rules(conn)
+    street = args[args.index("--street") + 1] if "--street" in args else None
+    within = int(args[args.index("--within") + 1]) if "--within" in args else 7
+    listed = []
+    for d in due_list(conn, rules, as_of, within, street, kept=False):
+        row = d.as_dict(as_of)
+        listed.append(dict(row, item_label=rules.label(d.item), when=when_text(row["days"])))
+    conn.close()
+    assert len(listed) > 3 and any(r["days"] < 0 for r in listed)
+    late = sum(r["days"] < 0 for r in listed)
+    today = sum(r["days"] == 0 for r in listed)
+    caption = (f"逾期 {late} 项，今天到期 {today} 项，{within} 天内到期 {len(listed) - late - today} 项"
+               f"（按 {as_of} 计算）")
+    return plain_columns([label for _, label in COLUMNS],
+                         table_columns(listed, [k for k, _ in COLUMNS], "--reveal" in args), caption=caption)
+
+
 @pytest.mark.parametrize("as_of, args", [
     (date(2026, 11, 28), []), (date(2026, 11, 28), ["--reveal"]), (date(2026, 3, 2), ["--within", "30"]),
     (date(2026, 11, 28), ["--street", "头桥", "--within", "0"]),
@@ -225,36 +249,74 @@ def test_draw_gives_everyone_an_equal_chance(db):
 def test_the_table_sqlite_lays_out_is_the_table_of_the_rows(tmp_path, monkeypatch, as_of, args):
     """Off a terminal a long list is laid out by SQLite (domain/layout.py) from what the kept list
     stores of each line; it must be the plain table of the rows, their counts and their words."""
-    from jindu_cli.cli.due import COLUMNS, when_text
-    from jindu_cli.cli.output import plain_columns, table_columns
-
     path = tmp_path / "d.db"
     random_district(path, 5, cases=200)
     monkeypatch.setenv("JINDU_DB", str(path))
-    out = ok("due", "--as-of", as_of.isoformat(), *args).stdout
-    conn = open_db(path)
-    rules = load_rules(conn)
-    street = "头桥" if "--street" in args else None
-    within = int(args[args.index("--within") + 1]) if "--within" in args else 7
-    listed = []
-    for d in due_list(conn, rules, as_of, within, street):
-        row = d.as_dict(as_of)
-        listed.append(dict(row, item_label=rules.label(d.item), when=when_text(row["days"])))
-    assert len(listed) > 3 and any(r["days"] < 0 for r in listed)
-    assert any(r["days"] == 0 for r in listed) or args  # 今天 too
-    late = sum(r["days"] < 0 for r in listed)
-    today = sum(r["days"] == 0 for r in listed)
-    caption = (f"逾期 {late} 项，今天到期 {today} 项，{within} 天内到期 {len(listed) - late - today} 项"
-               f"（按 {as_of} 计算）")
-    table = plain_columns([label for _, label in COLUMNS],
-                          table_columns(listed, [k for k, _ in COLUMNS], "--reveal" in args), caption=caption)
-    assert out.startswith(table), out[:2000]
+    for _ in range(2):  # the first run lays the kept lines out ahead (the whole list); the second reads them
+        out = ok("due", "--as-of", as_of.isoformat(), *args).stdout
+        assert out.startswith(expected_table(path, as_of, args)), out[:2000]
     assert ("********" in out) != ("--reveal" in args)
     reveals = [json.loads(c) for (c,) in rows(path, "SELECT changes FROM audit_log WHERE action = 'reveal'")]
     if "--reveal" in args:  # who saw which people in full is recorded
-        assert reveals == [{"command": "due", "cases": sorted({r["case_id"] for r in listed})}]
+        cases = sorted({d.case_id for d in due_list(open_db(path), load_rules(open_db(path)), as_of, 7)})
+        assert reveals == [{"command": "due", "cases": cases}] * 2
     else:
         assert reveals == []
+
+
+def test_lines_laid_out_ahead_follow_every_change_of_width(tmp_path, monkeypatch):
+    """The kept list lays out each line's person, item and date ahead, padded to the widths of
+    the whole list, and `jindu due` reads them when the list's widths come out the same. Wider
+    values that arrive later, narrower lists (a street, a shorter window), a list shown in full and
+    a list of another day each still print the plain table of their rows."""
+    path = tmp_path / "d.db"
+    random_district(path, 6, cases=200)
+    monkeypatch.setenv("JINDU_DB", str(path))
+
+    def check(*args, as_of=date(2026, 11, 28)):
+        out = ok("due", "--as-of", as_of.isoformat(), *args).stdout
+        assert out.startswith(expected_table(path, as_of, list(args))), out[:3000]
+
+    def layout():
+        (text,) = rows(path, "SELECT head_layout FROM due_state")[0]
+        return json.loads(text) if text else None
+
+    check()
+    laid = layout()
+    assert laid and laid["widths"][:2] == [4, 5]  # 案件 (ids up to 200), 人200 (its heading is narrower)
+    assert rows(path, "SELECT count(*) FROM due_items WHERE head IS NULL") == [(0,)]
+    # the lines laid out ahead are what the next list reads: a mark put into one shows up
+    (case_id, item), *_ = rows(path, "SELECT case_id, item FROM due_items WHERE listed_on <= '2026-11-28'"
+                                     " AND item = 'urine_test'")
+    with sqlite3.connect(path) as raw:
+        raw.execute("UPDATE due_items SET head = 'MARK' || substr(head, 5) WHERE case_id = ? AND item = ?",
+                    [case_id, item])
+    assert any(line.startswith("MARK") for line in ok("due", *AS_OF).stdout.splitlines())
+    with sqlite3.connect(path) as raw:  # (put back as it was)
+        raw.execute("UPDATE due_items SET head = NULL")
+        raw.execute("UPDATE due_state SET head_layout = NULL")
+    check()
+    check()
+    # a longer name and a worker with a longer name: their lines cannot be laid out at the kept widths
+    with sqlite3.connect(path) as raw:
+        raw.execute("UPDATE cases SET name = '阿依古丽·买买提', worker = '盐务街专干十二号' WHERE id = ?", [case_id])
+    check("--street", "盐务街")  # a part of the list: read as it is, laid out again only for the whole
+    assert layout()["widths"] == laid["widths"]
+    check()  # the whole list: wider than laid out, printed right, and laid out again at its widths
+    wider = layout()["widths"]
+    assert wider[1] == 15 and wider[4] == 16 and wider[0] == laid["widths"][0]
+    assert rows(path, "SELECT count(*) FROM due_items WHERE head IS NULL") == [(0,)]
+    check()
+    # narrower again: the kept widths stay (lists of other windows never lay them out by turns)
+    with sqlite3.connect(path) as raw:
+        raw.execute("UPDATE cases SET name = '人', worker = NULL WHERE id = ?", [case_id])
+    check()
+    check("--within", "0")
+    assert layout()["widths"] == wider
+    # the changed case's items were kept anew, and laid out ahead as the others are
+    assert rows(path, "SELECT count(*) FROM due_items WHERE head IS NULL") == [(0,)]
+    check("--reveal")
+    check("--within", "30", as_of=date(2026, 10, 1))
 
 
 @pytest.mark.parametrize("fmt", ["json", "csv"])

@@ -30,7 +30,7 @@ from jindu_cli.domain.cases import REPORT_WITHIN_DAYS, Case, load_cases
 from jindu_cli.domain.dates import add_months, iso
 from jindu_cli.domain.enums import MEASURE, PERFORMED_RESULTS, UNDER_MANAGEMENT
 from jindu_cli.domain.ids import mask_id
-from jindu_cli.domain.layout import Column, sql_csv, sql_json, sql_table, width
+from jindu_cli.domain.layout import Column, Laid, laid_sql, measure, sql_csv, sql_json, sql_table, width
 from jindu_cli.domain.rules import ITEMS, Interval, Rules, parse_interval
 from jindu_cli.storage.migrations import FLAGGED, SUSPENSION_CHANGE
 
@@ -87,7 +87,7 @@ WORK_GROUP = "2 * (c.due_on >= ?) + (c.risk_level IS NOT 'high')"
 # The columns of the list as shown (temp.due_shown), and how the kept list (due_items) holds an
 # item: with what its line shows of the person, and the width of each Chinese text, measured once.
 SHOWN = ("grp", "sort_key", "case_id", "id_number", "id_masked", "name", "name_w", "street", "street_w", "worker",
-         "worker_w", "item", "due_on", "due_day", "rule", "reason", "reason_w")
+         "worker_w", "item", "due_on", "due_day", "rule", "reason", "reason_w", "head")
 KEPT = ("listed_on", "case_id", "item", "seq", "sort_key", "due_on", "due_day", "rule", "reason", "reason_w",
         "late_from", "reason_late", "reason_late_w", "id_number", "id_masked", "name", "name_w", "street",
         "street_w", "worker", "worker_w", "risk_level")
@@ -99,7 +99,7 @@ def _shown_row(d: DueItem, seq: int, as_of: date) -> tuple:
     r = d.row(as_of, seq)
     return (r.group, r.key, r.case_id, r.id_number, mask_id(r.id_number), r.name, _measure(r.name), r.street,
             _measure(r.street), r.worker, _measure(r.worker) if r.worker else 0, r.item, r.due_on,
-            d.due_on.toordinal(), r.rule, r.reason, _measure(r.reason))
+            d.due_on.toordinal(), r.rule, r.reason, _measure(r.reason), None)
 
 
 def _kept_row(d: DueItem, seq: int) -> tuple:
@@ -773,13 +773,16 @@ def select(conn: sqlite3.Connection, rules: Rules, as_of: date, within: int = 7,
     use_kept = narrow and kept and kept_list_applies(conn, as_of) and refresh(conn, rules, as_of, rebuild)
     conn.execute("DROP TABLE IF EXISTS temp.due_shown")  # (quicker than emptying it row by row)
     conn.execute(f"CREATE TEMP TABLE due_shown ({', '.join(SHOWN)})")
+    laid, whole = None, False
     with snapshot(conn):  # one consistent view, even while another process writes
         if use_kept and _fingerprint_matches(conn, rules):
             _from_kept(conn, rules, as_of, horizon, scope, params, items)
+            # read with the lines laid out ahead that were just copied
+            laid, whole = _layout(conn), not (street or worker or item)
         else:
             wanted = candidates(conn, rules, as_of, horizon, scope, params, items) if narrow else None
             _add_shown(conn, _collect(conn, rules, as_of, horizon, scope, params, items, wanted), as_of)
-    return Shown(conn, as_of)
+    return Shown(conn, as_of, laid, whole)
 
 
 def due_list(conn: sqlite3.Connection, rules: Rules, as_of: date, within: int = 7, street: str | None = None,
@@ -800,8 +803,11 @@ class Shown:
     selected there. A district's list is some 40,000 items: SQLite counts it and lays it out as a
     table without handing each value to Python."""
 
-    def __init__(self, conn: sqlite3.Connection, as_of: date):
+    def __init__(self, conn: sqlite3.Connection, as_of: date, laid: dict | None = None, whole: bool = False):
         self.conn, self.as_of = conn, as_of
+        # the layout the kept lines' first columns were laid out ahead with (`_layout`), if the
+        # list came from the kept list; whether it is the whole list (no street, worker or item)
+        self.laid, self.whole = laid, whole
 
     def rows(self) -> list[DueRow]:
         # tuple.__new__ makes each row without the Python-level checks of DueRow._make
@@ -830,7 +836,13 @@ class Shown:
         """The list as a plain table in UTF-8 (domain/layout.py), columns [(key, heading)] in the
         working order: the keys of `DueRow.as_dict`, `item_label` (the item in `labels`) and `when`
         (the days from the as-of date in words: `when` holds the words for overdue, today and
-        later, with `{}` for the number of days). The ID number is masked unless `reveal`."""
+        later, with `{}` for the number of days). The ID number is masked unless `reveal`.
+
+        The leading columns that depend neither on the day nor on `reveal` are read as the kept
+        list laid them out ahead, when their widths come out as they were laid out with (the
+        lines of a district's list cost a third as much). When the whole list's widths differ
+        from those, or no lines were laid out for these columns and labels, the kept list's lines
+        are laid out again, for the next time."""
         days = f"(s.due_day - {self.as_of.toordinal()})"
         late, today, left = when
 
@@ -840,20 +852,27 @@ class Shown:
 
         (late_text, late_w), (left_text, left_w) = words(late, f"-{days}"), words(left, days)
         known = {
-            "case_id": ("s.case_id", None, True), "id_number": ("s.id_number" if reveal else "s.id_masked", None),
-            "name": ("s.name", "s.name_w"), "street": ("s.street", "s.street_w"), "worker": ("s.worker", "s.worker_w"),
-            "item": ("s.item", None, True), "due_on": ("s.due_on", None, True),
-            "item_label": (_case("s.item", {k: _literal(v) for k, v in labels.items()}),
-                           _case("s.item", {k: width(v) for k, v in labels.items()})),
-            "days": (days, None, True),
+            **_ahead_columns(labels), "id_number": ("s.id_number" if reveal else "s.id_masked", None, True),
+            "item": ("s.item", None, True), "days": (days, None, True),
             "when": (f"CASE WHEN {days} < 0 THEN {late_text} WHEN {days} = 0 THEN {_literal(today)}"
                      f" ELSE {left_text} END",
                      f"CASE WHEN {days} < 0 THEN {late_w} WHEN {days} = 0 THEN {width(today)} ELSE {left_w} END"),
             "rule": ("s.rule", None), "reason": ("s.reason", "s.reason_w"),
         }
-        return sql_table(self.conn, "temp.due_shown s", [], [Column(label, *known[key]) for key, label in columns],
-                         "s.grp, s.sort_key", caption=caption)
-
+        spec = [Column(label, *known[key]) for key, label in columns]
+        ahead = 0 if reveal or self.laid is None and not self.whole else _ahead(columns)
+        widths, measures = measure(self.conn, "temp.due_shown s", [], spec)
+        layout = {"columns": [list(c) for c in columns[:ahead]], "labels": labels}
+        laid = None
+        if ahead and self.laid and all(self.laid[k] == v for k, v in layout.items()):
+            laid = Laid("s.head", tuple(self.laid["widths"]))
+        if ahead and self.whole:
+            # widths only grow, so that lists of other days or windows never lay the lines out by turns
+            wider = [max(a, b) for a, b in zip(widths, laid.widths)] if laid else widths[:ahead]
+            if laid is None or tuple(wider) != laid.widths:
+                _lay_out(self.conn, dict(layout, widths=wider))
+        return sql_table(self.conn, "temp.due_shown s", [], spec, "s.grp, s.sort_key", caption=caption,
+                         widths=widths, measures=measures, laid=laid)
 
     def json(self, reveal: bool) -> bytes:
         """The list in JSON, in UTF-8, in the working order: the objects of `DueRow.as_dict`, as
@@ -871,6 +890,62 @@ class Shown:
                 ("name", "s.name", False), ("street", "s.street", False), ("worker", "s.worker", False),
                 ("item", "s.item", False), ("due_on", "s.due_on", False), ("days", days, True),
                 ("rule", "s.rule", False), ("reason", "s.reason", False)]
+
+
+# The leading columns of the due table that the kept list can lay out ahead (`Shown.table`):
+# what depends neither on the day asked about nor on --reveal. `head` holds them.
+AHEAD = ("case_id", "name", "id_number", "street", "worker", "item_label", "due_on")
+
+
+def _ahead_columns(labels: dict[str, str]) -> dict[str, tuple]:
+    """The columns of AHEAD as `Column`s' text, width and ASCII, of a row of due_items or
+    due_shown as `s` (the ID number masked; an ID number is ASCII, digits and X)."""
+    return {
+        "case_id": ("s.case_id", None, True), "id_number": ("s.id_masked", None, True),
+        "name": ("s.name", "s.name_w"), "street": ("s.street", "s.street_w"), "worker": ("s.worker", "s.worker_w"),
+        "item_label": (_case("s.item", {k: _literal(v) for k, v in labels.items()}),
+                       _case("s.item", {k: width(v) for k, v in labels.items()})),
+        "due_on": ("s.due_on", None, True),
+    }
+
+
+def _ahead(columns: Sequence[tuple[str, str]]) -> int:
+    """How many of the leading columns can be laid out ahead."""
+    n = 0
+    while n < len(columns) - 1 and columns[n][0] in AHEAD:
+        n += 1
+    return n
+
+
+def _layout(conn: sqlite3.Connection) -> dict | None:
+    """What the kept list's lines were laid out ahead with: {"columns": [[key, heading]],
+    "labels": {item: label}, "widths": [int]}, or None."""
+    import json
+
+    (text,) = conn.execute("SELECT head_layout FROM due_state").fetchone()
+    return json.loads(text) if text else None
+
+
+def _head_sql(layout: dict) -> str:
+    """SQL of a due_items row's `head` by `layout`. (A value wider than its column makes a list
+    that shows it wider than the layout: its heads are then not read.)"""
+    known = _ahead_columns(layout["labels"])
+    return laid_sql([Column(label, *known[key]) for key, label in layout["columns"]], layout["widths"])
+
+
+def _lay_out(conn: sqlite3.Connection, layout: dict) -> None:
+    """Lay out every kept line's leading columns by `layout`, for the next lists (skipped while
+    another process writes, or on a database this process may not write)."""
+    import json
+
+    from jindu_cli.storage.db import atomic, waiting_at_most
+
+    try:
+        with waiting_at_most(conn, KEEP_WAIT_MS), atomic(conn):
+            conn.execute(f"UPDATE due_items AS s SET head = {_head_sql(layout)}")
+            conn.execute("UPDATE due_state SET head_layout = ?", [json.dumps(layout, ensure_ascii=False)])
+    except sqlite3.OperationalError:
+        pass
 
 
 def _literal(text: str) -> str:
@@ -984,8 +1059,10 @@ def refresh(conn: sqlite3.Connection, rules: Rules, as_of: date, rebuild: bool =
         with waiting_at_most(conn, KEEP_WAIT_MS), atomic(conn):
             full = not _fingerprint_matches(conn, rules)
             ids = [r[0] for r in conn.execute("SELECT id FROM cases")] if full else sorted(_changed(conn))
+            layout = None if full else _layout(conn)
             if full:
                 conn.execute("DELETE FROM due_items")
+                conn.execute("UPDATE due_state SET head_layout = NULL")
             _progress(len(ids))
             for start in range(0, len(ids), 20000):  # in slices, to bound the memory
                 chunk = ids[start:start + 20000]
@@ -999,6 +1076,9 @@ def refresh(conn: sqlite3.Connection, rules: Rules, as_of: date, rebuild: bool =
                          if not (d.item == "police_report" and d.case.id in day_bound)]
                 conn.executemany(f"INSERT INTO due_items ({', '.join(KEPT)}) VALUES ({', '.join('?' * len(KEPT))})",
                                  [_kept_row(d, seq) for d, seq in _numbered(items)])
+                if layout:  # laid out as the others are
+                    conn.execute(f"UPDATE due_items AS s SET head = {_head_sql(layout)}"
+                                 " WHERE case_id IN (SELECT id FROM temp.due_ids)")
             conn.execute("DELETE FROM due_dirty")
             conn.execute("UPDATE due_state SET fingerprint = ?,"
                          " tests_seen = coalesce((SELECT max(id) FROM drug_tests), 0),"
@@ -1041,7 +1121,8 @@ def _from_kept(conn, rules, as_of, horizon, scope, params, items) -> None:
     late = "c.late_from <= ?"
     sql = (f"INSERT INTO temp.due_shown SELECT {WORK_GROUP}, c.sort_key, c.case_id, c.id_number, c.id_masked, c.name,"
            " c.name_w, c.street, c.street_w, c.worker, c.worker_w, c.item, c.due_on, c.due_day, c.rule,"
-           f" CASE WHEN {late} THEN c.reason_late ELSE c.reason END, CASE WHEN {late} THEN c.reason_late_w ELSE c.reason_w END"
+           f" CASE WHEN {late} THEN c.reason_late ELSE c.reason END, CASE WHEN {late} THEN c.reason_late_w ELSE c.reason_w END,"
+           " c.head"
            " FROM due_items c WHERE c.listed_on <= ? AND c.case_id NOT IN (SELECT id FROM temp.due_live)"
            f" AND {scope}")
     today = iso(as_of)

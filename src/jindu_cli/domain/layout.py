@@ -42,43 +42,34 @@ class Column(NamedTuple):
     ascii: bool = False
 
 
+class Laid(NamedTuple):
+    """The leading columns of a table laid out ahead (stored with each row): `sql` gives a row's
+    first len(widths) columns, each padded to its width and followed by the gap, or NULL for a row
+    not laid out ahead; `widths` are the widths they were padded to. They are used when the table's
+    own widths of those columns come out the same."""
+
+    sql: str
+    widths: tuple[int, ...]
+
+
 def sql_table(conn: sqlite3.Connection, source: str, args: Sequence, columns: Sequence[Column], order: str, *,
-              caption: str | None = None) -> bytes:
+              caption: str | None = None, widths: Sequence[int] | None = None,
+              measures: Sequence[str | None] | None = None, laid: Laid | None = None) -> bytes:
     """The rows of `FROM {source}` (SQL after FROM, with `args`) in `order`, as a plain table in
     UTF-8: columns three spaces apart, a rule under the headings, the last column unpadded, no
     line ending in spaces. Values are text or integers (NULL shows empty); a real number would
     be written as SQLite writes it, not as `cli.output.cell` does. Read inside one transaction if
-    the source can change meanwhile."""
-    # a measured column's longest value, and whether any value is not ASCII (more bytes than
-    # characters): an ASCII column is padded by printf itself
-    found = iter(conn.execute("SELECT " + ", ".join(
-        f"max({c.width})" if c.width else f"max(length({c.text}))" if c.ascii else
-        f"max(length({c.text})), max(length(CAST({c.text} AS BLOB)) - length({c.text}))"
-        for c in columns) + f" FROM {source}", args).fetchone())
-    widths, measures = [], []
-    for c in columns:
-        if c.width or c.ascii:
-            widest, measure = next(found), c.width
-        else:
-            widest, non_ascii, measure = next(found), next(found), None
-            if non_ascii:
-                conn.create_function("jindu_width", 1, lambda t: None if t is None else width(str(t)),
-                                     deterministic=True)
-                measure = f"jindu_width({c.text})"
-                widest = conn.execute(f"SELECT max({measure}) FROM {source}", args).fetchone()[0]
-        widths.append(max(width(c.label), widest or 0))
-        measures.append(measure)
-    formats, values = [], []
-    for c, w, measure in zip(columns[:-1], widths, measures):
-        if measure:  # pad to the width in terminal columns
-            formats.append("%s%*s")
-            values += [f"coalesce({c.text}, '')", f"{w} - coalesce({measure}, 0)", "''"]
-        else:
-            formats.append("%-*s")
-            values += [str(w), f"coalesce({c.text}, '')"]
-    formats.append("%s")
-    values.append(f"coalesce({columns[-1].text}, '')")
-    line = f"printf('{GAP.join(formats)}', {', '.join(values)})"
+    the source can change meanwhile.
+
+    `widths` and `measures`, when the caller has them (`measure`), spare a pass over the rows.
+    `laid`: see `Laid`."""
+    if widths is None or measures is None:
+        widths, measures = measure(conn, source, args, columns)
+    # (the last column is never laid out ahead)
+    n = len(laid.widths) if laid and len(laid.widths) < len(widths) and tuple(widths[:len(laid.widths)]) == laid.widths else 0
+    line = f"printf('{GAP.join(_formats(columns[n:], widths[n:], measures[n:], values := []))}', {', '.join(values)})"
+    if n:
+        line = f"coalesce({laid.sql}, {laid_sql(columns[:n], widths[:n])}) || {line}"
     head = GAP.join(c.label + " " * (w - width(c.label)) for c, w in zip(columns, widths)).rstrip()
     rule = "─" * (sum(widths) + len(GAP) * (len(widths) - 1))
     lines = [(head + "\n" + rule).encode()]
@@ -88,6 +79,58 @@ def sql_table(conn: sqlite3.Connection, source: str, args: Sequence, columns: Se
     if caption:
         lines.append(caption.encode())
     return b"\n".join(lines) + b"\n"
+
+
+def measure(conn: sqlite3.Connection, source: str, args: Sequence,
+            columns: Sequence[Column]) -> tuple[list[int], list[str | None]]:
+    """Each column's width (its widest value or its heading), and the SQL of each value's width
+    in terminal columns where that is not its length (None: ASCII, padded by printf itself)."""
+    # a measured column's longest value, and whether any value is not ASCII (more bytes than
+    # characters): an ASCII column is padded by printf itself
+    found = iter(conn.execute("SELECT " + ", ".join(
+        f"max({c.width})" if c.width else f"max(length({c.text}))" if c.ascii else
+        f"max(length({c.text})), max(length(CAST({c.text} AS BLOB)) - length({c.text}))"
+        for c in columns) + f" FROM {source}", args).fetchone())
+    widths, measures = [], []
+    for c in columns:
+        if c.width or c.ascii:
+            widest, measured = next(found), c.width
+        else:
+            widest, non_ascii, measured = next(found), next(found), None
+            if non_ascii:
+                conn.create_function("jindu_width", 1, lambda t: None if t is None else width(str(t)),
+                                     deterministic=True)
+                measured = f"jindu_width({c.text})"
+                widest = conn.execute(f"SELECT max({measured}) FROM {source}", args).fetchone()[0]
+        widths.append(max(width(c.label), widest or 0))
+        measures.append(measured)
+    return widths, measures
+
+
+def laid_sql(columns: Sequence[Column], widths: Sequence[int]) -> str:
+    """SQL laying out a row's first columns as `Laid` holds them: each padded to its width and
+    followed by the gap. Every column must have a stored width or be ASCII."""
+    assert all(c.width or c.ascii for c in columns), "a column laid out ahead needs a stored width or ASCII"
+    formats = _formats(columns, widths, [c.width for c in columns], values := [], last=False)
+    return f"printf('{GAP.join(formats)}{GAP}', {', '.join(values)})"
+
+
+def _formats(columns: Sequence[Column], widths: Sequence[int], measures: Sequence[str | None], values: list[str], *,
+             last: bool = True) -> list[str]:
+    """printf's format for each column, padded to its width (the last one unpadded when `last`),
+    its arguments appended to `values`."""
+    formats = []
+    for i, (c, w, measured) in enumerate(zip(columns, widths, measures)):
+        if last and i == len(columns) - 1:
+            formats.append("%s")
+            values.append(f"coalesce({c.text}, '')")
+        elif measured:  # pad to the width in terminal columns
+            formats.append("%s%*s")
+            values += [f"coalesce({c.text}, '')", f"{w} - coalesce({measured}, 0)", "''"]
+        else:
+            formats.append("%-*s")
+            values += [str(w), f"coalesce({c.text}, '')"]
+    return formats
 
 
 def sql_json(conn: sqlite3.Connection, source: str, args: Sequence, fields: Sequence[tuple[str, str, bool]],

@@ -392,3 +392,16 @@ def m007_status_at_a_date(db) -> None:
     db.execute("DROP INDEX status_changes_case")
     # id, the rowid, written out so that the index is in the order "latest by then" asks for
     db.execute("CREATE INDEX status_changes_case ON status_changes (case_id, changed_on, id, status)")
+
+
+@step
+def m008_due_lines_laid_out_ahead(db) -> None:
+    """The kept due list also holds each line's leading columns laid out (domain/due.py: `head`,
+    the person, the item and its date, padded to the widths in `due_state.head_layout`), so
+    that SQLite pads only what depends on the day. The table holds only what follows from the
+    records: the next `jindu due` fills it again."""
+    db.execute("ALTER TABLE due_items ADD COLUMN head TEXT")
+    db.execute("ALTER TABLE due_state ADD COLUMN head_layout TEXT")
+    db.execute("DELETE FROM due_items")
+    db.execute("DELETE FROM due_dirty")
+    db.execute("UPDATE due_state SET fingerprint = NULL")
