@@ -12,6 +12,7 @@ import dataclasses
 import re
 import sqlite3
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -195,9 +196,14 @@ def build(conn: sqlite3.Connection, rules: Rules, period: Period, as_of: date, b
         raise InvalidInput("--period", f"{period.label}还没有开始（按 {as_of} 计算）")
     settings = rules.report
     bys = list(BY) if every_breakdown else [by]
+    charted: dict = {}
+    after = None
+    if charts:  # the twelve months, in two halves: one after each thread's counting
+        after = (lambda c: charted.update(caseload=_month_caseload(c, period, street)),
+                 lambda c: charted.update(activity=_month_activity(c, period, street)))
     with twin_snapshots(conn) as (conn, twin):
-        counts = _count(conn, twin, rules, settings, period, min(period.end, as_of), bys, street)
-        months = _months(conn, period, street) if charts else []
+        counts = _count(conn, twin, rules, settings, period, min(period.end, as_of), bys, street, after)
+    months = _months(period, **charted) if charts else []
     listed = indicators(settings)
     breakdowns = {b: {name: _rates(values, listed) for name, values in sorted(counts[b].items())} for b in bys}
     total: Counter = Counter()
@@ -221,7 +227,7 @@ def _rates(values: dict, listed: list[Indicator]) -> dict:
 
 
 def _count(conn, twin, rules: Rules, settings: dict, period: Period, end: date, bys: list[str],
-           street: str | None) -> dict:
+           street: str | None, after: tuple[Callable, Callable] | None = None) -> dict:
     """{breakdown: {group: Counter of indicators}}. The people known by the end of the period are
     gathered once, each with its status at the end, into temp.report_people; each indicator is then
     counted over them by SQL, grouped by the breakdowns' columns. Only the R15 clock and the flags
@@ -232,7 +238,9 @@ def _count(conn, twin, rules: Rules, settings: dict, period: Period, end: date, 
     this one counts the rest, so the two cores of an office PC share the work. The twin runs counts
     that SQLite sums up by itself (the R15 clocks too, but for a few people): it holds the
     interpreter lock only between its queries, while this thread works out the flags person by
-    person in Python. (With person-by-person work on both, each waited for the lock at every row.)"""
+    person in Python. (With person-by-person work on both, each waited for the lock at every row.)
+    `after`: more work for each side once its counting is done (this thread's, the twin's), given
+    its connection."""
     from jindu_cli.domain import reference
 
     scope, params = "1 = 1", []
@@ -256,10 +264,14 @@ def _count(conn, twin, rules: Rules, settings: dict, period: Period, end: date, 
         _people(grouped(c, tally), rules, settings, s, e)
         _changes_and_contact(grouped(c, tally), rules, period, e)
         _flags(c, columns, width, tally, s, e, rules["report_in"]["days"])
+        if after:
+            after[0](c)
 
     def beside(c: sqlite3.Connection, tally: Counter) -> None:  # the twin's half: SQL sums (and a few clocks)
         _on_time(c, rules, columns, width, tally, s, e)
         _tests_and_visits(grouped(c, tally), settings, period, e)
+        if after:
+            after[1](c)
 
     tally: Counter = Counter()  # (groups, indicator) -> count
     side = _Side(twin, lambda: _gather(twin, scope, params, iso(e)), beside) if twin else None
@@ -525,37 +537,53 @@ def _flags(conn, columns: str, width: int, tally: Counter, start: date, end: dat
                 tally[groups, "police_reported"] += 1
 
 
-def _months(conn, period: Period, street: str | None) -> list[dict]:
-    """The twelve months up to the period's end: tests, positives, visits, caseload by status."""
-    from jindu_cli.domain import reference
-
+def _month_ranges(period: Period) -> tuple[list[date], list[date], list[str]]:
+    """The first and last days of the twelve months up to the period's end, and their names."""
     last = date(period.end.year, period.end.month, 1)
     firsts = [last - relativedelta(months=11 - i) for i in range(12)]
     ends = [f + relativedelta(months=1) - timedelta(days=1) for f in firsts]
-    labels = [f.strftime("%Y-%m") for f in firsts]
-    join, params = "", []
-    if street:
-        join = " JOIN cases c ON c.id = x.case_id AND c.street = ?"
-        params = [reference.streets(conn).resolve(street)]
+    return firsts, ends, [f.strftime("%Y-%m") for f in firsts]
+
+
+def _street_join(conn, street: str | None) -> tuple[str, list]:
+    """SQL joining a record `x` to its case in `street`, with its parameters (nothing for all)."""
+    from jindu_cli.domain import reference
+
+    if not street:
+        return "", []
+    return " JOIN cases c ON c.id = x.case_id AND c.street = ?", [reference.streets(conn).resolve(street)]
+
+
+def _month_activity(conn, period: Period, street: str | None) -> dict:
+    """Tests, positives and visits in each of the twelve months, and the people 未报到 at their
+    ends (counts that SQLite sums up by itself)."""
+    firsts, ends, _ = _month_ranges(period)
+    join, params = _street_join(conn, street)
     # a count over each month's range of the date index: nothing to sort
     tests = [conn.execute(f"SELECT count(*), count(CASE WHEN x.result = 'positive' THEN 1 END) FROM drug_tests x{join}"
                           " WHERE x.tested_on BETWEEN ? AND ?", params + [iso(f), iso(e)]).fetchone()
              for f, e in zip(firsts, ends)]
     visits = [conn.execute(f"SELECT count(*) FROM visits x{join} WHERE x.visited_on BETWEEN ? AND ?",
                            params + [iso(f), iso(e)]).fetchone()[0] for f, e in zip(firsts, ends)]
-    caseload = [Counter() for _ in ends]
+    # a case known but without a status change yet is 未报到 (only cases without a change by the
+    # first month's end can be: one index seek rules out each of the others)
+    scope = "c.street = ? AND" if street else ""
+    pending = conn.execute(
+        "SELECT 'pending', substr(known, 1, 7), substr(changed, 1, 7), count(*) FROM"
+        f" (SELECT {KNOWN} AS known, (SELECT min(x.changed_on) FROM status_changes x WHERE x.case_id = c.id) AS changed"
+        f"  FROM cases c WHERE {scope} NOT EXISTS (SELECT 1 FROM status_changes x WHERE x.case_id = c.id"
+        "   AND x.changed_on <= ?)) GROUP BY 2, 3", params + [iso(ends[0])]).fetchall()
+    return {"tests": tests, "visits": visits, "pending": pending}
 
-    def spans(rows) -> None:
-        """(status, first month, month it ended, count): the status held at the end of each month
-        from the first up to the one before it ended (NULL: still held)."""
-        for status, since, until, n in rows:
-            for i, label in enumerate(labels):
-                if since <= label and (until is None or until > label):
-                    caseload[i][status] += n
 
-    # each status held from its change to the case's next change (a change the same day lasts no
-    # time): read in the order of the index, one case after another (SQLite's window function
-    # lead() took three times as long)
+def _month_caseload(conn, period: Period, street: str | None) -> list[tuple]:
+    """(status, first month, month it ended, count): each status held from its change to the
+    case's next change (a change the same day lasts no time), for the statuses held at the end of
+    one of the twelve months (NULL: still held)."""
+    _, ends, _ = _month_ranges(period)
+    join, params = _street_join(conn, street)
+    # read in the order of the index, one case after another (SQLite's window function lead()
+    # took three times as long)
     held: Counter = Counter()
     first_end = iso(ends[0])
     last = (None, None, None)
@@ -570,14 +598,17 @@ def _months(conn, period: Period, street: str | None) -> list[dict]:
         last = (case_id, status, on)
     if last[0] is not None:
         held[last[1], last[2][:7], None] += 1
-    spans((status, since, until, n) for (status, since, until), n in held.items())
-    # a case known but without a status change yet is 未报到 (only cases without a change by the
-    # first month's end can be: one index seek rules out each of the others)
-    scope = "c.street = ? AND" if street else ""
-    spans(conn.execute(
-        "SELECT 'pending', substr(known, 1, 7), substr(changed, 1, 7), count(*) FROM"
-        f" (SELECT {KNOWN} AS known, (SELECT min(x.changed_on) FROM status_changes x WHERE x.case_id = c.id) AS changed"
-        f"  FROM cases c WHERE {scope} NOT EXISTS (SELECT 1 FROM status_changes x WHERE x.case_id = c.id"
-        "   AND x.changed_on <= ?)) GROUP BY 2, 3", params + [iso(ends[0])]))
-    return [{"month": label, "tests": tests[i][0], "positives": tests[i][1], "visits": visits[i],
-             "caseload": dict(caseload[i])} for i, label in enumerate(labels)]
+    return [(status, since, until, n) for (status, since, until), n in held.items()]
+
+
+def _months(period: Period, activity: dict, caseload: list[tuple]) -> list[dict]:
+    """The twelve months up to the period's end: tests, positives, visits, caseload by status
+    (from `_month_activity` and `_month_caseload`)."""
+    _, _, labels = _month_ranges(period)
+    held = [Counter() for _ in labels]
+    for status, since, until, n in caseload + activity["pending"]:
+        for i, label in enumerate(labels):
+            if since <= label and (until is None or until > label):
+                held[i][status] += n
+    return [{"month": label, "tests": activity["tests"][i][0], "positives": activity["tests"][i][1],
+             "visits": activity["visits"][i], "caseload": dict(held[i])} for i, label in enumerate(labels)]
