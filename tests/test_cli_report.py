@@ -184,7 +184,17 @@ def test_output_to_a_folder_names_the_file_after_the_period(office, tmp_path):
     ok("report", "-f", "xlsx", "-o", f"{folder}/", *NOW)
     assert target.read_bytes() == first
     assert sorted(p.name for p in folder.iterdir()) == ["jindu-report-2026-10.xlsx"]  # no temporary left behind
-    assert run("report", "-f", "xlsx", *NOW).exit_code == 1
+
+
+def test_xlsx_without_a_file_is_refused_before_anything_is_counted(office, monkeypatch):
+    from jindu_cli.domain import reports
+
+    def counted(*args, **kwargs):
+        raise AssertionError("counted before the missing --output was reported")
+
+    monkeypatch.setattr(reports, "build", counted)
+    res = run("report", "-f", "xlsx", *NOW)
+    assert res.exit_code == 1 and "--output" in res.stderr and res.stdout == ""
 
 
 def test_catch_up_writes_every_missing_month(office, tmp_path):

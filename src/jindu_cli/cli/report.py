@@ -66,13 +66,13 @@ def report_command(
             message(f"{catch_up} 里的报表已经齐全，没有要补写的")
         return
     chosen = fmt or (_by_extension(output) if output else ReportFmt.table)
+    if output is None and chosen is ReportFmt.xlsx:  # (before the counting, not after it)
+        raise InvalidInput("--output", "xlsx 是二进制文件，请用 --output 指定文件或文件夹")
     span = reports.parse_period(period, date_from, date_to, today)
     report = reports.build(conn, ruleset, span, today, by, street, charts=chosen is ReportFmt.html,
                            every_breakdown=chosen is ReportFmt.xlsx)
     data = report_render.render(report, chosen.value, ruleset)
     if output is None:
-        if chosen is ReportFmt.xlsx:
-            raise InvalidInput("--output", "xlsx 是二进制文件，请用 --output 指定文件或文件夹")
         import sys
 
         sys.stdout.buffer.write(data)
