@@ -160,6 +160,18 @@ def test_check_finds_a_kept_due_list_that_no_longer_matches_and_has_it_worked_ou
     assert {(p["check"], p["case_id"]) for p in res.json()} == {("到期清单", b)}
     assert ok("due", "-f", "json", *AS_OF).json() == listed
     assert "检查通过" in ok("db", "check", *AS_OF).stdout
+    # the kept lines laid out ahead (what `jindu due` prints of the person) are checked too
+    table = ok("due", *AS_OF).stdout
+    conn = sqlite3.connect(db)
+    conn.execute("UPDATE due_items SET head = replace(head, '张伟', '王八') WHERE case_id = ?", [a])
+    conn.commit()
+    conn.close()
+    assert "王八" in ok("due", *AS_OF).stdout
+    res = run("db", "check", "-f", "json", *AS_OF)
+    assert res.exit_code == 1
+    assert {(p["check"], p["case_id"]) for p in res.json()} == {("到期清单", a)}
+    assert ok("due", *AS_OF).stdout == table
+    assert "检查通过" in ok("db", "check", *AS_OF).stdout
 
 
 def test_duplicates_are_listed_with_their_evidence_and_never_merged(db):

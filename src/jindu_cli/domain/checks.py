@@ -87,11 +87,15 @@ def kept_due_list(conn: sqlite3.Connection, as_of: date) -> list[Problem]:
     from jindu_cli.domain.rules import load_rules
 
     rules = load_rules(conn)
-    if not due.kept_list_applies(conn, as_of):
+    misshapen = set(due.misshapen_heads(conn))  # the lines laid out ahead, too
+    if not due.kept_list_applies(conn, as_of) and not misshapen:
         return []
-    kept = set(due.due_list(conn, rules, as_of, KEPT_DAYS))
-    worked = set(due.due_list(conn, rules, as_of, KEPT_DAYS, kept=False))
-    differ = sorted({row.case_id for row in kept ^ worked})
+    differ = set(misshapen)
+    if due.kept_list_applies(conn, as_of):
+        kept = set(due.due_list(conn, rules, as_of, KEPT_DAYS))
+        worked = set(due.due_list(conn, rules, as_of, KEPT_DAYS, kept=False))
+        differ.update(row.case_id for row in kept ^ worked)
+    differ = sorted(differ)
     if not differ:
         return []
     try:

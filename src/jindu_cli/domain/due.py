@@ -933,6 +933,16 @@ def _head_sql(layout: dict) -> str:
     return laid_sql([Column(label, *known[key]) for key, label in layout["columns"]], layout["widths"])
 
 
+def misshapen_heads(conn: sqlite3.Connection) -> list[int]:
+    """The cases whose kept lines laid out ahead are not what the layout gives (a program wrote
+    to the file in a way jindu could not see; `db check`)."""
+    layout = _layout(conn)
+    if layout is None:
+        return []
+    return [r[0] for r in conn.execute(f"SELECT DISTINCT case_id FROM due_items AS s WHERE head IS NOT NULL"
+                                       f" AND head IS NOT {_head_sql(layout)} ORDER BY case_id")]
+
+
 def _lay_out(conn: sqlite3.Connection, layout: dict) -> None:
     """Lay out every kept line's leading columns by `layout`, for the next lists (skipped while
     another process writes, or on a database this process may not write)."""
