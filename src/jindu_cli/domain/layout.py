@@ -65,10 +65,13 @@ def sql_table(conn: sqlite3.Connection, source: str, args: Sequence, columns: Se
     `laid`: see `Laid`."""
     if widths is None or measures is None:
         widths, measures = measure(conn, source, args, columns)
-    # (the last column is never laid out ahead)
-    n = len(laid.widths) if laid and len(laid.widths) < len(widths) and tuple(widths[:len(laid.widths)]) == laid.widths else 0
-    line = f"printf('{GAP.join(_formats(columns[n:], widths[n:], measures[n:], values := []))}', {', '.join(values)})"
-    if n:
+    n = 0  # the leading columns read as laid out ahead (never the last one)
+    if laid and len(laid.widths) < len(widths) and tuple(widths[:len(laid.widths)]) == laid.widths:
+        n = len(laid.widths)
+    values: list[str] = []
+    formats = _formats(columns[n:], widths[n:], measures[n:], values)
+    line = f"printf('{GAP.join(formats)}', {', '.join(values)})"
+    if n:  # (a row not laid out ahead, such as one worked out for the day, is padded here)
         line = f"coalesce({laid.sql}, {laid_sql(columns[:n], widths[:n])}) || {line}"
     head = GAP.join(c.label + " " * (w - width(c.label)) for c, w in zip(columns, widths)).rstrip()
     rule = "─" * (sum(widths) + len(GAP) * (len(widths) - 1))
@@ -111,7 +114,8 @@ def laid_sql(columns: Sequence[Column], widths: Sequence[int]) -> str:
     """SQL laying out a row's first columns as `Laid` holds them: each padded to its width and
     followed by the gap. Every column must have a stored width or be ASCII."""
     assert all(c.width or c.ascii for c in columns), "a column laid out ahead needs a stored width or ASCII"
-    formats = _formats(columns, widths, [c.width for c in columns], values := [], last=False)
+    values: list[str] = []
+    formats = _formats(columns, widths, [c.width for c in columns], values, last=False)
     return f"printf('{GAP.join(formats)}{GAP}', {', '.join(values)})"
 
 
