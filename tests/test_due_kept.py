@@ -172,6 +172,28 @@ def test_a_read_only_database_still_lists(tmp_path):
         os.chmod(tmp_path, 0o700)
 
 
+def test_a_read_only_copy_of_a_kept_list_is_laid_out_without_writing(tmp_path):
+    """A kept list whose lines were never laid out ahead, read where nothing may be written: the
+    table comes out as it does from the file itself, and the file is left as it was."""
+    path = tmp_path / "d.db"
+    random_district(path, 5, cases=80)
+    conn = open_db(path)
+    rules = load_rules(conn)
+    labels = {i: rules.label(i) for i in ITEMS}
+    due.refresh(conn, rules, AS_OF)  # kept, never laid out
+    conn.close()
+    before = path.read_bytes()
+    ro = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
+    shown = due.select(ro, rules, AS_OF, 7)
+    assert shown.whole and shown.laid is None  # from the kept list: it would lay the lines out
+    table = shown.table(COLUMNS, labels, WHEN, False)
+    ro.close()
+    assert path.read_bytes() == before
+    conn = open_db(path)
+    assert due.select(conn, rules, AS_OF, 7).table(COLUMNS, labels, WHEN, False) == table
+    assert conn.execute("SELECT head_layout IS NOT NULL FROM due_state").fetchone() == (1,)
+
+
 def test_the_kept_list_is_updated_by_the_cli_after_an_add(db):
     from support import add_case
 
