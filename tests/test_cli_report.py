@@ -169,6 +169,7 @@ def test_formats_parse_back(office, tmp_path):
     assert last[0] == "合计" and last[1] == 8
     rate = headers.index("执行率")
     assert last[rate] == 0.625 and sheet.cell(sheet.max_row, rate + 1).number_format == "0.0%"
+    assert isinstance(last[1], int) and sheet.cell(sheet.max_row, 2).number_format == "General"  # a count
     assert sheet.column_dimensions["B"].width >= 8
     assert [c.value for c in book["按专干"]["A"]][2:] == ["李芳", "赵敏", "（未填专干）", "合计"]
     # openpyxl stamps "now" on saving; the report fixes it to the period's end so the bytes repeat

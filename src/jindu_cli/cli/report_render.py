@@ -135,8 +135,9 @@ def _xlsx(report: Report, rules) -> bytes:
             cell.font = bold
         for column, ind in enumerate(report.indicators, start=2):
             letter = get_column_letter(column)
-            for cell in sheet[letter][2:]:
-                cell.number_format = "0.0%" if ind.rate else "0"
+            if ind.rate:  # (counts show as whole numbers in Excel's General format: no style to write)
+                for cell in sheet[letter][2:]:
+                    cell.number_format = "0.0%"
             sheet.column_dimensions[letter].width = max(8, min(16, width(ind.label) + 2))
         sheet.column_dimensions["A"].width = max([width(n) for n in list(groups) + [TOTAL, headers[0]]]) + 4
         sheet.row_dimensions[2].height = 42
