@@ -87,15 +87,12 @@ def kept_due_list(conn: sqlite3.Connection, as_of: date) -> list[Problem]:
     from jindu_cli.domain.rules import load_rules
 
     rules = load_rules(conn)
-    misshapen = set(due.misshapen_heads(conn))  # the lines laid out ahead, too
-    if not due.kept_list_applies(conn, as_of) and not misshapen:
-        return []
-    differ = set(misshapen)
+    found = set(due.misshapen_heads(conn))  # the lines laid out ahead, too
     if due.kept_list_applies(conn, as_of):
         kept = set(due.due_list(conn, rules, as_of, KEPT_DAYS))
         worked = set(due.due_list(conn, rules, as_of, KEPT_DAYS, kept=False))
-        differ.update(row.case_id for row in kept ^ worked)
-    differ = sorted(differ)
+        found.update(row.case_id for row in kept ^ worked)
+    differ = sorted(found)
     if not differ:
         return []
     try:
