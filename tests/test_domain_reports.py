@@ -113,8 +113,8 @@ def test_two_threads_count_what_one_counts_when_another_process_is_writing(distr
     connection in a second thread; while another process holds the write lock there is no twin,
     and one connection counts it all."""
     sides = []
-    side = reports._Side
-    monkeypatch.setattr(reports, "_Side", lambda *a: sides.append(1) or side(*a))
+    side = reports.Beside
+    monkeypatch.setattr(reports, "Beside", lambda *a: sides.append(1) or side(*a))
     october = reports.month(2026, 10)
     wanted = expected(district, RULES, october, AS_OF, None)
     assert reports.build(district, RULES, october, AS_OF, every_breakdown=True).breakdowns == wanted

@@ -22,9 +22,12 @@ ASKED = [(7, None, None), (0, None, None), (30, "头桥", None), (60, None, "tal
 
 def shown(conn, rules, as_of, within, street, item, **how):
     """The list as rows, as counts, and as the table SQLite lays out (masked and revealed), which
-    reads what the kept list stores of each line."""
-    listed = due.select(conn, rules, as_of, within, street, None, item, **how)
+    reads what the kept list stores of each line. The masked table's shape is given ahead, so
+    that a list read from the kept list is measured for it beside the copying, on the twin
+    connection (the revealed one is measured after)."""
     labels = {i: rules.label(i) for i in ITEMS}
+    listed = due.select(conn, rules, as_of, within, street, None, item, shape=due.Shape(COLUMNS, labels, WHEN, False),
+                        **how)
     return (listed.rows(), listed.counts(), listed.table(COLUMNS, labels, WHEN, False),
             listed.table(COLUMNS, labels, WHEN, True))
 
@@ -128,6 +131,27 @@ def test_a_writer_between_the_update_and_the_read_is_worked_out_live(district, m
     kept = due_list(conn, rules, AS_OF, 0)
     assert not [d for d in kept if d.case_id == case_id and d.item == "urine_test"]
     assert kept == due_list(conn, rules, AS_OF, 0, narrow=False)
+
+
+def test_a_wide_rule_shown_only_by_a_case_worked_out_live_is_measured(district, monkeypatch):
+    """Read from the kept list, a list is measured in two parts: the kept items (on the twin
+    connection) and the items worked out for the day here. A rule in Chinese (个案, a case's own
+    cadence) that only a case changed by another process shows is measured all the same."""
+    conn, rules, _ = district
+    with conn:
+        conn.execute("UPDATE cases SET test_every = NULL")
+    due_list(conn, rules, AS_OF, 7)
+    assert not conn.execute("SELECT 1 FROM due_items WHERE rule = '个案'").fetchall()
+    # another process gives a case whose urine test is overdue its own cadence, after this one
+    # brought the list up to date
+    monkeypatch.setattr(due, "refresh", lambda *args, **kw: True)
+    case_id = conn.execute("SELECT case_id FROM due_items WHERE item = 'urine_test' AND due_on < '2026-11-28'"
+                           " LIMIT 1").fetchone()[0]
+    with conn:
+        conn.execute("UPDATE cases SET test_every = '1m' WHERE id = ?", [case_id])
+    assert [d.rule for d in due_list(conn, rules, AS_OF, 7) if d.case_id == case_id and d.item == "urine_test"] \
+        == ["个案"]
+    assert_kept_equals_full(conn, rules)
 
 
 def test_other_rules_are_worked_out_without_touching_the_kept_list(district, tmp_path):

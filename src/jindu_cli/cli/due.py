@@ -66,8 +66,10 @@ def due_command(
     if explain:
         _explain(conn, explain, ruleset, today, fmt, reveal, operator)
         return
+    labels = {i: ruleset.label(i) for i in ITEMS}
+    shape = due.Shape(COLUMNS, labels, WHEN, reveal) if fmt is Fmt.table else None
     listed = due.select(conn, ruleset, today, within, street, worker, _parse_item(ruleset, item),
-                        rebuild=rules_file is None)
+                        rebuild=rules_file is None, shape=shape)
     if reveal:
         _record_reveal(conn, operator, listed.case_ids())
     if fmt is Fmt.json:  # written by SQLite: a district's list is some 40,000 objects
@@ -83,7 +85,6 @@ def due_command(
     t = summary["total"]
     count = sum(t.values())
     caption = f"逾期 {t['overdue']} 项，今天到期 {t['today']} 项，{within} 天内到期 {t['soon']} 项（按 {today} 计算）"
-    labels = {i: ruleset.label(i) for i in ITEMS}
     if use_rich(count):
         rows = []
         for d in listed.rows():

@@ -17,6 +17,7 @@ after the term end or while 中止.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import sqlite3
 from collections.abc import Iterable, Sequence
@@ -30,7 +31,9 @@ from jindu_cli.domain.cases import REPORT_WITHIN_DAYS, Case, load_cases
 from jindu_cli.domain.dates import add_months, iso
 from jindu_cli.domain.enums import MEASURE, PERFORMED_RESULTS, UNDER_MANAGEMENT
 from jindu_cli.domain.ids import mask_id
-from jindu_cli.domain.layout import Column, Laid, laid_sql, measure, sql_csv, sql_json, sql_table, width
+from jindu_cli.domain.layout import (
+    Column, Laid, laid_sql, measure, register_width, sql_csv, sql_json, sql_table, width,
+)
 from jindu_cli.domain.rules import ITEMS, Interval, Rules, parse_interval
 from jindu_cli.storage.migrations import FLAGGED, SUSPENSION_CHANGE
 
@@ -752,37 +755,54 @@ def _scope(conn: sqlite3.Connection, street: str | None, worker: str | None) -> 
 
 def select(conn: sqlite3.Connection, rules: Rules, as_of: date, within: int = 7, street: str | None = None,
            worker: str | None = None, item: str | None = None, *, narrow: bool = True, kept: bool = True,
-           rebuild: bool = True) -> Shown:
+           rebuild: bool = True, shape: Shape | None = None) -> Shown:
     """Every item due by as_of + within (overdue included), held on the connection to be read as
     rows in the clerk's working order (overdue first, then 高 risk first, then soonest), counted,
-    or laid out as a table.
+    or laid out as a table (`shape`: the table it will likely be laid out as, if known).
 
     The items are read from the kept list (`due_items`, brought up to date first; `rebuild`
     allows working it out afresh for these rules) when it applies, else worked out here.
     `kept=False` always works them out; `narrow=False` works out every case, without SQL narrowing:
-    the reference the other two are tested against."""
+    the reference the other two are tested against.
+
+    Read from the kept list, the items are counted by street, and measured for `shape`, on a
+    second connection in a second thread (storage.db.twin_snapshots), while this one copies them
+    and works out the day's items: the two cores of an office PC share the work."""
     if within < 0:
         from jindu_cli.errors import InvalidInput
 
         raise InvalidInput("--within", "天数不能为负")
-    from jindu_cli.storage.db import snapshot
-
     items = (item,) if item else ITEMS
     horizon = as_of + timedelta(days=within)
     scope, params = _scope(conn, street, worker)
     use_kept = narrow and kept and kept_list_applies(conn, as_of) and refresh(conn, rules, as_of, rebuild)
     conn.execute("DROP TABLE IF EXISTS temp.due_shown")  # (quicker than emptying it row by row)
     conn.execute(f"CREATE TEMP TABLE due_shown ({', '.join(SHOWN)})")
-    laid, whole = None, False
-    with snapshot(conn):  # one consistent view, even while another process writes
+    shown = Shown(conn, as_of)
+    # one consistent view, even while another process writes
+    with _reading(conn, use_kept) as twin:
         if use_kept and _fingerprint_matches(conn, rules):
-            _from_kept(conn, rules, as_of, horizon, scope, params, items)
+            _from_kept(shown, rules, horizon, scope, params, items, twin, shape)
             # read with the lines laid out ahead that were just copied
-            laid, whole = _layout(conn), not (street or worker or item)
+            shown.laid, shown.whole = _layout(conn), not (street or worker or item)
         else:
             wanted = candidates(conn, rules, as_of, horizon, scope, params, items) if narrow else None
             _add_shown(conn, _collect(conn, rules, as_of, horizon, scope, params, items, wanted), as_of)
-    return Shown(conn, as_of, laid, whole)
+    return shown
+
+
+@contextlib.contextmanager
+def _reading(conn: sqlite3.Connection, twin: bool):
+    """A read transaction on `conn`; with `twin`, also one on a second connection (yielded, or None
+    when there is none) that sees the same moment."""
+    from jindu_cli.storage.db import snapshot, twin_snapshots
+
+    if not twin:
+        with snapshot(conn):
+            yield None
+        return
+    with twin_snapshots(conn) as (_, second):
+        yield second
 
 
 def due_list(conn: sqlite3.Connection, rules: Rules, as_of: date, within: int = 7, street: str | None = None,
@@ -798,6 +818,15 @@ def _add_shown(conn: sqlite3.Connection, items: Iterable[DueItem], as_of: date) 
                      [_shown_row(d, seq, as_of) for d, seq in _numbered(items)])
 
 
+class Shape(NamedTuple):
+    """A table a due list is to be laid out as: the arguments of `Shown.table`."""
+
+    columns: Sequence[tuple[str, str]]
+    labels: dict[str, str]
+    when: tuple[str, str, str]
+    reveal: bool
+
+
 class Shown:
     """A due list held in the temporary table due_shown of its connection, until the next list is
     selected there. A district's list is some 40,000 items: SQLite counts it and lays it out as a
@@ -808,6 +837,10 @@ class Shown:
         # the layout the kept lines' first columns were laid out ahead with (`_layout`), if the
         # list came from the kept list; whether it is the whole list (no street, worker or item)
         self.laid, self.whole = laid, whole
+        # when `select` counted the list by street, and measured it for a Shape, beside the copying
+        # (see `_from_kept`): {street: [overdue, today, soon]}; (Shape, widths, measures)
+        self.counted: dict[str, list[int]] | None = None
+        self.measured: tuple[Shape, list[int], list[str | None]] | None = None
 
     def rows(self) -> list[DueRow]:
         # tuple.__new__ makes each row without the Python-level checks of DueRow._make
@@ -820,16 +853,36 @@ class Shown:
 
     def counts(self) -> dict:
         """Overdue, due today and due later in the window: in all and by street."""
-        today = self.as_of.toordinal()
+        counted = self.counted
+        if counted is None:
+            counted = _by_street(self.conn, "temp.due_shown s", [], self.as_of)
         total = {"overdue": 0, "today": 0, "soon": 0}
         by_street: dict[str, dict] = {}
-        for street, *counted in self.conn.execute(
-                "SELECT street, sum(due_day < ?), sum(due_day = ?), sum(due_day > ?) FROM temp.due_shown"
-                " GROUP BY street ORDER BY street", [today] * 3):
-            by_street[street] = dict(zip(total, counted))
-            for key, n in zip(total, counted):
+        for street in sorted(counted, key=lambda s: (s is not None, s or "")):  # as SQLite orders them
+            by_street[street] = dict(zip(total, counted[street]))
+            for key, n in zip(total, counted[street]):
                 total[key] += n
         return {"total": total, "by_street": by_street}
+
+    def columns(self, shape: Shape) -> list[Column]:
+        """The table's columns for `shape` (see `table`), over due_shown as `s`."""
+        days = f"(s.due_day - {self.as_of.toordinal()})"
+        late, today, left = shape.when
+
+        def words(text: str, number: str) -> tuple[str, str]:
+            return (f"replace({_literal(text)}, '{{}}', {number})",
+                    f"{width(text.replace('{}', ''))} + {text.count('{}')} * length({number})")
+
+        (late_text, late_w), (left_text, left_w) = words(late, f"-{days}"), words(left, days)
+        known = {
+            **_ahead_columns(shape.labels), "id_number": ("s.id_number" if shape.reveal else "s.id_masked", None, True),
+            "item": ("s.item", None, True), "days": (days, None, True),
+            "when": (f"CASE WHEN {days} < 0 THEN {late_text} WHEN {days} = 0 THEN {_literal(today)}"
+                     f" ELSE {left_text} END",
+                     f"CASE WHEN {days} < 0 THEN {late_w} WHEN {days} = 0 THEN {width(today)} ELSE {left_w} END"),
+            "rule": ("s.rule", None), "reason": ("s.reason", "s.reason_w"),
+        }
+        return [Column(label, *known[key]) for key, label in shape.columns]
 
     def table(self, columns: Sequence[tuple[str, str]], labels: dict[str, str], when: tuple[str, str, str],
               reveal: bool, caption: str | None = None) -> bytes:
@@ -843,25 +896,13 @@ class Shown:
         lines of a district's list cost a third as much). When the whole list's widths differ
         from those, or no lines were laid out for these columns and labels, the kept list's lines
         are laid out again, for the next time."""
-        days = f"(s.due_day - {self.as_of.toordinal()})"
-        late, today, left = when
-
-        def words(text: str, number: str) -> tuple[str, str]:
-            return (f"replace({_literal(text)}, '{{}}', {number})",
-                    f"{width(text.replace('{}', ''))} + {text.count('{}')} * length({number})")
-
-        (late_text, late_w), (left_text, left_w) = words(late, f"-{days}"), words(left, days)
-        known = {
-            **_ahead_columns(labels), "id_number": ("s.id_number" if reveal else "s.id_masked", None, True),
-            "item": ("s.item", None, True), "days": (days, None, True),
-            "when": (f"CASE WHEN {days} < 0 THEN {late_text} WHEN {days} = 0 THEN {_literal(today)}"
-                     f" ELSE {left_text} END",
-                     f"CASE WHEN {days} < 0 THEN {late_w} WHEN {days} = 0 THEN {width(today)} ELSE {left_w} END"),
-            "rule": ("s.rule", None), "reason": ("s.reason", "s.reason_w"),
-        }
-        spec = [Column(label, *known[key]) for key, label in columns]
+        shape = Shape(columns, labels, when, reveal)
+        spec = self.columns(shape)
         ahead = 0 if reveal or self.laid is None and not self.whole else _ahead(columns)
-        widths, measures = measure(self.conn, "temp.due_shown s", [], spec)
+        if self.measured and self.measured[0] == shape:
+            widths, measures = list(self.measured[1]), list(self.measured[2])
+        else:
+            widths, measures = measure(self.conn, "temp.due_shown s", [], spec)
         layout = {"columns": [list(c) for c in columns[:ahead]], "labels": labels}
         laid = None
         if ahead and self.laid and all(self.laid[k] == v for k, v in layout.items()):
@@ -969,10 +1010,13 @@ def _case(expr: str, values: dict[str, object]) -> str:
 
 
 def _collect(conn, rules, as_of, until, scope, params, items, wanted: dict[int, set[str]] | None) -> list[DueItem]:
-    """Work out the items of the cases in `wanted` ({case id: items}), or of every case in scope."""
+    """Work out the items of the cases in `wanted` ({case id: items}) that are in scope, or of every
+    case in scope."""
     if wanted is not None:
         _fill(conn, wanted, "due_ids")
         pool = load_cases(conn, f"c.id IN (SELECT id FROM temp.due_ids) AND {scope}", params)
+        # (a case changed by another process may be wanted, and out of scope)
+        wanted = {c.id: wanted[c.id] for c in pool}
     else:
         pool = load_cases(conn, scope, params)
         wanted = {c.id: set(items) for c in pool}
@@ -1116,31 +1160,66 @@ def _progress(cases: int) -> None:
         print(f"正在更新到期清单（{cases} 个案件）…", file=sys.stderr, flush=True)
 
 
-def _from_kept(conn, rules, as_of, horizon, scope, params, items) -> None:
+def _from_kept(shown: Shown, rules, horizon, scope, params, items, twin: sqlite3.Connection | None = None,
+               shape: Shape | None = None) -> None:
     """Into temp.due_shown: the kept items by `horizon`; the police_report items that depend on the
     day, and any case changed since the list was brought up to date (by another process), worked
-    out here."""
+    out here. With a `twin` (reading the same moment), the kept items are counted by street and
+    measured for `shape` on it, in a second thread, meanwhile."""
+    from jindu_cli.storage.db import Beside
+
+    conn, as_of = shown.conn, shown.as_of
     changed = _changed(conn)
-    _fill(conn, dict.fromkeys(changed), "due_live")
-    wanted = {cid: set(items) for cid in changed}
-    if "police_report" in items:
-        for cid in candidates(conn, rules, as_of, horizon, f"{scope} AND {DAY_BOUND}", params, ("police_report",)):
-            wanted.setdefault(cid, set()).add("police_report")
-    _add_shown(conn, _collect(conn, rules, as_of, horizon, scope, params, items, wanted), as_of)
     # due_items carries the person's street and worker, so the scope applies to it as `c`
     late = "c.late_from <= ?"
-    sql = (f"INSERT INTO temp.due_shown SELECT {WORK_GROUP}, c.sort_key, c.case_id, c.id_number, c.id_masked, c.name,"
+    sql = (f"SELECT {WORK_GROUP} AS grp, c.sort_key, c.case_id, c.id_number, c.id_masked, c.name,"
            " c.name_w, c.street, c.street_w, c.worker, c.worker_w, c.item, c.due_on, c.due_day, c.rule,"
-           f" CASE WHEN {late} THEN c.reason_late ELSE c.reason END, CASE WHEN {late} THEN c.reason_late_w ELSE c.reason_w END,"
-           " c.head"
-           " FROM due_items c WHERE c.listed_on <= ? AND c.case_id NOT IN (SELECT id FROM temp.due_live)"
+           f" CASE WHEN {late} THEN c.reason_late ELSE c.reason END AS reason,"
+           f" CASE WHEN {late} THEN c.reason_late_w ELSE c.reason_w END AS reason_w, c.head"
+           f" FROM due_items c WHERE c.listed_on <= ? AND c.case_id NOT IN ({', '.join(map(str, sorted(changed)))})"
            f" AND {scope}")
     today = iso(as_of)
     args = [today, today, today, iso(horizon)] + params
     if len(items) == 1:
         sql += " AND c.item = ?"
         args.append(items[0])
-    conn.execute(sql, args)
+
+    def summed(c: sqlite3.Connection, source: str, args: list) -> tuple:
+        return _by_street(c, source, args, as_of), measure(c, source, args, shown.columns(shape)) if shape else None
+
+    side = Beside(twin, lambda c: summed(c, f"({sql}) s", args), "jindu-due-twin") if twin else None
+    try:
+        wanted = {cid: set(items) for cid in changed}
+        if "police_report" in items:
+            for cid in candidates(conn, rules, as_of, horizon, f"{scope} AND {DAY_BOUND}", params, ("police_report",)):
+                wanted.setdefault(cid, set()).add("police_report")
+        _add_shown(conn, _collect(conn, rules, as_of, horizon, scope, params, items, wanted), as_of)
+        here = summed(conn, "temp.due_shown s", []) if side else None  # the items worked out here, apart
+        conn.execute(f"INSERT INTO temp.due_shown {sql}", args)
+    except BaseException:
+        if side is not None:
+            side.wait()  # before the twin is closed under it
+        raise
+    if side is None:
+        return
+    beside = side.result()
+    counted = beside[0]
+    for street, numbers in here[0].items():
+        counted[street] = [a + b for a, b in zip(counted.get(street, (0, 0, 0)), numbers)]
+    shown.counted = counted
+    if shape:
+        (wide, sized), (wide_here, sized_here) = beside[1], here[1]
+        register_width(conn)  # the twin may have found text to measure
+        shown.measured = (shape, [max(a, b) for a, b in zip(wide, wide_here)],
+                          [a or b for a, b in zip(sized, sized_here)])
+
+
+def _by_street(conn: sqlite3.Connection, source: str, args: Sequence, as_of: date) -> dict[str, list[int]]:
+    """The items of `FROM {source}` (a due_shown row as `s`) by street: [overdue, today, soon]."""
+    today = as_of.toordinal()
+    return {street: counted for street, *counted in conn.execute(
+        f"SELECT s.street, sum(s.due_day < {today}), sum(s.due_day = {today}), sum(s.due_day > {today})"
+        f" FROM {source} GROUP BY s.street", args)}
 
 
 def explain(conn: sqlite3.Connection, case: Case, rules: Rules, as_of: date) -> list[DueItem]:

@@ -101,13 +101,17 @@ def measure(conn: sqlite3.Connection, source: str, args: Sequence,
         else:
             widest, non_ascii, measured = next(found), next(found), None
             if non_ascii:
-                conn.create_function("jindu_width", 1, lambda t: None if t is None else width(str(t)),
-                                     deterministic=True)
+                register_width(conn)
                 measured = f"jindu_width({c.text})"
                 widest = conn.execute(f"SELECT max({measured}) FROM {source}", args).fetchone()[0]
         widths.append(max(width(c.label), widest or 0))
         measures.append(measured)
     return widths, measures
+
+
+def register_width(conn: sqlite3.Connection) -> None:
+    """Make `width` known to SQL on `conn` as jindu_width(text), as `measure` uses it."""
+    conn.create_function("jindu_width", 1, lambda t: None if t is None else width(str(t)), deterministic=True)
 
 
 def laid_sql(columns: Sequence[Column], widths: Sequence[int]) -> str:

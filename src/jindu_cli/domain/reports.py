@@ -24,7 +24,7 @@ from jindu_cli.domain.dates import from_iso, iso, parse_date
 from jindu_cli.domain.due import PERFORMED
 from jindu_cli.domain.rules import Rules
 from jindu_cli.errors import InvalidInput
-from jindu_cli.storage.db import twin_snapshots
+from jindu_cli.storage.db import Beside, twin_snapshots
 from jindu_cli.storage.migrations import SUSPENSION_CHANGE
 
 @dataclass(frozen=True)
@@ -273,14 +273,19 @@ def _count(conn, twin, rules: Rules, settings: dict, period: Period, end: date, 
         if after:
             after[1](c)
 
+    def twin_half(c: sqlite3.Connection) -> Counter:
+        _gather(c, scope, params, iso(e))
+        beside(c, found := Counter())
+        return found
+
     tally: Counter = Counter()  # (groups, indicator) -> count
-    side = _Side(twin, lambda: _gather(twin, scope, params, iso(e)), beside) if twin else None
+    side = Beside(twin, twin_half, "jindu-report-twin") if twin else None
     try:
         _gather(conn, scope, params, iso(e))
         here(conn, tally)
     except BaseException:
         if side is not None:
-            side.thread.join()  # before the twin is closed under it
+            side.wait()  # before the twin is closed under it
         raise
     if side is None:
         beside(conn, tally)
@@ -291,37 +296,6 @@ def _count(conn, twin, rules: Rules, settings: dict, period: Period, end: date, 
         for b, group in zip(bys, groups):
             counts[b][group][key] += n
     return counts
-
-
-class _Side:
-    """Counting on the twin connection in a thread of its own, started at once: `result` waits
-    for its tally, or raises what stopped it."""
-
-    def __init__(self, twin: sqlite3.Connection, gather, count):
-        import threading
-
-        self.tally: Counter = Counter()
-        self.error: BaseException | None = None
-
-        def run() -> None:
-            try:
-                gather()
-                count(twin, self.tally)
-            except BaseException as exc:  # handed to the main thread by result()
-                self.error = exc
-
-        self.thread = threading.Thread(target=run, name="jindu-report-twin", daemon=True)
-        self.thread.start()
-
-    def result(self) -> Counter:
-        try:
-            self.thread.join()
-        except BaseException:  # Ctrl-C while waiting: let the thread finish before its connection closes
-            self.thread.join()
-            raise
-        if self.error is not None:
-            raise self.error
-        return self.tally
 
 
 # when a case became known: its earliest date of decision, receipt or 报到, else the day it was entered

@@ -248,6 +248,40 @@ def twin_snapshots(conn: sqlite3.Connection) -> Iterator[tuple[sqlite3.Connectio
         twin.close()
 
 
+class Beside:
+    """Work on the twin connection of `twin_snapshots` in a thread of its own, started at once:
+    `result` waits for what `work(twin)` returns, or raises what stopped it. Whatever happens on
+    this side, the thread is waited for (`result` or `wait`) before the twin is closed under it."""
+
+    def __init__(self, twin: sqlite3.Connection, work, name: str = "jindu-twin"):
+        import threading
+
+        self.value = None
+        self.error: BaseException | None = None
+
+        def run() -> None:
+            try:
+                self.value = work(twin)
+            except BaseException as exc:  # handed to the other thread by result()
+                self.error = exc
+
+        self.thread = threading.Thread(target=run, name=name, daemon=True)
+        self.thread.start()
+
+    def wait(self) -> None:
+        try:
+            self.thread.join()
+        except BaseException:  # Ctrl-C while waiting: let the thread finish before its connection closes
+            self.thread.join()
+            raise
+
+    def result(self):
+        self.wait()
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+
 def _twin_of(conn: sqlite3.Connection) -> sqlite3.Connection | None:
     """A second connection whose read transaction is begun, with conn's, under the write lock
     (see twin_snapshots); None when the lock or the file cannot be had."""
