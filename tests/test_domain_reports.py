@@ -2,6 +2,7 @@
 on random districts, for months, quarters, years, ranges, --as-of in the past, one street and every
 breakdown."""
 
+import contextlib
 import dataclasses
 import random
 import sqlite3
@@ -128,6 +129,42 @@ def test_two_threads_count_what_one_counts_when_another_process_is_writing(distr
         writer.execute("ROLLBACK")
         writer.close()
     assert sides == [1]
+
+
+def test_work_meanwhile_is_done_once_on_this_thread_after_its_counting(district, monkeypatch):
+    """`meanwhile` (loading openpyxl for xlsx) runs once, on the calling thread, after that
+    thread's share of the counting and before the report is made; with the twelve months of html
+    too, and without a twin."""
+    import threading
+
+    october = reports.month(2026, 10)
+    done: list = []
+    months = reports._month_caseload
+
+    def caseload(*args):
+        done.append("months")
+        return months(*args)
+
+    monkeypatch.setattr(reports, "_month_caseload", caseload)
+    for charts in (False, True):
+        done.clear()
+        report = reports.build(district, RULES, october, AS_OF, charts=charts,
+                               meanwhile=lambda: done.append(threading.current_thread()))
+        assert done == (["months"] if charts else []) + [threading.current_thread()]
+        assert bool(report.months) is charts
+    monkeypatch.setattr(reports, "twin_snapshots", lambda conn: alone(conn))
+    done.clear()
+    reports.build(district, RULES, october, AS_OF, meanwhile=lambda: done.append(1))
+    assert done == [1]
+
+
+@contextlib.contextmanager
+def alone(conn):
+    """twin_snapshots without a twin."""
+    from jindu_cli.storage.db import snapshot
+
+    with snapshot(conn):
+        yield conn, None
 
 
 def test_a_urine_test_due_on_the_terms_last_day_is_counted(tmp_path):

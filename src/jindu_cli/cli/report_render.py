@@ -109,6 +109,14 @@ def _md(report: Report, rules) -> bytes:
     return ("\n".join(out) + "\n").encode("utf-8")
 
 
+def load_xlsx() -> None:
+    """Load openpyxl (0.1 to 0.2 s), for `reports.build` to do while the other thread still counts."""
+    import importlib
+
+    for name in ("openpyxl", "openpyxl.styles", "openpyxl.utils"):
+        importlib.import_module(name)
+
+
 def _xlsx(report: Report, rules) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
