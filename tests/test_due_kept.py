@@ -11,6 +11,7 @@ import pytest
 from jindu_cli.cli.due import COLUMNS, WHEN
 from jindu_cli.domain import due
 from jindu_cli.domain.due import due_list
+from jindu_cli.domain.layout import measure
 from jindu_cli.domain.rules import ITEMS, load_rules
 from jindu_cli.storage.db import open_db
 from support import ok, random_district
@@ -26,8 +27,10 @@ def shown(conn, rules, as_of, within, street, item, **how):
     that a list read from the kept list is measured for it beside the copying, on the twin
     connection (the revealed one is measured after)."""
     labels = {i: rules.label(i) for i in ITEMS}
-    listed = due.select(conn, rules, as_of, within, street, None, item, shape=due.Shape(COLUMNS, labels, WHEN, False),
-                        **how)
+    shape = due.Shape(COLUMNS, labels, WHEN, False)
+    listed = due.select(conn, rules, as_of, within, street, None, item, shape=shape, **how)
+    if listed.measured:  # measured in two parts: as the whole list is at once
+        assert listed.measured == (shape, *measure(conn, "temp.due_shown s", [], listed.columns(shape)))
     return (listed.rows(), listed.counts(), listed.table(COLUMNS, labels, WHEN, False),
             listed.table(COLUMNS, labels, WHEN, True))
 
@@ -136,7 +139,8 @@ def test_a_writer_between_the_update_and_the_read_is_worked_out_live(district, m
 def test_a_wide_rule_shown_only_by_a_case_worked_out_live_is_measured(district, monkeypatch):
     """Read from the kept list, a list is measured in two parts: the kept items (on the twin
     connection) and the items worked out for the day here. A rule in Chinese (个案, a case's own
-    cadence) that only a case changed by another process shows is measured all the same."""
+    cadence) that only a case changed by another process shows is measured all the same (see
+    `shown`), and the case is left out of a list of another street."""
     conn, rules, _ = district
     with conn:
         conn.execute("UPDATE cases SET test_every = NULL")
