@@ -858,7 +858,7 @@ class Shown:
             counted = _by_street(self.conn, "temp.due_shown s", [], self.as_of)
         total = {"overdue": 0, "today": 0, "soon": 0}
         by_street: dict[str, dict] = {}
-        for street in sorted(counted, key=lambda s: (s is not None, s or "")):  # as SQLite orders them
+        for street in sorted(counted):  # (a street is never NULL; code points order as SQLite's bytes do)
             by_street[street] = dict(zip(total, counted[street]))
             for key, n in zip(total, counted[street]):
                 total[key] += n
