@@ -651,8 +651,14 @@ def import_file(conn: sqlite3.Connection, path: Path, opts: Options,
                 " inserted, updated, unchanged, rejected) VALUES (?, ?, ?, ?, ?, ?, ?, 0, 0, 0, 0, 0)",
                 [opts.kind, path.name, report.sha256, source.sheet, source.encoding, audit.utc_now(),
                  opts.operator]).lastrowid
-            importer = {"cases": _CaseRows, "visits": _VisitRows, "tests": _TestRows}[opts.kind]
-            importer(conn, opts, report, columns, source.header, ledger_id, on_error).run(source, progress)
+            rows = (RECORD_ROWS.get(opts.kind) or _CaseRows)(conn, opts, report, columns, source.header, ledger_id,
+                                                             on_error)
+            from jindu_cli.domain import importer_child
+
+            if db_file := importer_child.wanted(conn, source, size, opts.kind):
+                rows.beside = {"db": str(db_file), "path": str(path), "facts": facts, "size": size, "opts": opts,
+                               "header": source.header, "columns": columns, "ledger_id": ledger_id, "batch": BATCH}
+            rows.run(source, progress)
             conn.execute("UPDATE import_files SET rows_read = ?, inserted = ?, updated = ?, unchanged = ?,"
                          " rejected = ? WHERE id = ?",
                          [report.rows, report.inserted, report.updated, report.unchanged, report.rejected, ledger_id])
@@ -715,6 +721,15 @@ class _Rows:
         return cells[index] if index is not None and index < len(cells) else None
 
     def run(self, source: Source, progress) -> None:
+        for batch in self.batches(source):
+            self.flush(batch)
+            if progress:
+                progress(source.position(), source.size)
+        if progress:
+            progress(source.size, source.size)
+
+    def batches(self, source: Source) -> Iterator[list[tuple[int, list]]]:
+        """The rows that are not blank, BATCH at a time, counted as they are read."""
         batch: list[tuple[int, list]] = []
         for number, cells in source.rows:
             try:
@@ -726,14 +741,10 @@ class _Rows:
             self.report.rows += 1
             batch.append((number, cells))
             if len(batch) >= BATCH:
-                self.flush(batch)
+                yield batch
                 batch = []
-                if progress:
-                    progress(source.position(), source.size)
         if batch:
-            self.flush(batch)
-        if progress:
-            progress(source.size, source.size)
+            yield batch
 
     def flush(self, batch: list[tuple[int, list]]) -> None:
         raise NotImplementedError
@@ -857,6 +868,7 @@ class _RecordRows(_Rows):
         self.pick = operator.itemgetter(*self.bound)
         self.dropped: list[tuple[str, str]] | None = None
         self.existing = _max_id(self.conn, self.table)
+        self.beside: dict | None = None  # the job of a child process that reads and converts the file
 
     def _clean(self, name: str, limit: int, raw) -> str | None:
         return clean_text(_text(raw), self.labels.get(name, name), limit)
@@ -898,7 +910,12 @@ class _RecordRows(_Rows):
     def run(self, source: Source, progress) -> None:
         self.suspect = source.suspect
         with _no_collector_passes():
-            super().run(source, progress)
+            if self.beside is None:
+                super().run(source, progress)
+            else:
+                from jindu_cli.domain.importer_child import convert_beside
+
+                convert_beside(self, self.beside, progress)
         self.people = People(self.conn, self.opts.as_of)  # let the rows' people go before SQLite sorts indexes
         self.restore_indexes()
 
@@ -919,11 +936,18 @@ class _RecordRows(_Rows):
             self.problem(number, cells, exc)
             return
         if overridden:
-            forced.append((case, overridden, row))
+            forced.append((case.id, overridden, row))
         else:
             plain.append(self.pick(row))
 
     def flush(self, batch) -> None:
+        self.write(*self.prepare(batch))
+
+    def prepare(self, batch) -> tuple[str, list[tuple], list[tuple]]:
+        """Convert a batch: (its time stamp, the plain rows, the rows forced in past a window guard
+        as (case id, problems overridden, row)). Bad rows are reported as they are met. Reads
+        the database, never writes it: this may run in another process than `write` (see
+        importer_child)."""
         index, found, nobody, width = self.ix["id_number"], self.people.by_cell, self.people.nobody, self.width
         unseen = set()
         for _, cells in batch:
@@ -935,10 +959,14 @@ class _RecordRows(_Rows):
                 unseen.add(cells[index])
         self.people.look_up(unseen, self.id_number)
         self.now = audit.utc_now()
-        self.make_room()
         plain: list[tuple] = []
         forced: list[tuple] = []
         self.convert_all(batch, plain, forced)
+        return self.now, plain, forced
+
+    def write(self, now: str, plain: list[tuple], forced: list[tuple]) -> None:
+        """Insert a batch `prepare` made; a row already there is counted unchanged."""
+        self.make_room()
         sql = (f"INSERT OR IGNORE INTO {self.table} ({', '.join(self.COLUMNS)}, forced, import_id, created_at,"
                f" updated_at) VALUES ")
         constants = [_literal(self.ABSENT[name]) if i not in self.bound else "?" for i, name in enumerate(self.COLUMNS)]
@@ -946,13 +974,13 @@ class _RecordRows(_Rows):
         # in the order of the natural-key index: neighbouring rows touch neighbouring pages
         plain.sort(key=_row_order)
         self.conn.executemany(sql + f"({', '.join(constants)}, 0, {_literal(self.ledger_id)},"
-                                    f" {_literal(self.now)}, {_literal(self.now)})", plain)
+                                    f" {_literal(now)}, {_literal(now)})", plain)
         inserted = self.conn.total_changes - before
-        for case, overridden, row in forced:
+        for case_id, overridden, row in forced:
             cur = self.conn.execute(sql + f"({', '.join('?' for _ in row)})", row)
             if cur.rowcount:  # forced in through the window guard: each one audited
                 inserted += 1
-                audit.record(self.conn, self.opts.operator, "add", self.entity, cur.lastrowid, case.id,
+                audit.record(self.conn, self.opts.operator, "add", self.entity, cur.lastrowid, case_id,
                              {"import_id": self.ledger_id, "forced": overridden})
         self.report.inserted += inserted
         self.report.unchanged += len(plain) + len(forced) - inserted
@@ -1141,6 +1169,9 @@ class _VisitRows(_RecordRows):
                 slow(number, cells, plain, forced)
             else:
                 plain.append(pick(row))
+
+
+RECORD_ROWS: dict[str, type[_RecordRows]] = {"visits": _VisitRows, "tests": _TestRows}
 
 
 class _CaseRows(_Rows):

@@ -313,6 +313,15 @@ def _twin_of(conn: sqlite3.Connection) -> sqlite3.Connection | None:
     return twin
 
 
+def readable_beside(conn: sqlite3.Connection) -> Path | None:
+    """The file of `conn`'s database when another connection can read it while `conn` writes
+    (a file in WAL mode); None for a database in memory or in another journal mode."""
+    files = {name: file for _, name, file in conn.execute("PRAGMA database_list")}
+    if not files.get("main") or journal_mode(conn).lower() != "wal":
+        return None
+    return Path(files["main"])
+
+
 def translate_sqlite_error(exc: sqlite3.Error, path: Path | None = None) -> DatabaseError:
     """Turn what SQLite says into one line a clerk can act on."""
     text = str(exc).lower()
