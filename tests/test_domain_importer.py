@@ -132,6 +132,14 @@ def write_log(path, header, records, damaged_at=None):
     return path
 
 
+def counting(function, calls: list):
+    """`function`, noting each call in `calls`."""
+    def counted(*args):
+        calls.append(1)
+        return function(*args)
+    return counted
+
+
 def import_both_ways(tmp_path, base, log, kind, monkeypatch):
     """Import `log` into two copies of `base`: as the importer does, and with every row converted in full."""
     outcome = {}
@@ -139,15 +147,9 @@ def import_both_ways(tmp_path, base, log, kind, monkeypatch):
         db = tmp_path / f"{way}.db"
         shutil.copy(base, db)
         calls = []
-        full_one = importer._RecordRows.convert_one
-
-        def counted(self, *args, calls=calls, full_one=full_one):
-            calls.append(1)
-            return full_one(self, *args)
-
         with monkeypatch.context() as m:
             m.setattr(importer, "BATCH", 37)  # many batches: what one batch learns, the next ones use
-            m.setattr(importer._RecordRows, "convert_one", counted)
+            m.setattr(importer._RecordRows, "convert_one", counting(importer._RecordRows.convert_one, calls))
             if way == "full":
                 m.setattr(importer._TestRows, "convert_all", importer._RecordRows.convert_all)
                 m.setattr(importer._VisitRows, "convert_all", importer._RecordRows.convert_all)
@@ -212,19 +214,12 @@ def import_in_each_process(tmp_path, base, log, kind, monkeypatch):
     for way in ("here", "child"):
         db = tmp_path / f"{way}.db"
         shutil.copy(base, db)
-        children = []
-        convert_beside = importer_child.convert_beside
-
-        def counted(*args, children=children, convert_beside=convert_beside):
-            children.append(1)
-            return convert_beside(*args)
-
-        errors, progress = [], []
+        children, errors, progress = [], [], []
         with monkeypatch.context() as m:
             m.setattr(importer, "BATCH", 301)  # the child is told it too
             m.setattr(importer, "REBUILD_MIN", 100)  # the indexes are dropped and built afresh
             m.setattr(importer_child, "CHILD_MIN_BYTES", 0 if way == "child" else 1 << 60)
-            m.setattr(importer_child, "convert_beside", counted)
+            m.setattr(importer_child, "convert_beside", counting(importer_child.convert_beside, children))
             conn = open_db(db)
             conn.execute("DELETE FROM drug_tests")
             conn.execute("DELETE FROM visits")
@@ -286,8 +281,8 @@ def test_a_child_that_fails_leaves_the_database_as_it_was(district, tmp_path, mo
     before = [conn.execute(f"SELECT count(*) FROM {t}").fetchone() for t in ("drug_tests", "import_files", "audit_log")]
     schema = conn.execute("SELECT name, sql FROM sqlite_master ORDER BY name").fetchall()
     faults = {
-        "crash": ("raise RuntimeError('the fifth batch breaks')", "转换数据时出错（RuntimeError: the fifth batch breaks）"),
-        "exit": ("os._exit(7)", "子进程意外退出（退出码 7）"),
+        "crash": ("raise RuntimeError('the fifth batch breaks')", "读取这个文件时出错（RuntimeError: the fifth batch breaks）：这个文件一行也没有导入"),
+        "exit": ("os._exit(7)", "第二个 jindu 进程意外退出（退出码 7）：这个文件一行也没有导入"),
         "problem": ("raise importer.FileProblem('第 999 行附近的格式无法解析')", "第 999 行附近的格式无法解析"),
     }
     for name, (fault, words) in faults.items():

@@ -19,7 +19,7 @@ messages to stdout:
     ("problem", message)        the file cannot be imported (FileProblem in the child)
     ("crash", traceback)        anything else
 
-Nothing is written before the whole file is read, so a child that stops early (a kill, a crash)
+Nothing is committed before the whole file is read, so a child that stops early (a kill, a crash)
 leaves the transaction to be rolled back like any other failure. When this process is killed, the
 child's next message meets a closed pipe, and it exits.
 """
@@ -37,7 +37,8 @@ from pathlib import Path
 from jindu_cli.domain import importer
 from jindu_cli.storage.db import open_db, readable_beside
 
-# a smaller file is converted in this process: starting the child costs about 0.1 s
+# a smaller file is converted in this process: starting the child (an interpreter that imports the
+# importer) took 0.15 to 0.17 s, and a log of 4 MB about 1.5 s to convert
 CHILD_MIN_BYTES = 4 << 20
 
 
@@ -68,7 +69,8 @@ def convert_beside(rows, job: dict, progress) -> None:
             try:
                 message = pickle.load(child.stdout)
             except EOFError:
-                raise importer.FileProblem(f"转换数据的子进程意外退出（退出码 {child.wait()}）：没有导入任何行") from None
+                raise importer.FileProblem(f"读取这个文件的第二个 jindu 进程意外退出（退出码 {child.wait()}）："
+                                           "这个文件一行也没有导入，可以再导入一次") from None
             if message[0] == "batch":
                 _, rows.report.rows, position, now, plain, forced, rejects = message
                 for cells, rejected in rejects:
@@ -87,7 +89,7 @@ def convert_beside(rows, job: dict, progress) -> None:
                 raise importer.FileProblem(message[1])
             else:
                 last = message[1].strip().splitlines()[-1] if message[1].strip() else "?"
-                raise importer.FileProblem(f"转换数据时出错（{last}）：没有导入任何行")
+                raise importer.FileProblem(f"读取这个文件时出错（{last}）：这个文件一行也没有导入")
     finally:
         child.stdout.close()
         if child.poll() is None:
