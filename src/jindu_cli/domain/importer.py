@@ -655,9 +655,7 @@ def import_file(conn: sqlite3.Connection, path: Path, opts: Options,
                                                              on_error)
             from jindu_cli.domain import importer_child
 
-            if db_file := importer_child.wanted(conn, source, size, opts.kind):
-                rows.beside = {"db": str(db_file), "path": str(path), "facts": facts, "size": size, "opts": opts,
-                               "header": source.header, "columns": columns, "ledger_id": ledger_id, "batch": BATCH}
+            rows.beside = importer_child.job_for(conn, path, facts, size, opts, source, columns, ledger_id)
             rows.run(source, progress)
             conn.execute("UPDATE import_files SET rows_read = ?, inserted = ?, updated = ?, unchanged = ?,"
                          " rejected = ? WHERE id = ?",

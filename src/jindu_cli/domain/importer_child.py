@@ -51,6 +51,17 @@ def wanted(conn, source: importer.Source, size: int, kind: str) -> Path | None:
     return readable_beside(conn)
 
 
+def job_for(conn, path: Path, facts: dict, size: int, opts, source: importer.Source, columns: dict,
+            ledger_id: int) -> dict | None:
+    """What the child needs to convert this file as this process would, or None when no child is
+    wanted (see `wanted`)."""
+    db_file = wanted(conn, source, size, opts.kind)
+    if db_file is None:
+        return None
+    return {"db": str(db_file), "path": str(path), "facts": facts, "size": size, "opts": opts,
+            "header": source.header, "columns": columns, "ledger_id": ledger_id, "batch": importer.BATCH}
+
+
 def convert_beside(rows, job: dict, progress) -> None:
     """Have a child read and convert the file of `job` while `rows` (an importer._RecordRows)
     inserts each batch the child sends. Returns when the file is done; raises FileProblem when
