@@ -187,6 +187,30 @@ def test_test_log_dedupes_and_is_never_imported_twice(db, tmp_path):
     assert (overlap["inserted"], overlap["unchanged"]) == (0, 3)
 
 
+def test_a_log_sent_before_its_register_goes_in_again_with_again(db, tmp_path):
+    """The office imports a test log before the register that names its people: every row is
+    refused. Imported again as it is, the same bytes are a duplicate, and the message says how to
+    import them once the register is in; with --again the rows go in, and only once."""
+    path = write(tmp_path / "tests.csv", TESTS_HEADER, log_rows())
+    first = run("import", "tests", path, "-f", "json", *AS_OF)
+    assert first.exit_code == 1 and first.json()[0]["rejected"] == 5
+    imported("cases", register(tmp_path))
+    before = counts(db)
+    [same] = imported("tests", path)
+    assert same["status"] == "duplicate" and same["inserted"] == 0 and counts(db) == before
+    assert "那次有 5 行被拒绝" in same["message"] and "--again" in same["message"]
+    [again] = imported("tests", path, "--again")
+    assert (again["status"], again["inserted"], again["unchanged"], again["rejected"]) == ("imported", 4, 1, 0)
+    assert f"#{first.json()[0]['ledger_id']}" in again["message"]
+    assert counts(db) == dict(before, drug_tests=4, import_files=before["import_files"] + 1)
+    [later] = imported("tests", path)  # the latest import of these bytes refused nothing: no hint
+    assert later["status"] == "duplicate" and later["ledger_id"] == again["ledger_id"]
+    assert "--again" not in later["message"]
+    [twice] = imported("tests", path, "--again")
+    assert (twice["inserted"], twice["unchanged"]) == (0, 5)
+    assert rows(db, "SELECT count(*) FROM drug_tests")[0][0] == 4
+
+
 def test_line_numbers_stay_right_when_a_line_end_straddles_a_read(db, tmp_path):
     """A file is read 64 KiB at a time: a \\r\\n cut in two there is still one line end."""
     imported("cases", register(tmp_path))

@@ -21,6 +21,8 @@ ErrorsOpt = Annotated[Optional[Path], typer.Option("--errors", metavar="OUT.csv"
                                                    help="把被拒绝的行按原来的列写进这个文件，加一列“错误原因”，改好后可再导入")]
 EncodingOpt = Annotated[Optional[str], typer.Option("--encoding", show_default=False,
                                                     help="文件编码（默认自动识别：UTF-8、带 BOM 的 UTF-8、GB18030/GBK、UTF-16）")]
+AgainOpt = Annotated[bool, typer.Option("--again", help="内容完全相同的文件也再导入一次（上次有行被拒绝，补登了人员或改正了登记表以后用）；"
+                                                  "已经导入的行不会重复")]
 SheetOpt = Annotated[Optional[str], typer.Option("--sheet", show_default=False, help=".xlsx 文件的工作表名（默认第一张）")]
 
 STATUS_LABELS = {"imported": "已导入", "duplicate": "重复文件，未改动", "dry_run": "试运行，未写入",
@@ -109,12 +111,12 @@ def _progress():
 
 def run_import(kind: str, files: list[Path], dry_run: bool, strict: bool, errors: Path | None, fmt: Fmt,
                encoding: str | None, sheet: str | None, as_of: str | None, db: str | None,
-               operator: str | None) -> None:
+               operator: str | None, again: bool = False) -> None:
     from jindu_cli.domain import importer
 
     today = as_of_date(as_of)
     conn = open_conn(db)
-    opts = importer.Options(kind, today, operator_name(operator), dry_run, strict, encoding, sheet)
+    opts = importer.Options(kind, today, operator_name(operator), dry_run, strict, encoding, sheet, again)
     sink = ErrorsFile(errors, len(files) > 1)
     reports = []
     bar = _progress()
@@ -167,9 +169,9 @@ def _show(reports, fmt: Fmt, kind: str) -> None:
 
 def _command(kind: str, doc: str):
     def command(files: FilesArg, dry_run: DryRunOpt = False, strict: StrictOpt = False, errors: ErrorsOpt = None,
-                fmt: FormatOpt = Fmt.table, encoding: EncodingOpt = None, sheet: SheetOpt = None,
-                as_of: AsOfOpt = None, db: DbOpt = None, operator: OperatorOpt = None):
-        run_import(kind, files, dry_run, strict, errors, fmt, encoding, sheet, as_of, db, operator)
+                again: AgainOpt = False, fmt: FormatOpt = Fmt.table, encoding: EncodingOpt = None,
+                sheet: SheetOpt = None, as_of: AsOfOpt = None, db: DbOpt = None, operator: OperatorOpt = None):
+        run_import(kind, files, dry_run, strict, errors, fmt, encoding, sheet, as_of, db, operator, again)
 
     command.__doc__ = doc
     command.__name__ = f"import_{kind}"

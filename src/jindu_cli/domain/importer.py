@@ -607,11 +607,13 @@ class Options:
     strict: bool = False
     encoding: str | None = None
     sheet: str | None = None
+    again: bool = False  # import a file even when the same bytes were imported before
 
 
 def previous_import(conn: sqlite3.Connection, sha256: str, sheet: str) -> tuple | None:
-    return conn.execute("SELECT id, imported_at, operator, kind, file_name FROM import_files WHERE sha256 = ?"
-                        " AND sheet = ? ORDER BY id LIMIT 1", [sha256, sheet]).fetchone()
+    """The latest import of the same bytes (and sheet): id, time, operator, kind, file name, rows rejected."""
+    return conn.execute("SELECT id, imported_at, operator, kind, file_name, rejected FROM import_files"
+                        " WHERE sha256 = ? AND sheet = ? ORDER BY id DESC LIMIT 1", [sha256, sheet]).fetchone()
 
 
 def import_file(conn: sqlite3.Connection, path: Path, opts: Options,
@@ -633,13 +635,18 @@ def import_file(conn: sqlite3.Connection, path: Path, opts: Options,
     except FileProblem as exc:
         return _failed(report, exc.message)
     seen = previous_import(conn, report.sha256, source.sheet)
-    if seen:
+    if seen and not opts.again:
         source.close()
         report.status = "duplicate"
         report.message = (f"与 {seen[1][:10]} 由 {seen[2]} 导入的文件（导入记录 #{seen[0]}，{seen[4]}）内容完全相同，"
                           "没有做任何改动")
+        if seen[5]:  # rows refused then (a person not yet registered) may go in now
+            report.message += (f"。那次有 {seen[5]} 行被拒绝：补登了那些人、改正了登记表以后，加 --again 再导入这个文件，"
+                               "已经导入的行不会重复")
         report.ledger_id = seen[0]
         return report
+    if seen:
+        report.message = f"与导入记录 #{seen[0]} 内容完全相同，按 --again 再导入了一次"
     report.encoding = source.encoding
     try:
         columns, report.unknown_columns = map_header(conn, opts.kind, source.header)
