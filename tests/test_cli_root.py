@@ -49,6 +49,8 @@ def test_demo_refuses_to_overwrite_a_real_database(db):
     (["due", "--within", "abc"], "错误：--within 的值不对：“abc”不是整数"),
     (["report", "-f", "xml"], "错误：--format / -f 的值不对：“xml”不是可选的值；可选：table、csv、json、md、xlsx、html"),
     (["frob"], "错误：没有 frob 这个命令"),
+    (["cas", "list"], "错误：没有 cas 这个命令；是不是 case？"),
+    (["import", "test", "x.csv"], "错误：没有 test 这个命令；是不是 tests？"),
     (["report", "--by"], "错误：--by 后面要跟一个值"),
     (["case", "show"], "错误：缺少参数 case"),
     (["due", "extra"], "错误：多出了参数：extra"),
@@ -61,10 +63,33 @@ def test_usage_errors_are_told_in_chinese_with_the_usage_and_where_help_is(tmp_p
     assert said in res.stderr.splitlines(), res.stderr
     assert not re.search(r"Usage|Error|Try|Missing|Invalid|No such|Got unexpected", res.stderr), res.stderr
     if args != ["report", "--by"]:  # (the option parser names no command)
-        command = "jindu " + " ".join(a for a in args[:2] if a in ("due", "report", "case", "show"))
+        command = "jindu " + " ".join(a for a in args[:2] if a in ("due", "report", "case", "show", "import"))
         assert res.stderr.splitlines()[0].startswith(f"用法：{command.strip()}")
         assert res.stderr.splitlines()[-1] == f"帮助：{command.strip()} -h"
     assert res.stdout == "" and not (tmp_path / "j.db").exists()
+
+
+@pytest.mark.parametrize("args, panels", [
+    (["-h"], ["选项", "命令"]),
+    (["import"], ["选项", "命令"]),  # a group given no command shows its help
+    (["import", "tests", "--help"], ["参数", "选项"]),
+    (["case", "show", "-h"], ["参数", "选项"]),
+    (["report", "-h"], ["选项"]),
+])
+def test_help_screens_are_in_chinese(tmp_path, args, panels):
+    """The words the command-line library puts on a help screen (usage, panel titles, defaults,
+    required, the help option itself) are Chinese like the rest of it."""
+    res = run(*args, env={"JINDU_DB": str(tmp_path / "j.db"), "COLUMNS": "200"})
+    text = res.stdout
+    assert text.strip().startswith("用法：jindu"), text
+    for title in panels:
+        assert re.search(rf"╭─ {title} ─", text), (title, text)
+    assert "显示这个帮助，然后退出" in text
+    assert not re.search(r"Usage|Options|Arguments|Commands|Show this message|\[default|\[required|OPTIONS|COMMAND",
+                         text), text
+    if "tests" in args:
+        assert "[默认：table]" in text and "[必填]" in text
+    assert not (tmp_path / "j.db").exists()
 
 
 def test_an_abort_is_one_line_in_chinese_and_exit_1():

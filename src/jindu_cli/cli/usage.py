@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 try:  # typer 0.28 carries its own copy of click
     from typer._click import exceptions as click_errors
@@ -39,11 +39,63 @@ class RootGroup(TyperGroup):
         sys.exit(code if isinstance(code, int) else 0)
 
 
+def chinese_usage(text: str) -> str:
+    """A usage line as the command-line library writes it, in Chinese."""
+    text = re.sub(r"^(\s*)Usage: *", r"\1用法：", text)
+    return text.replace("[OPTIONS]", "[选项]").replace("COMMAND [ARGS]...", "命令 [参数]...")
+
+
+class _ChineseUsage:
+    """typer's highlighter for help screens, writing their usage line in Chinese first."""
+
+    def __init__(self, highlighter):
+        self.highlighter = highlighter
+
+    def __call__(self, text):
+        return self.highlighter(chinese_usage(text) if isinstance(text, str) else text)
+
+
+def _chinese_help_screen(command, ctx) -> None:
+    """Set typer's own words on help screens (Usage, Arguments, Options, Commands, [default: …],
+    [required], and the help option's "Show this message and exit.") to Chinese. typer loads rich
+    to draw a help screen only when one is asked for, and so does this."""
+    from typer import rich_utils
+
+    rich_utils.ARGUMENTS_PANEL_TITLE = "参数"
+    rich_utils.OPTIONS_PANEL_TITLE = "选项"
+    rich_utils.COMMANDS_PANEL_TITLE = "命令"
+    rich_utils.DEFAULT_STRING = "[默认：{}]"
+    rich_utils.REQUIRED_LONG_STRING = "[必填]"
+    rich_utils.ENVVAR_STRING = "[环境变量：{}]"
+    rich_utils.DEPRECATED_STRING = "（已停用）"
+    if not isinstance(rich_utils.highlighter, _ChineseUsage):
+        rich_utils.highlighter = _ChineseUsage(rich_utils.highlighter)
+    option = command.get_help_option(ctx)
+    if option is not None:
+        option.help = "显示这个帮助，然后退出"
+
+
+def _in_chinese(format_help):
+    def format_help_in_chinese(self, ctx, formatter) -> None:
+        _chinese_help_screen(self, ctx)
+        return format_help(self, ctx, formatter)
+
+    format_help_in_chinese.chinese = True
+    return format_help_in_chinese
+
+
+# every typer command and group of jindu draws its help screen in Chinese (typer builds the
+# subcommands' classes itself, so they are set here rather than subclassed)
+for _cls in (TyperCommand, TyperGroup):
+    if not getattr(_cls.format_help, "chinese", False):
+        _cls.format_help = _in_chinese(_cls.format_help)
+
+
 def show(exc: click_errors.UsageError) -> None:
     ctx = exc.ctx
     lines = []
     if ctx is not None:
-        lines.append(re.sub(r"^Usage: *", "用法：", ctx.get_usage()))
+        lines.append(chinese_usage(ctx.get_usage()))
     lines.append(f"错误：{explain(exc)}")
     if ctx is not None:
         lines.append(f"帮助：{ctx.command_path} -h")
@@ -66,8 +118,12 @@ def explain(exc: click_errors.UsageError) -> str:
         return f"缺少{'参数' if _kind(exc) == 'argument' else '选项'} {_hint(exc)}"
     if isinstance(exc, click_errors.BadParameter):
         return f"{_hint(exc)} 的值不对：{_reason(exc)}"
-    if found := re.match(r"No such command '(.*)'\.$", text):
-        return f"没有 {found.group(1)} 这个命令"
+    if found := re.match(r"No such command '(.*)'\.(?: Did you mean (.*)\?)?$", text):
+        said = f"没有 {found.group(1)} 这个命令"
+        if found.group(2):  # typer's close matches: 'case', 'test'
+            names = re.findall(r"'([^']*)'", found.group(2))
+            said += f"；是不是 {'、'.join(names)}？"
+        return said
     if found := re.match(r"Got unexpected extra argument\(s\) \((.*)\)$", text):
         return f"多出了参数：{found.group(1)}"
     return text
