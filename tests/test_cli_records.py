@@ -63,11 +63,16 @@ def test_visit_list_filters(db):
     assert ids("--kind", "谈话") == [3, 1]
     assert ids("--from", "2026-11-01") == [3, 2]
     assert ids("--from", "2026-10-01", "--to", "2026-11-01") == [2, 1]
+    assert ids("--from", "2026-11", "--to", "2026-11") == [3, 2]  # a month: its first day to its last
+    assert ids("--from", "2026年10月", "--to", "2026.10") == [1]
+    assert ids("--to", "2026-10") == [1] and ids("--from", "2026") == [3, 2, 1]
     text = ok("visit", "list", "-f", "csv").stdout
     assert [r["visit_id"] for r in csv.DictReader(io.StringIO(text))] == ["3", "2", "1"]
     assert make_id() not in text
     res = run("visit", "list", "--from", "2026-11-02", "--to", "2026-11-01")
     assert res.exit_code == 1 and "--to" in res.stderr
+    res = run("visit", "list", "--from", "2026-13")
+    assert res.exit_code == 1 and "--from" in res.stderr and "月份不对" in res.stderr
 
 
 def test_visit_update_corrects_and_audits(case, db):

@@ -103,6 +103,9 @@ def test_period_boundaries(office):
     assert report("--period", "2026-09", *NOW)["total"]["tests"] == 1
     assert report("--from", "2026-10-01", "--to", "2026-10-01", *NOW)["total"]["tests"] == 1
     assert report("--from", "2026-10-31", "--to", "2026-11-01", *NOW)["total"]["tests"] == 2
+    months = report("--from", "2026-10", "--to", "2026-10", *NOW)  # whole months: the same as --period
+    assert (months["period"]["start"], months["period"]["end"]) == ("2026-10-01", "2026-10-31")
+    assert months["total"] == report("--period", "2026-10", *NOW)["total"]
     q4 = report("--period", "2026-Q4", *NOW)
     assert (q4["period"]["start"], q4["period"]["end"]) == ("2026-10-01", "2026-12-31")
     assert q4["total"]["tests"] == 6  # the quarter is not over: counted to 28 November

@@ -5,7 +5,7 @@ from dateutil.relativedelta import relativedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from jindu_cli.domain.dates import add_months, parse_date
+from jindu_cli.domain.dates import add_months, parse_bound, parse_date
 from jindu_cli.errors import InvalidInput
 
 
@@ -53,3 +53,22 @@ def test_month_end_clipping(start, months, end):
 @given(st.dates(min_value=date(1950, 1, 1), max_value=date(2090, 12, 31)), st.integers(-120, 120))
 def test_add_months_matches_relativedelta(start, months):
     assert add_months(start, months) == start + relativedelta(months=months)
+
+
+@pytest.mark.parametrize("text, first, last", [
+    ("2026-02", date(2026, 2, 1), date(2026, 2, 28)),
+    ("2024/2", date(2024, 2, 1), date(2024, 2, 29)),
+    ("２０２６年１２月", date(2026, 12, 1), date(2026, 12, 31)),
+    ("2026", date(2026, 1, 1), date(2026, 12, 31)),
+    ("2026-03-05", date(2026, 3, 5), date(2026, 3, 5)),  # a date is itself at either end
+])
+def test_a_month_or_year_bounds_a_span_from_its_first_day_to_its_last(text, first, last):
+    assert parse_bound(text, "--from", last=False) == first
+    assert parse_bound(text, "--to", last=True) == last
+
+
+@pytest.mark.parametrize("text, words", [("2026-13", "月份不对"), ("1800", "年份"), ("2026-1-", "无法识别")])
+def test_a_bad_month_or_year_names_the_option(text, words):
+    with pytest.raises(InvalidInput) as exc:
+        parse_bound(text, "--to", last=True)
+    assert exc.value.field == "--to" and words in str(exc.value)

@@ -10,8 +10,9 @@ from jindu_cli.cli.output import message
 
 CaseArg = Annotated[str, typer.Argument(help="案件编号、身份证号、身份证号后四位、姓名或拼音")]
 ForceOpt = Annotated[bool, typer.Option("--force", help="日期不在措施期内（未报到、期满后、中止期间、已结案）也照样记录；会记入审计")]
-FromOpt = Annotated[Optional[str], typer.Option("--from", help="从这天起（含）", show_default=False)]
-ToOpt = Annotated[Optional[str], typer.Option("--to", help="到这天止（含）", show_default=False)]
+FromOpt = Annotated[Optional[str], typer.Option("--from", help="从这天起（含）；给月份（2026-03）或年份（2026）时从它的第一天起",
+                                                show_default=False)]
+ToOpt = Annotated[Optional[str], typer.Option("--to", help="到这天止（含）；给月份或年份时到它的最后一天", show_default=False)]
 LimitOpt = Annotated[Optional[int], typer.Option("--limit", help="最多显示多少条", show_default=False)]
 
 
@@ -40,9 +41,14 @@ def warn_flags(conn, case, as_of, record: tuple[str, int] | None = None) -> None
 
 
 def dates_between(date_from: str | None, date_to: str | None):
-    from jindu_cli.domain.dates import parse_date
+    """--from and --to: dates, or a month or year from its first day to its last."""
+    from jindu_cli.domain.dates import parse_bound
+    from jindu_cli.errors import InvalidInput
 
-    return parse_date(date_from, "--from"), parse_date(date_to, "--to")
+    start, end = parse_bound(date_from, "--from", last=False), parse_bound(date_to, "--to", last=True)
+    if start and end and end < start:
+        raise InvalidInput("--to", f"{end} 早于 --from {start}")
+    return start, end
 
 
 def given(**values) -> dict:

@@ -227,8 +227,9 @@ class ExportFmt(str, enum.Enum):
 def _export(kind: str, doc: str):
     def command(
         street: Annotated[Optional[str], typer.Option("--street", help="只导出这个街道", show_default=False)] = None,
-        date_from: Annotated[Optional[str], typer.Option("--from", help="从这天起（登记表按报到日期）", show_default=False)] = None,
-        date_to: Annotated[Optional[str], typer.Option("--to", help="到这天止", show_default=False)] = None,
+        date_from: Annotated[Optional[str], typer.Option("--from", show_default=False,
+                                                         help="从这天起（登记表按报到日期）；给月份（2026-03）或年份时从它的第一天起")] = None,
+        date_to: Annotated[Optional[str], typer.Option("--to", help="到这天止；给月份或年份时到它的最后一天", show_default=False)] = None,
         fmt: Annotated[ExportFmt, typer.Option("--format", "-f", help="csv（带 BOM 的 UTF-8，Excel 可直接打开）、xlsx 或 json")] = ExportFmt.csv,
         output: Annotated[Optional[Path], typer.Option("--output", "-o", metavar="FILE", show_default=False,
                                                        help="写入这个文件（先写临时文件再改名，权限 0600）；不给时输出到标准输出（xlsx 必须给）")] = None,

@@ -27,8 +27,8 @@ EXTENSIONS = {"table": "txt", "csv": "csv", "json": "json", "md": "md", "xlsx": 
 def report_command(
     period: Annotated[Optional[str], typer.Option("--period", show_default=False,
                                                   help="统计期：2026-11（月）、2026-Q4（季度）、2026（年）；默认上一个完整的月份")] = None,
-    date_from: Annotated[Optional[str], typer.Option("--from", show_default=False, help="自定统计期的第一天")] = None,
-    date_to: Annotated[Optional[str], typer.Option("--to", show_default=False, help="自定统计期的最后一天")] = None,
+    date_from: Annotated[Optional[str], typer.Option("--from", show_default=False, help="自定统计期的第一天（给月份 2026-01 时是它的第一天）")] = None,
+    date_to: Annotated[Optional[str], typer.Option("--to", show_default=False, help="自定统计期的最后一天（给月份 2026-03 时是它的最后一天）")] = None,
     street: Annotated[Optional[str], typer.Option("--street", show_default=False, help="只统计这个街道")] = None,
     by: Annotated[str, typer.Option("--by", help="分组：street（街道）、community（社区）、worker（专干）")] = "street",
     fmt: Annotated[Optional[ReportFmt], typer.Option("--format", "-f", show_default=False,

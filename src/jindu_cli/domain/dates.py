@@ -52,6 +52,27 @@ def parse_date(raw: str | date | None, field: str = "日期") -> date | None:
     raise InvalidInput(field, f"无法识别的日期“{text}”；{HINT}")
 
 
+_MONTH = re.compile(r"^(\d{4})\s*(?:[-/.]|年)\s*(\d{1,2})\s*月?$")
+_YEAR = re.compile(r"^(\d{4})\s*年?$")
+
+
+def parse_bound(raw: str | date | None, field: str, last: bool) -> date | None:
+    """One end of a span (--from, --to): a date, or a whole month (`2026-03`, `2026年3月`) or year
+    (`2026`), which stands for its first day, or with `last` its last day."""
+    text = unicodedata.normalize("NFKC", str(raw)).strip() if isinstance(raw, str) else ""
+    if m := _MONTH.match(text):
+        year, month = int(m.group(1)), int(m.group(2))
+        if not 1 <= month <= 12:
+            raise InvalidInput(field, f"“{text}”的月份不对")
+    elif m := _YEAR.match(text):
+        year, month = int(m.group(1)), 12 if last else 1
+    else:
+        return parse_date(raw, field)
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise InvalidInput(field, f"年份 {year} 不在 {MIN_YEAR}-{MAX_YEAR} 之间（{text}）")
+    return date(year, month, calendar.monthrange(year, month)[1] if last else 1)
+
+
 def require_date(raw: str | date | None, field: str) -> date:
     value = parse_date(raw, field)
     if value is None:

@@ -20,7 +20,7 @@ from dateutil.relativedelta import relativedelta
 
 from jindu_cli.domain import flags as flags_mod
 from jindu_cli.domain.cases import Case, load_cases, suspension_periods
-from jindu_cli.domain.dates import from_iso, iso, parse_date
+from jindu_cli.domain.dates import from_iso, iso, parse_bound, parse_date
 from jindu_cli.domain.due import PERFORMED
 from jindu_cli.domain.rules import Rules
 from jindu_cli.errors import InvalidInput
@@ -57,8 +57,8 @@ def parse_period(text: str | None, date_from: str | None, date_to: str | None, a
     if date_from or date_to:
         if text:
             raise InvalidInput("--period", "不能和 --from/--to 一起用")
-        start = parse_date(date_from, "--from")
-        end = parse_date(date_to, "--to")
+        start = parse_bound(date_from, "--from", last=False)
+        end = parse_bound(date_to, "--to", last=True)
         if not start or not end:
             raise InvalidInput("--from/--to", "要同时给出起止日期")
         if end < start:
