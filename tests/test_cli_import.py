@@ -267,6 +267,17 @@ def test_missing_required_column_stops_the_file(db, tmp_path):
     assert counts(db) == before
 
 
+def test_a_register_given_as_a_test_log_is_refused_for_its_columns_not_as_a_repeat(db, tmp_path):
+    path = register(tmp_path)
+    imported("cases", path)
+    before = counts(db)
+    res = run("import", "tests", path, "-f", "json", *AS_OF)
+    assert res.exit_code == 1
+    [report] = res.json()
+    assert report["status"] == "failed" and "缺少必需的列" in report["message"] and "完全相同" not in report["message"]
+    assert counts(db) == before
+
+
 def test_unknown_columns_are_listed_and_ignored(db, tmp_path):
     path = write(tmp_path / "c.csv", ["身份证号", "姓名", "街道", "措施", "微信号", "序号"], [[A, "张伟", "盐务街", "社区戒毒", "x", "1"]])
     res = ok("import", "cases", path, *AS_OF)

@@ -610,10 +610,13 @@ class Options:
     again: bool = False  # import a file even when the same bytes were imported before
 
 
-def previous_import(conn: sqlite3.Connection, sha256: str, sheet: str) -> tuple | None:
-    """The latest import of the same bytes (and sheet): id, time, operator, kind, file name, rows rejected."""
+def previous_import(conn: sqlite3.Connection, sha256: str, sheet: str, kind: str) -> tuple | None:
+    """The latest import of the same bytes (and sheet) as the same kind of file: id, time,
+    operator, kind, file name, rows rejected. (A register given to `import visits` by mistake is
+    not a repeat of its import as a register: it is refused for its columns.)"""
     return conn.execute("SELECT id, imported_at, operator, kind, file_name, rejected FROM import_files"
-                        " WHERE sha256 = ? AND sheet = ? ORDER BY id DESC LIMIT 1", [sha256, sheet]).fetchone()
+                        " WHERE sha256 = ? AND sheet = ? AND kind = ? ORDER BY id DESC LIMIT 1",
+                        [sha256, sheet, kind]).fetchone()
 
 
 def import_file(conn: sqlite3.Connection, path: Path, opts: Options,
@@ -634,7 +637,7 @@ def import_file(conn: sqlite3.Connection, path: Path, opts: Options,
         source = open_source(path, facts, size, opts.encoding, opts.sheet)
     except FileProblem as exc:
         return _failed(report, exc.message)
-    seen = previous_import(conn, report.sha256, source.sheet)
+    seen = previous_import(conn, report.sha256, source.sheet, opts.kind)
     if seen and not opts.again:
         source.close()
         report.status = "duplicate"
