@@ -649,7 +649,7 @@ def import_file(conn: sqlite3.Connection, path: Path, opts: Options,
         report.ledger_id = seen[0]
         return report
     if seen:
-        report.message = f"与导入记录 #{seen[0]} 内容完全相同，按 --again 再导入了一次"
+        report.message = f"与导入记录 #{seen[0]} 内容完全相同；按 --again 再次导入"
     report.encoding = source.encoding
     try:
         columns, report.unknown_columns = map_header(conn, opts.kind, source.header)

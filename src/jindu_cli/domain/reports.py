@@ -20,7 +20,7 @@ from dateutil.relativedelta import relativedelta
 
 from jindu_cli.domain import flags as flags_mod
 from jindu_cli.domain.cases import Case, load_cases, suspension_periods
-from jindu_cli.domain.dates import from_iso, iso, parse_bound, parse_date
+from jindu_cli.domain.dates import from_iso, iso, parse_bound
 from jindu_cli.domain.due import PERFORMED
 from jindu_cli.domain.rules import Rules
 from jindu_cli.errors import InvalidInput
