@@ -492,3 +492,36 @@ def test_a_killed_import_leaves_the_database_as_it_was(db, tmp_path):
     [report] = imported("tests", big)  # and the same file still goes in afterwards
     # each person has one specimen (n and n % 60 share their parity): 60 people x 690 days
     assert (report["inserted"], report["unchanged"], report["rejected"]) == (60 * 690, 240_000 - 60 * 690, 0)
+
+
+def test_the_progress_bar_says_when_the_rows_are_read_and_the_file_is_being_saved(db, tmp_path, monkeypatch):
+    """On a terminal a bar follows the rows; once they are all read, it says the file is being
+    saved (a large file's indexes are rebuilt and committed then, with nothing more read)."""
+    from jindu_cli.cli import imports
+
+    class Bar:
+        def __init__(self):
+            self.seen = []
+
+        def start(self):
+            pass
+
+        def stop(self):
+            pass
+
+        def add_task(self, description, total):
+            self.seen.append((description, 0, total))
+            return 0
+
+        def update(self, task, completed, total, description):
+            self.seen.append((description, completed, total))
+
+    bar = Bar()
+    monkeypatch.setattr(imports, "_progress", lambda: bar)
+    imported("cases", register(tmp_path))
+    size = tmp_path.joinpath("cases.csv").stat().st_size
+    assert bar.seen[0] == ("导入 cases.csv", 0, size)
+    assert bar.seen[-1] == ("正在保存 cases.csv（写入数据库）", size, size)
+    reading = [done < total for _, done, total in bar.seen]
+    assert reading == sorted(reading, reverse=True)  # read, read, ..., then all read
+    assert all((d == "导入 cases.csv") == r for (d, _, _), r in zip(bar.seen, reading))

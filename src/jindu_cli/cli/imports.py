@@ -109,6 +109,16 @@ def _progress():
                     console=console(stderr=True))
 
 
+def _advance(bar, task, name: str):
+    """The progress of one file: its rows read, then (a large file's indexes rebuilt, the whole
+    file committed: a few seconds with nothing read) that it is being saved."""
+    def progress(done: int, total: int) -> None:
+        saving = done >= total
+        bar.update(task, completed=done, total=max(1, total),
+                   description=f"正在保存 {name}（写入数据库）" if saving else f"导入 {name}")
+    return progress
+
+
 def run_import(kind: str, files: list[Path], dry_run: bool, strict: bool, errors: Path | None, fmt: Fmt,
                encoding: str | None, sheet: str | None, as_of: str | None, db: str | None,
                operator: str | None, again: bool = False) -> None:
@@ -126,7 +136,7 @@ def run_import(kind: str, files: list[Path], dry_run: bool, strict: bool, errors
             if bar is not None:
                 bar.start()
                 task = bar.add_task(f"导入 {path.name}", total=max(1, path.stat().st_size if path.exists() else 1))
-                progress = lambda done, total, t=task: bar.update(t, completed=done, total=max(1, total))  # noqa: E731
+                progress = _advance(bar, task, path.name)
             try:
                 reports.append(importer.import_file(conn, path, opts, sink.sink(path), progress))
             finally:
