@@ -52,7 +52,8 @@ def test_demo_refuses_to_overwrite_a_real_database(db):
     (["cas", "list"], "错误：没有 cas 这个命令；是不是 case？"),
     (["import", "test", "x.csv"], "错误：没有 test 这个命令；是不是 tests？"),
     (["report", "--by"], "错误：--by 后面要跟一个值"),
-    (["case", "show"], "错误：缺少参数 case"),
+    (["case", "show"], "错误：缺少参数 人员"),
+    (["import", "tests"], "错误：缺少参数 文件"),
     (["due", "extra"], "错误：多出了参数：extra"),
 ])
 def test_usage_errors_are_told_in_chinese_with_the_usage_and_where_help_is(tmp_path, args, said):
@@ -63,7 +64,7 @@ def test_usage_errors_are_told_in_chinese_with_the_usage_and_where_help_is(tmp_p
     assert said in res.stderr.splitlines(), res.stderr
     assert not re.search(r"Usage|Error|Try|Missing|Invalid|No such|Got unexpected", res.stderr), res.stderr
     if args != ["report", "--by"]:  # (the option parser names no command)
-        command = "jindu " + " ".join(a for a in args[:2] if a in ("due", "report", "case", "show", "import"))
+        command = "jindu " + " ".join(a for a in args[:2] if a in ("due", "report", "case", "show", "import", "tests"))
         assert res.stderr.splitlines()[0].startswith(f"用法：{command.strip()}")
         assert res.stderr.splitlines()[-1] == f"帮助：{command.strip()} -h"
     assert res.stdout == "" and not (tmp_path / "j.db").exists()
@@ -88,8 +89,32 @@ def test_help_screens_are_in_chinese(tmp_path, args, panels):
     assert not re.search(r"Usage|Options|Arguments|Commands|Show this message|\[default|\[required|OPTIONS|COMMAND",
                          text), text
     if "tests" in args:
-        assert "[默认：table]" in text and "[必填]" in text
+        assert "[默认：table]" in text and "[必填]" in text and "{文件...}" in text
+    assert not re.search(r"[{\[][a-z_]+[}\]]", text), text  # arguments are named in Chinese too: {人员}
     assert not (tmp_path / "j.db").exists()
+
+
+def test_every_help_screen_is_in_chinese(tmp_path):
+    """Every command's and group's help: no English from the command-line library, arguments named
+    in Chinese."""
+    import typer
+
+    from jindu_cli.cli import app
+
+    def paths(command, prefix):
+        yield prefix
+        for name, sub in getattr(command, "commands", {}).items():
+            yield from paths(sub, prefix + [name])
+
+    english = re.compile(r"Usage|Options|Arguments|Commands|Show this message|\[default|\[required|OPTIONS|COMMAND"
+                         r"|[{\[][a-z_]+[}\]]")
+    seen = 0
+    for path in paths(typer.main.get_command(app), []):
+        res = run(*path, "-h", env={"JINDU_DB": str(tmp_path / "j.db"), "COLUMNS": "200"})
+        assert res.exit_code == 0 and res.stdout.strip().startswith("用法：jindu"), (path, res.stdout)
+        assert not english.search(res.stdout), (path, english.search(res.stdout), res.stdout)
+        seen += 1
+    assert seen > 30
 
 
 def test_an_abort_is_one_line_in_chinese_and_exit_1():

@@ -52,7 +52,7 @@ def _local(at: str) -> str:
 @app.command("list")
 @guard
 def audit_list(
-    case: Annotated[Optional[str], typer.Argument(help="只看这个案件（编号、身份证号、后四位或姓名）", show_default=False)] = None,
+    case: Annotated[Optional[str], typer.Argument(metavar="人员", help="只看这个案件（编号、身份证号、后四位或姓名）", show_default=False)] = None,
     limit: Annotated[Optional[int], typer.Option("--limit", help="最多显示多少条（最新的在前）", show_default=False)] = None,
     fmt: FormatOpt = Fmt.table, reveal: RevealOpt = False, db: DbOpt = None, operator: OperatorOpt = None,
 ):

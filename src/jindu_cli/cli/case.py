@@ -144,7 +144,7 @@ def case_list(
 @app.command("show")
 @guard
 def case_show(
-    case: Annotated[str, typer.Argument(help="案件编号、身份证号、身份证号后四位、姓名或拼音")],
+    case: Annotated[str, typer.Argument(metavar="人员", help="案件编号、身份证号、身份证号后四位、姓名或拼音")],
     fmt: FormatOpt = Fmt.table, reveal: RevealOpt = False, as_of: AsOfOpt = None,
     db: DbOpt = None, operator: OperatorOpt = None,
 ):
@@ -191,7 +191,7 @@ def _flag_row(flag: dict, today) -> dict:
 @app.command("update")
 @guard
 def case_update(
-    case: Annotated[str, typer.Argument(help="案件编号、身份证号、身份证号后四位、姓名或拼音")],
+    case: Annotated[str, typer.Argument(metavar="人员", help="案件编号、身份证号、身份证号后四位、姓名或拼音")],
     id_number: IdOpt = None, name: NameOpt = None, sex: SexOpt = None, birth_date: BirthOpt = None,
     phone: PhoneOpt = None, household_address: HukouOpt = None, residence_address: ResidenceOpt = None,
     street: StreetOpt = None, community: CommunityOpt = None, measure: MeasureOpt = None,
@@ -294,7 +294,7 @@ def case_flags(
 @app.command("police-report")
 @guard
 def case_police_report(
-    case: Annotated[str, typer.Argument(help="案件编号、身份证号、身份证号后四位、姓名或拼音")],
+    case: Annotated[str, typer.Argument(metavar="人员", help="案件编号、身份证号、身份证号后四位、姓名或拼音")],
     on: Annotated[Optional[str], typer.Option("--on", help="报告日期（默认今天）", show_default=False)] = None,
     matter: Annotated[Optional[str], typer.Option("--matter", help="报告事项（默认：当时尚未报告的标记）", show_default=False)] = None,
     reference: Annotated[Optional[str], typer.Option("--reference", help="回执或文号", show_default=False)] = None,

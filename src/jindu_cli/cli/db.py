@@ -63,7 +63,7 @@ def db_status(db: DbOpt = None, fmt: FormatOpt = Fmt.table):
 @app.command("backup")
 @guard
 def db_backup(
-    dest: Annotated[Optional[str], typer.Argument(metavar="[DEST]", show_default=False,
+    dest: Annotated[Optional[str], typer.Argument(metavar="[备份位置]", show_default=False,
                                                   help="备份文件，或一个文件夹（按日期时间命名）；默认数据库旁边的 backups/ 文件夹")] = None,
     keep: Annotated[Optional[int], typer.Option("--keep", metavar="N", show_default=False,
                                                 help="备份到文件夹时，只保留最新的 N 个备份，删去更早的")] = None,
@@ -94,7 +94,7 @@ def db_backup(
     elif keep is not None:
         raise InvalidInput("--keep", "只在备份到文件夹时使用")
     if target.resolve() == loc.path.resolve():
-        raise InvalidInput("DEST", "备份不能覆盖正在使用的数据库本身")
+        raise InvalidInput("备份位置", "备份不能覆盖正在使用的数据库本身")
     copy_database(conn, target)
     print(target)
     message(f"已备份到 {target}（{target.stat().st_size} 字节，已通过完整性检查）")
@@ -109,7 +109,7 @@ def db_backup(
 @app.command("restore")
 @guard
 def db_restore(
-    backup: Annotated[Path, typer.Argument(help="要恢复的备份文件")],
+    backup: Annotated[Path, typer.Argument(metavar="备份文件", help="要恢复的备份文件")],
     db: DbOpt = None, operator: OperatorOpt = None,
 ):
     """从备份恢复：先检查备份（完整性、是 jindu 的数据库、版本不高于本程序），再把现在的数据库另存一份，然后恢复。

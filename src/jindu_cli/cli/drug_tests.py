@@ -60,7 +60,7 @@ def drug_test_add(case: CaseArg, on: OnOpt = None, specimen: SpecimenOpt = None,
 
 @app.command("update")
 @guard
-def drug_test_update(test_id: Annotated[int, typer.Argument(help="检测记录编号（test list 的第一列）")],
+def drug_test_update(test_id: Annotated[int, typer.Argument(metavar="检测编号", help="检测记录编号（test list 的第一列）")],
                 on: OnOpt = None, specimen: SpecimenOpt = None, method: MethodOpt = None,
                 result: ResultOpt = None, substance: SubstanceOpt = None, sample_number: SampleOpt = None,
                 place: PlaceOpt = None, tester: TesterOpt = None, notes: NotesOpt = None,

@@ -13,7 +13,7 @@ from jindu_cli.cli.output import emit, guard, message
 
 app = typer.Typer(help="导入街道报来的登记表、走访记录、检测记录（CSV 或 .xlsx），以及查看导入记录。", no_args_is_help=True)
 
-FilesArg = Annotated[list[Path], typer.Argument(help="一个或多个文件：CSV（UTF-8、带 BOM 的 UTF-8、GB18030/GBK）或 .xlsx",
+FilesArg = Annotated[list[Path], typer.Argument(metavar="文件...", help="一个或多个文件：CSV（UTF-8、带 BOM 的 UTF-8、GB18030/GBK）或 .xlsx",
                                                 show_default=False)]
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="只检查、报告会发生什么，不写入任何东西")]
 StrictOpt = Annotated[bool, typer.Option("--strict", help="只要有一行有错，这个文件就一行也不导入")]

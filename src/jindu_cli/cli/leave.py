@@ -60,7 +60,7 @@ def leave_add(
 @app.command("close")
 @guard
 def leave_close(
-    leave_id: Annotated[int, typer.Argument(help="外出记录编号（leave list 的第一列）")],
+    leave_id: Annotated[int, typer.Argument(metavar="外出编号", help="外出记录编号（leave list 的第一列）")],
     returned_on: Annotated[Optional[str], typer.Option("--returned-on", help="返回日期（默认今天）", show_default=False)] = None,
     as_of: AsOfOpt = None, db: DbOpt = None, operator: OperatorOpt = None,
 ):

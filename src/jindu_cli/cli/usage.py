@@ -136,7 +136,8 @@ def _hint(exc: click_errors.BadParameter) -> str:
         hint = exc.param.get_error_hint(exc.ctx)
     else:
         return ""
-    return " / ".join(hint) if isinstance(hint, (list, tuple)) else str(hint).replace("'", "")
+    shown = " / ".join(hint) if isinstance(hint, (list, tuple)) else str(hint).replace("'", "")
+    return shown.removesuffix("...")  # (an argument that takes several: 文件...)
 
 
 def _kind(exc: click_errors.MissingParameter) -> str | None:

@@ -55,7 +55,7 @@ def visit_add(case: CaseArg, on: OnOpt = None, kind: KindOpt = None, sub_kind: S
 
 @app.command("update")
 @guard
-def visit_update(visit_id: Annotated[int, typer.Argument(help="走访记录编号（visit list 的第一列）")],
+def visit_update(visit_id: Annotated[int, typer.Argument(metavar="走访编号", help="走访记录编号（visit list 的第一列）")],
                  on: OnOpt = None, kind: KindOpt = None, sub_kind: SubKindOpt = None,
                  outcome: OutcomeOpt = None, worker: WorkerOpt = None, place: PlaceOpt = None,
                  notes: NotesOpt = None, force: ForceOpt = False, as_of: AsOfOpt = None, db: DbOpt = None,
