@@ -124,6 +124,17 @@ def test_as_of_in_the_past_counts_only_what_was_known(office):
 def test_breakdowns_by_community_and_worker(office):
     workers = {g["group"]: g["values"]["registered"] for g in report("--by", "worker", *NOW)["groups"]}
     assert workers == {"李芳": 1, "赵敏": 1, "（未填专干）": 6}
+    # two streets each have a 和平社区: counted apart, each named after its street
+    ok("case", "update", ID["A"], "--community", "和平社区", *NOW)
+    ok("case", "update", ID["C"], "--community", "和平社区", *NOW)
+    ok("case", "update", ID["B"], "--community", "和平社区", *NOW)
+
+    def communities(*args):
+        return {g["group"]: g["values"]["registered"] for g in report("--by", "community", *args, *NOW)["groups"]}
+
+    assert communities() == {"盐务街街道 和平社区": 2, "头桥街道 和平社区": 1, "盐务街街道 （未填社区）": 3,
+                             "头桥街道 （未填社区）": 2}
+    assert communities("--street", "头桥") == {"和平社区": 1, "（未填社区）": 2}  # one street: no need to say it
     assert report("--street", "头桥", *NOW)["total"]["registered"] == 3
     assert run("report", "--by", "district", *NOW).exit_code == 1
 

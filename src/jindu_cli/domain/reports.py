@@ -184,7 +184,11 @@ class Report:
         return {i.key: {"label": i.label, "definition": i.definition} for i in self.indicators}
 
 
-BY = {"street": "c.street", "community": "coalesce(c.community, '（未填社区）')", "worker": "coalesce(c.worker, '（未填专干）')"}
+# a 社区 belongs to its 街道: two streets' communities of one name are counted apart, each named
+# after its street ("盐务街街道 和平社区"), but in a report of one street (ONE_STREET)
+BY = {"street": "c.street", "community": "c.street || ' ' || coalesce(c.community, '（未填社区）')",
+      "worker": "coalesce(c.worker, '（未填专干）')"}
+ONE_STREET = dict(BY, community="coalesce(c.community, '（未填社区）')")
 BY_LABELS = {"street": "街道", "community": "社区", "worker": "专干"}
 
 
@@ -287,14 +291,14 @@ def _count(conn, twin, rules: Rules, settings: dict, period: Period, end: date, 
             after[1](c)
 
     def twin_half(c: sqlite3.Connection) -> Counter:
-        _gather(c, scope, params, iso(e))
+        _gather(c, scope, params, iso(e), ONE_STREET if street else BY)
         beside(c, found := Counter())
         return found
 
     tally: Counter = Counter()  # (groups, indicator) -> count
     side = Beside(twin, twin_half, "jindu-report-twin") if twin else None
     try:
-        _gather(conn, scope, params, iso(e))
+        _gather(conn, scope, params, iso(e), ONE_STREET if street else BY)
         here(conn, tally)
     except BaseException:
         if side is not None:
@@ -316,15 +320,15 @@ KNOWN = ("coalesce(min(coalesce(c.decided_on, c.received_on, c.reported_on), coa
          " c.decided_on), coalesce(c.reported_on, c.decided_on, c.received_on)), substr(c.created_at, 1, 10))")
 
 
-def _gather(conn, scope: str, params: list, e: str) -> None:
+def _gather(conn, scope: str, params: list, e: str, by: dict[str, str]) -> None:
     """temp.report_people: every case in scope known by `e`, with its status at `e` (the last
-    status change by then, 未报到 before any) and its groups."""
+    status change by then, 未报到 before any) and its groups (SQL of each in `by`)."""
     conn.execute("DROP TABLE IF EXISTS temp.report_people")
     conn.execute("CREATE TEMP TABLE report_people (id INTEGER PRIMARY KEY, street TEXT, community TEXT, worker TEXT,"
                  " measure TEXT, term_months INTEGER, decided TEXT, received TEXT, reported TEXT, term_end_override TEXT,"
                  " risk TEXT, test_every TEXT, status TEXT)")
     conn.execute(
-        f"INSERT INTO temp.report_people SELECT c.id, {BY['street']}, {BY['community']}, {BY['worker']}, c.measure,"
+        f"INSERT INTO temp.report_people SELECT c.id, {by['street']}, {by['community']}, {by['worker']}, c.measure,"
         " c.term_months, c.decided_on, c.received_on, c.reported_on, c.term_end_override, c.risk_level, c.test_every,"
         " coalesce((SELECT x.status FROM status_changes x WHERE x.case_id = c.id AND x.changed_on <= ?"
         "           ORDER BY x.changed_on DESC, x.id DESC LIMIT 1), 'pending')"
