@@ -135,7 +135,7 @@ def _xlsx(report: Report, rules) -> bytes:
         sheet.append(headers)
         for cell in sheet[2]:
             cell.font = bold
-            cell.alignment = Alignment(wrap_text=True, vertical="center")
+            cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
         for name, values in groups.items():
             sheet.append([name] + [values.get(i.key) for i in report.indicators])
         sheet.append([TOTAL] + [report.total.get(i.key) if by == report.by else _sum(groups, i) for i in report.indicators])
@@ -150,6 +150,12 @@ def _xlsx(report: Report, rules) -> bytes:
         sheet.column_dimensions["A"].width = max([width(n) for n in list(groups) + [TOTAL, headers[0]]]) + 4
         sheet.row_dimensions[2].height = 42
         sheet.freeze_panes = "B3"
+        # printed: A4 across, and every page repeats the title, the headers and the groups' names
+        # (the indicators run to several pages wide)
+        sheet.page_setup.orientation = "landscape"
+        sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+        sheet.print_title_rows = "1:2"
+        sheet.print_title_cols = "A:A"
     legend = book.create_sheet("口径说明")
     legend.append(["指标", "英文键", "口径"])
     for cell in legend[1]:
@@ -161,6 +167,10 @@ def _xlsx(report: Report, rules) -> bytes:
     legend.column_dimensions["A"].width = 20
     legend.column_dimensions["B"].width = 24
     legend.column_dimensions["C"].width = 90
+    legend.page_setup.orientation = "landscape"
+    legend.page_setup.paperSize = legend.PAPERSIZE_A4
+    legend.sheet_properties.pageSetUpPr.fitToPage = True  # one page wide, as many long as it takes
+    legend.page_setup.fitToWidth, legend.page_setup.fitToHeight = 1, 0
     fixed = datetime(report.period.end.year, report.period.end.month, report.period.end.day)
     book.properties.creator = f"jindu {__version__}"
     book.properties.created = fixed
