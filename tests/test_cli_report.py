@@ -188,7 +188,7 @@ def test_formats_parse_back(office, tmp_path):
     assert [c.value for c in book["按专干"]["A"]][2:] == ["李芳", "赵敏", "（未填专干）", "合计"]
     # printed, each page of a breakdown repeats its title, headers and groups' names, on A4 across
     assert (sheet.print_title_rows, sheet.print_title_cols) == ("$1:$2", "$A:$A")
-    assert (sheet.page_setup.orientation, int(sheet.page_setup.paperSize)) == ("landscape", sheet.PAPERSIZE_A4)
+    assert (sheet.page_setup.orientation, str(sheet.page_setup.paperSize)) == ("landscape", sheet.PAPERSIZE_A4)
     legend = book["口径说明"]
     assert legend.sheet_properties.pageSetUpPr.fitToPage and legend.page_setup.fitToWidth == 1
     # openpyxl stamps "now" on saving; the report fixes it to the period's end so the bytes repeat
