@@ -206,6 +206,16 @@ def test_output_to_a_folder_names_the_file_after_the_period(office, tmp_path):
     assert sorted(p.name for p in folder.iterdir()) == ["jindu-report-2026-10.xlsx"]  # no temporary left behind
 
 
+def test_a_file_that_cannot_be_written_is_named_with_the_reason_in_chinese(office, tmp_path):
+    """Not the temporary file beside it, and not the system's English."""
+    for target, reason in [(tmp_path / "missing" / "r.csv", "文件或文件夹不存在"),
+                           (tmp_path / "a-file" / "r.csv", "路径里有一段不是文件夹")]:
+        (tmp_path / "a-file").write_text("x")
+        res = run("report", "-f", "csv", "-o", target, *NOW)
+        assert res.exit_code == 1 and res.stderr.strip() == f"错误：文件操作失败：{target}：{reason}", res.stderr
+    assert not (tmp_path / "missing").exists() and not list(tmp_path.rglob("*.tmp"))
+
+
 def test_xlsx_without_a_file_is_refused_before_anything_is_counted(office, monkeypatch):
     from jindu_cli.domain import reports
 

@@ -275,7 +275,7 @@ def guard(fn: Callable) -> Callable:
             raise typer.Exit(0) from None
         except OSError as exc:
             name = f"{exc.filename}：" if exc.filename else ""
-            error(f"文件操作失败：{name}{exc.strerror or exc}")
+            error(f"文件操作失败：{name}{os_reason(exc)}")
             raise typer.Exit(1) from None
         except Exception:
             path = _write_crash_report()
@@ -307,12 +307,26 @@ def _write_crash_report() -> str:
         return "（无法写入崩溃报告）"
 
 
+def os_reason(exc: OSError) -> str:
+    """Why a file could not be read or written, in Chinese for the usual reasons."""
+    import errno
+
+    reasons = {errno.ENOENT: "文件或文件夹不存在", errno.EACCES: "没有权限", errno.EPERM: "没有权限",
+               errno.ENOSPC: "磁盘空间不足", errno.EROFS: "这个磁盘是只读的", errno.EISDIR: "这是一个文件夹，不是文件",
+               errno.ENOTDIR: "路径里有一段不是文件夹", errno.ENAMETOOLONG: "文件名太长"}
+    return reasons.get(exc.errno) or exc.strerror or str(exc)
+
+
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write a file in one step: a private temporary file beside it, flushed, then renamed."""
+    """Write a file in one step: a private temporary file beside it, flushed, then renamed.
+    A failure names the file asked for, not the temporary one."""
     import tempfile
 
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror, str(path)) from None
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
