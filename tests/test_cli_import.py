@@ -334,6 +334,17 @@ def test_dry_run_writes_nothing_and_strict_imports_nothing(db, tmp_path):
     assert counts(db)["drug_tests"] == 2
 
 
+def test_an_errors_file_that_cannot_be_written_stops_before_anything_is_read(db, tmp_path):
+    imported("cases", register(tmp_path))
+    before = counts(db)
+    path = write(tmp_path / "tests.csv", TESTS_HEADER, log_rows())
+    for target, said in [(tmp_path / "missing" / "e.csv", f"错误：--errors：文件夹 {tmp_path / 'missing'} 不存在"),
+                         (tmp_path, f"错误：--errors：{tmp_path} 是一个文件夹")]:
+        res = run("import", "tests", path, "--errors", target, *AS_OF)
+        assert res.exit_code == 1 and res.stderr.startswith(said), res.stderr
+        assert counts(db) == before
+
+
 def test_errors_file_holds_the_rejected_rows_to_fix_and_send_back(db, tmp_path):
     imported("cases", register(tmp_path))
     bad = [make_id(seq=444), "无名", "2026-01-05", "尿检", "阴性", "", "王磊"]

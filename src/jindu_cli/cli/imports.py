@@ -38,6 +38,22 @@ class ErrorsFile:
         self.target, self.many = target, many
         self.open: dict[str, tuple] = {}
 
+    def check(self) -> None:
+        """Before any file is read: the folder the rejected rows are to be written to is there."""
+        import os
+
+        from jindu_cli.errors import InvalidInput
+
+        if self.target is None:
+            return
+        folder = self.target.parent
+        if self.target.is_dir():
+            raise InvalidInput("--errors", f"{self.target} 是一个文件夹；请给一个文件名，如 {self.target / '错误.csv'}")
+        if not folder.is_dir():
+            raise InvalidInput("--errors", f"文件夹 {folder} 不存在")
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise InvalidInput("--errors", f"没有权限在文件夹 {folder} 里写文件")
+
     def path_for(self, source: Path) -> Path:
         if not self.many:
             return self.target
@@ -125,9 +141,10 @@ def run_import(kind: str, files: list[Path], dry_run: bool, strict: bool, errors
     from jindu_cli.domain import importer
 
     today = as_of_date(as_of)
+    sink = ErrorsFile(errors, len(files) > 1)
+    sink.check()
     conn = open_conn(db)
     opts = importer.Options(kind, today, operator_name(operator), dry_run, strict, encoding, sheet, again)
-    sink = ErrorsFile(errors, len(files) > 1)
     reports = []
     bar = _progress()
     try:
