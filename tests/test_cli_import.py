@@ -253,6 +253,16 @@ def test_unknown_person_wrong_name_and_window_guard_per_row(db, tmp_path):
     assert report["inserted"] == 2
     assert rows(db, "SELECT kind, worker, notes FROM visits ORDER BY visited_on") == [
         ("talk", "李芳", "好"), ("home_visit", "李芳", '=HYPERLINK("x")')]
+    # two of the four refused for their dates alone: the summary says how to record them anyway
+    assert report["outside_measure"] == 2
+    said = run("import", "visits", write(tmp_path / "v2.csv", ["身份证号", "姓名", "走访日期", "走访方式"],
+                                         [[A, "张伟", "2024-12-02", "入户走访"], [B, "王五", "2026-11-01", "谈话"]]),
+               *AS_OF).stderr
+    assert "v2.csv：1 行只因日期不在措施期内被拒绝" in said and "“强制记录”填“是”" in said
+    forced = write(tmp_path / "v3.csv", ["身份证号", "姓名", "走访日期", "走访方式", "强制记录"],
+                   [[A, "张伟", "2024-12-02", "入户走访", "是"]])
+    [done] = imported("visits", forced)
+    assert (done["inserted"], done["outside_measure"]) == (1, 0)
 
 
 def test_missing_required_column_stops_the_file(db, tmp_path):

@@ -58,11 +58,15 @@ class FileProblem(JinduError):
 
 
 class RowProblem(Exception):
-    def __init__(self, field: str, value: str, reason: str):
+    """A row refused: the field, its value and why. `outside_measure`: refused only for a date
+    outside the person's measure, which a 强制记录 cell of 是 lets in."""
+
+    def __init__(self, field: str, value: str, reason: str, outside_measure: bool = False):
         super().__init__(reason)
         self.field = field
         self.value = value
         self.reason = reason
+        self.outside_measure = outside_measure
 
 
 @dataclass
@@ -71,6 +75,7 @@ class Rejected:
     column: str
     value: str
     reason: str
+    outside_measure: bool = False
 
     def as_dict(self) -> dict:
         return {"line": self.line, "column": self.column, "value": self.value, "reason": self.reason}
@@ -87,6 +92,7 @@ class Report:
     updated: int = 0
     unchanged: int = 0
     rejected: int = 0
+    outside_measure: int = 0  # of the rejected rows, those refused only for a date outside the measure
     status: str = "imported"  # imported, duplicate, dry_run, strict_failed, failed
     message: str = ""
     unknown_columns: list[str] = field(default_factory=list)
@@ -99,12 +105,14 @@ class Report:
 
     def reject(self, problem: Rejected) -> None:
         self.rejected += 1
+        self.outside_measure += problem.outside_measure
         if len(self.errors) < KEEP_ERRORS:
             self.errors.append(problem)
 
     def as_dict(self) -> dict:
         return {"file": self.file, "encoding": self.encoding, "rows": self.rows, "inserted": self.inserted,
                 "updated": self.updated, "unchanged": self.unchanged, "rejected": self.rejected,
+                "outside_measure": self.outside_measure,
                 "kind": self.kind, "status": self.status, "message": self.message, "sha256": self.sha256,
                 "unknown_columns": self.unknown_columns, "ledger_id": self.ledger_id,
                 "errors": [e.as_dict() for e in self.errors]}
@@ -758,8 +766,9 @@ class _Rows:
         raise NotImplementedError
 
     def problem(self, number: int, cells: list, exc: Exception) -> None:
+        outside = False
         if isinstance(exc, RowProblem):
-            name, value, reason = exc.field, exc.value, exc.reason
+            name, value, reason, outside = exc.field, exc.value, exc.reason, exc.outside_measure
         elif isinstance(exc, InvalidInput):
             name = _FIELD_OF_LABEL.get(exc.field, "")
             value = _text(self.cell(cells, name)) if name else ""
@@ -769,7 +778,7 @@ class _Rows:
         else:
             name, value, reason = "", "", f"无法处理这一行（{type(exc).__name__}）"
         column = self.header[self.columns[name]] if name in self.columns else ""
-        rejected = Rejected(number, column, _masked(name, value), reason)
+        rejected = Rejected(number, column, _masked(name, value), reason, outside)
         self.report.reject(rejected)
         if self.on_error:
             self.on_error(cells, rejected, self.header)
@@ -777,7 +786,7 @@ class _Rows:
     def window(self, case: Case, day: date, field: str, raw, forced: bool) -> list[str]:
         problems = window_problems(case, day, self.opts.as_of)
         if problems and not forced:
-            raise RowProblem(field, _text(raw), "；".join(problems))
+            raise RowProblem(field, _text(raw), "；".join(problems), outside_measure=True)
         return problems
 
     def forced(self, cells: list) -> bool:
