@@ -13,6 +13,7 @@ import pytest
 import report_reference
 from jindu_cli.domain import reports
 from jindu_cli.domain.rules import load_rules
+from jindu_cli.errors import InvalidInput
 from jindu_cli.storage.db import open_db
 from support import random_district
 
@@ -220,3 +221,20 @@ def test_the_months_caseload_follows_the_dates_of_changes_entered_late(tmp_path)
     october = reports.month(2026, 10)
     report = reports.build(conn, RULES, october, AS_OF, charts=True)
     assert report.months == report_reference.months(conn, october, None)
+
+
+@pytest.mark.parametrize("text, slug", [
+    ("2026-10", "2026-10"), ("2026年10月", "2026-10"), ("2026/10", "2026-10"), ("2026.10", "2026-10"),
+    ("２０２６年１０月", "2026-10"), ("2026-Q3", "2026-Q3"), ("2026q3", "2026-Q3"), ("2026年第三季度", "2026-Q3"),
+    ("2026年第3季度", "2026-Q3"), ("2026年4季度", "2026-Q4"), ("2026 Q4", "2026-Q4"), ("2026", "2026"), ("2026年", "2026"),
+])
+def test_a_period_is_read_as_an_office_writes_it(text, slug):
+    assert reports.parse_period(text, None, None, AS_OF).slug == slug
+
+
+@pytest.mark.parametrize("text, words", [("2026-13", "月份不对"), ("2026Q5", "看不懂"), ("2026年三", "看不懂"),
+                                         ("十月", "看不懂")])
+def test_a_period_not_understood_says_how_to_write_one(text, words):
+    with pytest.raises(InvalidInput) as exc:
+        reports.parse_period(text, None, None, AS_OF)
+    assert exc.value.field == "--period" and words in exc.value.reason

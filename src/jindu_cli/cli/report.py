@@ -26,7 +26,7 @@ EXTENSIONS = {"table": "txt", "csv": "csv", "json": "json", "md": "md", "xlsx": 
 
 def report_command(
     period: Annotated[Optional[str], typer.Option("--period", show_default=False,
-                                                  help="统计期：2026-11（月）、2026-Q4（季度）、2026（年）；默认上一个完整的月份")] = None,
+                                                  help="统计期：2026-11 或 2026年11月（月）、2026-Q4 或 2026年第四季度（季度）、2026（年）；默认上一个完整的月份")] = None,
     date_from: Annotated[Optional[str], typer.Option("--from", show_default=False, help="自定统计期的第一天（给月份 2026-01 时是它的第一天）")] = None,
     date_to: Annotated[Optional[str], typer.Option("--to", show_default=False, help="自定统计期的最后一天（给月份 2026-03 时是它的最后一天）")] = None,
     street: Annotated[Optional[str], typer.Option("--street", show_default=False, help="只统计这个街道")] = None,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import sqlite3
+import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -53,7 +54,8 @@ def last_complete_month(as_of: date) -> Period:
 
 
 def parse_period(text: str | None, date_from: str | None, date_to: str | None, as_of: date) -> Period:
-    """2026-11, 2026-Q4, 2026, or --from/--to; the last complete month when nothing is given."""
+    """2026-11 (or 2026年11月, 2026/11), 2026-Q4 (or 2026年第四季度), 2026, or --from/--to; the last
+    complete month when nothing is given."""
     if date_from or date_to:
         if text:
             raise InvalidInput("--period", "不能和 --from/--to 一起用")
@@ -66,21 +68,22 @@ def parse_period(text: str | None, date_from: str | None, date_to: str | None, a
         return Period(start, end, f"{start} 至 {end}", f"{start}_{end}")
     if not text:
         return last_complete_month(as_of)
-    value = text.strip().upper()
-    if m := re.fullmatch(r"(\d{4})-?(\d{1,2})", value):
+    value = unicodedata.normalize("NFKC", text).strip().upper().replace(" ", "")
+    if m := re.fullmatch(r"(\d{4})(?:[-/.]|年)?(\d{1,2})月?", value):
         year, number = int(m.group(1)), int(m.group(2))
         if not 1 <= number <= 12:
             raise InvalidInput("--period", f"“{text}”的月份不对")
         return month(year, number)
-    if m := re.fullmatch(r"(\d{4})-?Q([1-4])", value):
-        year, quarter = int(m.group(1)), int(m.group(2))
+    if m := re.fullmatch(r"(\d{4})(?:-|年)?(?:Q([1-4])|第([1-4一二三四])(?:季度?)?|([1-4一二三四])季度?)", value):
+        year, quarter = int(m.group(1)), "1234一二三四".index(m.group(2) or m.group(3) or m.group(4)) % 4 + 1
         start = date(year, 3 * quarter - 2, 1)
         end = start + relativedelta(months=3) - timedelta(days=1)
         return Period(start, end, f"{year}年第{quarter}季度", f"{year}-Q{quarter}")
-    if re.fullmatch(r"\d{4}", value):
-        year = int(value)
+    if re.fullmatch(r"\d{4}年?", value):
+        year = int(value[:4])
         return Period(date(year, 1, 1), date(year, 12, 31), f"{year}年", f"{year}")
-    raise InvalidInput("--period", f"“{text}”看不懂：写 2026-11（月）、2026-Q4（季度）、2026（年），或用 --from/--to")
+    raise InvalidInput("--period", f"“{text}”看不懂：写 2026-11 或 2026年11月（月）、2026-Q4 或 2026年第四季度（季度）、"
+                                   "2026（年），或用 --from/--to")
 
 
 def complete_periods_before(as_of: date, first: date) -> list[Period]:
