@@ -194,7 +194,7 @@ def _show(reports, fmt: Fmt, kind: str) -> None:
              title="被拒绝的行", caption=f"另有 {more} 行未列出（用 --errors 导出全部，或 -f json）" if more > 0 else None)
     for r in reports:
         if r.outside_measure:
-            message(f"{Path(r.file).name}：{r.outside_measure} 行只因日期不在措施期内被拒绝（早于报到、中止期间、期满或结案以后、晚于今天）。"
+            message(f"{Path(r.file).name}：{r.outside_measure} 行只因日期不在措施期内被拒绝（早于报到、中止期间、期满或结案以后）。"
                     "确实要记录的，在文件里加一列“强制记录”填“是”，再导入（每一行都记入审计）")
 
 

@@ -786,7 +786,8 @@ class _Rows:
     def window(self, case: Case, day: date, field: str, raw, forced: bool) -> list[str]:
         problems = window_problems(case, day, self.opts.as_of)
         if problems and not forced:
-            raise RowProblem(field, _text(raw), "；".join(problems), outside_measure=True)
+            # (a date after today is a mistake to correct, not a record to force in)
+            raise RowProblem(field, _text(raw), "；".join(problems), outside_measure=day <= self.opts.as_of)
         return problems
 
     def forced(self, cells: list) -> bool:
