@@ -547,3 +547,57 @@ def test_the_progress_bar_says_when_the_rows_are_read_and_the_file_is_being_save
     reading = [done < total for _, done, total in bar.seen]
     assert reading == sorted(reading, reverse=True)  # read, read, ..., then all read
     assert all((d == "导入 cases.csv") == r for (d, _, _), r in zip(bar.seen, reading))
+
+
+VISITS_HEADER = ["身份证号", "姓名", "走访日期", "走访方式", "走访人"]
+
+
+def test_import_auto_tells_each_file_by_its_header_and_takes_the_register_first(db, tmp_path):
+    """A folder as an office's files arrive: logs named before the register that names their
+    people, a file of something else, hidden and lock files. The register goes in first, each
+    log as what it is, the stranger is reported with its columns; run again, nothing changes."""
+    drop = tmp_path / "收到的文件"
+    drop.mkdir()
+    write(drop / "1-检测.csv", TESTS_HEADER, log_rows(), "gb18030")
+    write(drop / "2-走访.csv", VISITS_HEADER + ["所属街道", "管控类型"],  # a register's columns too
+          [[A, "张伟", "2026-11-02", "谈话", "李芳", "盐务街", "社区戒毒"]])
+    register(tmp_path).rename(drop / "3-登记表.csv")
+    write(drop / "4-通讯录.csv", ["姓名", "电话"], [["张伟", "13812345678"]])
+    (drop / ".~隐藏.csv").write_text("x")
+    (drop / "~$3-登记表.xlsx").write_bytes(b"lock")
+    res = run("import", "auto", drop, "-f", "json", *AS_OF)
+    assert res.exit_code == 1  # the stranger
+    reports = res.json()
+    assert [(Path(r["file"]).name, r["kind"], r["status"]) for r in reports] == [
+        ("3-登记表.csv", "cases", "imported"), ("1-检测.csv", "tests", "imported"),
+        ("2-走访.csv", "visits", "imported"), ("4-通讯录.csv", "", "failed")]
+    assert [r["inserted"] for r in reports[:3]] == [2, 4, 1] and all(r["rejected"] == 0 for r in reports[:3])
+    assert "看不出是登记表、走访记录还是检测记录" in reports[3]["message"] and "姓名、电话" in reports[3]["message"]
+    before = counts(db)
+    again = run("import", "auto", drop, *AS_OF)
+    assert again.exit_code == 1 and counts(db) == before
+    assert again.stdout.count("重复文件，未改动") == 3 and "看不出" in again.stdout
+    # the table names each file's kind
+    assert "检测记录" in again.stdout and "走访记录" in again.stdout and "登记表" in again.stdout
+
+
+def test_a_file_with_both_a_visit_and_a_test_log_s_columns_is_not_guessed(db, tmp_path):
+    both = write(tmp_path / "both.csv", TESTS_HEADER + ["走访日期", "走访方式"], [[A, "张伟"]])
+    res = run("import", "auto", both, "-f", "json", *AS_OF)
+    [report] = res.json()
+    assert res.exit_code == 1 and report["status"] == "failed" and "jindu import visits 或 jindu import tests" in report["message"]
+    assert counts(db)["import_files"] == 0
+
+
+def test_a_folder_given_to_an_import_stands_for_its_files(db, tmp_path):
+    imported("cases", register(tmp_path))
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    write(logs / "a.csv", TESTS_HEADER, log_rows()[:2])
+    write(logs / "b.csv", TESTS_HEADER, log_rows()[2:3])
+    (logs / "readme.doc").write_text("not a table")
+    assert [r["inserted"] for r in imported("tests", logs)] == [2, 1]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    res = run("import", "tests", empty, *AS_OF)
+    assert res.exit_code == 1 and f"文件夹 {empty} 里没有可导入的文件" in res.stderr

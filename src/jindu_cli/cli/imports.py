@@ -13,8 +13,9 @@ from jindu_cli.cli.output import emit, guard, message
 
 app = typer.Typer(help="导入街道报来的登记表、走访记录、检测记录（CSV 或 .xlsx），以及查看导入记录。", no_args_is_help=True)
 
-FilesArg = Annotated[list[Path], typer.Argument(metavar="文件...", help="一个或多个文件：CSV（UTF-8、带 BOM 的 UTF-8、GB18030/GBK）或 .xlsx",
-                                                show_default=False)]
+FilesArg = Annotated[list[Path], typer.Argument(metavar="文件...", show_default=False,
+                                                help="一个或多个文件：CSV（UTF-8、带 BOM 的 UTF-8、GB18030/GBK）或 .xlsx；"
+                                                     "给文件夹时导入其中所有的 CSV 和 .xlsx 文件")]
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="只检查、报告会发生什么，不写入任何东西")]
 StrictOpt = Annotated[bool, typer.Option("--strict", help="只要有一行有错，这个文件就一行也不导入")]
 ErrorsOpt = Annotated[Optional[Path], typer.Option("--errors", metavar="OUT.csv", show_default=False,
@@ -135,33 +136,71 @@ def _advance(bar, task, name: str):
     return progress
 
 
+IMPORTABLE = (".csv", ".xlsx", ".txt", ".tsv")
+
+
+def expand_folders(files: list[Path]) -> list[Path]:
+    """The files given, a folder standing for the CSV and .xlsx files in it (by name; hidden files
+    and Excel's ~$ lock files left out). A folder without any is an error naming it."""
+    from jindu_cli.errors import InvalidInput
+
+    out: list[Path] = []
+    for path in files:
+        if not path.is_dir():
+            out.append(path)
+            continue
+        found = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in IMPORTABLE
+                       and not p.name.startswith((".", "~$")))
+        if not found:
+            raise InvalidInput("文件", f"文件夹 {path} 里没有可导入的文件（.csv、.xlsx、.txt、.tsv）")
+        out.extend(found)
+    return out
+
+
 def run_import(kind: str, files: list[Path], dry_run: bool, strict: bool, errors: Path | None, fmt: Fmt,
                encoding: str | None, sheet: str | None, as_of: str | None, db: str | None,
                operator: str | None, again: bool = False) -> None:
+    """Import each file as `kind`, or with kind "auto" as the kind its header shows (registers
+    first, so that the logs find the people they name)."""
+    import dataclasses
+
     from jindu_cli.domain import importer
 
     today = as_of_date(as_of)
+    files = expand_folders(files)
     sink = ErrorsFile(errors, len(files) > 1)
     sink.check()
     conn = open_conn(db)
     opts = importer.Options(kind, today, operator_name(operator), dry_run, strict, encoding, sheet, again)
-    reports = []
+    reports, untold = [], []
+    work = [(kind, path) for path in files]
+    if kind == "auto":
+        work = []
+        for path in files:
+            found, why = importer.detect_kind(conn, path, encoding, sheet)
+            if found is None:
+                untold.append(importer.Report(file=str(path), kind="", status="failed", message=why))
+            else:
+                work.append((found, path))
+        work.sort(key=lambda item: item[0] != "cases")  # (a stable sort: otherwise in the order given)
     bar = _progress()
     try:
-        for path in files:
+        for each, path in work:
             progress = None
             if bar is not None:
                 bar.start()
                 task = bar.add_task(f"导入 {path.name}", total=max(1, path.stat().st_size if path.exists() else 1))
                 progress = _advance(bar, task, path.name)
             try:
-                reports.append(importer.import_file(conn, path, opts, sink.sink(path), progress))
+                reports.append(importer.import_file(conn, path, dataclasses.replace(opts, kind=each),
+                                                    sink.sink(path), progress))
             finally:
                 if bar is not None:
                     bar.stop()
     except BaseException:
         sink.abandon()
         raise
+    reports += untold
     written = sink.finish()
     _show(reports, fmt, kind)
     for path in written:
@@ -180,7 +219,12 @@ def _show(reports, fmt: Fmt, kind: str) -> None:
     if fmt is Fmt.csv:
         emit([{k: v for k, v in r.items() if k != "errors"} for r in rows], SUMMARY, "csv", reveal=True)
         return
-    emit(rows, SUMMARY, "table", title=f"导入{KIND_LABELS[kind]}")
+    if kind == "auto":  # each file's kind as it was told from its header
+        for row in rows:
+            row["kind_label"] = KIND_LABELS.get(row["kind"], "看不出")
+        emit(rows, SUMMARY[:1] + [("kind_label", "类型")] + SUMMARY[1:], "table", title="导入（按列名识别类型）")
+    else:
+        emit(rows, SUMMARY, "table", title=f"导入{KIND_LABELS[kind]}")
     for r in reports:
         if r.message:
             message(f"{Path(r.file).name}：{r.message}")
@@ -209,6 +253,11 @@ def _command(kind: str, doc: str):
     return guard(command)
 
 
+app.command("auto")(_command("auto", """导入一批文件，每个文件按列名识别是登记表、走访记录还是检测记录；先导入登记表。
+
+    可以给文件夹：导入其中所有的 CSV 和 .xlsx 文件，已经导入过的文件自动跳过，适合每天由计划任务运行。
+    看不出类型的文件会说明原因，其余文件照常导入。例：jindu import auto 收到的文件/
+    """))
 app.command("cases")(_command("cases", """导入登记表：按身份证号新增或更新（改动的字段记入审计，没有变化的计为未变）。
 
     空格子不会清空已有的内容。例：jindu import cases 盐务街登记表.csv --errors 错误.csv

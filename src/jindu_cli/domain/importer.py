@@ -352,6 +352,46 @@ def map_header(conn, kind: str, header: list[str]) -> tuple[dict[str, int], list
     return found, unknown
 
 
+def detect_kind(conn, path: Path, encoding: str | None = None, sheet: str | None = None) -> tuple[str | None, str]:
+    """Which kind of file this is, from its header alone (the file's first 64 KiB, or its sheet's
+    first row): (kind, "") or (None, why not). A visit or test log may also carry a register's
+    columns (街道, 措施), so a record's own columns decide over the register's."""
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as fh:
+            head = fh.read(1 << 16)
+    except FileNotFoundError:
+        return None, "找不到这个文件"
+    except OSError as exc:
+        return None, f"无法读取这个文件（{exc.strerror or exc}）"
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head)  # (a character cut at 64 KiB is fine)
+        utf8 = True
+    except UnicodeDecodeError:
+        utf8 = False
+    facts = {"utf8": utf8, "tail_cut": False, "head": head[:8192], "nul": head.count(b"\x00")}
+    try:
+        source = open_source(path, facts, size, encoding, sheet)
+    except FileProblem as exc:
+        return None, exc.message
+    source.close()
+    fits = []
+    for kind in ("tests", "visits", "cases"):
+        try:
+            map_header(conn, kind, source.header)
+            fits.append(kind)
+        except FileProblem:
+            pass
+    records = [k for k in fits if k != "cases"]
+    if len(records) > 1:
+        return None, "既有走访记录的列，也有检测记录的列，看不出是哪一种：请用 jindu import visits 或 jindu import tests 导入"
+    if fits:
+        return (records or fits)[0], ""
+    shown = "、".join(h for h in source.header if h) or "（没有列名）"
+    return None, (f"看不出是登记表、走访记录还是检测记录（文件里的列是：{shown}）；"
+                  "请用 jindu import cases、visits 或 tests 指定")
+
+
 def export_headers(kind: str) -> dict[str, str]:
     aliases, _ = header_aliases(None, kind)
     return {name: names[0] for name, names in aliases.items()}
