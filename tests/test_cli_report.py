@@ -4,6 +4,7 @@ import csv
 import io
 import json
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -281,6 +282,9 @@ def test_html_report_renders_in_a_real_browser(office, tmp_path):
     printed = subprocess.run([chromium(), *flags, "--no-pdf-header-footer", f"--print-to-pdf={pdf}", page.as_uri()],
                              capture_output=True, text=True, timeout=120)
     assert printed.returncode == 0 and pdf.read_bytes().startswith(b"%PDF")
+    # printed, the cards and the three charts share the first page (two charts a row), then the
+    # table and the legend: four pages of A4 (six when each chart took a row of its own)
+    assert len(re.findall(rb"/Type\s*/Page(?![a-z])", pdf.read_bytes())) <= 4
 
 
 def test_a_report_during_an_import_counts_before_or_after_never_half(office, tmp_path):

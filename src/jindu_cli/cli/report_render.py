@@ -298,14 +298,17 @@ svg .grid { stroke: #e2e8f0; stroke-width: 1; }
 table { border-collapse: collapse; font-size: 11px; width: 100%; }
 th, td { border: 1px solid #cbd5e0; padding: 2px 4px; text-align: right; white-space: nowrap; }
 th:first-child, td:first-child { text-align: left; }
-thead th { background: #edf2f7; }
+thead th { background: #edf2f7; white-space: normal; vertical-align: bottom; }
+table.many { font-size: 8px; }
+table.many th, table.many td { padding: 1px 2px; }
 tbody tr:nth-child(even) { background: #f7fafc; }
 td.total, th.total { font-weight: bold; }
 dl { columns: 2; font-size: 11px; }
 dt { font-weight: bold; break-after: avoid; }
 dd { margin: 0 0 6px 0; color: #4a5568; break-inside: avoid; }
 footer { margin-top: 18px; color: #718096; font-size: 11px; }
-@media print { body { margin: 0; } h2 { break-after: avoid; } .charts, table { break-inside: avoid; } }
+@media print { body { margin: 0; } h2 { break-after: avoid; } .charts, table { break-inside: avoid; }
+               svg.chart { width: calc(50% - 6px); height: auto; } }
 """
 
 CARDS = ["registered", "managed", "status_suspended", "on_time_rate", "meeting_rate", "control_rate", "relapse_rate",
@@ -331,6 +334,8 @@ def _html(report: Report, rules) -> bytes:
             + _bars(report.months, [("visits", "走访记录", "#38a169")], "近 12 个月走访记录")
             + _bars(report.months, STATUS_COLOURS, "近 12 个月各月末在册人员状态", stacked=True))
     legend = "".join(f"<dt>{html.escape(i.label)}</dt><dd>{html.escape(i.definition)}</dd>" for i in report.indicators)
+    # a page across holds about 20 groups' columns; more (communities, workers) in a smaller type
+    many = ' class="many"' if len(report.groups) > 20 else ""
     page = f"""<!DOCTYPE html>
 <html lang="zh-CN">
 <head>
@@ -346,7 +351,7 @@ def _html(report: Report, rules) -> bytes:
 <h2>趋势</h2>
 <div class="charts">{charts}</div>
 <h2>分{html.escape(BY_LABELS[report.by])}统计</h2>
-<table id="figures"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>
+<table id="figures"{many}><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>
 <h2>口径说明</h2>
 <dl>{legend}</dl>
 <footer>{html.escape(_legend_lines(report, rules)[-1])}　由 jindu {__version__} 生成。</footer>
