@@ -375,6 +375,22 @@ def test_errors_file_holds_the_rejected_rows_to_fix_and_send_back(db, tmp_path):
     assert res.json()[0]["inserted"] == 1 and "错误原因" not in res.stderr
 
 
+def test_several_inputs_each_get_an_errors_file_even_when_their_names_are_the_same(db, tmp_path):
+    imported("cases", register(tmp_path))
+    bad = [make_id(seq=444), "无名", "2026-01-05", "尿检", "阴性", "", "王磊"]
+    for office in ("盐务街", "头桥"):
+        (tmp_path / office).mkdir()
+        write(tmp_path / office / "tests.csv", TESTS_HEADER, [bad[:1] + [office] + bad[2:]])
+    out = tmp_path / "错误.csv"
+    res = run("import", "tests", tmp_path / "盐务街" / "tests.csv", tmp_path / "头桥" / "tests.csv", "--errors", out,
+              *AS_OF)
+    assert res.exit_code == 1
+    first, second = tmp_path / "错误-tests.csv", tmp_path / "错误-tests-2.csv"
+    assert [row[1] for row in csv.reader(io.StringIO(first.read_text(encoding="utf-8-sig")))][1:] == ["盐务街"]
+    assert [row[1] for row in csv.reader(io.StringIO(second.read_text(encoding="utf-8-sig")))][1:] == ["头桥"]
+    assert str(first) in res.stderr and str(second) in res.stderr
+
+
 def test_xlsx_with_excel_dates_and_numeric_ids(db, tmp_path):
     from openpyxl import Workbook
 

@@ -56,9 +56,17 @@ class ErrorsFile:
             raise InvalidInput("--errors", f"没有权限在文件夹 {folder} 里写文件")
 
     def path_for(self, source: Path) -> Path:
+        """The errors file of one input: --errors itself, or with several inputs one beside it per
+        input, named after it (错误-盐务街.csv), and numbered when two inputs share a name."""
         if not self.many:
             return self.target
-        return self.target.with_name(f"{self.target.stem}-{source.stem}{self.target.suffix or '.csv'}")
+        taken = {final for _, _, _, final in self.open.values()}
+        path, number = None, 1
+        while path is None or path in taken:
+            suffix = f"-{number}" if number > 1 else ""
+            path = self.target.with_name(f"{self.target.stem}-{source.stem}{suffix}{self.target.suffix or '.csv'}")
+            number += 1
+        return path
 
     def sink(self, source: Path):
         if self.target is None:
