@@ -1,6 +1,7 @@
 """jindu due, due --explain, rules files, jindu draw."""
 
 import json
+import re
 import sqlite3
 import subprocess
 import sys
@@ -174,6 +175,10 @@ def test_explain_shows_rule_anchor_interval_year_and_date(db):
                                               "lost_contact", "term_end"}
     table = ok("due", "--explain", "张伟", *AS_OF).stdout
     assert "起点" in table and "检测 #1 2026-11-02 尿液" in table
+    # the table says its intervals in words; json keeps the rules file's notation (2m above)
+    urine_line = next(line for line in table.splitlines() if "检测 #1 2026-11-02 尿液" in line)
+    assert "2 个月" in urine_line and "2m" not in urine_line
+    assert not re.search(r"\s\d+[mywd]\s", table), table
 
 
 def test_overview_shows_overdue_and_due_today_first(db):
