@@ -114,14 +114,6 @@ def _style(row: dict) -> str | None:
     return "yellow" if row["days"] == 0 else None
 
 
-def interval_words(text: str | None) -> str | None:
-    """An interval as the rules file writes it (1m, 2w, 30d, 1y) in words: 1 个月, 2 周, 30 天, 1 年."""
-    import re
-
-    m = re.fullmatch(r"(\d+)([mywd])", text or "")
-    return f"{m.group(1)} {dict(m='个月', y='年', w='周', d='天')[m.group(2)]}" if m else text
-
-
 def _explain(conn, ref, ruleset, today, fmt, reveal, operator) -> None:
     from jindu_cli.domain import cases, due
 
@@ -141,8 +133,11 @@ def _explain(conn, ref, ruleset, today, fmt, reveal, operator) -> None:
     if fmt is not Fmt.table:
         emit(rows, [], fmt.value)
         return
+    from jindu_cli.domain.rules import parse_interval
+
     for row in rows:  # the table in words (1m: 1 个月); csv and json keep the rules file's notation
-        row["interval"] = interval_words(row["interval"])
+        if row["interval"]:
+            row["interval"] = parse_interval(row["interval"], "interval").words
     emit(rows, [("item_label", "事项"), ("rule", "规则"), ("anchor", "起点"), ("interval", "间隔"),
                 ("term_year", "年度"), ("due_on", "到期日"), ("when", "天数"), ("notes", "调整"),
                 ("reason", "原因")], "table", title=title, caption=f"规则文件：{ruleset.path}")

@@ -66,6 +66,12 @@ class Interval:
         return self.months * 28 + self.days
 
     @property
+    def words(self) -> str:
+        """As the rules file writes it (1m, 2w, 30d, 1y), in words: 1 个月, 2 周, 30 天, 1 年."""
+        m = _INTERVAL.match(self.text)
+        return f"{m.group(1)} {dict(m='个月', y='年', w='周', d='天')[m.group(2)]}" if m else self.label
+
+    @property
     def label(self) -> str:
         if self.months == 1:
             return "每月"
