@@ -278,6 +278,59 @@ def test_missing_required_column_stops_the_file(db, tmp_path):
     assert counts(db) == before
 
 
+def titled(path, header, records, encoding="utf-8-sig"):
+    """A file as an office's spreadsheet saves it: a title (a merged cell), a line of 填报单位 and
+    date, a blank line, then the column names."""
+    width = len(header)
+    title = [["云岩区盐务街街道社区戒毒（康复）人员检测登记表"] + [""] * (width - 1),
+             ["填报单位：盐务街街道禁毒办", "", "填报日期：2026年11月28日"] + [""] * (width - 3),
+             [""] * width]
+    return write(path, title[0], title[1:] + [header] + records, encoding)
+
+
+def test_title_lines_above_the_column_names_are_passed_over_and_said(db, tmp_path):
+    imported("cases", titled(tmp_path / "cases.csv", CASES_HEADER, [
+        ["1", "张伟", "男", A, "盐务街街道", "和平社区", "社区戒毒", "36", "2025-01-02", "2025-01-10", "冰毒", "", "李芳",
+         "高", ""]]))
+    path = titled(tmp_path / "tests.csv", TESTS_HEADER, [r for r in log_rows() if not r or r[0] == A], "gb18030")
+    res = ok("import", "tests", path, *AS_OF)
+    assert "列名在第 4 行；其上 2 行（标题、填报单位等）不是数据，没有导入" in res.stderr
+    [report] = imported("tests", path, "--again")
+    assert (report["header_line"], report["above_header"], report["rows"]) == (4, 2, 4)
+    assert (report["inserted"], report["unchanged"], report["rejected"]) == (0, 4, 0)
+    assert rows(db, "SELECT count(*) FROM drug_tests") == [(3,)]
+    # a rejected row keeps its own line number, counted from the top of the file
+    bad = titled(tmp_path / "bad.csv", TESTS_HEADER, [[A, "张伟", "2026-01-06", "尿检", "阴性", "", ""],
+                                                       [A, "张伟", "2026-13-01", "尿检", "阴性", "", ""]])
+    res = run("import", "tests", bad, "-f", "json", *AS_OF)
+    assert res.exit_code == 1 and [e["line"] for e in res.json()[0]["errors"]] == [6]
+    # `import auto` finds the column names the same way, in an .xlsx too
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["盐务街街道走访登记"])
+    book.active.merge_cells("A1:E1")
+    for row in [VISITS_HEADER, [A, "张伟", "2026-11-03", "谈话", "李芳"]]:
+        book.active.append(row)
+    book.save(tmp_path / "走访.xlsx")
+    [visits] = ok("import", "auto", tmp_path / "走访.xlsx", "-f", "json", *AS_OF).json()
+    assert (visits["kind"], visits["inserted"], visits["header_line"], visits["above_header"]) == ("visits", 1, 2, 1)
+
+
+def test_a_plain_file_s_column_names_are_its_first_line_even_when_a_row_looks_like_names(db, tmp_path):
+    """Only a title (a line naming fewer known columns) is passed over: a file whose first line
+    names its columns is read from there, whatever its rows hold."""
+    imported("cases", register(tmp_path))
+    path = write(tmp_path / "t.csv", TESTS_HEADER, [log_rows()[0], TESTS_HEADER])
+    res = run("import", "tests", path, "-f", "json", *AS_OF)
+    [report] = res.json()
+    assert (report["header_line"], report["above_header"], report["inserted"], report["rejected"]) == (1, 0, 1, 1)
+    # a title with no column names under it is still a file without the required columns
+    path = write(tmp_path / "t2.csv", ["检测登记表"], [["姓名", "结果"], ["张伟", "阴性"]])
+    [report] = run("import", "tests", path, "-f", "json", *AS_OF).json()
+    assert report["status"] == "failed" and "缺少必需的列“身份证号”" in report["message"]
+
+
 def test_a_register_given_as_a_test_log_is_refused_for_its_columns_not_as_a_repeat(db, tmp_path):
     path = register(tmp_path)
     imported("cases", path)

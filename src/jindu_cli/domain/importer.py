@@ -17,12 +17,13 @@ import functools
 import gc
 import hashlib
 import io
+import itertools
 import json
 import operator
 import re
 import sqlite3
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -96,6 +97,8 @@ class Report:
     status: str = "imported"  # imported, duplicate, dry_run, strict_failed, failed
     message: str = ""
     unknown_columns: list[str] = field(default_factory=list)
+    header_line: int = 0  # the line (of a CSV; the row of a sheet) the column names were read from
+    above_header: int = 0  # rows that are not blank above it (a title, 填报单位...): not imported
     errors: list[Rejected] = field(default_factory=list)
     ledger_id: int | None = None
 
@@ -114,7 +117,8 @@ class Report:
                 "updated": self.updated, "unchanged": self.unchanged, "rejected": self.rejected,
                 "outside_measure": self.outside_measure,
                 "kind": self.kind, "status": self.status, "message": self.message, "sha256": self.sha256,
-                "unknown_columns": self.unknown_columns, "ledger_id": self.ledger_id,
+                "unknown_columns": self.unknown_columns, "header_line": self.header_line,
+                "above_header": self.above_header, "ledger_id": self.ledger_id,
                 "errors": [e.as_dict() for e in self.errors]}
 
 
@@ -131,6 +135,7 @@ class Source:
     position: Callable[[], int]
     close: Callable[[], None]
     suspect: Callable[[], bool]  # may a row read so far hold U+FFFD or NUL?
+    above: int = 0  # rows that are not blank above the column names (a title): not imported
 
 
 def fingerprint(path: Path) -> tuple[str, int, dict]:
@@ -272,7 +277,10 @@ def _xlsx_rows(path: Path, sheet: str | None):
     return rows(), (lambda: 0), workbook.close, ws.title
 
 
-def open_source(path: Path, facts: dict, size: int, encoding: str | None, sheet: str | None) -> Source:
+def open_source(path: Path, facts: dict, size: int, encoding: str | None, sheet: str | None,
+                known: Callable[[list[str]], int] | None = None) -> Source:
+    """The file's rows, once its column names are found: in its first row that is not blank or, with
+    `known` (see header_score), in whichever of its first rows names the most known columns."""
     head = facts["head"]
     if size == 0 or not head.strip(b" \t\r\n" + codecs.BOM_UTF8):
         raise FileProblem("文件是空的")
@@ -297,15 +305,44 @@ def open_source(path: Path, facts: dict, size: int, encoding: str | None, sheet:
         if facts["tail_cut"]:
             shown += "，末尾有不完整的字符"
         rows, position, close, suspect = _text_rows(path, codec)
-    header, header_line = None, 0
+    lead: list[tuple[int, list]] = []  # the first rows that are not blank, among which the column names are
     for number, cells in rows:
         if any(_text(c) for c in cells):
-            header, header_line = [_text(c) for c in cells], number
-            break
-    if header is None:
+            lead.append((number, cells))
+            if known is None or len(lead) >= HEADER_SEARCH:
+                break
+    if not lead:
         close()
         raise FileProblem("文件里没有任何内容（只有空行）")
-    return Source(shown, sheet_name, header, header_line, rows, size, position, close, suspect)
+    chosen = _header_row([[_text(c) for c in cells] for _, cells in lead], known)
+    header_line, cells = lead[chosen]
+    if len(lead) > chosen + 1:  # the rows read past the column names are the first rows of data
+        rows = itertools.chain(lead[chosen + 1:], rows)
+    return Source(shown, sheet_name, [_text(c) for c in cells], header_line, rows, size, position, close, suspect,
+                  chosen)
+
+
+HEADER_SEARCH = 10  # how many rows that are not blank may come before (and with) the column names
+
+
+def _header_row(rows: list[list[str]], known: Callable[[list[str]], int] | None) -> int:
+    """Which of a file's first rows holds the column names: the first, unless a later one names
+    more of the columns jindu knows, and at least two (an office's export often starts with a title,
+    such as 某某街道社区戒毒人员花名册, and a line of 填报单位 and date)."""
+    if known is None or len(rows) < 2:
+        return 0
+    scores = [known(row) for row in rows]
+    best = max(range(len(rows)), key=lambda i: (scores[i], -i))
+    return best if scores[best] >= 2 and scores[best] > scores[0] else 0
+
+
+def header_score(conn: sqlite3.Connection | None, kinds: Iterable[str]) -> Callable[[list[str]], int]:
+    """How many of the columns of these kinds a row names (a row of column names names several)."""
+    fields: dict[str, str] = {}
+    for kind in kinds:
+        aliases, _ = header_aliases(conn, kind)
+        fields.update((fold_header(title), f"{kind}.{name}") for name, titles in aliases.items() for title in titles)
+    return lambda row: len({fields[key] for key in map(fold_header, row) if key in fields})
 
 
 # --- headers ------------------------------------------------------------------------------
@@ -371,7 +408,7 @@ def detect_kind(conn, path: Path, encoding: str | None = None, sheet: str | None
         utf8 = False
     facts = {"utf8": utf8, "tail_cut": False, "head": head[:8192], "nul": head.count(b"\x00")}
     try:
-        source = open_source(path, facts, size, encoding, sheet)
+        source = open_source(path, facts, size, encoding, sheet, header_score(conn, ("tests", "visits", "cases")))
     except FileProblem as exc:
         return None, exc.message
     source.close()
@@ -682,9 +719,10 @@ def import_file(conn: sqlite3.Connection, path: Path, opts: Options,
     except PermissionError:
         return _failed(report, "没有权限读取这个文件")
     try:
-        source = open_source(path, facts, size, opts.encoding, opts.sheet)
+        source = open_source(path, facts, size, opts.encoding, opts.sheet, header_score(conn, [opts.kind]))
     except FileProblem as exc:
         return _failed(report, exc.message)
+    report.header_line, report.above_header = source.header_line, source.above
     seen = previous_import(conn, report.sha256, source.sheet, opts.kind)
     if seen and not opts.again:
         source.close()

@@ -112,7 +112,8 @@ def _convert(job: dict, out) -> None:
     importer.BATCH = job["batch"]
     conn = open_db(Path(job["db"]), readonly=True)
     opts = job["opts"]
-    source = importer.open_source(Path(job["path"]), job["facts"], job["size"], opts.encoding, opts.sheet)
+    source = importer.open_source(Path(job["path"]), job["facts"], job["size"], opts.encoding, opts.sheet,
+                                  importer.header_score(conn, [opts.kind]))
     try:
         if source.header != job["header"]:
             raise importer.FileProblem("文件在导入过程中被改动了：请等文件写完后再导入")
