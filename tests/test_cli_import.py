@@ -317,6 +317,24 @@ def test_title_lines_above_the_column_names_are_passed_over_and_said(db, tmp_pat
     assert (visits["kind"], visits["inserted"], visits["header_line"], visits["above_header"]) == ("visits", 1, 2, 1)
 
 
+def test_a_form_s_own_lines_among_the_rows_are_passed_over_not_rejected(db, tmp_path):
+    """填表人 and 审核人 under the table, 合计 and 小计 lines: the form's, not rows gone wrong. A row
+    that merely lacks its ID is still rejected."""
+    imported("cases", register(tmp_path))
+    records = log_rows()[:3] + [["小计", "", "", "", "3 人次", "", ""]] + log_rows()[5:] + [
+        ["", "", "", "", "", "", ""], ["合计：4 人次", "", "", "", "", "", ""],
+        ["填表人：王磊", "", "审核人：李芳", "", "填表日期：2026年11月28日", "", ""],
+        ["", "张伟", "2026-04-05", "尿检", "阴性", "", "王磊"],  # a row without its ID
+        ["注：本表一式两份", "", "", "", "", "", ""]]
+    path = write(tmp_path / "tests.csv", TESTS_HEADER, records, "gb18030")
+    res = run("import", "tests", path, *AS_OF)
+    assert res.exit_code == 1 and "4 行是表格自带的说明（填表人、审核人、合计等），不是数据，没有导入" in res.stderr
+    [report] = run("import", "tests", path, "--again", "-f", "json", *AS_OF).json()
+    assert (report["rows"], report["note_lines"], report["rejected"]) == (5, 4, 1)
+    assert report["errors"][0]["line"] == 10 and report["errors"][0]["column"] == "身份证号"
+    assert rows(db, "SELECT count(*) FROM drug_tests") == [(4,)]
+
+
 def test_a_plain_file_s_column_names_are_its_first_line_even_when_a_row_looks_like_names(db, tmp_path):
     """Only a title (a line naming fewer known columns) is passed over: a file whose first line
     names its columns is read from there, whatever its rows hold."""

@@ -264,16 +264,18 @@ def test_a_child_process_converts_a_log_as_this_process_would(district, tmp_path
     assert child[5] == (log.stat().st_size, log.stat().st_size)  # the progress bar reached its end
 
 
-def test_a_child_process_finds_the_column_names_below_a_title_as_this_process_does(district, tmp_path, monkeypatch):
+def test_a_child_process_finds_the_column_names_below_a_title_and_the_form_s_lines_as_this_process_does(district, tmp_path, monkeypatch):
     base, cases = district
     log = write_log(tmp_path / "log.csv", TESTS_HEADER, log_rows(cases, random.Random(5), 900))
     lines = log.read_text(encoding="utf-8").split("\r\n")
     title = ["某某街道社区戒毒人员检测登记表" + "," * (len(TESTS_HEADER) - 1), "填报单位：某某街道,,填报日期：2026年11月"]
-    log.write_text("\r\n".join(title + lines), encoding="utf-8")
+    footer = ["合计：900 人次", "填表人：王磊,,审核人：李芳"]
+    log.write_text("\r\n".join(title + lines[:500] + footer[:1] + lines[500:] + footer[1:]), encoding="utf-8")
     outcome = import_in_each_process(tmp_path, base, log, "tests", monkeypatch)
     assert outcome["here"] == outcome["child"]
     report, stored, *_ = outcome["child"]
-    assert (report["header_line"], report["above_header"]) == (3, 2) and report["inserted"] == len(stored) > 300
+    assert (report["header_line"], report["above_header"], report["note_lines"]) == (3, 2, 2)
+    assert report["inserted"] == len(stored) > 300
 
 
 def test_a_child_that_fails_leaves_the_database_as_it_was(district, tmp_path, monkeypatch):

@@ -239,6 +239,8 @@ def _show(reports, fmt: Fmt, kind: str) -> None:
         if r.above_header:
             message(f"{Path(r.file).name}：列名在第 {r.header_line} 行；其上 {r.above_header} 行（标题、填报单位等）"
                     "不是数据，没有导入")
+        if r.note_lines:
+            message(f"{Path(r.file).name}：{r.note_lines} 行是表格自带的说明（填表人、审核人、合计等），不是数据，没有导入")
         if r.unknown_columns:
             message(f"{Path(r.file).name}：不认识的列已忽略：{'、'.join(r.unknown_columns)}")
     problems = [dict(e.as_dict(), file=Path(r.file).name) for r in reports for e in r.errors]

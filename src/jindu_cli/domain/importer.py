@@ -99,6 +99,7 @@ class Report:
     unknown_columns: list[str] = field(default_factory=list)
     header_line: int = 0  # the line (of a CSV; the row of a sheet) the column names were read from
     above_header: int = 0  # rows that are not blank above it (a title, 填报单位...): not imported
+    note_lines: int = 0  # the form's own lines among the rows (填表人：…, 合计): not imported, not counted in rows
     errors: list[Rejected] = field(default_factory=list)
     ledger_id: int | None = None
 
@@ -118,7 +119,7 @@ class Report:
                 "outside_measure": self.outside_measure,
                 "kind": self.kind, "status": self.status, "message": self.message, "sha256": self.sha256,
                 "unknown_columns": self.unknown_columns, "header_line": self.header_line,
-                "above_header": self.above_header, "ledger_id": self.ledger_id,
+                "above_header": self.above_header, "note_lines": self.note_lines, "ledger_id": self.ledger_id,
                 "errors": [e.as_dict() for e in self.errors]}
 
 
@@ -844,6 +845,10 @@ class _Rows:
         raise NotImplementedError
 
     def problem(self, number: int, cells: list, exc: Exception) -> None:
+        if _note_line(cells):  # not a row of data that went wrong: the form's own line
+            self.report.rows -= 1
+            self.report.note_lines += 1
+            return
         outside = False
         if isinstance(exc, RowProblem):
             name, value, reason, outside = exc.field, exc.value, exc.reason, exc.outside_measure
@@ -928,6 +933,21 @@ def _check_damage(cells: list) -> None:
         raise RowProblem("", "", "含有空字符（NUL），这一行已损坏")
     if "\ufffd" in joined:
         raise RowProblem("", "", "含有无法识别的字符：文件可能被截断，或混用了编码")
+
+
+# how the lines a form carries under (or between) its rows begin: who filled it in, the totals
+NOTE_WORDS = ("填表人", "填报人", "制表人", "审核人", "审批人", "负责人", "联系人", "联系电话", "填表日期", "填报日期",
+              "制表日期", "合计", "总计", "小计", "备注", "说明", "注:")
+
+
+def _note_line(cells: list) -> bool:
+    """A line of the form rather than a row of data: its first cell that is not empty begins with
+    one of NOTE_WORDS (填表人：张三, 合计：12 人), and no cell holds an ID's run of 15 digits or more.
+    Only a row that failed conversion is asked, so a good row never pays for this."""
+    texts = [_text(c) for c in cells]
+    first = next((t for t in texts if t), "")
+    return (unicodedata.normalize("NFKC", first).replace(" ", "").startswith(NOTE_WORDS)
+            and not re.search(r"\d{15}", "".join(texts)))
 
 
 class _Slow(Exception):

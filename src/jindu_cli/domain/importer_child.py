@@ -13,9 +13,9 @@ The child is a fresh interpreter (`python -m jindu_cli.domain.importer_child`): 
 would share this process's SQLite handles. It reads one job from stdin and writes pickled
 messages to stdout:
 
-    ("batch", rows read so far, position in the file, time stamp, plain rows, forced rows,
+    ("batch", rows read so far, note lines among them, position in the file, time stamp, plain rows, forced rows,
      [(cells, Rejected)...])    one per batch, in the file's order
-    ("end", rows read)          the whole file converted
+    ("end", rows read, note lines)  the whole file converted
     ("problem", message)        the file cannot be imported (FileProblem in the child)
     ("crash", traceback)        anything else
 
@@ -83,7 +83,7 @@ def convert_beside(rows, job: dict, progress) -> None:
                 raise importer.FileProblem(f"读取这个文件的第二个 jindu 进程意外退出（退出码 {child.wait()}）："
                                            "这个文件一行也没有导入，可以再导入一次") from None
             if message[0] == "batch":
-                _, rows.report.rows, position, now, plain, forced, rejects = message
+                _, rows.report.rows, rows.report.note_lines, position, now, plain, forced, rejects = message
                 for cells, rejected in rejects:
                     rows.report.reject(rejected)
                     if rows.on_error:
@@ -92,7 +92,7 @@ def convert_beside(rows, job: dict, progress) -> None:
                 if progress:
                     progress(position, job["size"])
             elif message[0] == "end":
-                rows.report.rows = message[1]
+                rows.report.rows, rows.report.note_lines = message[1:3]
                 if progress:
                     progress(job["size"], job["size"])
                 return
@@ -125,11 +125,11 @@ def _convert(job: dict, out) -> None:
         gc.disable()  # as in importer._no_collector_passes: the rows make no reference cycles
         for batch in rows.batches(source):
             now, plain, forced = rows.prepare(batch)
-            pickle.dump(("batch", report.rows, source.position(), now, plain, forced, rejects), out,
+            pickle.dump(("batch", report.rows, report.note_lines, source.position(), now, plain, forced, rejects), out,
                         protocol=pickle.HIGHEST_PROTOCOL)
             out.flush()
             rejects.clear()
-        pickle.dump(("end", report.rows), out)
+        pickle.dump(("end", report.rows, report.note_lines), out)
         out.flush()
     finally:
         source.close()
