@@ -317,6 +317,28 @@ def test_title_lines_above_the_column_names_are_passed_over_and_said(db, tmp_pat
     assert (visits["kind"], visits["inserted"], visits["header_line"], visits["above_header"]) == ("visits", 1, 2, 1)
 
 
+def test_column_names_in_two_rows_under_a_heading_over_several_columns(db, tmp_path):
+    """序号, 身份证号 and 姓名 merged down two rows, 检测情况 across three: the names are read from both."""
+    from openpyxl import Workbook
+
+    imported("cases", register(tmp_path))
+    book = Workbook()
+    sheet = book.active
+    for row in [["2026年11月检测登记表"], ["序号", "身份证号", "姓名", "检测情况", None, None, "检测人"],
+                [None, None, None, "检测日期", "检测方式", "检测结果", None],
+                ["1", A, "张伟", "2026-01-05", "尿检", "阴性", "王磊"], ["2", B, "周文", "2026-03-10", "尿检", "拒检", "赵敏"]]:
+        sheet.append(row)
+    sheet.merge_cells("A1:G1")
+    for merged in ("A2:A3", "B2:B3", "C2:C3", "D2:F2", "G2:G3"):
+        sheet.merge_cells(merged)
+    book.save(tmp_path / "two.xlsx")
+    [report] = imported("tests", tmp_path / "two.xlsx")
+    assert (report["header_line"], report["above_header"], report["inserted"], report["rejected"]) == (3, 1, 2, 0)
+    assert report["unknown_columns"] == []
+    assert rows(db, "SELECT tested_on, result FROM drug_tests ORDER BY tested_on") == [
+        ("2026-01-05", "negative"), ("2026-03-10", "refused")]
+
+
 def test_a_form_s_own_lines_among_the_rows_are_passed_over_not_rejected(db, tmp_path):
     """填表人 and 审核人 under the table, 合计 and 小计 lines: the form's, not rows gone wrong. A row
     that merely lacks its ID is still rejected."""

@@ -315,26 +315,36 @@ def open_source(path: Path, facts: dict, size: int, encoding: str | None, sheet:
     if not lead:
         close()
         raise FileProblem("文件里没有任何内容（只有空行）")
-    chosen = _header_row([[_text(c) for c in cells] for _, cells in lead], known)
-    header_line, cells = lead[chosen]
+    chosen, header, above = _header_row([(number, [_text(c) for c in cells]) for number, cells in lead], known)
     if len(lead) > chosen + 1:  # the rows read past the column names are the first rows of data
         rows = itertools.chain(lead[chosen + 1:], rows)
-    return Source(shown, sheet_name, [_text(c) for c in cells], header_line, rows, size, position, close, suspect,
-                  chosen)
+    return Source(shown, sheet_name, header, lead[chosen][0], rows, size, position, close, suspect, above)
 
 
 HEADER_SEARCH = 10  # how many rows that are not blank may come before (and with) the column names
 
 
-def _header_row(rows: list[list[str]], known: Callable[[list[str]], int] | None) -> int:
-    """Which of a file's first rows holds the column names: the first, unless a later one names
-    more of the columns jindu knows, and at least two (an office's export often starts with a title,
-    such as 某某街道社区戒毒人员花名册, and a line of 填报单位 and date)."""
+def _header_row(rows: list[tuple[int, list[str]]], known: Callable[[list[str]], int] | None
+                ) -> tuple[int, list[str], int]:
+    """Where in a file's first rows (line number, texts) the column names are: (the index of their
+    last row, the names, how many rows are above them). The first row, unless a later one names
+    more of the columns jindu knows, and at least two: an office's export often starts with a title,
+    such as 某某街道社区戒毒人员花名册, and a line of 填报单位 and date. Two rows on adjacent lines are
+    read as one when together they name more than either: a heading over several columns (检测情况
+    over 检测日期, 检测结果) leaves its other columns' names in the row above."""
     if known is None or len(rows) < 2:
-        return 0
-    scores = [known(row) for row in rows]
-    best = max(range(len(rows)), key=lambda i: (scores[i], -i))
-    return best if scores[best] >= 2 and scores[best] > scores[0] else 0
+        return 0, rows[0][1], 0
+    candidates = [(known(cells), -i, i, cells, i) for i, (_, cells) in enumerate(rows)]
+    for i in range(len(rows) - 1):
+        (line, upper), (below, lower) = rows[i], rows[i + 1]
+        if below == line + 1:
+            both = [b or a for a, b in itertools.zip_longest(upper, lower, fillvalue="")]
+            score = known(both)
+            if score > max(known(upper), known(lower)):
+                candidates.append((score, -i, i + 1, both, i))
+    score, _, index, header, above = max(candidates)
+    first = known(rows[0][1])
+    return (index, header, above) if score >= 2 and score > first else (0, rows[0][1], 0)
 
 
 def header_score(conn: sqlite3.Connection | None, kinds: Iterable[str]) -> Callable[[list[str]], int]:
