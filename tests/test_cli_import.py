@@ -146,6 +146,26 @@ def test_values_the_way_spreadsheets_leave_them(db, tmp_path):
     assert len(upgraded) == 15 and any(k.startswith(A[:6] + "19" + A[8:14]) for k in found)
 
 
+def test_names_spaced_out_to_line_up_and_dates_that_lost_their_format(db, tmp_path):
+    """An office pads two-character names (张　伟, 张 伟) and a date column saved without its date
+    format holds Excel's day numbers (46027). Neither is a mistake in the data."""
+    path = write(tmp_path / "c.csv", ["身份证号", "姓名", "执行地", "管控类型", "期限(月)", "报到日期"],
+                 [[A, "张　伟", "盐务街", "社区戒毒", "", "45667"],
+                  [B, "阿依古丽  买买提", "头桥", "社区康复", "24", "2025年3月8号"]])
+    [report] = imported("cases", path)
+    assert report["inserted"] == 2
+    assert rows(db, "SELECT name, reported_on FROM cases ORDER BY id") == [
+        ("张伟", "2025-01-10"), ("阿依古丽 买买提", "2025-03-08")]
+    assert ok("case", "list", "--search", "张伟").stdout.count("张伟") == 1
+    log = write(tmp_path / "t.csv", TESTS_HEADER, [[A, "张　伟", "46027", "尿检", "阴性", "", ""],
+                                                   [A, "张 伟", "46058.0", "尿检", "阴性", "", ""],
+                                                   [A, "张  三", "2026-03-05", "尿检", "阴性", "", ""]])
+    res = run("import", "tests", log, "-f", "json", *AS_OF)
+    [report] = res.json()
+    assert (report["inserted"], report["rejected"]) == (2, 1) and report["errors"][0]["column"] == "姓名"
+    assert rows(db, "SELECT tested_on FROM drug_tests ORDER BY tested_on") == [("2026-01-05",), ("2026-02-05",)]
+
+
 def test_ambiguous_date_is_rejected(db, tmp_path):
     path = write(tmp_path / "d.csv", ["身份证号", "姓名", "执行地", "管控类型", "报到日期"],
                  [[A, "张伟", "盐务街", "社区戒毒", "03/04/2025"]])

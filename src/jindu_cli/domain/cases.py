@@ -17,7 +17,7 @@ from jindu_cli.domain import audit, reference
 from jindu_cli.domain.dates import add_months, from_iso, iso, parse_date
 from jindu_cli.domain.enums import CLOSED_STATUSES, MEASURE, RISK, STATUS, status_label
 from jindu_cli.domain.ids import birth_date, mask_id, parse_id_number, sex
-from jindu_cli.domain.text import clean_text
+from jindu_cli.domain.text import clean_name, clean_text
 from jindu_cli.errors import Conflict, InvalidInput, NotFound
 from jindu_cli.storage.db import atomic
 
@@ -412,7 +412,7 @@ def validate(conn: sqlite3.Connection, raw: dict, as_of: date, existing: Case | 
         if key == "id_number":
             rec[key] = parse_id_number(value)
         elif key == "name":
-            rec[key] = _clean_text(key, value)
+            rec[key] = clean_name(value, LABELS[key], TEXT_LIMITS[key])
             if not rec[key]:
                 raise InvalidInput(LABELS[key], "不能为空")
         elif key == "phone":

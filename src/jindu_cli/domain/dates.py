@@ -1,7 +1,7 @@
 """The one place that parses dates, and calendar-month arithmetic.
 
 Year-first forms only, never a guess between day and month: `2024-03-05`, `2024/3/5`,
-`2024.3.5`, `2024年3月5日`, `20240305`, each optionally followed by a time such as
+`2024.3.5`, `2024年3月5日` (or 5号), `20240305`, each optionally followed by a time such as
 ` 00:00:00` (what spreadsheets append). `03/04/2024` is an error.
 """
 
@@ -22,7 +22,7 @@ _FORMS = [
     re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})" + _TIME + "$"),
     re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})" + _TIME + "$"),
     re.compile(r"^(\d{4})\.(\d{1,2})\.(\d{1,2})" + _TIME + "$"),
-    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日?" + _TIME + "$"),
+    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})[日号]?" + _TIME + "$"),
     re.compile(r"^(\d{4})(\d{2})(\d{2})" + _TIME + "$"),
 ]
 HINT = "请用年份在前的写法，如 2024-03-05、2024/3/5、2024.3.5、2024年3月5日 或 20240305"

@@ -37,7 +37,7 @@ from jindu_cli.domain.enums import (
 )
 from jindu_cli.domain.ids import mask_id, mask_phone, parse_id_number
 from jindu_cli.domain.records import window_problems
-from jindu_cli.domain.text import clean_text
+from jindu_cli.domain.text import clean_name, clean_text
 from jindu_cli.errors import InvalidInput, JinduError
 from jindu_cli.storage.db import atomic, set_cache_kib
 
@@ -470,6 +470,11 @@ def _text(value) -> str:
 EXCEL_EPOCH = date(1899, 12, 30)
 
 
+# an Excel day number written out as text (a CSV saved from a sheet whose date column lost its
+# format): five digits, 1927 to 2119; no date form of design.md has five digits
+SERIAL_TEXT = re.compile(r"[1-7]\d{4}(?:\.0+)?")
+
+
 def excel_date(value) -> date | None:
     """An Excel serial day number (a date cell without a date format)."""
     if isinstance(value, (int, float)) and not isinstance(value, bool) and 1 <= value < 80000:
@@ -520,6 +525,8 @@ def as_date(value, label: str) -> date | None:
     text = _text(value)
     if not text:
         return None
+    if SERIAL_TEXT.fullmatch(text):  # a date cell saved without its date format: Excel's day number
+        return excel_date(int(float(text)))
     try:
         return _date(text)
     except InvalidInput as exc:
@@ -667,6 +674,14 @@ class People:
 
             self.cases[person.id] = get_case(self.conn, person.id)
         return self.cases[person.id]
+
+
+def _same_name(cell, registered: str) -> bool:
+    """Whether a row's name is the register's, spaced out or not (张　伟 is 张伟)."""
+    try:
+        return clean_name(_text(cell)) == clean_name(registered)
+    except InvalidInput:  # (control characters, or too long: no name)
+        return False
 
 
 def _masked(field: str, value: str) -> str:
@@ -1020,7 +1035,7 @@ class _RecordRows(_Rows):
         if case is None:
             raise RowProblem("id_number", _text(raw), "这个身份证号不在登记表中：请先导入或登记这个人（jindu import cases）")
         name = cells[self.ix["name"]]
-        if name and name != case.name and _text(name) != case.name:
+        if name and name != case.name and not _same_name(name, case.name):
             raise RowProblem("name", _text(name), f"与登记表中这个身份证号的姓名“{case.name}”不符")
         return case
 

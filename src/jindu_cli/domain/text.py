@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from jindu_cli.errors import InvalidInput
 
 
@@ -17,3 +19,20 @@ def clean_text(raw, label: str, limit: int = 200) -> str | None:
     if len(text) > limit:
         raise InvalidInput(label, f"太长（{len(text)} 个字，最多 {limit} 个）")
     return text
+
+
+def clean_name(raw, label: str = "姓名", limit: int = 50) -> str | None:
+    """A person's name, as clean_text, without the spaces an office pads a two-character name with
+    to line it up with three-character ones (张　伟, 张 伟: each part one Chinese character). A name
+    of several words keeps one space between them (阿依古丽 买买提, John Smith)."""
+    text = clean_text(raw, label, limit)
+    if text is None:
+        return None
+    parts = text.split()  # (any space: the ideographic space U+3000 too)
+    if len(parts) > 1 and all(len(part) == 1 and _chinese(part) for part in parts):
+        return "".join(parts)
+    return " ".join(parts)
+
+
+def _chinese(ch: str) -> bool:
+    return unicodedata.name(ch, "").startswith("CJK ")
