@@ -82,10 +82,19 @@ def test_upsert_updates_changed_fields_and_audits_them(db, tmp_path):
     ["身份证号", "姓名", "街道", "管控类型"], ["身份证号码", "姓名", "所属街道", "措施"],
     ["公民身份号码", "姓名", "执行地", "人员类型"], ["证件号码", "姓名", "执行地街道", "类型"],
     ["id_number", "name", "street", "measure"], ["身份证号*", " 姓 名 ", "街道（必填）", "管控类型"],
+    ["身份证号码（18位）", "姓名：", "所属街道(全称)", "措施（社区戒毒/社区康复）"],
 ])
 def test_header_variants(db, tmp_path, header):
     path = write(tmp_path / "c.csv", header, [[A, "张伟", "盐务街", "社区戒毒"]])
     assert imported("cases", path)[0]["inserted"] == 1
+
+
+def test_a_term_given_in_other_units_is_not_read_as_months(db, tmp_path):
+    path = write(tmp_path / "c.csv", ["身份证号", "姓名", "街道", "措施", "期限(年)"], [[B, "周文", "头桥", "社区康复", "3"]])
+    res = run("import", "cases", path, "-f", "json", *AS_OF)
+    [report] = res.json()
+    assert report["unknown_columns"] == ["期限(年)"] and report["rejected"] == 1  # 社区康复 needs its term
+    assert "期限" in report["errors"][0]["reason"] and rows(db, "SELECT count(*) FROM cases") == [(0,)]
 
 
 def test_delimiters_and_utf16(db, tmp_path):

@@ -353,7 +353,7 @@ def header_score(conn: sqlite3.Connection | None, kinds: Iterable[str]) -> Calla
     for kind in kinds:
         aliases, _ = header_aliases(conn, kind)
         fields.update((fold_header(title), f"{kind}.{name}") for name, titles in aliases.items() for title in titles)
-    return lambda row: len({fields[key] for key in map(fold_header, row) if key in fields})
+    return lambda row: len({_known_as(fields, key) for key in map(fold_header, row)} - {None})
 
 
 # --- headers ------------------------------------------------------------------------------
@@ -361,7 +361,18 @@ def header_score(conn: sqlite3.Connection | None, kinds: Iterable[str]) -> Calla
 def fold_header(text: str) -> str:
     text = unicodedata.normalize("NFKC", str(text)).strip().lower()
     text = re.sub(r"\((必填|选填|必须|可选)\)|[*\s]", "", text)
-    return text
+    return text.rstrip(":")
+
+
+def _known_as(lookup: dict[str, str], key: str) -> str | None:
+    """What a folded column name stands for: itself, or without a closing note in brackets
+    (身份证号码（18位）, 报到日期(年月日)) when the name with the note is not known as such."""
+    found = lookup.get(key)
+    if found is None and key.endswith(")") and "(" in key:
+        found = lookup.get(key[:key.rindex("(")])
+        if found is not None and found.endswith("term_months"):
+            return None  # the note may be a unit: 期限(年) is not a number of months
+    return found
 
 
 @functools.lru_cache(maxsize=8)
@@ -384,7 +395,7 @@ def map_header(conn, kind: str, header: list[str]) -> tuple[dict[str, int], list
         key = fold_header(title)
         if not key or key in ignored:
             continue
-        name = lookup.get(key)
+        name = _known_as(lookup, key)
         if name is None:
             unknown.append(title)
         elif name in found:
