@@ -537,6 +537,40 @@ def test_xlsx_with_excel_dates_and_numeric_ids(db, tmp_path):
     assert "没有名为“周报”的工作表" in res.json()[0]["message"]
 
 
+def test_every_sheet_of_a_workbook_that_fits_is_imported_and_the_others_are_named(db, tmp_path):
+    """A month to a sheet, behind a sheet of instructions: no month is left out unseen."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.title = "填表说明"
+    book.active.append(["请按月填写，每月一张表"])
+    months = {"10月": [[A, "张伟", "2026-10-05", "尿检", "阴性", None, "王磊"]],
+              "11月": [[A, "张伟", "2026-11-05", "尿检", "阴性", None, "王磊"], [B, "周文", "2026-11-06", "尿检", "阴性", None, ""]]}
+    for title, records in months.items():
+        sheet = book.create_sheet(title)
+        for row in [TESTS_HEADER, *records]:
+            sheet.append(row)
+    book.create_sheet("空白")
+    book.create_sheet("登记表").append(CASES_HEADER)
+    book["登记表"].append(["1", "张伟", "男", A, "盐务街街道", "和平社区", "社区戒毒", "36", "2025-01-02", "2025-01-10"])
+    book["登记表"].append(["2", "周文", "女", B, "头桥", "东山社区", "社区康复", "24", "2025.3.1", "2025/3/8"])
+    path = tmp_path / "2026年检测.xlsx"
+    book.save(path)
+    res = run("import", "auto", path, "-f", "json", *AS_OF)
+    assert res.exit_code == 0, res
+    assert [(r["sheet"], r["kind"], r["inserted"]) for r in res.json()] == [
+        ("登记表", "cases", 2), ("10月", "tests", 1), ("11月", "tests", 2)]
+    assert "工作表“填表说明”看不出是登记表、走访记录还是检测记录，没有导入" in res.stderr and "空白" not in res.stderr
+    # as a test log: the register's sheet is passed over too, each sheet a line of the table
+    res = run("import", "tests", path, *AS_OF)
+    assert res.exit_code == 0 and "2026年检测.xlsx（11月）" in res.stdout and res.stdout.count("重复文件，未改动") == 2
+    assert "工作表“登记表”缺少检测记录必需的列，没有导入" in res.stderr
+    [one] = run("import", "tests", path, "--sheet", "11月", "--again", "-f", "json", *AS_OF).json()
+    assert (one["sheet"], one["unchanged"]) == ("11月", 2)
+    assert rows(db, "SELECT sheet, kind FROM import_files ORDER BY id")[:3] == [
+        ("登记表", "cases"), ("10月", "tests"), ("11月", "tests")]
+
+
 def test_import_log_lists_the_ledger(db, tmp_path):
     [report] = imported("cases", register(tmp_path))
     ledger = ok("import", "log", "-f", "json").json()

@@ -24,7 +24,7 @@ EncodingOpt = Annotated[Optional[str], typer.Option("--encoding", show_default=F
                                                     help="文件编码（默认自动识别：UTF-8、带 BOM 的 UTF-8、GB18030/GBK、UTF-16）")]
 AgainOpt = Annotated[bool, typer.Option("--again", help="内容完全相同的文件也再导入一次（上次有行被拒绝，补登了人员或改正了登记表以后用）；"
                                                   "已经导入的行不会重复")]
-SheetOpt = Annotated[Optional[str], typer.Option("--sheet", show_default=False, help=".xlsx 文件的工作表名（默认第一张）")]
+SheetOpt = Annotated[Optional[str], typer.Option("--sheet", show_default=False, help=".xlsx 文件只导入这一张工作表（默认：列名对得上的每一张）")]
 
 STATUS_LABELS = {"imported": "已导入", "duplicate": "重复文件，未改动", "dry_run": "试运行，未写入",
                  "strict_failed": "有错，整个文件未导入（--strict）", "failed": "未导入"}
@@ -55,22 +55,25 @@ class ErrorsFile:
         if not os.access(folder, os.W_OK | os.X_OK):
             raise InvalidInput("--errors", f"没有权限在文件夹 {folder} 里写文件")
 
-    def path_for(self, source: Path) -> Path:
+    def path_for(self, source: Path, sheet: str | None = None) -> Path:
         """The errors file of one input: --errors itself, or with several inputs one beside it per
-        input, named after it (错误-盐务街.csv), and numbered when two inputs share a name."""
+        input (each sheet of a workbook an input), named after it (错误-盐务街.csv, 错误-检测-3月.csv),
+        and numbered when two inputs share a name."""
         if not self.many:
             return self.target
         taken = {final for _, _, _, final in self.open.values()}
         path, number = None, 1
+        named = f"{source.stem}-{sheet}" if sheet else source.stem
         while path is None or path in taken:
             suffix = f"-{number}" if number > 1 else ""
-            path = self.target.with_name(f"{self.target.stem}-{source.stem}{suffix}{self.target.suffix or '.csv'}")
+            path = self.target.with_name(f"{self.target.stem}-{named}{suffix}{self.target.suffix or '.csv'}")
             number += 1
         return path
 
-    def sink(self, source: Path):
+    def sink(self, source: Path, sheet: str | None = None):
         if self.target is None:
             return None
+        key = f"{source}\x00{sheet or ''}"
 
         def write(cells, rejected, header):
             import csv
@@ -80,14 +83,14 @@ class ErrorsFile:
             from jindu_cli.domain.exporter import safe
             from jindu_cli.domain.importer import _text
 
-            if str(source) not in self.open:
-                final = self.path_for(source)
+            if key not in self.open:
+                final = self.path_for(source, sheet)
                 fd, tmp = tempfile.mkstemp(dir=final.parent or Path("."), prefix=f".{final.name}.", suffix=".tmp")
                 fh = os.fdopen(fd, "w", encoding="utf-8-sig", newline="")
                 writer = csv.writer(fh)
                 writer.writerow([*header, "错误原因"])
-                self.open[str(source)] = (fh, writer, tmp, final)
-            _, writer, _, _ = self.open[str(source)]
+                self.open[key] = (fh, writer, tmp, final)
+            _, writer, _, _ = self.open[key]
             where = f"第 {rejected.line} 行" + (f"“{rejected.column}”" if rejected.column else "")
             cells = [safe(_text(c)) for c in cells[:len(header)]] + [""] * max(0, len(header) - len(cells))
             writer.writerow([*cells, f"{where}：{rejected.reason}"])
@@ -180,28 +183,30 @@ def run_import(kind: str, files: list[Path], dry_run: bool, strict: bool, errors
     sink.check()
     conn = open_conn(db)
     opts = importer.Options(kind, today, operator_name(operator), dry_run, strict, encoding, sheet, again)
-    reports, untold = [], []
-    work = [(kind, path) for path in files]
-    if kind == "auto":
-        work = []
-        for path in files:
-            found, why = importer.detect_kind(conn, path, encoding, sheet)
+    reports, untold, work, passed = [], [], [], []
+    for path in files:  # each file, or each sheet of a workbook, as the kind it is to be read as
+        items, skipped = importer.plan_sheets(conn, path, kind, encoding, sheet)
+        for found, name, why in items:
             if found is None:
-                untold.append(importer.Report(file=str(path), kind="", status="failed", message=why))
+                untold.append(importer.Report(file=str(path), kind="", status="failed", message=why, sheet=name or ""))
             else:
-                work.append((found, path))
+                work.append((found, path, name))
+        passed += [(path, name) for name in skipped]
+    if kind == "auto":
         work.sort(key=lambda item: item[0] != "cases")  # (a stable sort: otherwise in the order given)
+    sink.many = len(work) > 1
     bar = _progress()
     try:
-        for each, path in work:
+        for each, path, name in work:
             progress = None
+            shown = f"{path.name}（{name}）" if name else path.name
             if bar is not None:
                 bar.start()
-                task = bar.add_task(f"导入 {path.name}", total=max(1, path.stat().st_size if path.exists() else 1))
-                progress = _advance(bar, task, path.name)
+                task = bar.add_task(f"导入 {shown}", total=max(1, path.stat().st_size if path.exists() else 1))
+                progress = _advance(bar, task, shown)
             try:
-                reports.append(importer.import_file(conn, path, dataclasses.replace(opts, kind=each),
-                                                    sink.sink(path), progress))
+                reports.append(importer.import_file(conn, path, dataclasses.replace(opts, kind=each, sheet=name),
+                                                    sink.sink(path, name), progress))
             finally:
                 if bar is not None:
                     bar.stop()
@@ -211,6 +216,11 @@ def run_import(kind: str, files: list[Path], dry_run: bool, strict: bool, errors
     reports += untold
     written = sink.finish()
     _show(reports, fmt, kind)
+    for path, name in passed:
+        if kind == "auto":
+            message(f"{path.name}：工作表“{name}”看不出是登记表、走访记录还是检测记录，没有导入")
+        else:
+            message(f"{path.name}：工作表“{name}”缺少{importer.KIND_LABELS[kind]}必需的列，没有导入")
     for path in written:
         message(f"被拒绝的行已写入 {path}（原来的列加“错误原因”；改好后可再导入）")
     if not all(r.ok for r in reports):
@@ -218,12 +228,16 @@ def run_import(kind: str, files: list[Path], dry_run: bool, strict: bool, errors
 
 
 def _show(reports, fmt: Fmt, kind: str) -> None:
+    from collections import Counter
+
     from jindu_cli.domain.importer import KIND_LABELS
 
     if fmt is Fmt.json:
         emit([r.as_dict() for r in reports], SUMMARY, "json", reveal=True)
         return
-    rows = [dict(r.as_dict(), status_label=STATUS_LABELS[r.status], file=Path(r.file).name) for r in reports]
+    sheets = Counter(r.file for r in reports if r.sheet)  # a workbook of several sheets names each
+    names = [f"{Path(r.file).name}（{r.sheet}）" if sheets[r.file] > 1 else Path(r.file).name for r in reports]
+    rows = [dict(r.as_dict(), status_label=STATUS_LABELS[r.status], file=name) for r, name in zip(reports, names)]
     if fmt is Fmt.csv:
         emit([{k: v for k, v in r.items() if k != "errors"} for r in rows], SUMMARY, "csv", reveal=True)
         return
@@ -233,25 +247,25 @@ def _show(reports, fmt: Fmt, kind: str) -> None:
         emit(rows, SUMMARY[:1] + [("kind_label", "类型")] + SUMMARY[1:], "table", title="导入（按列名识别类型）")
     else:
         emit(rows, SUMMARY, "table", title=f"导入{KIND_LABELS[kind]}")
-    for r in reports:
+    for r, name in zip(reports, names):
         if r.message:
-            message(f"{Path(r.file).name}：{r.message}")
+            message(f"{name}：{r.message}")
         if r.above_header:
-            message(f"{Path(r.file).name}：列名在第 {r.header_line} 行；其上 {r.above_header} 行（标题、填报单位等）"
+            message(f"{name}：列名在第 {r.header_line} 行；其上 {r.above_header} 行（标题、填报单位等）"
                     "不是数据，没有导入")
         if r.note_lines:
-            message(f"{Path(r.file).name}：{r.note_lines} 行是表格自带的说明（填表人、审核人、合计等），不是数据，没有导入")
+            message(f"{name}：{r.note_lines} 行是表格自带的说明（填表人、审核人、合计等），不是数据，没有导入")
         if r.unknown_columns:
-            message(f"{Path(r.file).name}：不认识的列已忽略：{'、'.join(r.unknown_columns)}")
-    problems = [dict(e.as_dict(), file=Path(r.file).name) for r in reports for e in r.errors]
+            message(f"{name}：不认识的列已忽略：{'、'.join(r.unknown_columns)}")
+    problems = [dict(e.as_dict(), file=name) for r, name in zip(reports, names) for e in r.errors]
     if problems:
         shown = problems[:50]
         more = sum(r.rejected for r in reports) - len(shown)
         emit(shown, [("file", "文件"), ("line", "行"), ("column", "列"), ("value", "值"), ("reason", "原因")], "table",
              title="被拒绝的行", caption=f"另有 {more} 行未列出（用 --errors 导出全部，或 -f json）" if more > 0 else None)
-    for r in reports:
+    for r, name in zip(reports, names):
         if r.outside_measure:
-            message(f"{Path(r.file).name}：{r.outside_measure} 行只因日期不在措施期内被拒绝（早于报到、中止期间、期满或结案以后）。"
+            message(f"{name}：{r.outside_measure} 行只因日期不在措施期内被拒绝（早于报到、中止期间、期满或结案以后）。"
                     "确实要记录的，在文件里加一列“强制记录”填“是”，再导入（每一行都记入审计）")
 
 

@@ -97,6 +97,7 @@ class Report:
     status: str = "imported"  # imported, duplicate, dry_run, strict_failed, failed
     message: str = ""
     unknown_columns: list[str] = field(default_factory=list)
+    sheet: str = ""  # of an .xlsx file, the sheet read
     header_line: int = 0  # the line (of a CSV; the row of a sheet) the column names were read from
     above_header: int = 0  # rows that are not blank above it (a title, 填报单位...): not imported
     note_lines: int = 0  # the form's own lines among the rows (填表人：…, 合计): not imported, not counted in rows
@@ -118,7 +119,7 @@ class Report:
                 "updated": self.updated, "unchanged": self.unchanged, "rejected": self.rejected,
                 "outside_measure": self.outside_measure,
                 "kind": self.kind, "status": self.status, "message": self.message, "sha256": self.sha256,
-                "unknown_columns": self.unknown_columns, "header_line": self.header_line,
+                "unknown_columns": self.unknown_columns, "sheet": self.sheet, "header_line": self.header_line,
                 "above_header": self.above_header, "note_lines": self.note_lines, "ledger_id": self.ledger_id,
                 "errors": [e.as_dict() for e in self.errors]}
 
@@ -314,7 +315,7 @@ def open_source(path: Path, facts: dict, size: int, encoding: str | None, sheet:
                 break
     if not lead:
         close()
-        raise FileProblem("文件里没有任何内容（只有空行）")
+        raise FileProblem(BLANK_FILE)
     chosen, header, above = _header_row([(number, [_text(c) for c in cells]) for number, cells in lead], known)
     if len(lead) > chosen + 1:  # the rows read past the column names are the first rows of data
         rows = itertools.chain(lead[chosen + 1:], rows)
@@ -411,10 +412,11 @@ def map_header(conn, kind: str, header: list[str]) -> tuple[dict[str, int], list
     return found, unknown
 
 
-def detect_kind(conn, path: Path, encoding: str | None = None, sheet: str | None = None) -> tuple[str | None, str]:
-    """Which kind of file this is, from its header alone (the file's first 64 KiB, or its sheet's
-    first row): (kind, "") or (None, why not). A visit or test log may also carry a register's
-    columns (街道, 措施), so a record's own columns decide over the register's."""
+def detect_kind(conn, path: Path, encoding: str | None = None, sheet: str | None = None,
+                kinds: tuple[str, ...] = ("tests", "visits", "cases")) -> tuple[str | None, str]:
+    """Which of `kinds` this file is, from its column names alone (the file's first 64 KiB, or its
+    sheet's first rows): (kind, "") or (None, why not). A visit or test log may also carry a
+    register's columns (街道, 措施), so a record's own columns decide over the register's."""
     try:
         size = path.stat().st_size
         with open(path, "rb") as fh:
@@ -430,12 +432,12 @@ def detect_kind(conn, path: Path, encoding: str | None = None, sheet: str | None
         utf8 = False
     facts = {"utf8": utf8, "tail_cut": False, "head": head[:8192], "nul": head.count(b"\x00")}
     try:
-        source = open_source(path, facts, size, encoding, sheet, header_score(conn, ("tests", "visits", "cases")))
+        source = open_source(path, facts, size, encoding, sheet, header_score(conn, kinds))
     except FileProblem as exc:
         return None, exc.message
     source.close()
     fits = []
-    for kind in ("tests", "visits", "cases"):
+    for kind in kinds:
         try:
             map_header(conn, kind, source.header)
             fits.append(kind)
@@ -449,6 +451,54 @@ def detect_kind(conn, path: Path, encoding: str | None = None, sheet: str | None
     shown = "、".join(h for h in source.header if h) or "（没有列名）"
     return None, (f"看不出是登记表、走访记录还是检测记录（文件里的列是：{shown}）；"
                   "请用 jindu import cases、visits 或 tests 指定")
+
+
+BLANK_FILE = "文件里没有任何内容（只有空行）"
+
+
+def sheet_names(path: Path) -> list[str] | None:
+    """The sheets of an .xlsx file, in order; None for any other file, or a workbook that cannot be
+    opened (its import says why)."""
+    try:
+        with open(path, "rb") as fh:
+            if fh.read(4) != b"PK\x03\x04":
+                return None
+        from openpyxl import load_workbook
+
+        book = load_workbook(path, read_only=True)
+    except Exception:  # noqa: BLE001 - a damaged workbook: the import reports it
+        return None
+    try:
+        return list(book.sheetnames)
+    finally:
+        book.close()
+
+
+def plan_sheets(conn, path: Path, kind: str, encoding: str | None, sheet: str | None
+                ) -> tuple[list[tuple[str | None, str | None, str]], list[str]]:
+    """What to import of one file, as [(kind, sheet, why not)], and the sheets passed over.
+
+    A CSV, or a workbook with `sheet` named, is one item. Of a workbook with several sheets, each
+    sheet whose column names fit `kind` is imported (a month, or a community, to a sheet: none is
+    left out unseen); with kind "auto", each sheet as the kind its names show. A sheet that fits
+    no kind (填表说明, a chart) is passed over and named; a blank one silently. When no sheet fits,
+    the first is imported, and reported as it would be alone. `kind` None: not told (see `why`)."""
+    kinds = ("tests", "visits", "cases") if kind == "auto" else (kind,)
+    names = None if sheet else sheet_names(path)
+    if not names or len(names) == 1:
+        if kind != "auto":
+            return [(kind, sheet, "")], []
+        found, why = detect_kind(conn, path, encoding, sheet)
+        return [(found, sheet, why)], []
+    items, passed, first = [], [], None
+    for name in names:
+        found, why = detect_kind(conn, path, encoding, name, kinds)
+        first = first or (found if kind == "auto" else kind, name, why)
+        if found is not None:
+            items.append((found, name, ""))
+        elif why != BLANK_FILE:
+            passed.append(name)
+    return (items, passed) if items else ([first], [])
 
 
 def export_headers(kind: str) -> dict[str, str]:
@@ -746,7 +796,7 @@ def import_file(conn: sqlite3.Connection, path: Path, opts: Options,
                 progress: Callable[[int, int], None] | None = None) -> Report:
     """Import one file; never raises for bad content: the report says what happened."""
     path = Path(path)
-    report = Report(file=str(path), kind=opts.kind)
+    report = Report(file=str(path), kind=opts.kind, sheet=opts.sheet or "")
     try:
         report.sha256, size, facts = fingerprint(path)
     except FileNotFoundError:
@@ -759,7 +809,7 @@ def import_file(conn: sqlite3.Connection, path: Path, opts: Options,
         source = open_source(path, facts, size, opts.encoding, opts.sheet, header_score(conn, [opts.kind]))
     except FileProblem as exc:
         return _failed(report, exc.message)
-    report.header_line, report.above_header = source.header_line, source.above
+    report.header_line, report.above_header, report.sheet = source.header_line, source.above, source.sheet
     seen = previous_import(conn, report.sha256, source.sheet, opts.kind)
     if seen and not opts.again:
         source.close()
