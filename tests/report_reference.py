@@ -33,8 +33,9 @@ def counts(conn, rules: Rules, period: Period, end: date, bys: list[str], street
     # the groups, written out here rather than taken from the code under test: a community is named
     # after its street too, unless the report is of one street
     community = "coalesce(c.community, '（未填社区）')"
+    worker = "coalesce(c.worker, '（未填专干）')"
     by = {"street": "c.street", "community": community if street else f"c.street || ' ' || {community}",
-          "worker": "coalesce(c.worker, '（未填专干）')"}
+          "worker": worker if street else f"c.street || ' ' || {worker}"}
     for cid, *rest in conn.execute(
             f"SELECT c.id, {', '.join(by[b] for b in bys)}, c.measure, c.decided_on, c.received_on, c.reported_on,"
             f" substr(c.created_at, 1, 10), c.risk_level FROM cases c WHERE {scope}", params):

@@ -123,8 +123,15 @@ def test_as_of_in_the_past_counts_only_what_was_known(office):
 
 
 def test_breakdowns_by_community_and_worker(office):
-    workers = {g["group"]: g["values"]["registered"] for g in report("--by", "worker", *NOW)["groups"]}
-    assert workers == {"李芳": 1, "赵敏": 1, "（未填专干）": 6}
+    def workers(*args):
+        return {g["group"]: g["values"]["registered"] for g in report("--by", "worker", *args, *NOW)["groups"]}
+
+    # a 禁毒专干 is counted within a street: two streets' 李芳 are two people, counted apart
+    assert workers() == {"盐务街街道 李芳": 1, "头桥街道 赵敏": 1, "盐务街街道 （未填专干）": 4, "头桥街道 （未填专干）": 2}
+    ok("case", "update", ID["E"], "--worker", "李芳", *NOW)
+    assert workers() == {"盐务街街道 李芳": 1, "头桥街道 李芳": 1, "头桥街道 赵敏": 1, "盐务街街道 （未填专干）": 4,
+                         "头桥街道 （未填专干）": 1}
+    assert workers("--street", "头桥") == {"李芳": 1, "赵敏": 1, "（未填专干）": 1}  # one street: no need to say it
     # two streets each have a 和平社区: counted apart, each named after its street
     ok("case", "update", ID["A"], "--community", "和平社区", *NOW)
     ok("case", "update", ID["C"], "--community", "和平社区", *NOW)
@@ -186,7 +193,8 @@ def test_formats_parse_back(office, tmp_path):
     assert last[rate] == 0.625 and sheet.cell(sheet.max_row, rate + 1).number_format == "0.0%"
     assert isinstance(last[1], int) and sheet.cell(sheet.max_row, 2).number_format == "General"  # a count
     assert sheet.column_dimensions["B"].width >= 8
-    assert [c.value for c in book["按专干"]["A"]][2:] == ["李芳", "赵敏", "（未填专干）", "合计"]
+    assert [c.value for c in book["按专干"]["A"]][2:] == ["头桥街道 赵敏", "头桥街道 （未填专干）", "盐务街街道 李芳",
+                                                     "盐务街街道 （未填专干）", "合计"]
     # printed, each page of a breakdown repeats its title, headers and groups' names, on A4 across
     assert (sheet.print_title_rows, sheet.print_title_cols) == ("$1:$2", "$A:$A")
     assert (sheet.page_setup.orientation, str(sheet.page_setup.paperSize)) == ("landscape", sheet.PAPERSIZE_A4)

@@ -189,9 +189,11 @@ class Report:
 
 # a 社区 belongs to its 街道: two streets' communities of one name are counted apart, each named
 # after its street ("盐务街街道 和平社区"), but in a report of one street (ONE_STREET)
+# a community, and a 禁毒专干, is counted within its street and named after it: two streets may each
+# have a 和平社区, and a 王磊 (a name shared by several people)
 BY = {"street": "c.street", "community": "c.street || ' ' || coalesce(c.community, '（未填社区）')",
-      "worker": "coalesce(c.worker, '（未填专干）')"}
-ONE_STREET = dict(BY, community="coalesce(c.community, '（未填社区）')")
+      "worker": "c.street || ' ' || coalesce(c.worker, '（未填专干）')"}
+ONE_STREET = dict(BY, community="coalesce(c.community, '（未填社区）')", worker="coalesce(c.worker, '（未填专干）')")
 BY_LABELS = {"street": "街道", "community": "社区", "worker": "专干"}
 
 
