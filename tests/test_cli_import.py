@@ -295,6 +295,24 @@ def test_unknown_person_wrong_name_and_window_guard_per_row(db, tmp_path):
     assert (done["inserted"], done["outside_measure"]) == (1, 0)
 
 
+def test_the_table_gives_one_line_to_rows_refused_alike(db, tmp_path):
+    """One person's whole log refused (not in the register) is one line naming its lines; JSON
+    keeps every row."""
+    imported("cases", register(tmp_path))
+    stranger = make_id(date(1992, 2, 2), 555)
+    records = [[stranger, "某人", f"2026-0{m}-05", "尿检", "阴性", "", ""] for m in range(1, 6)]
+    records.insert(2, [A, "张伟", "2026-13-01", "尿检", "阴性", "", ""])
+    records += [[stranger, "某人", "2026-08-05", "尿检", "阴性", "", ""], [A, "张伟", "2026-13-02", "尿检", "阴性", "", ""]]
+    path = write(tmp_path / "t.csv", TESTS_HEADER, records)
+    res = run("import", "tests", path, *AS_OF)
+    assert res.exit_code == 1
+    lines = [line for line in res.stdout.split("被拒绝的行")[1].splitlines() if line.startswith("t.csv ")]
+    assert len(lines) == 3  # the stranger's rows, and two bad dates (each its own value)
+    assert lines[0].split()[1] == "2–3、5–8（6" and "不在登记表中" in lines[0]
+    [report] = run("import", "tests", path, "-f", "json", "--again", *AS_OF).json()
+    assert [e["line"] for e in report["errors"]] == [2, 3, 4, 5, 6, 7, 8, 9]
+
+
 def test_missing_required_column_stops_the_file(db, tmp_path):
     imported("cases", register(tmp_path))
     before = counts(db)

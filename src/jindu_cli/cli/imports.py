@@ -257,16 +257,46 @@ def _show(reports, fmt: Fmt, kind: str) -> None:
             message(f"{name}：{r.note_lines} 行是表格自带的说明（填表人、审核人、合计等），不是数据，没有导入")
         if r.unknown_columns:
             message(f"{name}：不认识的列已忽略：{'、'.join(r.unknown_columns)}")
-    problems = [dict(e.as_dict(), file=name) for r, name in zip(reports, names) for e in r.errors]
+    problems = _alike([dict(e.as_dict(), file=name) for r, name in zip(reports, names) for e in r.errors])
     if problems:
         shown = problems[:50]
-        more = sum(r.rejected for r in reports) - len(shown)
+        more = sum(r.rejected for r in reports) - sum(p["count"] for p in shown)
         emit(shown, [("file", "文件"), ("line", "行"), ("column", "列"), ("value", "值"), ("reason", "原因")], "table",
              title="被拒绝的行", caption=f"另有 {more} 行未列出（用 --errors 导出全部，或 -f json）" if more > 0 else None)
     for r, name in zip(reports, names):
         if r.outside_measure:
             message(f"{name}：{r.outside_measure} 行只因日期不在措施期内被拒绝（早于报到、中止期间、期满或结案以后）。"
                     "确实要记录的，在文件里加一列“强制记录”填“是”，再导入（每一行都记入审计）")
+
+
+def _alike(problems: list[dict]) -> list[dict]:
+    """The rejected rows as the table shows them: rows of one file refused in the same column, for
+    the same value and reason (the whole log of one person not in the register), are one line
+    naming their lines, in the order of their first."""
+    groups: dict[tuple, dict] = {}
+    for p in problems:
+        key = (p["file"], p["column"], p["value"], p["reason"])
+        if key in groups:
+            groups[key]["lines"].append(p["line"])
+        else:
+            groups[key] = dict(p, lines=[p["line"]])
+    for group in groups.values():
+        group["count"] = len(group["lines"])
+        group["line"] = _lines_text(group["lines"])
+    return list(groups.values())
+
+
+def _lines_text(lines: list[int]) -> str:
+    """12, or 12–15、40, or, for many, the first few and how many in all."""
+    runs: list[list[int]] = []
+    for line in sorted(lines):
+        if runs and line == runs[-1][1] + 1:
+            runs[-1][1] = line
+        else:
+            runs.append([line, line])
+    parts = [str(a) if a == b else f"{a}–{b}" for a, b in runs]
+    text = "、".join(parts[:3]) + (f" 等，共 {len(lines)} 行" if len(parts) > 3 else "")
+    return text + (f"（{len(lines)} 行）" if len(parts) <= 3 and len(lines) > 1 else "")
 
 
 def _command(kind: str, doc: str):
