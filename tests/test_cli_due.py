@@ -70,6 +70,8 @@ def test_case_override_from_the_command_line(db):
     ok("case", "update", cid, "--test-every", "1m", *AS_OF)
     [urine] = due_json("--item", "urine_test", "--within", "7", *AS_OF)
     assert (urine["due_on"], urine["rule"]) == ("2026-12-01", "个案")
+    assert "1 个月（1m）" in ok("case", "show", cid, *AS_OF).stdout  # in words on the screen
+    assert json.loads(ok("case", "show", cid, "-f", "json", *AS_OF).stdout)["test_every"] == "1m"
     res = run("case", "update", cid, "--test-every", "monthly", *AS_OF)
     assert res.exit_code == 1 and "个案尿检间隔" in res.stderr
 

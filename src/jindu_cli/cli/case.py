@@ -167,7 +167,12 @@ def case_show(
     if fmt is not Fmt.table:
         emit_record(record, SHOW_LABELS, fmt.value, reveal=reveal)
         return
-    emit_record(record, SHOW_LABELS, "table", reveal=reveal, title=f"{found.name}（案件 {found.id}）  按 {today} 计算")
+    shown = dict(record)
+    if shown.get("test_every"):  # in words on the screen (1 个月); csv and json keep the notation (1m)
+        from jindu_cli.domain.rules import parse_interval
+
+        shown["test_every"] = f"{parse_interval(shown['test_every'], '个案尿检间隔').words()}（{shown['test_every']}）"
+    emit_record(shown, SHOW_LABELS, "table", reveal=reveal, title=f"{found.name}（案件 {found.id}）  按 {today} 计算")
     if record["flags"]:
         emit([_flag_row(f, today) for f in record["flags"]],
              [("flag", "标记"), ("triggered_on", "产生日期"), ("reason", "情况"), ("police", "报告公安"),
