@@ -171,7 +171,7 @@ def case_show(
     if shown.get("test_every"):  # in words on the screen (1 个月); csv and json keep the notation (1m)
         from jindu_cli.domain.rules import parse_interval
 
-        shown["test_every"] = f"{parse_interval(shown['test_every'], '个案尿检间隔').words()}（{shown['test_every']}）"
+        shown["test_every"] = f"{parse_interval(shown['test_every'], '个案尿检间隔').words}（{shown['test_every']}）"
     emit_record(shown, SHOW_LABELS, "table", reveal=reveal, title=f"{found.name}（案件 {found.id}）  按 {today} 计算")
     if record["flags"]:
         emit([_flag_row(f, today) for f in record["flags"]],
