@@ -175,6 +175,21 @@ def test_names_spaced_out_to_line_up_and_dates_that_lost_their_format(db, tmp_pa
     assert rows(db, "SELECT tested_on FROM drug_tests ORDER BY tested_on") == [("2026-01-05",), ("2026-02-05",)]
 
 
+def test_numbers_kept_as_text_the_ways_other_systems_and_clerks_do(db, tmp_path):
+    """="520103..." (a system's CSV keeping a long number as text in Excel), '520103... (a clerk's
+    apostrophe), and zero-width spaces pasted from a web page: the number is the number."""
+    path = write(tmp_path / "c.csv", ["身份证号", "姓名", "执行地", "管控类型", "联系电话", "报到日期"],
+                 [[f'="{A}"', "张伟", "盐务街", "社区戒毒", '="13812345678"', "2025-01-10"],
+                  [f"'{X}", "李四", "盐务街", "社区戒毒", "'13612345678", "2025-01-10"]])
+    [report] = imported("cases", path)
+    assert report["inserted"] == 2
+    assert rows(db, "SELECT id_number, phone FROM cases ORDER BY id") == [(A, "13812345678"), (X, "13612345678")]
+    log = write(tmp_path / "t.csv", TESTS_HEADER, [[f"\u200b{A}\u200b", "张伟\ufeff", "2026-01-05", "尿检", "阴性", "", ""],
+                                                   [f'="{X}"', "李四", "2026-01-06", "尿检", "阴性", "", ""]])
+    [report] = imported("tests", log)
+    assert (report["inserted"], report["rejected"]) == (2, 0)
+
+
 def test_ambiguous_date_is_rejected(db, tmp_path):
     path = write(tmp_path / "d.csv", ["身份证号", "姓名", "执行地", "管控类型", "报到日期"],
                  [[A, "张伟", "盐务街", "社区戒毒", "03/04/2025"]])

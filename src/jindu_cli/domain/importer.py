@@ -508,14 +508,22 @@ def export_headers(kind: str) -> dict[str, str]:
 
 # --- values -------------------------------------------------------------------------------
 
+INVISIBLE_CHARS = frozenset("\u200b\u200c\u200d\u2060\ufeff")  # zero-width spaces and joiners, a stray BOM
+INVISIBLE = dict.fromkeys(map(ord, INVISIBLE_CHARS))
+
+
 def _text(value) -> str:
     """A cell as text: spreadsheet leftovers removed (a formula guard, a .0 on whole numbers)."""
     if value is None:
         return ""
     if isinstance(value, str):
         text = value.strip()
-        if len(text) > 1 and text[0] == "'" and text[1] in FORMULA_START:
-            text = text[1:]  # the guard jindu's own exports put before = + - @
+        if INVISIBLE_CHARS.intersection(text):  # pasted from a web page or another system
+            text = text.translate(INVISIBLE).strip()
+        if len(text) > 2 and text.startswith('="') and text.endswith('"'):
+            text = text[2:-1].strip()  # ="520103..." : how many systems' CSV keep a long number as text in Excel
+        if len(text) > 1 and text[0] == "'" and (text[1] in FORMULA_START or text[1].isdigit()):
+            text = text[1:]  # the guard jindu's own exports put before = + - @, or a clerk's before a number
         return text
     if isinstance(value, bool):
         return "是" if value else "否"
