@@ -238,3 +238,22 @@ def test_a_period_not_understood_says_how_to_write_one(text, words):
     with pytest.raises(InvalidInput) as exc:
         reports.parse_period(text, None, None, AS_OF)
     assert exc.value.field == "--period" and words in exc.value.reason
+
+
+def test_a_table_too_wide_for_the_terminal_is_shown_in_pieces_that_fit(district):
+    """Each piece repeats the indicators; every group, and the total, is in one piece; a file or a
+    pipe (no width) gets the whole table."""
+    from jindu_cli.cli import report_render
+    from jindu_cli.domain.layout import width
+
+    report = reports.build(district, RULES, reports.month(2026, 10), AS_OF, "community")
+    whole = report_render.render(report, "table", RULES).decode()
+    assert report_render.render(report, "table", RULES, 10_000).decode() == whole
+    shown = report_render.render(report, "table", RULES, 100).decode()
+    table = shown.split("\n口径说明\n")[0]
+    heads = [line for line in table.splitlines() if line.startswith("指标 ")]
+    assert len(heads) > 2 and f"共 {len(heads)} 段" in table
+    assert all(width(line) <= 100 for line in table.splitlines())
+    named = [name for head in heads for name in head.split("   ")[1:] if name.strip()]
+    assert sorted(n.strip() for n in named) == sorted([*report.groups, "合计"])
+    assert table.count("在册人数") == len(heads) and shown.split("\n口径说明\n")[1] == whole.split("\n口径说明\n")[1]

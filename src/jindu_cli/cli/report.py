@@ -72,10 +72,13 @@ def report_command(
     report = reports.build(conn, ruleset, span, today, by, street, charts=chosen is ReportFmt.html,
                            every_breakdown=chosen is ReportFmt.xlsx,
                            meanwhile=report_render.load_xlsx if chosen is ReportFmt.xlsx else None)
-    data = report_render.render(report, chosen.value, ruleset)
-    if output is None:
-        import sys
+    import shutil
+    import sys
 
+    # at a terminal, a table too wide for it is shown in pieces that fit
+    columns = shutil.get_terminal_size().columns if output is None and sys.stdout.isatty() else None
+    data = report_render.render(report, chosen.value, ruleset, columns)
+    if output is None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
         return

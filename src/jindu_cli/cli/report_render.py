@@ -11,13 +11,18 @@ from datetime import datetime
 
 from jindu_cli import __version__
 from jindu_cli.cli.output import plain_table
+from jindu_cli.domain.layout import width
 from jindu_cli.domain.reports import BY_LABELS, Report
 
 TOTAL = "合计"
 
 
-def render(report: Report, fmt: str, rules) -> bytes:
-    return {"table": _table, "csv": _csv, "json": _json, "md": _md, "xlsx": _xlsx, "html": _html}[fmt](report, rules)
+def render(report: Report, fmt: str, rules, columns: int | None = None) -> bytes:
+    """The report as `fmt`. `columns`: the width of the terminal the table is shown on, if any (a
+    file or a pipe gets the whole table, the same bytes every time)."""
+    if fmt == "table":
+        return _table(report, rules, columns)
+    return {"csv": _csv, "json": _json, "md": _md, "xlsx": _xlsx, "html": _html}[fmt](report, rules)
 
 
 def shown(value, rate: bool) -> str:
@@ -55,11 +60,35 @@ def _legend_lines(report: Report, rules) -> list[str]:
     return lines
 
 
-def _table(report: Report, rules) -> bytes:
+def _table(report: Report, rules, columns: int | None = None) -> bytes:
     header, body = _grid(report)
-    text = plain_table(header, body, title=f"{_title(report)}\n{_subtitle(report)}")
+    title = f"{_title(report)}\n{_subtitle(report)}"
+    pieces = _pieces(header, body, columns) if columns else [list(range(1, len(header)))]
+    text = ""
+    for n, piece in enumerate(pieces):
+        keep = [0, *piece]  # every piece repeats the indicators
+        more = f"（第 {n + 1} 段，共 {len(pieces)} 段：终端太窄，分段显示；-o 写进文件或用 xlsx 看整表）"
+        text += ("\n" if n else "") + plain_table(
+            [header[i] for i in keep], [[row[i] for i in keep] for row in body],
+            title=(title if n == 0 else "") + ("\n" if n == 0 and len(pieces) > 1 else "") + (more if len(pieces) > 1 else "")
+            or None)
     text += "\n口径说明\n" + "\n".join(f"  {line}" for line in _legend_lines(report, rules)) + "\n"
     return text.encode("utf-8")
+
+
+def _pieces(header: list[str], body: list[list[str]], columns: int) -> list[list[int]]:
+    """The groups' columns cut into pieces that each fit `columns` beside the indicators' column
+    (columns three spaces apart, as plain_table lays them out)."""
+    wide = [max(width(header[i]), *(width(row[i]) for row in body)) for i in range(len(header))]
+    pieces: list[list[int]] = [[]]
+    used = wide[0]
+    for i in range(1, len(header)):
+        if pieces[-1] and used + 3 + wide[i] > columns:
+            pieces.append([])
+            used = wide[0]
+        pieces[-1].append(i)
+        used += 3 + wide[i]
+    return pieces
 
 
 def _machine_rows(report: Report) -> list[dict]:
