@@ -523,7 +523,8 @@ def test_errors_file_holds_the_rejected_rows_to_fix_and_send_back(db, tmp_path):
     assert text.startswith(b"\xef\xbb\xbf")
     back = list(csv.reader(io.StringIO(text.decode("utf-8-sig"))))
     assert back[0] == TESTS_HEADER + ["错误原因"]
-    assert back[1][:7] == bad and "第 4 行“身份证号”" in back[1][7] and "不在登记表中" in back[1][7]
+    # the ID as Excel will show it, as text, not 5.20103E+17 (the office opens this file to fix it)
+    assert back[1][:7] == [f'="{bad[0]}"', *bad[1:]] and "第 4 行“身份证号”" in back[1][7] and "不在登记表中" in back[1][7]
     assert back[2][2] == "2026-13-01" and "不存在" in back[2][7]
     fixed = write(tmp_path / "fixed.csv", back[0], [back[2][:2] + ["2026-12-01"] + back[2][3:]])
     res = run("import", "tests", fixed, "-f", "json", "--as-of", "2026-12-02")
@@ -637,6 +638,8 @@ def test_export_masks_unless_revealed_guards_formulas_and_round_trips(db, tmp_pa
     assert rows(db, "SELECT count(*) FROM audit_log WHERE action = 'reveal'") == [(3,)]
     visits_text = (out / "visits.csv").read_text(encoding="utf-8-sig")
     assert ",'=1+1" in visits_text and ",'@SUM(A1)" in visits_text
+    # an ID, opened in Excel or WPS, stays text: as a bare number it would lose its last digits
+    assert [r[0] for r in csv.reader(io.StringIO(visits_text))][1:] == [f'="{A}"', f'="{A}"']
     before = {t: rows(db, f"SELECT * FROM {t} ORDER BY id") for t in ("cases", "visits", "drug_tests")}
     for kind in ("cases", "visits", "tests"):
         [report] = imported(kind, out / f"{kind}.csv")
@@ -648,6 +651,21 @@ def test_export_masks_unless_revealed_guards_formulas_and_round_trips(db, tmp_pa
     for kind in ("cases", "visits", "tests"):
         assert ok("export", kind, "--reveal", "--db", fresh).stdout_bytes == (out / f"{kind}.csv").read_bytes()
     assert rows(fresh, "SELECT notes FROM visits ORDER BY visited_on") == [("=1+1",), ("@SUM(A1)",)]
+
+
+@pytest.mark.parametrize("cell, written", [
+    ("520103199001011113", '="520103199001011113"'),  # Excel would show 5.20103E+17 and lose digits
+    ("085186001234", '="085186001234"'), ("0851", '="0851"'),  # a leading 0 would be lost
+    ("13812345678", "13812345678"), ("36", "36"), ("0", "0"),  # as Excel shows them
+    ("52010320010904318X", "52010320010904318X"), ("2026-11-01", "2026-11-01"),  # text already
+    ("=1+1", "'=1+1"), ("１２３４５６７８９０１２３", "１２３４５６７８９０１２３"),
+])
+def test_a_csv_cell_opens_in_a_spreadsheet_as_the_text_it_is(cell, written):
+    from jindu_cli.domain.exporter import csv_cell
+    from jindu_cli.domain.importer import _text
+
+    assert csv_cell(cell) == written
+    assert _text(written) == cell  # and jindu reads it back as it was
 
 
 def test_export_xlsx_keeps_every_cell_as_text(db, tmp_path):

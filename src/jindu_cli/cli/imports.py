@@ -80,7 +80,7 @@ class ErrorsFile:
             import os
             import tempfile
 
-            from jindu_cli.domain.exporter import safe
+            from jindu_cli.domain.exporter import csv_cell
             from jindu_cli.domain.importer import _text
 
             if key not in self.open:
@@ -92,7 +92,7 @@ class ErrorsFile:
                 self.open[key] = (fh, writer, tmp, final)
             _, writer, _, _ = self.open[key]
             where = f"第 {rejected.line} 行" + (f"“{rejected.column}”" if rejected.column else "")
-            cells = [safe(_text(c)) for c in cells[:len(header)]] + [""] * max(0, len(header) - len(cells))
+            cells = [csv_cell(_text(c)) for c in cells[:len(header)]] + [""] * max(0, len(header) - len(cells))
             writer.writerow([*cells, f"{where}：{rejected.reason}"])
 
         return write
@@ -406,7 +406,7 @@ def run_export(kind, street, date_from, date_to, fmt, output, reveal, db, operat
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\r\n")
         writer.writerow(headers)
-        writer.writerows([exporter.safe(c) for c in cells] for _, cells in rows)
+        writer.writerows([exporter.csv_cell(c) for c in cells] for _, cells in rows)
         data = ("\ufeff" + buf.getvalue()).encode("utf-8")
     else:
         data = _xlsx(headers, [cells for _, cells in rows], kind)

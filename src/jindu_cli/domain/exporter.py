@@ -38,6 +38,16 @@ def safe(text: str) -> str:
     return "'" + text if text and text.startswith(FORMULA_START) else text
 
 
+def csv_cell(text: str) -> str:
+    """A cell of a CSV file the office opens in Excel or WPS: `safe`, and a number the spreadsheet
+    would spoil written as ="…", which it shows as the text it is. Opened as a bare number, an ID
+    (520103199003071232) becomes 5.20103E+17 and loses its last digits when the sheet is saved, and a
+    landline loses its leading 0. jindu's importer reads ="…" back as the number inside."""
+    if text.isascii() and text.isdigit() and (len(text) > 11 or (len(text) > 1 and text[0] == "0")):
+        return f'="{text}"'
+    return safe(text)
+
+
 def _cell(value) -> str:
     if value is None:
         return ""
