@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import enum
+import shutil
+import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -72,9 +74,6 @@ def report_command(
     report = reports.build(conn, ruleset, span, today, by, street, charts=chosen is ReportFmt.html,
                            every_breakdown=chosen is ReportFmt.xlsx,
                            meanwhile=report_render.load_xlsx if chosen is ReportFmt.xlsx else None)
-    import shutil
-    import sys
-
     # at a terminal, a table too wide for it is shown in pieces that fit
     columns = shutil.get_terminal_size().columns if output is None and sys.stdout.isatty() else None
     data = report_render.render(report, chosen.value, ruleset, columns)

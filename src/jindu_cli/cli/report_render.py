@@ -67,11 +67,11 @@ def _table(report: Report, rules, columns: int | None = None) -> bytes:
     text = ""
     for n, piece in enumerate(pieces):
         keep = [0, *piece]  # every piece repeats the indicators
-        more = f"（第 {n + 1} 段，共 {len(pieces)} 段：终端太窄，分段显示；-o 写进文件或用 xlsx 看整表）"
-        text += ("\n" if n else "") + plain_table(
-            [header[i] for i in keep], [[row[i] for i in keep] for row in body],
-            title=(title if n == 0 else "") + ("\n" if n == 0 and len(pieces) > 1 else "") + (more if len(pieces) > 1 else "")
-            or None)
+        head = [title] if n == 0 else []
+        if len(pieces) > 1:
+            head.append(f"（第 {n + 1} 段，共 {len(pieces)} 段：终端太窄，分段显示；-o 写进文件或用 xlsx 看整表）")
+        text += ("\n" if n else "") + plain_table([header[i] for i in keep], [[row[i] for i in keep] for row in body],
+                                                   title="\n".join(head))
     text += "\n口径说明\n" + "\n".join(f"  {line}" for line in _legend_lines(report, rules)) + "\n"
     return text.encode("utf-8")
 
