@@ -328,6 +328,29 @@ def test_the_table_gives_one_line_to_rows_refused_alike(db, tmp_path):
     assert [e["line"] for e in report["errors"]] == [2, 3, 4, 5, 6, 7, 8, 9]
 
 
+def test_a_log_s_unknown_person_refused_in_the_register_of_the_same_run_is_pointed_to(db, tmp_path):
+    """The register's row has a wrong check digit, so it is refused, and the logs, which have the ID
+    right, name no one: the clerk is sent to the register's row, not to register the person anew."""
+    wrong = A[:17] + ("0" if A[17] != "0" else "1")
+    drop = tmp_path / "in"
+    drop.mkdir()
+    write(drop / "cases.csv", CASES_HEADER, [
+        ["1", "张伟", "男", wrong, "盐务街街道", "和平社区", "社区戒毒", "36", "2025-01-02", "2025-01-10"],
+        ["2", "周文", "女", B, "头桥", "东山社区", "社区康复", "24", "2025.3.1", "2025/3/8", "", "", "", "", "缺街道"]])
+    write(drop / "tests.csv", TESTS_HEADER, log_rows())
+    res = run("import", "auto", drop, *AS_OF)
+    assert res.exit_code == 1
+    said = [line for line in res.stderr.splitlines() if "那一行被拒绝了" in line]
+    assert said == [f"tests.csv：第 2–5 行的身份证号，cases.csv 第 2 行登记了只差最后一位（校验位）的号码，那一行被拒绝了"
+                    f"（校验位错误：按前 17 位算应为 {A[17]}，实际是 {wrong[17]}（{A[:6]}********{wrong[-4:]}））。"
+                    "先改正登记表的那一行并重新导入，再加 --again 导入 tests.csv"]
+    assert A not in res.stderr and wrong not in res.stderr  # masked, as everywhere
+    # a person refused for another reason, whose ID the log has the same
+    write(drop / "cases.csv", CASES_HEADER, [["1", "张伟", "男", A, "", "和平社区", "社区戒毒", "36", "", "2025-01-10"]])
+    res = run("import", "auto", drop, "--again", *AS_OF)
+    assert "cases.csv 第 2 行登记了同一个号码，那一行被拒绝了" in res.stderr
+
+
 def test_missing_required_column_stops_the_file(db, tmp_path):
     imported("cases", register(tmp_path))
     before = counts(db)

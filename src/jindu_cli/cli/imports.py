@@ -263,10 +263,36 @@ def _show(reports, fmt: Fmt, kind: str) -> None:
         more = sum(r.rejected for r in reports) - sum(p["count"] for p in shown)
         emit(shown, [("file", "文件"), ("line", "行"), ("column", "列"), ("value", "值"), ("reason", "原因")], "table",
              title="被拒绝的行", caption=f"另有 {more} 行未列出（用 --errors 导出全部，或 -f json）" if more > 0 else None)
+    _refused_in_the_register(reports, names)
     for r, name in zip(reports, names):
         if r.outside_measure:
             message(f"{name}：{r.outside_measure} 行只因日期不在措施期内被拒绝（早于报到、中止期间、期满或结案以后）。"
                     "确实要记录的，在文件里加一列“强制记录”填“是”，再导入（每一行都记入审计）")
+
+
+def _refused_in_the_register(reports: list, names: list[str]) -> None:
+    """When a log's rows name someone the register does not have, and the register imported in the
+    same run refused a row of the same ID, or of an ID that differs only in its check digit (the
+    last), say so: the register's row is the one to fix first."""
+    refused: dict[str, tuple[str, object]] = {}
+    for r, name in zip(reports, names):
+        if r.kind == "cases":
+            for e in r.errors:
+                if e.typed_id:
+                    refused.setdefault(e.typed_id[:17], (name, e))
+    if not refused:
+        return
+    for r, name in zip(reports, names):
+        met: dict[str, list[int]] = {}
+        for e in r.errors:
+            if e.unregistered and e.typed_id[:17] in refused:
+                met.setdefault(e.typed_id, []).append(e.line)
+        for typed, lines in met.items():
+            where, row = refused[typed[:17]]
+            same = "同一个号码" if row.typed_id == typed else "只差最后一位（校验位）的号码"
+            message(f"{name}：第 {_lines_text(lines, counted=False)} 行的身份证号，{where} 第 {row.line} 行登记了{same}，"
+                    "那一行被拒绝了"
+                    f"（{row.reason}）。先改正登记表的那一行并重新导入，再加 --again 导入 {name}")
 
 
 def _alike(problems: list[dict]) -> list[dict]:
@@ -286,8 +312,9 @@ def _alike(problems: list[dict]) -> list[dict]:
     return list(groups.values())
 
 
-def _lines_text(lines: list[int]) -> str:
-    """12, or 12–15、40, or, for many, the first few and how many in all."""
+def _lines_text(lines: list[int], counted: bool = True) -> str:
+    """12, or 12–15、40 (with `counted`, and how many: （5 行）), or, for many, the first few and
+    how many in all."""
     runs: list[list[int]] = []
     for line in sorted(lines):
         if runs and line == runs[-1][1] + 1:
@@ -296,7 +323,7 @@ def _lines_text(lines: list[int]) -> str:
             runs.append([line, line])
     parts = [str(a) if a == b else f"{a}–{b}" for a, b in runs]
     text = "、".join(parts[:3]) + (f" 等，共 {len(lines)} 行" if len(parts) > 3 else "")
-    return text + (f"（{len(lines)} 行）" if len(parts) <= 3 and len(lines) > 1 else "")
+    return text + (f"（{len(lines)} 行）" if counted and len(parts) <= 3 and len(lines) > 1 else "")
 
 
 def _command(kind: str, doc: str):

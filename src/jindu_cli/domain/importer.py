@@ -62,12 +62,14 @@ class RowProblem(Exception):
     """A row refused: the field, its value and why. `outside_measure`: refused only for a date
     outside the person's measure, which a 强制记录 cell of 是 lets in."""
 
-    def __init__(self, field: str, value: str, reason: str, outside_measure: bool = False):
+    def __init__(self, field: str, value: str, reason: str, outside_measure: bool = False,
+                 unregistered: bool = False):
         super().__init__(reason)
         self.field = field
         self.value = value
         self.reason = reason
         self.outside_measure = outside_measure
+        self.unregistered = unregistered  # a good ID of no one in the register
 
 
 @dataclass
@@ -77,6 +79,10 @@ class Rejected:
     value: str
     reason: str
     outside_measure: bool = False
+    unregistered: bool = False  # refused only because the register has no such person
+    # the 18-character ID the row was refused for, as typed: never shown (the value is masked), only
+    # matched across the files of one run (a log's unknown person, the register's refused row)
+    typed_id: str = ""
 
     def as_dict(self) -> dict:
         return {"line": self.line, "column": self.column, "value": self.value, "reason": self.reason}
@@ -943,9 +949,10 @@ class _Rows:
             self.report.rows -= 1
             self.report.note_lines += 1
             return
-        outside = False
+        outside = unregistered = False
         if isinstance(exc, RowProblem):
             name, value, reason, outside = exc.field, exc.value, exc.reason, exc.outside_measure
+            unregistered = exc.unregistered
         elif isinstance(exc, InvalidInput):
             name = _FIELD_OF_LABEL.get(exc.field, "")
             value = _text(self.cell(cells, name)) if name else ""
@@ -955,7 +962,9 @@ class _Rows:
         else:
             name, value, reason = "", "", f"无法处理这一行（{type(exc).__name__}）"
         column = self.header[self.columns[name]] if name in self.columns else ""
-        rejected = Rejected(number, column, _masked(name, value), reason, outside)
+        typed = _text(self.cell(cells, "id_number")).upper()
+        rejected = Rejected(number, column, _masked(name, value), reason, outside, unregistered,
+                            typed if len(typed) == 18 and typed[:17].isdigit() else "")
         self.report.reject(rejected)
         if self.on_error:
             self.on_error(cells, rejected, self.header)
@@ -1102,7 +1111,8 @@ class _RecordRows(_Rows):
             raise RowProblem("id_number", "", "不能为空")
         case = self.people.get(self.id_number(raw))
         if case is None:
-            raise RowProblem("id_number", _text(raw), "这个身份证号不在登记表中：请先导入或登记这个人（jindu import cases）")
+            raise RowProblem("id_number", _text(raw), "这个身份证号不在登记表中：请先导入或登记这个人（jindu import cases）",
+                             unregistered=True)
         name = cells[self.ix["name"]]
         if name and name != case.name and not _same_name(name, case.name):
             raise RowProblem("name", _text(name), f"与登记表中这个身份证号的姓名“{case.name}”不符")
