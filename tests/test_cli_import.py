@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import re
 import signal
 import sqlite3
 import stat
@@ -634,6 +635,10 @@ def test_import_log_lists_the_ledger(db, tmp_path):
     assert [(e["file"], e["sha256"], e["inserted"], e["operator"]) for e in ledger] == [
         ("cases.csv", report["sha256"], 2, "tester")]
     assert rows(db, "SELECT action, entity FROM audit_log WHERE action = 'import'") == [("import", "file")]
+    # on the screen: the office's clock (not UTC with microseconds), the kind in words
+    table = ok("import", "log").stdout
+    assert "登记表" in table and "cases.csv" in table and not re.search(r"\dT\d|\d\.\d{6}Z", table)
+    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d ", table)
 
 
 def test_exit_codes_for_several_files(db, tmp_path):

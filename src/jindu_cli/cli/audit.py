@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from jindu_cli.cli.options import DbOpt, FormatOpt, Fmt, OperatorOpt, RevealOpt, open_conn, operator_name
-from jindu_cli.cli.output import emit, guard, message
+from jindu_cli.cli.output import emit, guard, local_time, message
 
 app = typer.Typer(help="审计：谁在什么时候改了什么、看了谁的完整信息。", no_args_is_help=True)
 
@@ -42,13 +42,6 @@ def _summary(changes: dict, reveal: bool) -> str:
     return "；".join(parts)
 
 
-def _local(at: str) -> str:
-    from datetime import datetime
-
-    moment = datetime.fromisoformat(at.replace("Z", "+00:00"))
-    return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S")
-
-
 @app.command("list")
 @guard
 def audit_list(
@@ -70,7 +63,7 @@ def audit_list(
         if ids:
             cases.record_reveal(conn, operator_name(operator), "audit list", ids)
     if fmt is Fmt.table:
-        shown = [dict(r, time=_local(r["at"]), action_label=ACTIONS.get(r["action"], r["action"]),
+        shown = [dict(r, time=local_time(r["at"]), action_label=ACTIONS.get(r["action"], r["action"]),
                       entity_label=ENTITIES.get(r["entity"], r["entity"]), summary=_summary(r["changes"], reveal))
                  for r in rows]
         emit(shown, COLUMNS, "table")

@@ -362,17 +362,22 @@ def import_log(limit: Annotated[Optional[int], typer.Option("--limit", help="最
                fmt: FormatOpt = Fmt.table, db: DbOpt = None):
     """导入记录：每个导入过的文件的名称、SHA-256、时间、操作员和各项行数。"""
     conn = open_conn(db)
-    sql = ("SELECT id, imported_at, operator, kind, file_name, sha256, encoding, rows_read, inserted, updated,"
+    from jindu_cli.cli.output import local_time
+    from jindu_cli.domain.importer import KIND_LABELS
+
+    sql = ("SELECT id, imported_at, operator, kind, file_name, sheet, sha256, encoding, rows_read, inserted, updated,"
            " unchanged, rejected FROM import_files ORDER BY id DESC")
     if limit:
         sql += f" LIMIT {int(limit)}"
-    keys = ["import_id", "imported_at", "operator", "kind", "file", "sha256", "encoding", "rows", "inserted",
+    keys = ["import_id", "imported_at", "operator", "kind", "file", "sheet", "sha256", "encoding", "rows", "inserted",
             "updated", "unchanged", "rejected"]
     rows = [dict(zip(keys, r)) for r in conn.execute(sql)]
-    if fmt is Fmt.table:
+    if fmt is Fmt.table:  # the office's clock, the kind in words, a workbook's sheet beside its name
         for r in rows:
-            r["sha_short"] = r["sha256"][:12]
-    emit(rows, [("import_id", "编号"), ("imported_at", "时间（UTC）"), ("operator", "操作员"), ("kind", "类型"),
+            r.update(sha_short=r["sha256"][:12], time=local_time(r["imported_at"]),
+                     kind_label=KIND_LABELS.get(r["kind"], r["kind"]),
+                     file=f"{r['file']}（{r['sheet']}）" if r["sheet"] else r["file"])
+    emit(rows, [("import_id", "编号"), ("time", "时间"), ("operator", "操作员"), ("kind_label", "类型"),
                 ("file", "文件"), ("sha_short", "SHA-256"), ("encoding", "编码"), ("rows", "行数"),
                 ("inserted", "新增"), ("updated", "更新"), ("unchanged", "未变"), ("rejected", "拒绝")], fmt.value)
     if not rows:

@@ -88,6 +88,15 @@ def csv_cell(value) -> str:
     return str(value)
 
 
+def local_time(at: str) -> str:
+    """A UTC time stamp as jindu stores it (2026-11-29T07:34:34.245814Z), as the office's clock
+    shows it: 2026-11-29 15:34:34 (the machine's time zone)."""
+    from datetime import datetime
+
+    moment = datetime.fromisoformat(at.replace("Z", "+00:00"))
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
 RICH_MAX_ROWS = 500  # beyond this rich is too slow (seconds per thousand rows): plain text instead
 
 def plain_table(columns: Sequence[str], rows: Sequence[Sequence[str]], *, title: str | None = None,
