@@ -11,7 +11,9 @@ import typer
 from jindu_cli.cli.options import AsOfOpt, DbOpt, FormatOpt, Fmt, OperatorOpt, as_of_date, open_conn, operator_name
 from jindu_cli.cli.output import emit, guard, message
 
-app = typer.Typer(help="导入街道报来的登记表、走访记录、检测记录（CSV 或 .xlsx），以及查看导入记录。", no_args_is_help=True)
+app = typer.Typer(help="导入街道报来的登记表、走访记录、检测记录（CSV 或 .xlsx），以及查看导入记录。\n\n"
+                       "文件照各街道的样子导入即可：列名可以在标题、填报单位几行的下面，也可以占两行；"
+                       "表尾的填表人、合计等行会跳过；.xlsx 里列名对得上的每一张工作表都会导入。", no_args_is_help=True)
 
 FilesArg = Annotated[list[Path], typer.Argument(metavar="文件...", show_default=False,
                                                 help="一个或多个文件：CSV（UTF-8、带 BOM 的 UTF-8、GB18030/GBK）或 .xlsx；"
@@ -20,11 +22,11 @@ DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="只检查、报告�
 StrictOpt = Annotated[bool, typer.Option("--strict", help="只要有一行有错，这个文件就一行也不导入")]
 ErrorsOpt = Annotated[Optional[Path], typer.Option("--errors", metavar="OUT.csv", show_default=False,
                                                    help="把被拒绝的行按原来的列写进这个文件，加一列“错误原因”，改好后可再导入")]
-EncodingOpt = Annotated[Optional[str], typer.Option("--encoding", show_default=False,
+EncodingOpt = Annotated[Optional[str], typer.Option("--encoding", metavar="编码", show_default=False,
                                                     help="文件编码（默认自动识别：UTF-8、带 BOM 的 UTF-8、GB18030/GBK、UTF-16）")]
 AgainOpt = Annotated[bool, typer.Option("--again", help="内容完全相同的文件也再导入一次（上次有行被拒绝，补登了人员或改正了登记表以后用）；"
                                                   "已经导入的行不会重复")]
-SheetOpt = Annotated[Optional[str], typer.Option("--sheet", show_default=False, help=".xlsx 文件只导入这一张工作表（默认：列名对得上的每一张）")]
+SheetOpt = Annotated[Optional[str], typer.Option("--sheet", metavar="工作表", show_default=False, help=".xlsx 文件只导入这一张工作表（默认：列名对得上的每一张）")]
 
 STATUS_LABELS = {"imported": "已导入", "duplicate": "重复文件，未改动", "dry_run": "试运行，未写入",
                  "strict_failed": "有错，整个文件未导入（--strict）", "failed": "未导入"}
