@@ -191,6 +191,23 @@ def test_numbers_kept_as_text_the_ways_other_systems_and_clerks_do(db, tmp_path)
     assert (report["inserted"], report["rejected"]) == (2, 0)
 
 
+@pytest.mark.parametrize("written, code", [
+    ("阴性(-)", "negative"), ("阴性（－）", "negative"), ("(-)", "negative"), ("（+）", "positive"),
+    ("阳性(+)", "positive"), ("阴性(+)", None), ("阳性", "positive"), ("弱阳性", None),
+])
+def test_a_result_with_its_sign_in_brackets_as_labs_write_it(written, code):
+    from jindu_cli.domain.enums import RESULT
+    from jindu_cli.domain.importer import vocabulary
+    from jindu_cli.errors import InvalidInput
+
+    parse = vocabulary(None, "result", RESULT)
+    if code is None:  # the parts disagree, or no such result: refused, never guessed
+        with pytest.raises(InvalidInput):
+            parse(written)
+    else:
+        assert parse(written) == code
+
+
 def test_ambiguous_date_is_rejected(db, tmp_path):
     path = write(tmp_path / "d.csv", ["身份证号", "姓名", "执行地", "管控类型", "报到日期"],
                  [[A, "张伟", "盐务街", "社区戒毒", "03/04/2025"]])

@@ -567,16 +567,28 @@ def vocabulary(conn, name: str, enum) -> Callable[[str], str]:
     path = reference.data_file("synonyms.toml", conn)
     extra = {reference.fold(k): v for k, v in _synonym_table(path, path.stat().st_mtime).get(name, {}).items()}
 
-    @functools.lru_cache(maxsize=4096)
-    def parse(raw: str) -> str:
+    def one(raw: str) -> str | None:
         code = enum.lookup(raw)
         if code is None and reference.fold(raw) in extra:
             code = enum.lookup(extra[reference.fold(raw)])
+        return code
+
+    @functools.lru_cache(maxsize=4096)
+    def parse(raw: str) -> str:
+        code = one(raw)
+        if code is None and (m := _BRACKETED.fullmatch(unicodedata.normalize("NFKC", raw).strip())):
+            # a value with its sign or code in brackets, as labs write them: 阴性(-), (+), 阳性（+）;
+            # the parts must agree (阴性(+) is refused)
+            codes = {one(part.strip()) for part in m.groups() if part.strip()}
+            code = codes.pop() if len(codes) == 1 else None
         if code is None:
             raise InvalidInput(enum.field, f"“{raw}”不是可选的值；可选：{enum.choices()}")
         return code
 
     return parse
+
+
+_BRACKETED = re.compile(r"([^()]*)\(([^()]*)\)")
 
 
 @functools.lru_cache(maxsize=65536)
