@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 from jindu_cli.cli.options import (
     AsOfOpt, DbOpt, FormatOpt, Fmt, OperatorOpt, as_of_date, db_location, open_conn, operator_name,
 )
-from jindu_cli.cli.output import emit, emit_record, guard, message
+from jindu_cli.cli.output import emit, emit_record, guard, local_time, message
 
 app = typer.Typer(help="数据库：位置、状态、备份、恢复、检查。", no_args_is_help=True)
 BACKUP_PREFIX = "jindu-"
@@ -56,7 +56,8 @@ def db_status(db: DbOpt = None, fmt: FormatOpt = Fmt.table):
     emit_record(info, [("path", "文件"), ("mode", "权限"), ("size_bytes", "大小（字节）"),
                        ("journal_mode", "日志模式"), ("schema_version", "结构版本")], "table",
                 title="数据库")
-    emit(migrations, [("name", "已应用的迁移"), ("applied_at", "应用时间（UTC）")], "table")
+    emit([dict(m, applied_at=local_time(m["applied_at"])) for m in migrations],
+         [("name", "已应用的迁移"), ("applied_at", "应用时间")], "table")
     emit([{"table": t, "rows": n} for t, n in info["tables"].items()], [("table", "表"), ("rows", "行数")], "table")
 
 
