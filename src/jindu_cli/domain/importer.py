@@ -313,12 +313,7 @@ def open_source(path: Path, facts: dict, size: int, encoding: str | None, sheet:
         if facts["tail_cut"]:
             shown += "，末尾有不完整的字符"
         rows, position, close, suspect = _text_rows(path, codec)
-    lead: list[tuple[int, list]] = []  # the first rows that are not blank, among which the column names are
-    for number, cells in rows:
-        if any(_text(c) for c in cells):
-            lead.append((number, cells))
-            if known is None or len(lead) >= HEADER_SEARCH:
-                break
+    lead = _lead(rows, known)
     if not lead:
         close()
         raise FileProblem(BLANK_FILE)
@@ -329,6 +324,18 @@ def open_source(path: Path, facts: dict, size: int, encoding: str | None, sheet:
 
 
 HEADER_SEARCH = 10  # how many rows that are not blank may come before (and with) the column names
+
+
+def _lead(rows: Iterator[tuple[int, list]], known: Callable[[list[str]], int] | None) -> list[tuple[int, list]]:
+    """A file's first rows that are not blank, among which its column names are: the first alone
+    without `known`, else up to HEADER_SEARCH."""
+    lead: list[tuple[int, list]] = []
+    for number, cells in rows:
+        if any(_text(c) for c in cells):
+            lead.append((number, cells))
+            if known is None or len(lead) >= HEADER_SEARCH:
+                break
+    return lead
 
 
 def _header_row(rows: list[tuple[int, list[str]]], known: Callable[[list[str]], int] | None
@@ -442,10 +449,15 @@ def detect_kind(conn, path: Path, encoding: str | None = None, sheet: str | None
     except FileProblem as exc:
         return None, exc.message
     source.close()
+    return _kind_of(conn, source.header, kinds)
+
+
+def _kind_of(conn, header: list[str], kinds: tuple[str, ...]) -> tuple[str | None, str]:
+    """Which of `kinds` these column names fit (see detect_kind): (kind, "") or (None, why not)."""
     fits = []
     for kind in kinds:
         try:
-            map_header(conn, kind, source.header)
+            map_header(conn, kind, header)
             fits.append(kind)
         except FileProblem:
             pass
@@ -454,7 +466,7 @@ def detect_kind(conn, path: Path, encoding: str | None = None, sheet: str | None
         return None, "既有走访记录的列，也有检测记录的列，看不出是哪一种：请用 jindu import visits 或 jindu import tests 导入"
     if fits:
         return (records or fits)[0], ""
-    shown = "、".join(h for h in source.header if h) or "（没有列名）"
+    shown = "、".join(h for h in header if h) or "（没有列名）"
     return None, (f"看不出是登记表、走访记录还是检测记录（文件里的列是：{shown}）；"
                   "请用 jindu import cases、visits 或 tests 指定")
 
@@ -462,20 +474,26 @@ def detect_kind(conn, path: Path, encoding: str | None = None, sheet: str | None
 BLANK_FILE = "文件里没有任何内容（只有空行）"
 
 
-def sheet_names(path: Path) -> list[str] | None:
-    """The sheets of an .xlsx file, in order; None for any other file, or a workbook that cannot be
-    opened (its import says why)."""
+def sheet_headers(path: Path, known: Callable[[list[str]], int]) -> list[tuple[str, list[str] | None]] | None:
+    """Each sheet of an .xlsx file with its column names, found as its import would find them (None
+    for a blank sheet), reading the workbook once; None for any other file, or a workbook that
+    cannot be opened (its import says why)."""
     try:
         with open(path, "rb") as fh:
             if fh.read(4) != b"PK\x03\x04":
                 return None
         from openpyxl import load_workbook
 
-        book = load_workbook(path, read_only=True)
+        book = load_workbook(path, read_only=True, data_only=True)
     except Exception:  # noqa: BLE001 - a damaged workbook: the import reports it
         return None
     try:
-        return list(book.sheetnames)
+        found = []
+        for ws in book.worksheets:
+            lead = _lead(((n, list(v)) for n, v in enumerate(ws.iter_rows(values_only=True), start=1)), known)
+            found.append((ws.title, _header_row([(n, [_text(c) for c in cells]) for n, cells in lead], known)[1]
+                           if lead else None))
+        return found
     finally:
         book.close()
 
@@ -490,19 +508,19 @@ def plan_sheets(conn, path: Path, kind: str, encoding: str | None, sheet: str | 
     no kind (填表说明, a chart) is passed over and named; a blank one silently. When no sheet fits,
     the first is imported, and reported as it would be alone. `kind` None: not told (see `why`)."""
     kinds = ("tests", "visits", "cases") if kind == "auto" else (kind,)
-    names = None if sheet else sheet_names(path)
-    if not names or len(names) == 1:
+    sheets = None if sheet else sheet_headers(path, header_score(conn, kinds))
+    if not sheets or len(sheets) == 1:
         if kind != "auto":
             return [(kind, sheet, "")], []
         found, why = detect_kind(conn, path, encoding, sheet)
         return [(found, sheet, why)], []
     items, passed, first = [], [], None
-    for name in names:
-        found, why = detect_kind(conn, path, encoding, name, kinds)
+    for name, header in sheets:
+        found, why = _kind_of(conn, header, kinds) if header is not None else (None, BLANK_FILE)
         first = first or (found if kind == "auto" else kind, name, why)
         if found is not None:
             items.append((found, name, ""))
-        elif why != BLANK_FILE:
+        elif header is not None:
             passed.append(name)
     return (items, passed) if items else ([first], [])
 
