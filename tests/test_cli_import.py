@@ -849,6 +849,42 @@ def test_import_auto_tells_each_file_by_its_header_and_takes_the_register_first(
     assert "检测记录" in again.stdout and "走访记录" in again.stdout and "登记表" in again.stdout
 
 
+def test_done_moves_the_files_all_of_whose_rows_went_in_and_leaves_the_others(db, tmp_path):
+    """A drop folder imported every day by cron: what went in wholly moves on, what needs a person
+    stays, so that the folder holds only the files to look at."""
+    drop = tmp_path / "收到的文件"
+    drop.mkdir()
+    register(tmp_path).rename(drop / "登记表.csv")
+    write(drop / "检测.csv", TESTS_HEADER, log_rows())
+    write(drop / "走访.csv", VISITS_HEADER, [[A, "张伟", "2026-13-02", "谈话", "李芳"]])  # a row refused
+    write(drop / "通讯录.csv", ["姓名", "电话"], [["张伟", "13812345678"]])  # not told
+    done = drop / "已导入"
+    (done / "x").mkdir(parents=True)
+    write(done / "检测.csv", ["旧"], [])  # last month's file of the same name
+    assert run("import", "auto", drop, "--done", done, "--dry-run", *AS_OF).exit_code == 1
+    assert sorted(p.name for p in drop.iterdir() if p.is_file()) == ["检测.csv", "登记表.csv", "走访.csv", "通讯录.csv"]
+    res = run("import", "auto", drop, "--done", done, *AS_OF)
+    assert res.exit_code == 1  # the refused row, the untold file
+    assert sorted(p.name for p in drop.iterdir() if p.is_file()) == ["走访.csv", "通讯录.csv"]
+    assert sorted(p.name for p in done.iterdir() if p.is_file()) == ["检测-2.csv", "检测.csv", "登记表.csv"]
+    assert "已移到" in res.stderr and "登记表.csv" in res.stderr
+    assert (done / "检测-2.csv").read_bytes() == write(tmp_path / "again.csv", TESTS_HEADER, log_rows()).read_bytes()
+    # the next day: the files left are imported again, and stay until they are fixed
+    before = counts(db)
+    again = run("import", "auto", drop, "--done", done, *AS_OF)
+    assert again.exit_code == 1 and counts(db) == before  # (also for 走访.csv, a repeat now: not all its rows are in)
+    assert sorted(p.name for p in drop.iterdir() if p.is_file()) == ["走访.csv", "通讯录.csv"]
+    assert "留在原处、等人处理的文件：" in again.stderr and "走访.csv" in again.stderr.split("留在原处")[1]
+    (drop / "通讯录.csv").unlink()
+    assert run("import", "auto", drop, "--done", done, *AS_OF).exit_code == 1  # 走访.csv alone, a repeat
+    write(drop / "走访.csv", VISITS_HEADER, [[A, "张伟", "2026-11-02", "谈话", "李芳"]])  # fixed, sent back
+    fixed = run("import", "auto", drop, "--done", done, *AS_OF)
+    assert fixed.exit_code == 0 and not [p for p in drop.iterdir() if p.is_file()]
+    write(drop / "通讯录.csv", ["姓名", "电话"], [["张伟", "13812345678"]])
+    res = run("import", "tests", tmp_path / "again.csv", "--done", drop / "通讯录.csv", *AS_OF)
+    assert res.exit_code == 1 and "不是文件夹" in res.stderr and (tmp_path / "again.csv").exists()
+
+
 def test_a_file_with_both_a_visit_and_a_test_log_s_columns_is_not_guessed(db, tmp_path):
     both = write(tmp_path / "both.csv", TESTS_HEADER + ["走访日期", "走访方式"], [[A, "张伟"]])
     res = run("import", "auto", both, "-f", "json", *AS_OF)

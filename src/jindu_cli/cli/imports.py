@@ -26,6 +26,10 @@ EncodingOpt = Annotated[Optional[str], typer.Option("--encoding", metavar="编�
                                                     help="文件编码（默认自动识别：UTF-8、带 BOM 的 UTF-8、GB18030/GBK、UTF-16）")]
 AgainOpt = Annotated[bool, typer.Option("--again", help="内容完全相同的文件也再导入一次（上次有行被拒绝，补登了人员或改正了登记表以后用）；"
                                                   "已经导入的行不会重复")]
+DoneOpt = Annotated[Optional[Path], typer.Option("--done", metavar="文件夹", show_default=False,
+                                                 help="每个文件的所有行都导入了（或是导入过的重复文件），就把它移到这个文件夹"
+                                                      "（没有就新建）；有行被拒绝、导入失败的文件留在原处等人处理。"
+                                                      "适合计划任务每天导入一个收件文件夹")]
 SheetOpt = Annotated[Optional[str], typer.Option("--sheet", metavar="工作表", show_default=False, help=".xlsx 文件只导入这一张工作表（默认：列名对得上的每一张）")]
 
 STATUS_LABELS = {"imported": "已导入", "duplicate": "重复文件，未改动", "dry_run": "试运行，未写入",
@@ -172,17 +176,21 @@ def expand_folders(files: list[Path]) -> list[Path]:
 
 def run_import(kind: str, files: list[Path], dry_run: bool, strict: bool, errors: Path | None, fmt: Fmt,
                encoding: str | None, sheet: str | None, as_of: str | None, db: str | None,
-               operator: str | None, again: bool = False) -> None:
+               operator: str | None, again: bool = False, done: Path | None = None) -> None:
     """Import each file as `kind`, or with kind "auto" as the kind its header shows (registers
-    first, so that the logs find the people they name)."""
+    first, so that the logs find the people they name). With `done`, each file all of whose rows
+    went in is moved there afterwards."""
     import dataclasses
 
     from jindu_cli.domain import importer
+    from jindu_cli.errors import InvalidInput
 
     today = as_of_date(as_of)
     files = expand_folders(files)
     sink = ErrorsFile(errors, len(files) > 1)
     sink.check()
+    if done is not None and done.exists() and not done.is_dir():
+        raise InvalidInput("--done", f"{done} 不是文件夹")
     conn = open_conn(db)
     opts = importer.Options(kind, today, operator_name(operator), dry_run, strict, encoding, sheet, again)
     reports, untold, work, passed = [], [], [], []
@@ -225,8 +233,46 @@ def run_import(kind: str, files: list[Path], dry_run: bool, strict: bool, errors
             message(f"{path.name}：工作表“{name}”缺少{importer.KIND_LABELS[kind]}必需的列，没有导入")
     for path in written:
         message(f"被拒绝的行已写入 {path}（原来的列加“错误原因”；改好后可再导入）")
-    if not all(r.ok for r in reports):
+    moved_all = _move_done(done, files, reports, passed) if done is not None and not dry_run else True
+    if not all(r.ok for r in reports) or not moved_all:
         raise typer.Exit(1)
+
+
+def _move_done(done: Path, files: list[Path], reports: list, passed: list) -> bool:
+    """Move each file every row of which is in (each sheet, for a workbook; a repeat counts when its
+    last import refused no row) into `done`, named as it was (numbered when the name is taken).
+    Files with a refused row, a failure, or a sheet passed over stay where they are. True when every
+    file given has moved: what stays is for a person to look at, so the exit code says so."""
+    import shutil
+
+    from jindu_cli.cli.output import os_reason
+
+    left = {str(path) for path, _ in passed} | {r.file for r in reports if not r.all_in}
+    given = list(dict.fromkeys(files))
+    ready = [path for path in given if str(path) not in left and any(r.file == str(path) for r in reports)]
+    if len(ready) < len(given):
+        message(f"留在原处、等人处理的文件：{'、'.join(p.name for p in given if p not in ready)}")
+    if not ready:
+        return False
+    try:
+        done.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:
+        message(f"无法建立文件夹 {done}（{os_reason(exc)}），导入过的文件留在原处")
+        return False
+    moved, ok = [], True
+    for path in ready:
+        target, number = done / path.name, 2
+        while target.exists():
+            target, number = done / f"{path.stem}-{number}{path.suffix}", number + 1
+        try:
+            shutil.move(str(path), str(target))
+            moved.append(target.name)
+        except OSError as exc:
+            message(f"无法把 {path.name} 移到 {done}（{os_reason(exc)}）；它已经导入，留在原处")
+            ok = False
+    if moved:
+        message(f"已移到 {done}：{'、'.join(moved)}")
+    return ok and len(ready) == len(given)
 
 
 def _show(reports, fmt: Fmt, kind: str) -> None:
@@ -330,9 +376,10 @@ def _lines_text(lines: list[int], counted: bool = True) -> str:
 
 def _command(kind: str, doc: str):
     def command(files: FilesArg, dry_run: DryRunOpt = False, strict: StrictOpt = False, errors: ErrorsOpt = None,
-                again: AgainOpt = False, fmt: FormatOpt = Fmt.table, encoding: EncodingOpt = None,
-                sheet: SheetOpt = None, as_of: AsOfOpt = None, db: DbOpt = None, operator: OperatorOpt = None):
-        run_import(kind, files, dry_run, strict, errors, fmt, encoding, sheet, as_of, db, operator, again)
+                again: AgainOpt = False, done: DoneOpt = None, fmt: FormatOpt = Fmt.table,
+                encoding: EncodingOpt = None, sheet: SheetOpt = None, as_of: AsOfOpt = None, db: DbOpt = None,
+                operator: OperatorOpt = None):
+        run_import(kind, files, dry_run, strict, errors, fmt, encoding, sheet, as_of, db, operator, again, done)
 
     command.__doc__ = doc
     command.__name__ = f"import_{kind}"

@@ -107,12 +107,19 @@ class Report:
     header_line: int = 0  # the line (of a CSV; the row of a sheet) the column names were read from
     above_header: int = 0  # rows that are not blank above it (a title, 填报单位...): not imported
     note_lines: int = 0  # the form's own lines among the rows (填表人：…, 合计): not imported, not counted in rows
+    refused_before: int = 0  # of a repeat, the rows its last import refused
     errors: list[Rejected] = field(default_factory=list)
     ledger_id: int | None = None
 
     @property
     def ok(self) -> bool:
         return self.status in ("imported", "duplicate", "dry_run") and self.rejected == 0
+
+    @property
+    def all_in(self) -> bool:
+        """Every row of the file is in the database: imported now without a refusal, or a repeat of
+        an import that refused none."""
+        return self.status == "imported" and self.rejected == 0 or self.status == "duplicate" and not self.refused_before
 
     def reject(self, problem: Rejected) -> None:
         self.rejected += 1
@@ -863,7 +870,7 @@ def import_file(conn: sqlite3.Connection, path: Path, opts: Options,
         if seen[5]:  # rows refused then (a person not yet registered) may go in now
             report.message += (f"。那次有 {seen[5]} 行被拒绝：补登了那些人、改正了登记表以后，加 --again 再导入这个文件，"
                                "已经导入的行不会重复")
-        report.ledger_id = seen[0]
+        report.ledger_id, report.refused_before = seen[0], seen[5]
         return report
     if seen:
         report.message = f"与导入记录 #{seen[0]} 内容完全相同；按 --again 再次导入"
