@@ -25,6 +25,13 @@ CASES_HEADER = ["序号", "姓名", "性别", "公民身份号码", "执行地",
                 "滥用毒品种类", "联系电话", "禁毒专干", "风险等级", "备注"]
 
 
+def counting_calls(function, calls: list):
+    def counted(*args, **kwargs):
+        calls.append(args)
+        return function(*args, **kwargs)
+    return counted
+
+
 def write(path, header, records, encoding="utf-8-sig", delimiter=","):
     buf = io.StringIO()
     writer = csv.writer(buf, delimiter=delimiter, lineterminator="\r\n")
@@ -612,8 +619,9 @@ def test_xlsx_with_excel_dates_and_numeric_ids(db, tmp_path):
     assert "没有名为“周报”的工作表" in res.json()[0]["message"]
 
 
-def test_every_sheet_of_a_workbook_that_fits_is_imported_and_the_others_are_named(db, tmp_path):
+def test_every_sheet_of_a_workbook_that_fits_is_imported_and_the_others_are_named(db, tmp_path, monkeypatch):
     """A month to a sheet, behind a sheet of instructions: no month is left out unseen."""
+    import openpyxl
     from openpyxl import Workbook
 
     book = Workbook()
@@ -631,8 +639,11 @@ def test_every_sheet_of_a_workbook_that_fits_is_imported_and_the_others_are_name
     book["登记表"].append(["2", "周文", "女", B, "头桥", "东山社区", "社区康复", "24", "2025.3.1", "2025/3/8"])
     path = tmp_path / "2026年检测.xlsx"
     book.save(path)
+    opened = []
+    monkeypatch.setattr(openpyxl, "load_workbook", counting_calls(openpyxl.load_workbook, opened))
     res = run("import", "auto", path, "-f", "json", *AS_OF)
     assert res.exit_code == 0, res
+    assert len(opened) == 1  # looked over and each sheet imported from one opening of the workbook
     assert [(r["sheet"], r["kind"], r["inserted"]) for r in res.json()] == [
         ("登记表", "cases", 2), ("10月", "tests", 1), ("11月", "tests", 2)]
     assert "工作表“填表说明”看不出是登记表、走访记录还是检测记录，没有导入" in res.stderr and "空白" not in res.stderr

@@ -180,8 +180,6 @@ def run_import(kind: str, files: list[Path], dry_run: bool, strict: bool, errors
     """Import each file as `kind`, or with kind "auto" as the kind its header shows (registers
     first, so that the logs find the people they name). With `done`, each file all of whose rows
     went in is moved there afterwards."""
-    import dataclasses
-
     from jindu_cli.domain import importer
     from jindu_cli.errors import InvalidInput
 
@@ -193,8 +191,32 @@ def run_import(kind: str, files: list[Path], dry_run: bool, strict: bool, errors
         raise InvalidInput("--done", f"{done} 不是文件夹")
     conn = open_conn(db)
     opts = importer.Options(kind, today, operator_name(operator), dry_run, strict, encoding, sheet, again)
+    with importer.keeping_workbooks():
+        reports, passed = _import_each(conn, files, kind, encoding, sheet, opts, sink)
+    written = sink.finish()
+    _show(reports, fmt, kind)
+    for path, name in passed:
+        if kind == "auto":
+            message(f"{path.name}：工作表“{name}”看不出是登记表、走访记录还是检测记录，没有导入")
+        else:
+            message(f"{path.name}：工作表“{name}”缺少{importer.KIND_LABELS[kind]}必需的列，没有导入")
+    for path in written:
+        message(f"被拒绝的行已写入 {path}（原来的列加“错误原因”；改好后可再导入）")
+    moved_all = _move_done(done, files, reports, passed) if done is not None and not dry_run else True
+    if not all(r.ok for r in reports) or not moved_all:
+        raise typer.Exit(1)
+
+
+def _import_each(conn, files: list[Path], kind: str, encoding: str | None, sheet: str | None, opts,
+                 sink: ErrorsFile) -> tuple[list, list]:
+    """Import each file, or each sheet of a workbook, as the kind it is to be read as: (the
+    reports, the sheets passed over as (file, sheet))."""
+    import dataclasses
+
+    from jindu_cli.domain import importer
+
     reports, untold, work, passed = [], [], [], []
-    for path in files:  # each file, or each sheet of a workbook, as the kind it is to be read as
+    for path in files:
         items, skipped = importer.plan_sheets(conn, path, kind, encoding, sheet)
         for found, name, why in items:
             if found is None:
@@ -223,19 +245,7 @@ def run_import(kind: str, files: list[Path], dry_run: bool, strict: bool, errors
     except BaseException:
         sink.abandon()
         raise
-    reports += untold
-    written = sink.finish()
-    _show(reports, fmt, kind)
-    for path, name in passed:
-        if kind == "auto":
-            message(f"{path.name}：工作表“{name}”看不出是登记表、走访记录还是检测记录，没有导入")
-        else:
-            message(f"{path.name}：工作表“{name}”缺少{importer.KIND_LABELS[kind]}必需的列，没有导入")
-    for path in written:
-        message(f"被拒绝的行已写入 {path}（原来的列加“错误原因”；改好后可再导入）")
-    moved_all = _move_done(done, files, reports, passed) if done is not None and not dry_run else True
-    if not all(r.ok for r in reports) or not moved_all:
-        raise typer.Exit(1)
+    return reports + untold, passed
 
 
 def _move_done(done: Path, files: list[Path], reports: list, passed: list) -> bool:

@@ -270,16 +270,46 @@ def sniff_delimiter(sample: str) -> str:
     return best
 
 
+_KEPT: dict[tuple, object] | None = None  # workbooks kept open inside keeping_workbooks()
+
+
+@contextlib.contextmanager
+def keeping_workbooks() -> Iterator[None]:
+    """Inside, a workbook is opened once for all its sheets (looked over, then each imported), and
+    closed at the end. Opening one costs more than its sheets' column names: openpyxl reads the
+    shared strings, and a workbook whose sheets lack a <dimension> has every sheet read through."""
+    global _KEPT
+    _KEPT = {}
+    try:
+        yield
+    finally:
+        kept, _KEPT = _KEPT, None
+        for book in kept.values():
+            book.close()
+
+
+def _workbook(path: Path):
+    """(a read-only workbook, its close): kept open inside keeping_workbooks(). Raises as openpyxl does."""
+    from openpyxl import load_workbook
+
+    if _KEPT is None:
+        book = load_workbook(path, read_only=True, data_only=True)
+        return book, book.close
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    if key not in _KEPT:
+        _KEPT[key] = load_workbook(path, read_only=True, data_only=True)
+    return _KEPT[key], (lambda: None)
+
+
 def _xlsx_rows(path: Path, sheet: str | None):
     try:
-        from openpyxl import load_workbook
-
-        workbook = load_workbook(path, read_only=True, data_only=True)
+        workbook, close = _workbook(path)
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
         raise FileProblem(f"无法打开这个 Excel 文件（{type(exc).__name__}）：文件可能已损坏；可在 Excel 中另存为 .xlsx 或 CSV") from None
     if sheet:
         if sheet not in workbook.sheetnames:
-            workbook.close()
+            close()
             raise FileProblem(f"没有名为“{sheet}”的工作表；有：{'、'.join(workbook.sheetnames)}")
         ws = workbook[sheet]
     else:
@@ -289,7 +319,7 @@ def _xlsx_rows(path: Path, sheet: str | None):
         for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
             yield number, list(values)
 
-    return rows(), (lambda: 0), workbook.close, ws.title
+    return rows(), (lambda: 0), close, ws.title
 
 
 def open_source(path: Path, facts: dict, size: int, encoding: str | None, sheet: str | None,
@@ -489,9 +519,7 @@ def sheet_headers(path: Path, known: Callable[[list[str]], int]) -> list[tuple[s
         with open(path, "rb") as fh:
             if fh.read(4) != b"PK\x03\x04":
                 return None
-        from openpyxl import load_workbook
-
-        book = load_workbook(path, read_only=True, data_only=True)
+        book, close = _workbook(path)
     except Exception:  # noqa: BLE001 - a damaged workbook: the import reports it
         return None
     try:
@@ -502,7 +530,7 @@ def sheet_headers(path: Path, known: Callable[[list[str]], int]) -> list[tuple[s
                            if lead else None))
         return found
     finally:
-        book.close()
+        close()
 
 
 def plan_sheets(conn, path: Path, kind: str, encoding: str | None, sheet: str | None
