@@ -176,10 +176,12 @@ def test_names_spaced_out_to_line_up_and_dates_that_lost_their_format(db, tmp_pa
     assert ok("case", "list", "--search", "张伟").stdout.count("张伟") == 1
     log = write(tmp_path / "t.csv", TESTS_HEADER, [[A, "张　伟", "46027", "尿检", "阴性", "", ""],
                                                    [A, "张 伟", "46058.0", "尿检", "阴性", "", ""],
-                                                   [A, "张  三", "2026-03-05", "尿检", "阴性", "", ""]])
+                                                   [A, "张  三", "2026-03-05", "尿检", "阴性", "", ""],
+                                                   [A, "张伟", "20260", "尿检", "阴性", "", ""]])  # typed short
     res = run("import", "tests", log, "-f", "json", *AS_OF)
     [report] = res.json()
-    assert (report["inserted"], report["rejected"]) == (2, 1) and report["errors"][0]["column"] == "姓名"
+    assert (report["inserted"], report["rejected"]) == (2, 2) and report["errors"][0]["column"] == "姓名"
+    assert "无法识别的日期“20260”" in report["errors"][1]["reason"]
     assert rows(db, "SELECT tested_on FROM drug_tests ORDER BY tested_on") == [("2026-01-05",), ("2026-02-05",)]
 
 

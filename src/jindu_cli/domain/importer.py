@@ -599,8 +599,9 @@ EXCEL_EPOCH = date(1899, 12, 30)
 
 
 # an Excel day number written out as text (a CSV saved from a sheet whose date column lost its
-# format): five digits, 1927 to 2119; no date form of design.md has five digits
-SERIAL_TEXT = re.compile(r"[1-7]\d{4}(?:\.0+)?")
+# format): five digits, 1982 to 2119 (no date form of design.md has five digits; an older day, or a
+# date typed short such as 20260, is reported as not understood rather than read as 1955)
+SERIAL_TEXT = re.compile(r"[3-7]\d{4}(?:\.0+)?")
 
 
 def excel_date(value) -> date | None:
