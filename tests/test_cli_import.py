@@ -477,10 +477,11 @@ def test_a_plain_file_s_column_names_are_its_first_line_even_when_a_row_looks_li
     res = run("import", "tests", path, "-f", "json", *AS_OF)
     [report] = res.json()
     assert (report["header_line"], report["above_header"], report["inserted"], report["rejected"]) == (1, 0, 1, 1)
-    # a title with no column names under it is still a file without the required columns
+    # a title with no column names under it is still a file without the required columns, and said so
     path = write(tmp_path / "t2.csv", ["检测登记表"], [["姓名", "结果"], ["张伟", "阴性"]])
     [report] = run("import", "tests", path, "-f", "json", *AS_OF).json()
     assert report["status"] == "failed" and "缺少必需的列“身份证号”" in report["message"]
+    assert "第 1 行只有一格，像是标题" in report["message"]
 
 
 def test_a_register_given_as_a_test_log_is_refused_for_its_columns_not_as_a_repeat(db, tmp_path):

@@ -905,7 +905,13 @@ def import_file(conn: sqlite3.Connection, path: Path, opts: Options,
         report.message = f"与导入记录 #{seen[0]} 内容完全相同；按 --again 再次导入"
     report.encoding = source.encoding
     try:
-        columns, report.unknown_columns = map_header(conn, opts.kind, source.header)
+        try:
+            columns, report.unknown_columns = map_header(conn, opts.kind, source.header)
+        except FileProblem as exc:
+            if sum(1 for h in source.header if h) <= 1:  # one cell: a title, with no line of names below it
+                exc.message += (f"。第 {source.header_line} 行只有一格，像是标题：在它下面的 {HEADER_SEARCH} 行里没有找到"
+                                "列名（身份证号、姓名……）那一行")
+            raise
         # a large import touches pages of several indexes at random: give them room in memory
         set_cache_kib(conn, CACHE_KIB)
         with atomic(conn):
