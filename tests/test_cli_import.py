@@ -481,7 +481,10 @@ def test_a_plain_file_s_column_names_are_its_first_line_even_when_a_row_looks_li
     path = write(tmp_path / "t2.csv", ["检测登记表"], [["姓名", "结果"], ["张伟", "阴性"]])
     [report] = run("import", "tests", path, "-f", "json", *AS_OF).json()
     assert report["status"] == "failed" and "缺少必需的列“身份证号”" in report["message"]
-    assert "第 1 行只有一格，像是标题" in report["message"]
+    assert "文件里的列是：姓名、结果" in report["message"]  # (the line naming columns, below the title)
+    path = write(tmp_path / "t3.csv", ["检测登记表"], [[A, "张伟", "阴性"]])
+    [report] = run("import", "tests", path, "-f", "json", *AS_OF).json()
+    assert "第 1 行只有一格，像是标题：在它下面的 10 行里没有找到列名" in report["message"]
 
 
 def test_a_register_given_as_a_test_log_is_refused_for_its_columns_not_as_a_repeat(db, tmp_path):
