@@ -1,4 +1,5 @@
-"""Free text as the clerk typed it: ends trimmed, its own characters kept."""
+"""Free text as the clerk typed it: ends trimmed, its own characters kept. Names without the spaces
+that line them up in a spreadsheet."""
 
 from __future__ import annotations
 
