@@ -78,7 +78,11 @@ def test_upsert_updates_changed_fields_and_audits_them(db, tmp_path):
         [A, "张伟", "盐务街", "社区戒毒", "13700000000", "中"],
         [B, "周文", "头桥街道", "社区康复", "", ""],
     ])
-    [report] = imported("cases", changed)
+    res = ok("import", "cases", changed, *AS_OF)
+    assert "changed.csv：更新了 1 人：联系电话 1 人，风险等级 1 人（每一处改动都记入审计" in res.stderr
+    [report] = imported("cases", changed, "--again")
+    assert (report["updated"], report["unchanged"]) == (0, 2) and report["updated_fields"] == {}
+    report = json.loads(ok("import", "log", "-f", "json").stdout)[1]
     assert (report["updated"], report["unchanged"]) == (1, 1)
     assert rows(db, "SELECT phone, risk_level FROM cases WHERE id_number = ?", [A]) == [("13700000000", "medium")]
     assert rows(db, "SELECT phone FROM cases WHERE id_number = ?", [B]) == [("13912345678",)]  # empty cells never clear

@@ -315,6 +315,12 @@ def _show(reports, fmt: Fmt, kind: str) -> None:
             message(f"{name}：{r.note_lines} 行是表格自带的说明（填表人、审核人、合计等），不是数据，没有导入")
         if r.unknown_columns:
             message(f"{name}：不认识的列已忽略：{'、'.join(r.unknown_columns)}")
+        if r.updated_fields:  # what a street's register changed, at a glance (each change is audited)
+            from jindu_cli.domain.cases import LABELS
+
+            message(f"{name}：更新了 {r.updated} 人：" + "，".join(f"{LABELS.get(key, key)} {n} 人"
+                                                              for key, n in r.updated_fields.most_common())
+                    + "（每一处改动都记入审计，jindu audit list 可查）")
     problems = _alike([dict(e.as_dict(), file=name) for r, name in zip(reports, names) for e in r.errors])
     if problems:
         shown = problems[:50]

@@ -23,6 +23,7 @@ import operator
 import re
 import sqlite3
 import unicodedata
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -108,6 +109,7 @@ class Report:
     above_header: int = 0  # rows that are not blank above it (a title, 填报单位...): not imported
     note_lines: int = 0  # the form's own lines among the rows (填表人：…, 合计): not imported, not counted in rows
     refused_before: int = 0  # of a repeat, the rows its last import refused
+    updated_fields: Counter = field(default_factory=Counter)  # of a register: field -> people it changed for
     errors: list[Rejected] = field(default_factory=list)
     ledger_id: int | None = None
 
@@ -133,7 +135,8 @@ class Report:
                 "outside_measure": self.outside_measure,
                 "kind": self.kind, "status": self.status, "message": self.message, "sha256": self.sha256,
                 "unknown_columns": self.unknown_columns, "sheet": self.sheet, "header_line": self.header_line,
-                "above_header": self.above_header, "note_lines": self.note_lines, "ledger_id": self.ledger_id,
+                "above_header": self.above_header, "note_lines": self.note_lines,
+                "updated_fields": dict(self.updated_fields.most_common()), "ledger_id": self.ledger_id,
                 "errors": [e.as_dict() for e in self.errors]}
 
 
@@ -1545,6 +1548,7 @@ class _CaseRows(_Rows):
                                            self.opts.as_of, self.opts.operator)
             if changes:
                 self.report.updated += 1
+                self.report.updated_fields.update(changes.keys())
             else:
                 self.report.unchanged += 1
 
