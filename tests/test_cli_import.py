@@ -836,6 +836,19 @@ def test_the_progress_bar_says_when_the_rows_are_read_and_the_file_is_being_save
     reading = [done < total for _, done, total in bar.seen]
     assert reading == sorted(reading, reverse=True)  # read, read, ..., then all read
     assert all((d == "导入 cases.csv") == r for (d, _, _), r in zip(bar.seen, reading))
+    # a sheet's progress is told in its rows (a workbook's bytes are compressed: they say nothing of it)
+    from openpyxl import Workbook
+
+    from jindu_cli.domain import importer
+
+    book = Workbook()
+    for row in [TESTS_HEADER, *([A, "张伟", f"2026-01-{d:02d}", "尿检", "阴性", "", ""] for d in range(1, 29))]:
+        book.active.append(row)
+    book.save(tmp_path / "log.xlsx")
+    bar.seen.clear()
+    monkeypatch.setattr(importer, "BATCH", 10)
+    imported("tests", tmp_path / "log.xlsx")
+    assert [(done, total) for _, done, total in bar.seen[1:]] == [(11, 29), (21, 29), (29, 29), (29, 29)]
 
 
 VISITS_HEADER = ["身份证号", "姓名", "走访日期", "走访方式", "走访人"]

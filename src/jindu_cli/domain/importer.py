@@ -149,7 +149,7 @@ class Source:
     header: list[str]
     header_line: int
     rows: Iterator[tuple[int, list]]
-    size: int
+    size: int  # what position() counts to: bytes of a text file, rows of a sheet
     position: Callable[[], int]
     close: Callable[[], None]
     suspect: Callable[[], bool]  # may a row read so far hold U+FFFD or NUL?
@@ -318,11 +318,14 @@ def _xlsx_rows(path: Path, sheet: str | None):
     else:
         ws = workbook.worksheets[0]
 
+    at = [0]  # the row read last: the progress through a sheet whose rows are counted (<dimension>)
+
     def rows():
         for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
+            at[0] = number
             yield number, list(values)
 
-    return rows(), (lambda: 0), close, ws.title
+    return rows(), (lambda: at[0]), close, ws.title, ws.max_row or 0
 
 
 def open_source(path: Path, facts: dict, size: int, encoding: str | None, sheet: str | None,
@@ -336,7 +339,9 @@ def open_source(path: Path, facts: dict, size: int, encoding: str | None, sheet:
         raise FileProblem("这是旧版 Excel（.xls）文件：请在 Excel 中另存为 .xlsx 或 CSV 后再导入")
     sheet_name = ""
     if head.startswith(b"PK\x03\x04"):
-        rows, position, close, sheet_name = _xlsx_rows(path, sheet)
+        rows, position, close, sheet_name, counted = _xlsx_rows(path, sheet)
+        if counted:  # the progress of a sheet is told in rows, not bytes
+            size = counted
         suspect = (lambda: True)  # cells are not only text: every row is searched
         shown = "xlsx"
     else:
