@@ -822,7 +822,11 @@ def test_the_progress_bar_says_when_the_rows_are_read_and_the_file_is_being_save
 
         def add_task(self, description, total):
             self.seen.append((description, 0, total))
+            self.tasks = getattr(self, "tasks", 0) + 1
             return 0
+
+        def remove_task(self, task):
+            self.tasks -= 1
 
         def update(self, task, completed, total, description):
             self.seen.append((description, completed, total))
@@ -849,6 +853,7 @@ def test_the_progress_bar_says_when_the_rows_are_read_and_the_file_is_being_save
     monkeypatch.setattr(importer, "BATCH", 10)
     imported("tests", tmp_path / "log.xlsx")
     assert [(done, total) for _, done, total in bar.seen[1:]] == [(11, 29), (21, 29), (29, 29), (29, 29)]
+    assert bar.tasks == 0  # each file's bar is gone when it is done: the next file's shows alone
 
 
 VISITS_HEADER = ["身份证号", "姓名", "走访日期", "走访方式", "走访人"]

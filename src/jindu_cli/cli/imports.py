@@ -242,6 +242,7 @@ def _import_each(conn, files: list[Path], kind: str, encoding: str | None, sheet
             finally:
                 if bar is not None:
                     bar.stop()
+                    bar.remove_task(task)  # (or each next file's bar would show the ones before it again)
     except BaseException:
         sink.abandon()
         raise
