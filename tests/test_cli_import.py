@@ -129,6 +129,8 @@ BAD_ROWS = [
     ([make_id(seq=7), "甲", "盐务街", "强制戒毒"], "管控类型", "不是可选的值"),
     ([make_id(seq=7), "", "盐务街", "社区戒毒"], "姓名", "必须填写"),
     ([make_id(seq=7), "甲", "盐务街", "社区康复"], "", "期限"),
+    ([make_id(seq=7), "甲", "盐务街", "社区戒毒", "1.38123E+10"], "联系电话", "科学计数法"),
+    ([make_id(seq=7), "甲", "盐务街", "社区戒毒", "1381234567x"], "联系电话", "不是电话号码"),
 ]
 
 
@@ -136,8 +138,9 @@ BAD_ROWS = [
 def test_each_bad_value_is_reported_with_its_column_and_nothing_else_changes(db, tmp_path, record, column, words):
     imported("cases", register(tmp_path))
     before = counts(db)
-    good = [make_id(seq=9), "好人", "头桥", "社区戒毒"]
-    path = write(tmp_path / "bad.csv", ["公民身份号码", "姓名", "执行地", "管控类型"], [good, record])
+    good = [make_id(seq=9), "好人", "头桥", "社区戒毒", ""]
+    path = write(tmp_path / "bad.csv", ["公民身份号码", "姓名", "执行地", "管控类型", "联系电话"],
+                 [good, record + [""] * (5 - len(record))])
     res = run("import", "cases", path, "-f", "json", *AS_OF)
     assert res.exit_code == 1
     [report] = res.json()
@@ -146,6 +149,8 @@ def test_each_bad_value_is_reported_with_its_column_and_nothing_else_changes(db,
     assert error["line"] == 3 and error["column"] == column and words in error["reason"], error
     if column == "公民身份号码" and len(record[0]) == 18:
         assert record[0] not in json.dumps(report, ensure_ascii=False)  # masked, never in full
+    if column == "联系电话":
+        assert record[4] not in json.dumps(report, ensure_ascii=False)  # nor a phone
     after = counts(db)
     assert after["cases"] == before["cases"] + 1 and after["import_files"] == before["import_files"] + 1
 

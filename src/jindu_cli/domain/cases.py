@@ -390,8 +390,11 @@ def clean_phone(raw) -> str | None:
     if re.fullmatch(r"\d+\.0+", text):
         text = text.split(".")[0]
     text = re.sub(r"[\s()（）]", "", text)
+    if re.fullmatch(r"\d(\.\d+)?[eE]\+?\d+", text):
+        raise InvalidInput("联系电话", "被电子表格存成了科学计数法，末尾的数字已经丢失；请在原表中把这一列设为“文本”后重新填写完整号码")
     if not re.fullmatch(r"\+?\d[\d-]{5,19}", text):
-        raise InvalidInput("联系电话", f"“{text}”不是电话号码（只能有数字、+ 和 -）")
+        # (the number is not repeated here: the clerk has it, and a listing shows it masked)
+        raise InvalidInput("联系电话", "不是电话号码（只能有数字、+ 和 -，6 到 20 位）")
     digits = text.replace("-", "").lstrip("+")
     if digits.startswith("1") and len(digits) == 11 and not re.fullmatch(r"1[3-9]\d{9}", digits):
         raise InvalidInput("联系电话", f"手机号 {digits[:3]}****{digits[-4:]} 的号段不存在")
