@@ -57,6 +57,14 @@ def test_error_never_shows_the_full_number():
     assert mask_id(bad) in str(err.value)
 
 
+@pytest.mark.parametrize("raw", ["520103199002301234", "520103990230123", "520103189001011234"])
+def test_an_impossible_birth_date_is_said_without_showing_it(raw):
+    """The masked number hides the birth date: the reason does not give it back."""
+    with pytest.raises(InvalidInput) as err:
+        parse_id_number(raw)
+    assert "出生日期" in err.value.reason and raw[6:14] not in str(err.value) and "900230" not in str(err.value)
+
+
 def test_sex_and_birth_date_come_from_the_number():
     number = make_id(date(1985, 6, 30), seq=124)
     assert sex(number) == "女"

@@ -23,9 +23,10 @@ def _birth(digits8: str, shown: str) -> date:
     try:
         born = date(int(digits8[:4]), int(digits8[4:6]), int(digits8[6:8]))
     except ValueError:
-        raise InvalidInput(FIELD, f"出生日期 {digits8} 不存在（{shown}）") from None
+        # (the digits are not repeated: they are the birth date, which the masked number hides)
+        raise InvalidInput(FIELD, f"第 7 到 14 位的出生日期不存在（{shown}）") from None
     if born.year < 1900:
-        raise InvalidInput(FIELD, f"出生日期 {digits8} 早于 1900 年（{shown}）")
+        raise InvalidInput(FIELD, f"第 7 到 14 位的出生日期早于 1900 年（{shown}）")
     return born
 
 
