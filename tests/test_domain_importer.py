@@ -11,6 +11,8 @@ import sqlite3
 from datetime import date, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from jindu_cli.domain import importer, importer_child
 from jindu_cli.domain.cases import load_cases
@@ -456,3 +458,27 @@ def test_columns_a_file_lacks_give_what_the_full_conversion_gives(district, tmp_
     conn.close()
     assert stored == ({("field", "[]", None, None, None, 0)} if kind == "tests" else {(None, "seen", None, None, 0)})
     assert workers == (0 if kind == "tests" else len(imported))  # a visit's worker: the register's
+
+
+def _names_row(kind: str, draw) -> list[str]:
+    aliases, _ = importer.header_aliases(None, kind)
+    fields = draw(st.lists(st.sampled_from(sorted(aliases)), min_size=2, max_size=6, unique=True))
+    return [draw(st.sampled_from(aliases[f])) for f in fields]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_the_column_names_are_found_below_any_title_and_above_any_data(data):
+    """Whatever title lines (naming no column: a title cell that happens to be a column's name, over
+    a column the names row leaves empty, would be read as a two-row heading) stand above the names,
+    and whatever data follows, the names are the row the importer takes; with no title, the first."""
+    draw = data.draw
+    names = _names_row("tests", draw)
+    known = importer.header_score(None, ["tests"])
+    texts = st.text(alphabet="云岩区街道禁毒办填报单位日期年月人员表０１２３：,. ", min_size=1, max_size=20)
+    titles = draw(st.lists(st.lists(texts, min_size=1, max_size=3).filter(lambda row: known(row) == 0), max_size=3))
+    data_rows = draw(st.lists(st.lists(st.sampled_from([make_id(seq=3), "张伟", "2026-01-05", "阴性", "尿检", ""]),
+                                       min_size=len(names), max_size=len(names)), max_size=6))
+    rows = [(n, row) for n, row in enumerate([*titles, names, *data_rows], start=1)][:importer.HEADER_SEARCH]
+    index, header, above = importer._header_row(rows, known)
+    assert (index, header, above) == (len(titles), names, len(titles))
