@@ -668,6 +668,19 @@ def test_every_sheet_of_a_workbook_that_fits_is_imported_and_the_others_are_name
     assert "工作表“登记表”缺少检测记录必需的列，没有导入" in res.stderr
     [one] = run("import", "tests", path, "--sheet", "11月", "--again", "-f", "json", *AS_OF).json()
     assert (one["sheet"], one["unchanged"]) == ("11月", 2)
+    # a sheet whose name says its rows are not current is passed over unless named
+    book["11月"].title = "11月（作废）"
+    book.save(tmp_path / "with-void.xlsx")
+    res = run("import", "tests", tmp_path / "with-void.xlsx", "-f", "json", *AS_OF)
+    assert [r["sheet"] for r in res.json()] == ["10月"]
+    assert "工作表“11月（作废）”的名字像是调出、解除、作废或旧的记录，没有导入" in res.stderr
+    for title in ("10月", "空白"):  # left: 填表说明, the void sheet and the register (no test log's columns)
+        del book[title]
+    book.save(tmp_path / "void-only.xlsx")
+    res = run("import", "tests", tmp_path / "void-only.xlsx", "-f", "json", *AS_OF)
+    assert res.exit_code == 1 and res.json()[0]["status"] == "failed" and "名字都像是" in res.json()[0]["message"]
+    [forced] = run("import", "tests", tmp_path / "void-only.xlsx", "--sheet", "11月（作废）", "-f", "json", *AS_OF).json()
+    assert (forced["sheet"], forced["status"]) == ("11月（作废）", "imported")
     assert rows(db, "SELECT sheet, kind FROM import_files ORDER BY id")[:3] == [
         ("登记表", "cases"), ("10月", "tests"), ("11月", "tests")]
 

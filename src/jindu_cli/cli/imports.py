@@ -195,8 +195,11 @@ def run_import(kind: str, files: list[Path], dry_run: bool, strict: bool, errors
         reports, passed = _import_each(conn, files, kind, encoding, sheet, opts, sink)
     written = sink.finish()
     _show(reports, fmt, kind)
-    for path, name in passed:
-        if kind == "auto":
+    for path, name, why in passed:
+        if why == "name":
+            message(f"{path.name}：工作表“{name}”的名字像是调出、解除、作废或旧的记录，没有导入；"
+                    f"确实要导入，用 --sheet {name} 单独导入这一张")
+        elif kind == "auto":
             message(f"{path.name}：工作表“{name}”看不出是登记表、走访记录还是检测记录，没有导入")
         else:
             message(f"{path.name}：工作表“{name}”缺少{importer.KIND_LABELS[kind]}必需的列，没有导入")
@@ -210,7 +213,7 @@ def run_import(kind: str, files: list[Path], dry_run: bool, strict: bool, errors
 def _import_each(conn, files: list[Path], kind: str, encoding: str | None, sheet: str | None, opts,
                  sink: ErrorsFile) -> tuple[list, list]:
     """Import each file, or each sheet of a workbook, as the kind it is to be read as: (the
-    reports, the sheets passed over as (file, sheet))."""
+    reports, the sheets passed over as (file, sheet, why: see importer.plan_sheets))."""
     import dataclasses
 
     from jindu_cli.domain import importer
@@ -223,7 +226,7 @@ def _import_each(conn, files: list[Path], kind: str, encoding: str | None, sheet
                 untold.append(importer.Report(file=str(path), kind="", status="failed", message=why, sheet=name or ""))
             else:
                 work.append((found, path, name))
-        passed += [(path, name) for name in skipped]
+        passed += [(path, name, why) for name, why in skipped]
     if kind == "auto":
         work.sort(key=lambda item: item[0] != "cases")  # (a stable sort: otherwise in the order given)
     sink.many = len(work) > 1
@@ -258,7 +261,7 @@ def _move_done(done: Path, files: list[Path], reports: list, passed: list) -> bo
 
     from jindu_cli.cli.output import os_reason
 
-    left = {str(path) for path, _ in passed} | {r.file for r in reports if not r.all_in}
+    left = {str(path) for path, _, _ in passed} | {r.file for r in reports if not r.all_in}
     given = list(dict.fromkeys(files))
     ready = [path for path in given if str(path) not in left and any(r.file == str(path) for r in reports)]
     if len(ready) < len(given):

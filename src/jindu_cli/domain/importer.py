@@ -541,15 +541,24 @@ def sheet_headers(path: Path, known: Callable[[list[str]], int]) -> list[tuple[s
         close()
 
 
-def plan_sheets(conn, path: Path, kind: str, encoding: str | None, sheet: str | None
-                ) -> tuple[list[tuple[str | None, str | None, str]], list[str]]:
-    """What to import of one file, as [(kind, sheet, why not)], and the sheets passed over.
+# a sheet whose name says its rows are not the office's current records (people transferred out or
+# released, void or old records, a template) is not imported unless named with --sheet
+NOT_CURRENT_SHEET = ("删除", "调出", "迁出", "转出", "注销", "作废", "历史", "备份", "模板", "样表", "示例", "解除",
+                     "死亡", "已故", "旧")
 
-    A CSV, or a workbook with `sheet` named, is one item. Of a workbook with several sheets, each
+
+def plan_sheets(conn, path: Path, kind: str, encoding: str | None, sheet: str | None
+                ) -> tuple[list[tuple[str | None, str | None, str]], list[tuple[str, str]]]:
+    """What to import of one file, as [(kind, sheet, why not)], and the sheets passed over, as
+    (sheet, "fit" when its columns fit no kind, or "name" when its name says it is not current).
+
+    A CSV, a workbook of one sheet, or a workbook with `sheet` named, is one item (a file given is
+    imported as it is, whatever its sheet's name). Of a workbook with several sheets, each
     sheet whose column names fit `kind` is imported (a month, or a community, to a sheet: none is
     left out unseen); with kind "auto", each sheet as the kind its names show. A sheet that fits
-    no kind (填表说明, a chart) is passed over and named; a blank one silently. When no sheet fits,
-    the first is imported, and reported as it would be alone. `kind` None: not told (see `why`)."""
+    no kind (填表说明, a chart), or whose name says its rows are not current (调出人员, 已解除, 作废),
+    is passed over and named; a blank one silently. When no sheet is left, the first is imported,
+    and reported as it would be alone. `kind` None: not told (see `why`)."""
     kinds = ("tests", "visits", "cases") if kind == "auto" else (kind,)
     sheets = None if sheet else sheet_headers(path, header_score(conn, kinds))
     if not sheets or len(sheets) == 1:
@@ -561,11 +570,19 @@ def plan_sheets(conn, path: Path, kind: str, encoding: str | None, sheet: str | 
     for name, header in sheets:
         found, why = _kind_of(conn, header, kinds) if header is not None else (None, BLANK_FILE)
         first = first or (found if kind == "auto" else kind, name, why)
-        if found is not None:
+        if found is not None and any(word in name for word in NOT_CURRENT_SHEET):
+            passed.append((name, "name"))
+        elif found is not None:
             items.append((found, name, ""))
         elif header is not None:
-            passed.append(name)
-    return (items, passed) if items else ([first], [])
+            passed.append((name, "fit"))
+    if items:
+        return items, passed
+    flagged = [name for name, why in passed if why == "name"]
+    if flagged:  # what fits is all named as not current: nothing is imported, and the file says why
+        return [(None, None, f"列名对得上的工作表（{'、'.join(flagged)}），名字都像是调出、解除、作废或旧的记录，"
+                             "没有导入；确实要导入，用 --sheet 指定")], passed
+    return [first], []
 
 
 def export_headers(kind: str) -> dict[str, str]:
