@@ -937,6 +937,9 @@ def test_done_moves_the_files_all_of_whose_rows_went_in_and_leaves_the_others(db
     write(drop / "走访.csv", VISITS_HEADER, [[A, "张伟", "2026-11-02", "谈话", "李芳"]])  # fixed, sent back
     fixed = run("import", "auto", drop, "--done", done, *AS_OF)
     assert fixed.exit_code == 0 and not [p for p in drop.iterdir() if p.is_file()]
+    # the next day, nothing new: a drop folder emptied by --done is no error
+    quiet = run("import", "auto", drop, "--done", done, *AS_OF)
+    assert quiet.exit_code == 0 and f"文件夹 {drop} 里没有要导入的新文件" in quiet.stderr and not quiet.stdout
     write(drop / "通讯录.csv", ["姓名", "电话"], [["张伟", "13812345678"]])
     res = run("import", "tests", tmp_path / "again.csv", "--done", drop / "通讯录.csv", *AS_OF)
     assert res.exit_code == 1 and "不是文件夹" in res.stderr and (tmp_path / "again.csv").exists()

@@ -156,9 +156,10 @@ def _advance(bar, task, name: str):
 IMPORTABLE = (".csv", ".xlsx", ".txt", ".tsv")
 
 
-def expand_folders(files: list[Path]) -> list[Path]:
+def expand_folders(files: list[Path], empty_ok: bool = False) -> list[Path]:
     """The files given, a folder standing for the CSV and .xlsx files in it (by name; hidden files
-    and Excel's ~$ lock files left out). A folder without any is an error naming it."""
+    and Excel's ~$ lock files left out). A folder without any is an error naming it, or with
+    `empty_ok` (a drop folder emptied by --done) is said to have nothing new."""
     from jindu_cli.errors import InvalidInput
 
     out: list[Path] = []
@@ -168,7 +169,9 @@ def expand_folders(files: list[Path]) -> list[Path]:
             continue
         found = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in IMPORTABLE
                        and not p.name.startswith((".", "~$")))
-        if not found:
+        if not found and empty_ok:
+            message(f"文件夹 {path} 里没有要导入的新文件")
+        elif not found:
             raise InvalidInput("文件", f"文件夹 {path} 里没有可导入的文件（.csv、.xlsx、.txt、.tsv）")
         out.extend(found)
     return out
@@ -184,11 +187,13 @@ def run_import(kind: str, files: list[Path], dry_run: bool, strict: bool, errors
     from jindu_cli.errors import InvalidInput
 
     today = as_of_date(as_of)
-    files = expand_folders(files)
-    sink = ErrorsFile(errors, len(files) > 1)
-    sink.check()
     if done is not None and done.exists() and not done.is_dir():
         raise InvalidInput("--done", f"{done} 不是文件夹")
+    files = expand_folders(files, empty_ok=done is not None)
+    if not files:  # a drop folder that --done has emptied, and nothing new in it: nothing to do
+        return
+    sink = ErrorsFile(errors, len(files) > 1)
+    sink.check()
     conn = open_conn(db)
     opts = importer.Options(kind, today, operator_name(operator), dry_run, strict, encoding, sheet, again)
     with importer.keeping_workbooks():
