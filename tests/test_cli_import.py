@@ -267,6 +267,22 @@ def test_test_log_dedupes_and_is_never_imported_twice(db, tmp_path):
     assert (overlap["inserted"], overlap["unchanged"]) == (0, 3)
 
 
+def test_a_repeat_names_the_day_of_the_first_import_by_the_office_s_clock(db, tmp_path, monkeypatch):
+    import time
+
+    path = register(tmp_path)
+    imported("cases", path)
+    sqlite3.connect(db).execute("UPDATE import_files SET imported_at = '2026-11-28T23:30:00.000000Z'").connection.commit()
+    monkeypatch.setenv("TZ", "Asia/Shanghai")  # 07:30 on the 29th in 贵阳
+    time.tzset()
+    try:
+        [again] = imported("cases", path)
+    finally:
+        monkeypatch.undo()  # (the zone as it was, for the tests after this one)
+        time.tzset()
+    assert again["status"] == "duplicate" and again["message"].startswith("与 2026-11-29 由 ")
+
+
 def test_a_log_sent_before_its_register_goes_in_again_with_again(db, tmp_path):
     """The office imports a test log before the register that names its people: every row is
     refused. Imported again as it is, the same bytes are a duplicate, and the message says how to

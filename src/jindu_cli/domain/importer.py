@@ -919,7 +919,8 @@ def import_file(conn: sqlite3.Connection, path: Path, opts: Options,
     if seen and not opts.again:
         source.close()
         report.status = "duplicate"
-        report.message = (f"与 {seen[1][:10]} 由 {seen[2]} 导入的文件（导入记录 #{seen[0]}，{seen[4]}）内容完全相同，"
+        on = datetime.fromisoformat(seen[1].replace("Z", "+00:00")).astimezone().date()  # the office's day
+        report.message = (f"与 {on} 由 {seen[2]} 导入的文件（导入记录 #{seen[0]}，{seen[4]}）内容完全相同，"
                           "没有做任何改动")
         if seen[5]:  # rows refused then (a person not yet registered) may go in now
             report.message += (f"。那次有 {seen[5]} 行被拒绝：补登了那些人、改正了登记表以后，加 --again 再导入这个文件，"
