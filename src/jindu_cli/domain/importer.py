@@ -319,13 +319,15 @@ def _xlsx_rows(path: Path, sheet: str | None):
         ws = workbook.worksheets[0]
 
     at = [0]  # the row read last: the progress through a sheet whose rows are counted (<dimension>)
+    return _sheet_rows(ws, at), (lambda: at[0]), close, ws.title, ws.max_row or 0
 
-    def rows():
-        for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
+
+def _sheet_rows(ws, at: list[int] | None = None) -> Iterator[tuple[int, list]]:
+    """A sheet's rows as (row number, cells), noting in `at` the number of the row read last."""
+    for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
+        if at is not None:
             at[0] = number
-            yield number, list(values)
-
-    return rows(), (lambda: at[0]), close, ws.title, ws.max_row or 0
+        yield number, list(values)
 
 
 def open_source(path: Path, facts: dict, size: int, encoding: str | None, sheet: str | None,
@@ -362,7 +364,7 @@ def open_source(path: Path, facts: dict, size: int, encoding: str | None, sheet:
     if not lead:
         close()
         raise FileProblem(BLANK_FILE)
-    chosen, header, above = _header_row([(number, [_text(c) for c in cells]) for number, cells in lead], known)
+    chosen, header, above = _header_row(lead, known)
     if len(lead) > chosen + 1:  # the rows read past the column names are the first rows of data
         rows = itertools.chain(lead[chosen + 1:], rows)
     return Source(shown, sheet_name, header, lead[chosen][0], rows, size, position, close, suspect, above)
@@ -383,14 +385,15 @@ def _lead(rows: Iterator[tuple[int, list]], known: Callable[[list[str]], int] | 
     return lead
 
 
-def _header_row(rows: list[tuple[int, list[str]]], known: Callable[[list[str]], int] | None
+def _header_row(lead: list[tuple[int, list]], known: Callable[[list[str]], int] | None
                 ) -> tuple[int, list[str], int]:
-    """Where in a file's first rows (line number, texts) the column names are: (the index of their
+    """Where in a file's first rows (line number, cells) the column names are: (the index of their
     last row, the names, how many rows are above them). The first row, unless a later one names
     more of the columns jindu knows, and at least two: an office's export often starts with a title,
     such as 某某街道社区戒毒人员花名册, and a line of 填报单位 and date. Two rows on adjacent lines are
     read as one when together they name more than either: a heading over several columns (检测情况
     over 检测日期, 检测结果) leaves its other columns' names in the row above."""
+    rows = [(number, [_text(c) for c in cells]) for number, cells in lead]
     if known is None or len(rows) < 2:
         return 0, rows[0][1], 0
     candidates = [(known(cells), -i, i, cells, i) for i, (_, cells) in enumerate(rows)]
@@ -533,9 +536,8 @@ def sheet_headers(path: Path, known: Callable[[list[str]], int]) -> list[tuple[s
     try:
         found = []
         for ws in book.worksheets:
-            lead = _lead(((n, list(v)) for n, v in enumerate(ws.iter_rows(values_only=True), start=1)), known)
-            found.append((ws.title, _header_row([(n, [_text(c) for c in cells]) for n, cells in lead], known)[1]
-                           if lead else None))
+            lead = _lead(_sheet_rows(ws), known)
+            found.append((ws.title, _header_row(lead, known)[1] if lead else None))
         return found
     finally:
         close()
