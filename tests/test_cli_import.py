@@ -785,6 +785,29 @@ def test_export_xlsx_keeps_every_cell_as_text(db, tmp_path):
     assert report["unchanged"] == 1
 
 
+def test_export_xlsx_goes_on_to_another_sheet_past_a_sheets_last_row(db, tmp_path, monkeypatch):
+    """Excel and WPS hold 1,048,576 rows in a sheet; the rows past it go on in 走访记录（2） and so
+    on, each sheet with the column names, and the import reads them all back."""
+    from openpyxl import load_workbook
+
+    from jindu_cli.domain import xlsx_out
+
+    imported("cases", register(tmp_path))
+    for day in range(1, 6):
+        ok("visit", "add", A, "--kind", "谈话", "--on", f"2026-11-0{day}", *AS_OF)
+    monkeypatch.setattr(xlsx_out, "MAX_ROWS", 3)  # the column names and two visits
+    path = tmp_path / "v.xlsx"
+    ok("export", "visits", "-f", "xlsx", "-o", path, "--reveal")
+    book = load_workbook(path)
+    assert book.sheetnames == ["走访记录", "走访记录（2）", "走访记录（3）"]
+    assert [book[name].max_row for name in book.sheetnames] == [3, 3, 2]
+    assert {book[name]["A1"].value for name in book.sheetnames} == {"身份证号"}
+    assert sorted(c.value for name in book.sheetnames for c in book[name]["C"][1:]) == [
+        f"2026-11-0{day}" for day in range(1, 6)]
+    reports = imported("visits", path)
+    assert [(r["sheet"], r["unchanged"]) for r in reports] == [("走访记录", 2), ("走访记录（2）", 2), ("走访记录（3）", 1)]
+
+
 def test_a_killed_import_leaves_the_database_as_it_was(db, tmp_path):
     people = [(make_id(date(1970, 1, 1) + timedelta(days=n), seq=n), f"人{n}") for n in range(60)]
     write(tmp_path / "cases.csv", ["身份证号", "姓名", "街道", "措施", "报到日期"],

@@ -132,31 +132,23 @@ def test_two_threads_count_what_one_counts_when_another_process_is_writing(distr
     assert sides == [1]
 
 
-def test_work_meanwhile_is_done_once_on_this_thread_after_its_counting(district, monkeypatch):
-    """`meanwhile` (loading openpyxl for xlsx) runs once, on the calling thread, after that
-    thread's share of the counting and before the report is made; with the twelve months of html
-    too, and without a twin."""
-    import threading
-
+def test_the_twelve_months_are_counted_once_with_a_twin_or_without(district, monkeypatch):
+    """The charts' months are counted in two halves, one after each side's share of the counting:
+    once each, the same with a twin and without one."""
     october = reports.month(2026, 10)
     done: list = []
-    months = reports._month_caseload
-
-    def caseload(*args):
-        done.append("months")
-        return months(*args)
-
-    monkeypatch.setattr(reports, "_month_caseload", caseload)
-    for charts in (False, True):
-        done.clear()
-        report = reports.build(district, RULES, october, AS_OF, charts=charts,
-                               meanwhile=lambda: done.append(threading.current_thread()))
-        assert done == (["months"] if charts else []) + [threading.current_thread()]
-        assert bool(report.months) is charts
+    for name in ("_month_caseload", "_month_activity"):
+        counted = getattr(reports, name)
+        monkeypatch.setattr(reports, name, lambda *args, _f=counted, _n=name: done.append(_n) or _f(*args))
+    with_twin = reports.build(district, RULES, october, AS_OF, charts=True)
+    assert sorted(done) == ["_month_activity", "_month_caseload"]
     monkeypatch.setattr(reports, "twin_snapshots", lambda conn: alone(conn))
     done.clear()
-    reports.build(district, RULES, october, AS_OF, meanwhile=lambda: done.append(1))
-    assert done == [1]
+    alone_months = reports.build(district, RULES, october, AS_OF, charts=True).months
+    assert sorted(done) == ["_month_activity", "_month_caseload"]
+    assert alone_months == with_twin.months == report_reference.months(district, october, None)
+    done.clear()
+    assert reports.build(district, RULES, october, AS_OF).months == [] and done == []
 
 
 @contextlib.contextmanager

@@ -525,46 +525,30 @@ def run_export(kind, street, date_from, date_to, fmt, output, reveal, db, operat
 
 
 def _xlsx(headers: list[str], rows: list[list[str]], kind: str) -> bytes:
-    """Every cell written as text, so a value like =1+1 is never a formula; widths set."""
-    import io
+    """Every cell written as text (a value like =1+1 is never a formula, an ID never a number),
+    widths set from the first rows. Rows past a sheet's limit (1,048,576 with the headers) go on
+    to another sheet, 检测记录（2）, and so on: jindu imports every sheet of a workbook."""
+    from datetime import datetime, timezone
 
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
+    from jindu_cli import __version__
+    from jindu_cli.domain import xlsx_out
+    from jindu_cli.domain.layout import width
 
-    from jindu_cli.cli.output import width
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet({"cases": "登记表", "visits": "走访记录", "tests": "检测记录"}[kind])
+    name = {"cases": "登记表", "visits": "走访记录", "tests": "检测记录"}[kind]
     widths = [width(h) for h in headers]
     for cells in rows[:2000]:
         for i, c in enumerate(cells):
             widths[i] = max(widths[i], min(60, width(c)))
-    for i, w in enumerate(widths):
-        sheet.column_dimensions[_column(i)].width = w + 2
-    sheet.freeze_panes = "A2"
-    bold = Font(bold=True)
-
-    def text_cell(value: str, font=None):
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.data_type = "s"
-        cell.number_format = "@"
-        if font:
-            cell.font = font
-        return cell
-
-    sheet.append([text_cell(h, bold) for h in headers])
-    for cells in rows:
-        sheet.append([text_cell(c) for c in cells])
-    buf = io.BytesIO()
-    book.save(buf)
-    return buf.getvalue()
-
-
-def _column(index: int) -> str:
-    from openpyxl.utils import get_column_letter
-
-    return get_column_letter(index + 1)
+    header = [xlsx_out.Styled(h, "bold_text") for h in headers]
+    per_sheet = xlsx_out.MAX_ROWS - 1
+    sheets = []
+    for n, first in enumerate(range(0, max(1, len(rows)), per_sheet), start=1):
+        part = rows[first:first + per_sheet]
+        sheets.append(xlsx_out.Sheet(name if n == 1 else f"{name}（{n}）", [header, *part], style="text",
+                                     widths={i: w + 2 for i, w in enumerate(widths)}, freeze="A2",
+                                     large=len(part) * len(headers) > 5_000_000))
+    now = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+    return xlsx_out.to_bytes(sheets, when=now, creator=f"jindu {__version__}")
 
 
 export_app.command("cases")(_export("cases", "导出登记表（含状态记录）。例：jindu export cases --reveal -o 登记表.csv"))

@@ -72,8 +72,7 @@ def report_command(
         raise InvalidInput("--output", "xlsx 是二进制文件，请用 --output 指定文件或文件夹")
     span = reports.parse_period(period, date_from, date_to, today)
     report = reports.build(conn, ruleset, span, today, by, street, charts=chosen is ReportFmt.html,
-                           every_breakdown=chosen is ReportFmt.xlsx,
-                           meanwhile=report_render.load_xlsx if chosen is ReportFmt.xlsx else None)
+                           every_breakdown=chosen is ReportFmt.xlsx)
     # at a terminal, a table too wide for it is shown in pieces that fit
     columns = shutil.get_terminal_size().columns if output is None and sys.stdout.isatty() else None
     data = report_render.render(report, chosen.value, ruleset, columns)
@@ -127,8 +126,7 @@ def _catch_up(conn, ruleset, folder: Path, fmt: "ReportFmt", today, by: str, str
         if target.exists():
             continue
         report = reports.build(conn, ruleset, span, today, by, street, charts=fmt is ReportFmt.html,
-                               every_breakdown=fmt is ReportFmt.xlsx,
-                               meanwhile=report_render.load_xlsx if fmt is ReportFmt.xlsx else None)
+                               every_breakdown=fmt is ReportFmt.xlsx)
         write_atomic(target, report_render.render(report, fmt.value, ruleset))
         written.append(target)
     return written

@@ -138,76 +138,37 @@ def _md(report: Report, rules) -> bytes:
     return ("\n".join(out) + "\n").encode("utf-8")
 
 
-def load_xlsx() -> None:
-    """Load openpyxl (0.1 to 0.2 s), for `reports.build` to do while the other thread still counts."""
-    import importlib
-
-    for name in ("openpyxl", "openpyxl.styles", "openpyxl.utils"):
-        importlib.import_module(name)
-
-
 def _xlsx(report: Report, rules) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
-    from openpyxl.utils import get_column_letter
+    from jindu_cli.domain.xlsx_out import Sheet, Styled, to_bytes
 
-    from jindu_cli.cli.output import width
-
-    book = Workbook()
-    book.remove(book.active)
-    bold = Font(bold=True)
+    sheets = []
     for by, groups in report.breakdowns.items():
-        sheet = book.create_sheet(f"按{BY_LABELS[by]}")
-        sheet.append([f"{_title(report)}（{_subtitle(report).replace(f'按{BY_LABELS[report.by]}分组', f'按{BY_LABELS[by]}分组')}）"])
-        sheet["A1"].font = Font(bold=True, size=12)
+        rates = [bool(ind.rate) for ind in report.indicators]
+        subtitle = _subtitle(report).replace(f"按{BY_LABELS[report.by]}分组", f"按{BY_LABELS[by]}分组")
         headers = [BY_LABELS[by]] + [i.label for i in report.indicators]
-        sheet.append(headers)
-        for cell in sheet[2]:
-            cell.font = bold
-            cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
+        rows: list[list] = [[Styled(f"{_title(report)}（{subtitle}）", "title")],
+                            [Styled(h, "header") for h in headers]]
+        # counts show as whole numbers in Excel's General format; rates as 0.0%
         for name, values in groups.items():
-            sheet.append([name] + [values.get(i.key) for i in report.indicators])
-        sheet.append([TOTAL] + [report.total.get(i.key) if by == report.by else _sum(groups, i) for i in report.indicators])
-        for cell in sheet[sheet.max_row]:
-            cell.font = bold
-        for column, ind in enumerate(report.indicators, start=2):
-            letter = get_column_letter(column)
-            if ind.rate:  # (counts show as whole numbers in Excel's General format: no style to write)
-                for cell in sheet[letter][2:]:
-                    cell.number_format = "0.0%"
-            sheet.column_dimensions[letter].width = max(8, min(16, width(ind.label) + 2))
-        sheet.column_dimensions["A"].width = max([width(n) for n in list(groups) + [TOTAL, headers[0]]]) + 4
-        sheet.row_dimensions[2].height = 42
-        sheet.freeze_panes = "B3"
+            rows.append([name] + [Styled(values.get(i.key), "percent") if rate else values.get(i.key)
+                                  for i, rate in zip(report.indicators, rates)])
+        totals = [report.total.get(i.key) if by == report.by else _sum(groups, i) for i in report.indicators]
+        rows.append([Styled(TOTAL, "bold")] + [Styled(v, "bold_percent" if rate else "bold")
+                                               for v, rate in zip(totals, rates)])
+        widths = {0: max(width(n) for n in [*groups, TOTAL, headers[0]]) + 4}
+        widths.update({column: max(8, min(16, width(ind.label) + 2))
+                       for column, ind in enumerate(report.indicators, start=1)})
         # printed: A4 across, and every page repeats the title, the headers and the groups' names
         # (the indicators run to several pages wide)
-        sheet.page_setup.orientation = "landscape"
-        sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
-        sheet.print_title_rows = "1:2"
-        sheet.print_title_cols = "A:A"
-    legend = book.create_sheet("口径说明")
-    legend.append(["指标", "英文键", "口径"])
-    for cell in legend[1]:
-        cell.font = bold
-    for ind in report.indicators:
-        legend.append([ind.label, ind.key, ind.definition])
-    legend.append([])
-    legend.append(["说明", "", _legend_lines(report, rules)[-1]])
-    legend.column_dimensions["A"].width = 20
-    legend.column_dimensions["B"].width = 24
-    legend.column_dimensions["C"].width = 90
-    legend.page_setup.orientation = "landscape"
-    legend.page_setup.paperSize = legend.PAPERSIZE_A4
-    legend.sheet_properties.pageSetUpPr.fitToPage = True  # one page wide, as many long as it takes
-    legend.page_setup.fitToWidth, legend.page_setup.fitToHeight = 1, 0
-    fixed = datetime(report.period.end.year, report.period.end.month, report.period.end.day)
-    book.properties.creator = f"jindu {__version__}"
-    book.properties.created = fixed
-    book.properties.modified = fixed
-    book.properties.lastModifiedBy = f"jindu {__version__}"
-    buf = io.BytesIO()
-    book.save(buf)
-    return _fixed_zip(buf.getvalue(), fixed)
+        sheets.append(Sheet(f"按{BY_LABELS[by]}", rows, widths=widths, heights={2: 42}, freeze="B3", landscape=True,
+                            a4=True, print_rows=(1, 2), print_cols=(0, 0)))
+    legend = [[Styled(h, "bold") for h in ("指标", "英文键", "口径")]]
+    legend += [[ind.label, ind.key, ind.definition] for ind in report.indicators]
+    legend += [[], ["说明", "", _legend_lines(report, rules)[-1]]]
+    # one page wide, as many long as it takes
+    sheets.append(Sheet("口径说明", legend, widths={0: 20, 1: 24, 2: 90}, landscape=True, a4=True, fit_width=True))
+    end = report.period.end
+    return to_bytes(sheets, when=datetime(end.year, end.month, end.day), creator=f"jindu {__version__}")
 
 
 def _sum(groups: dict, ind) -> float | None:
@@ -222,27 +183,6 @@ def _sum(groups: dict, ind) -> float | None:
             return None
         return round(1 - num / den, 4) if flip else round(num / den, 4)
     return sum(g.get(ind.key) or 0 for g in groups.values())
-
-
-def _fixed_zip(data: bytes, when: datetime) -> bytes:
-    """The same workbook gives the same bytes: every zip entry with one fixed time, and the
-    document's modification time (which openpyxl sets to now when saving) fixed too."""
-    import re
-    import zipfile
-
-    source = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            fixed = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            fixed.external_attr = 0o600 << 16
-            content = source.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                content = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
-                                 rb"\g<1>" + when.strftime("%Y-%m-%dT%H:%M:%SZ").encode() + rb"\g<2>", content)
-            target.writestr(fixed, content)
-    return out.getvalue()
 
 
 # --- HTML: one self-contained file, charts drawn as inline SVG -----------------------------

@@ -198,11 +198,8 @@ BY_LABELS = {"street": "街道", "community": "社区", "worker": "专干"}
 
 
 def build(conn: sqlite3.Connection, rules: Rules, period: Period, as_of: date, by: str = "street",
-          street: str | None = None, charts: bool = False, every_breakdown: bool = False,
-          meanwhile: Callable[[], object] | None = None) -> Report:
-    """Count every indicator for each group of the breakdown (or of all three) and in total.
-    `meanwhile`: work for this thread once its share of the counting is done, while the second
-    thread may still be counting its own (such as loading what the report is to be written with)."""
+          street: str | None = None, charts: bool = False, every_breakdown: bool = False) -> Report:
+    """Count every indicator for each group of the breakdown (or of all three) and in total."""
     if by not in BY:
         raise InvalidInput("--by", f"“{by}”不是可选的分组；可选：street（街道）、community（社区）、worker（专干）")
     if period.start > as_of:
@@ -214,15 +211,6 @@ def build(conn: sqlite3.Connection, rules: Rules, period: Period, as_of: date, b
     if charts:  # the twelve months, in two halves: one after each thread's counting
         after = (lambda c: charted.update(caseload=_month_caseload(c, period, street)),
                  lambda c: charted.update(activity=_month_activity(c, period, street)))
-    if meanwhile:
-        counted_here = after[0] if after else None
-
-        def here(c: sqlite3.Connection) -> None:
-            if counted_here:
-                counted_here(c)
-            meanwhile()
-
-        after = (here, after[1] if after else lambda c: None)
     with twin_snapshots(conn) as (conn, twin):
         counts = _count(conn, twin, rules, settings, period, min(period.end, as_of), bys, street, after)
     months = _months(period, **charted) if charts else []
