@@ -808,6 +808,42 @@ def test_export_xlsx_goes_on_to_another_sheet_past_a_sheets_last_row(db, tmp_pat
     assert [(r["sheet"], r["unchanged"]) for r in reports] == [("走访记录", 2), ("走访记录（2）", 2), ("走访记录（3）", 1)]
 
 
+def test_export_json_is_one_array_though_written_row_by_row(db, tmp_path):
+    imported("cases", register(tmp_path))
+    imported("tests", write(tmp_path / "t.csv", TESTS_HEADER, log_rows()))
+    for kind in ("cases", "tests"):
+        text = ok("export", kind, "-f", "json", "--reveal").stdout
+        data = json.loads(text)
+        assert len(data) > 1 and text == json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    assert ok("export", "visits", "-f", "json").stdout == "[]\n"
+
+
+def test_an_export_that_fails_midway_leaves_no_file_and_names_it(db, tmp_path, monkeypatch):
+    """The rows are written as they are read; when writing stops (here the disk is full after the
+    first row), neither the file nor its temporary is left, and the file is named."""
+    import errno
+
+    from jindu_cli.domain import exporter
+
+    imported("cases", register(tmp_path))
+    read = exporter.rows
+
+    def full_after_one(*args, **kwargs):
+        for n, row in enumerate(read(*args, **kwargs)):
+            if n == 1:
+                raise OSError(errno.ENOSPC, "No space left on device")
+            yield row
+
+    monkeypatch.setattr(exporter, "rows", full_after_one)
+    folder = tmp_path / "out"
+    folder.mkdir()
+    for fmt in ("csv", "json", "xlsx"):
+        target = folder / f"cases.{fmt}"
+        res = run("export", "cases", "-f", fmt, "-o", target)
+        assert res.exit_code == 1 and res.stderr.strip() == f"错误：文件操作失败：{target}：磁盘空间不足", res.stderr
+    assert list(folder.iterdir()) == []
+
+
 def test_a_killed_import_leaves_the_database_as_it_was(db, tmp_path):
     people = [(make_id(date(1970, 1, 1) + timedelta(days=n), seq=n), f"人{n}") for n in range(60)]
     write(tmp_path / "cases.csv", ["身份证号", "姓名", "街道", "措施", "报到日期"],

@@ -487,68 +487,125 @@ def _export(kind: str, doc: str):
 
 
 def run_export(kind, street, date_from, date_to, fmt, output, reveal, db, operator) -> None:
-    import csv
-    import io
-    import json
     import sys
 
     from jindu_cli.cli.common import dates_between
     from jindu_cli.cli.output import write_atomic
     from jindu_cli.domain import cases, exporter
     from jindu_cli.errors import InvalidInput
+    from jindu_cli.storage.db import snapshot
 
     if fmt is ExportFmt.xlsx and output is None:
         raise InvalidInput("--output", "xlsx 是二进制文件，请用 --output 指定文件名")
     conn = open_conn(db)
     start, end = dates_between(date_from, date_to)
-    rows = list(exporter.rows(conn, kind, street=street, date_from=start, date_to=end, reveal=reveal))
-    if reveal and rows:
-        cases.record_reveal(conn, operator_name(operator), f"export {kind}", [cid for cid, _ in rows])
-    headers = exporter.headers(kind)
-    if fmt is ExportFmt.json:
-        data = (json.dumps([dict(zip(exporter.FIELDS[kind], cells)) for _, cells in rows], ensure_ascii=False,
-                           indent=2) + "\n").encode("utf-8")
-    elif fmt is ExportFmt.csv:
-        buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\r\n")
-        writer.writerow(headers)
-        writer.writerows([exporter.csv_cell(c) for c in cells] for _, cells in rows)
-        data = ("\ufeff" + buf.getvalue()).encode("utf-8")
-    else:
-        data = _xlsx(headers, [cells for _, cells in rows], kind)
-    if output is None:
-        sys.stdout.buffer.write(data)
-        sys.stdout.flush()
-    else:
-        write_atomic(output, data)
-        message(f"已导出 {len(rows)} 行到 {output}" + ("" if reveal else "（身份证号和电话已脱敏）"))
+    # the rows are written as they are read (memory stays flat however many there are), all of them
+    # from one moment of the database, which is also what is counted and audited
+    with snapshot(conn):
+        count, people = exporter.scope(conn, kind, street=street, date_from=start, date_to=end)
+        if reveal and people:  # recorded before a row is written (by a second connection: this one reads)
+            cases.record_reveal(open_conn(db), operator_name(operator), f"export {kind}", people)
+        bar = _progress() if count >= EXPORT_PROGRESS_ROWS else None
+        rows = _counted((cells for _, cells in exporter.rows(conn, kind, street=street, date_from=start, date_to=end,
+                                                            reveal=reveal)), bar, count, output)
+        write = {ExportFmt.json: _json_out, ExportFmt.csv: _csv_out, ExportFmt.xlsx: _xlsx_out}[fmt]
+        try:
+            if output is None:
+                write(sys.stdout.buffer, kind, rows, count)
+                sys.stdout.flush()
+            else:
+                write_atomic(output, lambda out: write(out, kind, rows, count))
+        finally:
+            if bar is not None:
+                bar.stop()
+    if output is not None:
+        message(f"已导出 {count} 行到 {output}" + ("" if reveal else "（身份证号和电话已脱敏）"))
 
 
-def _xlsx(headers: list[str], rows: list[list[str]], kind: str) -> bytes:
+EXPORT_PROGRESS_ROWS = 20_000  # a bar on stderr, for a person watching, from this many rows
+
+
+def _counted(rows, bar, count: int, output):
+    """`rows`, advancing `bar` (if any) as they are written."""
+    if bar is None:
+        yield from rows
+        return
+    bar.start()
+    task = bar.add_task(f"导出到 {output.name if output else '标准输出'}", total=max(1, count))
+    for n, cells in enumerate(rows, start=1):
+        if n % 2000 == 0:
+            bar.update(task, completed=n)
+        yield cells
+
+
+def _json_out(out, kind: str, rows, count: int) -> None:
+    """The bytes of json.dumps(a list of the rows, indent=2), written one row at a time."""
+    import json
+
+    from jindu_cli.domain import exporter
+
+    fields = exporter.FIELDS[kind]
+    first = True
+    out.write(b"[")
+    for cells in rows:
+        item = json.dumps(dict(zip(fields, cells)), ensure_ascii=False, indent=2).replace("\n", "\n  ")
+        out.write(((("\n  " if first else ",\n  ") + item).encode("utf-8")))
+        first = False
+    out.write(b"]\n" if first else b"\n]\n")
+
+
+def _csv_out(out, kind: str, rows, count: int) -> None:
+    """UTF-8 with BOM, so Excel opens it; CRLF; cells shaped for a spreadsheet (exporter.csv_cell)."""
+    import csv
+    import io
+
+    from jindu_cli.domain import exporter
+
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="")
+    try:
+        text.write("\ufeff")
+        writer = csv.writer(text, lineterminator="\r\n")
+        writer.writerow(exporter.headers(kind))
+        writer.writerows([exporter.csv_cell(c) for c in cells] for cells in rows)
+        text.flush()
+    finally:
+        text.detach()  # (the file stays open for whoever gave it)
+
+
+# a sheet of more cells than this may pass 2 GiB of XML (about 70 bytes a cell, or more) and is
+# written with zip64 sizes, which some readers take less well: only where it is needed
+ZIP64_CELLS = 20_000_000
+
+
+def _xlsx_out(out, kind: str, rows, count: int) -> None:
     """Every cell written as text (a value like =1+1 is never a formula, an ID never a number),
     widths set from the first rows. Rows past a sheet's limit (1,048,576 with the headers) go on
     to another sheet, 检测记录（2）, and so on: jindu imports every sheet of a workbook."""
     from datetime import datetime, timezone
+    from itertools import chain, islice
 
     from jindu_cli import __version__
-    from jindu_cli.domain import xlsx_out
+    from jindu_cli.domain import exporter, xlsx_out
     from jindu_cli.domain.layout import width
 
+    headers = exporter.headers(kind)
     name = {"cases": "登记表", "visits": "走访记录", "tests": "检测记录"}[kind]
+    first = list(islice(rows, 2000))
     widths = [width(h) for h in headers]
-    for cells in rows[:2000]:
+    for cells in first:
         for i, c in enumerate(cells):
             widths[i] = max(widths[i], min(60, width(c)))
+    rows = chain(first, rows)
     header = [xlsx_out.Styled(h, "bold_text") for h in headers]
     per_sheet = xlsx_out.MAX_ROWS - 1
     sheets = []
-    for n, first in enumerate(range(0, max(1, len(rows)), per_sheet), start=1):
-        part = rows[first:first + per_sheet]
-        sheets.append(xlsx_out.Sheet(name if n == 1 else f"{name}（{n}）", [header, *part], style="text",
-                                     widths={i: w + 2 for i, w in enumerate(widths)}, freeze="A2",
-                                     large=len(part) * len(headers) > 5_000_000))
+    for n, done in enumerate(range(0, max(1, count), per_sheet), start=1):
+        size = min(per_sheet, count - done)
+        sheets.append(xlsx_out.Sheet(name if n == 1 else f"{name}（{n}）", chain([header], islice(rows, size)),
+                                     style="text", widths={i: w + 2 for i, w in enumerate(widths)}, freeze="A2",
+                                     large=size * len(headers) > ZIP64_CELLS))
     now = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
-    return xlsx_out.to_bytes(sheets, when=now, creator=f"jindu {__version__}")
+    xlsx_out.write(out, sheets, when=now, creator=f"jindu {__version__}")
 
 
 export_app.command("cases")(_export("cases", "导出登记表（含状态记录）。例：jindu export cases --reveal -o 登记表.csv"))

@@ -16,6 +16,7 @@ import sqlite3
 import sys
 import traceback
 from collections.abc import Callable, Iterable, Sequence
+from typing import BinaryIO
 from datetime import datetime
 from pathlib import Path
 
@@ -326,9 +327,10 @@ def os_reason(exc: OSError) -> str:
     return reasons.get(exc.errno) or exc.strerror or str(exc)
 
 
-def write_atomic(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, data: bytes | Callable[[BinaryIO], object]) -> None:
     """Write a file in one step: a private temporary file beside it, flushed, then renamed.
-    A failure names the file asked for, not the temporary one."""
+    `data`: the bytes, or what writes them to the file it is given (a long export, written as it
+    is read). A failure names the file asked for, not the temporary one, and leaves no file."""
     import tempfile
 
     path = Path(path)
@@ -338,14 +340,19 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise OSError(exc.errno, exc.strerror, str(path)) from None
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            if callable(data):
+                data(fh)
+            else:
+                fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o600)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         try:
             os.unlink(tmp)
         except OSError:
             pass
+        if isinstance(exc, OSError) and not exc.filename:  # (the disk filled up: name the file)
+            raise OSError(exc.errno, exc.strerror, str(path)) from None
         raise

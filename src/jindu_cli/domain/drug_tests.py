@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -126,6 +127,15 @@ def list_drug_tests(conn: sqlite3.Connection, *, case_id: int | None = None, str
                     date_from: date | None = None, date_to: date | None = None,
                     limit: int | None = None) -> list[dict]:
     """Tests with the person's name, number and street, newest first."""
+    return list(each_drug_test(conn, case_id=case_id, street=street, specimen=specimen, result=result, tester=tester,
+                               date_from=date_from, date_to=date_to, limit=limit))
+
+
+def each_drug_test(conn: sqlite3.Connection, *, case_id: int | None = None, street: str | None = None,
+                   specimen: str | None = None, result: str | None = None, tester: str | None = None,
+                   date_from: date | None = None, date_to: date | None = None, limit: int | None = None,
+                   oldest_first: bool = False) -> Iterator[dict]:
+    """The tests of `list_drug_tests`, one at a time as they are read (newest first, or oldest)."""
     clauses, params = records.date_range_clause("r.tested_on", date_from, date_to)
     if specimen:
         clauses.append("r.specimen = ?")
@@ -136,6 +146,6 @@ def list_drug_tests(conn: sqlite3.Connection, *, case_id: int | None = None, str
     if tester:
         clauses.append("r.tester = ?")
         params.append(tester.strip())
-    return [dict(_from_row(row).as_dict(), **person)
-            for row, person in records.query_with_case(conn, "drug_tests", _COLUMNS, "r.tested_on", clauses,
-                                                       params, case_id=case_id, street=street, limit=limit)]
+    for row, person in records.query_with_case(conn, "drug_tests", _COLUMNS, "r.tested_on", clauses, params,
+                                               case_id=case_id, street=street, limit=limit, oldest_first=oldest_first):
+        yield dict(_from_row(row).as_dict(), **person)

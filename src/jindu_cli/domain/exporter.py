@@ -11,11 +11,12 @@ from datetime import date
 from jindu_cli.domain import reference
 from jindu_cli.domain.cases import load_cases
 from jindu_cli.domain.dates import iso
-from jindu_cli.domain.drug_tests import list_drug_tests
+from jindu_cli.domain import records
+from jindu_cli.domain.drug_tests import each_drug_test
 from jindu_cli.domain.enums import MEASURE, RISK, STATUS
 from jindu_cli.domain.ids import birth_date, mask_id, mask_phone, sex
 from jindu_cli.domain.importer import FORMULA_START, export_headers, history_text
-from jindu_cli.domain.visits import list_visits
+from jindu_cli.domain.visits import each_visit
 
 FIELDS = {
     "cases": ["id_number", "name", "sex", "birth_date", "phone", "household_address", "residence_address", "street",
@@ -60,23 +61,52 @@ def _cell(value) -> str:
     return str(value)
 
 
+def _case_filter(conn: sqlite3.Connection, street: str | None, date_from: date | None,
+                 date_to: date | None) -> tuple[str, list]:
+    clauses, params = [], []
+    if street:
+        clauses.append("c.street = ?")
+        params.append(reference.streets(conn).resolve(street))
+    if date_from:
+        clauses.append("c.reported_on >= ?")
+        params.append(iso(date_from))
+    if date_to:
+        clauses.append("c.reported_on <= ?")
+        params.append(iso(date_to))
+    return " AND ".join(clauses), params
+
+
+RECORDS = {"visits": ("visits", "r.visited_on"), "tests": ("drug_tests", "r.tested_on")}
+
+
+def scope(conn: sqlite3.Connection, kind: str, *, street: str | None = None, date_from: date | None = None,
+          date_to: date | None = None) -> tuple[int, list[int]]:
+    """How many rows `rows` gives for the same choice, and the cases they are of (read in the same
+    read transaction, they agree)."""
+    if kind == "cases":
+        where, params = _case_filter(conn, street, date_from, date_to)
+        ids = [i for (i,) in conn.execute("SELECT c.id FROM cases c" + (f" WHERE {where}" if where else ""), params)]
+        return len(ids), ids
+    table, column = RECORDS[kind]
+    clauses, params = records.date_range_clause(column, date_from, date_to)
+    if street:
+        clauses.append("c.street = ?")
+        params.append(reference.streets(conn).resolve(street))
+    where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+    counted = conn.execute(f"SELECT r.case_id, count(*) FROM {table} r JOIN cases c ON c.id = r.case_id{where}"
+                           " GROUP BY r.case_id", params).fetchall()
+    return sum(n for _, n in counted), [cid for cid, _ in counted]
+
+
 def rows(conn: sqlite3.Connection, kind: str, *, street: str | None = None, date_from: date | None = None,
          date_to: date | None = None, reveal: bool = False) -> Iterator[tuple[int, list[str]]]:
-    """(case id, cells) in the export's column order."""
+    """(case id, cells) in the export's column order, one at a time as they are read (the visits
+    and tests oldest first)."""
     mask_number = (lambda v: v) if reveal else mask_id
     mask_tel = (lambda v: v) if reveal else mask_phone
     if kind == "cases":
-        clauses, params = [], []
-        if street:
-            clauses.append("c.street = ?")
-            params.append(reference.streets(conn).resolve(street))
-        if date_from:
-            clauses.append("c.reported_on >= ?")
-            params.append(iso(date_from))
-        if date_to:
-            clauses.append("c.reported_on <= ?")
-            params.append(iso(date_to))
-        for case in load_cases(conn, " AND ".join(clauses), params):
+        where, params = _case_filter(conn, street, date_from, date_to)
+        for case in load_cases(conn, where, params):
             values = {
                 "id_number": mask_number(case.id_number), "name": case.name, "sex": sex(case.id_number),
                 "birth_date": birth_date(case.id_number), "phone": mask_tel(case.phone),
@@ -87,7 +117,7 @@ def rows(conn: sqlite3.Connection, kind: str, *, street: str | None = None, date
                 values.setdefault(name, getattr(case, name, None))
             yield case.id, [_cell(values[f]) for f in FIELDS["cases"]]
         return
-    listing = list_visits if kind == "visits" else list_drug_tests
-    for record in reversed(listing(conn, street=street, date_from=date_from, date_to=date_to)):
+    each = each_visit if kind == "visits" else each_drug_test
+    for record in each(conn, street=street, date_from=date_from, date_to=date_to, oldest_first=True):
         record["id_number"] = mask_number(record["id_number"])
         yield record["case_id"], [_cell(record.get(f)) for f in FIELDS[kind]]

@@ -141,9 +141,9 @@ def date_range_clause(column: str, date_from: date | None, date_to: date | None)
 
 def query_with_case(conn: sqlite3.Connection, table: str, columns: str, date_column: str,
                     clauses: list[str], params: list, *, case_id: int | None = None,
-                    street: str | None = None, limit: int | None = None):
-    """Rows of one record table (aliased `r`) newest first, each with its person's name, ID number
-    and street. Yields (record row, {"name", "id_number", "street"})."""
+                    street: str | None = None, limit: int | None = None, oldest_first: bool = False):
+    """Rows of one record table (aliased `r`) newest first (or oldest first), each with its
+    person's name, ID number and street. Yields (record row, {"name", "id_number", "street"})."""
     from jindu_cli.domain import reference
 
     clauses, params = list(clauses), list(params)
@@ -158,7 +158,7 @@ def query_with_case(conn: sqlite3.Connection, table: str, columns: str, date_col
            f" FROM {table} r JOIN cases c ON c.id = r.case_id")
     if clauses:
         sql += " WHERE " + " AND ".join(clauses)
-    sql += f" ORDER BY {date_column} DESC, r.id DESC"
+    sql += f" ORDER BY {date_column} ASC, r.id ASC" if oldest_first else f" ORDER BY {date_column} DESC, r.id DESC"
     if limit:
         sql += f" LIMIT {int(limit)}"
     for row in conn.execute(sql, params):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 
@@ -135,6 +136,14 @@ def list_visits(conn: sqlite3.Connection, *, case_id: int | None = None, street:
                 worker: str | None = None, kind: str | None = None, date_from: date | None = None,
                 date_to: date | None = None, limit: int | None = None) -> list[dict]:
     """Visits with the person's name, number and street, newest first."""
+    return list(each_visit(conn, case_id=case_id, street=street, worker=worker, kind=kind, date_from=date_from,
+                           date_to=date_to, limit=limit))
+
+
+def each_visit(conn: sqlite3.Connection, *, case_id: int | None = None, street: str | None = None,
+               worker: str | None = None, kind: str | None = None, date_from: date | None = None,
+               date_to: date | None = None, limit: int | None = None, oldest_first: bool = False) -> Iterator[dict]:
+    """The visits of `list_visits`, one at a time as they are read (newest first, or oldest)."""
     clauses, params = records.date_range_clause("r.visited_on", date_from, date_to)
     if worker:
         clauses.append("r.worker = ?")
@@ -142,6 +151,6 @@ def list_visits(conn: sqlite3.Connection, *, case_id: int | None = None, street:
     if kind:
         clauses.append("r.kind = ?")
         params.append(VISIT_KIND.parse(kind))
-    return [dict(_from_row(row).as_dict(), **person)
-            for row, person in records.query_with_case(conn, "visits", _COLUMNS, "r.visited_on", clauses,
-                                                       params, case_id=case_id, street=street, limit=limit)]
+    for row, person in records.query_with_case(conn, "visits", _COLUMNS, "r.visited_on", clauses, params,
+                                               case_id=case_id, street=street, limit=limit, oldest_first=oldest_first):
+        yield dict(_from_row(row).as_dict(), **person)
