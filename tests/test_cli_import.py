@@ -818,6 +818,19 @@ def test_export_json_is_one_array_though_written_row_by_row(db, tmp_path):
     assert ok("export", "visits", "-f", "json").stdout == "[]\n"
 
 
+def test_the_register_is_exported_a_chunk_of_people_at_a_time_with_the_same_rows(db, tmp_path, monkeypatch):
+    from jindu_cli.domain import exporter
+
+    imported("cases", register(tmp_path))
+    ok("case", "update", A, "--status", "中止", "--on", "2026-11-20", "--reason", "拘留", *AS_OF)
+    whole = ok("export", "cases", "--reveal").stdout
+    assert "中止（拘留）" in whole and len(whole.splitlines()) == 3
+    monkeypatch.setattr(exporter, "CASES_AT_ONCE", 1)
+    assert ok("export", "cases", "--reveal").stdout == whole
+    assert ok("export", "cases", "--reveal", "--street", "盐务街").stdout.splitlines()[1:] == [
+        line for line in whole.splitlines()[1:] if "盐务街" in line]
+
+
 def test_an_export_that_fails_midway_leaves_no_file_and_names_it(db, tmp_path, monkeypatch):
     """The rows are written as they are read; when writing stops (here the disk is full after the
     first row), neither the file nor its temporary is left, and the file is named."""

@@ -1585,12 +1585,17 @@ _ENTRY = re.compile(r"^(\d{4}-\d{2}-\d{2})\s*([^（(]+?)\s*(?:[（(](.*)[）)])?
 
 def history_text(conn: sqlite3.Connection, case: Case) -> str:
     """A case's status changes as one cell: `2025-01-10 在执行（报到）；2026-03-01 中止（拘留）`."""
-    parts = []
-    for status, on, reason in conn.execute(
-            "SELECT status, changed_on, reason FROM status_changes WHERE case_id = ? ORDER BY changed_on, id",
-            [case.id]):
-        parts.append(f"{on} {STATUS.label(status)}" + (f"（{reason}）" if reason else ""))
-    return "；".join(parts)
+    return history_texts(conn, [case.id]).get(case.id, "")
+
+
+def history_texts(conn: sqlite3.Connection, case_ids: list[int]) -> dict[int, str]:
+    """`history_text` of each of the cases (at most a few thousand: one query), by case id."""
+    parts: dict[int, list[str]] = {}
+    for case_id, status, on, reason in conn.execute(
+            "SELECT case_id, status, changed_on, reason FROM status_changes"
+            f" WHERE case_id IN ({', '.join('?' for _ in case_ids)}) ORDER BY case_id, changed_on, id", case_ids):
+        parts.setdefault(case_id, []).append(f"{on} {STATUS.label(status)}" + (f"（{reason}）" if reason else ""))
+    return {case_id: "；".join(found) for case_id, found in parts.items()}
 
 
 def normalize_history(text: str) -> str:
