@@ -831,6 +831,23 @@ def test_the_register_is_exported_a_chunk_of_people_at_a_time_with_the_same_rows
         line for line in whole.splitlines()[1:] if "盐务街" in line]
 
 
+def test_a_revealing_export_is_audited_in_wal_mode_and_out_of_it(db, tmp_path):
+    """The people are recorded before the rows are written: by a second connection while the first
+    reads (WAL, as jindu sets), or by the reading one in a database in another journal mode."""
+    imported("cases", register(tmp_path))
+    assert rows(db, "PRAGMA journal_mode") == [("wal",)]
+    ok("export", "cases", "--reveal", "-o", tmp_path / "1.csv")
+    plain = sqlite3.connect(db)
+    plain.execute("PRAGMA journal_mode = DELETE")
+    plain.close()
+    ok("export", "tests", "--reveal", "-o", tmp_path / "2.csv")  # no tests: nobody revealed
+    ok("export", "cases", "--reveal", "-o", tmp_path / "3.csv")
+    assert rows(db, "PRAGMA journal_mode") == [("delete",)]
+    revealed = rows(db, "SELECT changes FROM audit_log WHERE action = 'reveal' ORDER BY id")
+    assert [json.loads(d)["command"] for (d,) in revealed] == ["export cases", "export cases"]
+    assert {tuple(json.loads(d)["cases"]) for (d,) in revealed} == {(1, 2)}
+
+
 def test_an_export_that_fails_midway_leaves_no_file_and_names_it(db, tmp_path, monkeypatch):
     """The rows are written as they are read; when writing stops (here the disk is full after the
     first row), neither the file nor its temporary is left, and the file is named."""

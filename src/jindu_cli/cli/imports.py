@@ -493,7 +493,7 @@ def run_export(kind, street, date_from, date_to, fmt, output, reveal, db, operat
     from jindu_cli.cli.output import write_atomic
     from jindu_cli.domain import cases, exporter
     from jindu_cli.errors import InvalidInput
-    from jindu_cli.storage.db import snapshot
+    from jindu_cli.storage.db import readable_beside, snapshot
 
     if fmt is ExportFmt.xlsx and output is None:
         raise InvalidInput("--output", "xlsx 是二进制文件，请用 --output 指定文件名")
@@ -503,8 +503,11 @@ def run_export(kind, street, date_from, date_to, fmt, output, reveal, db, operat
     # from one moment of the database, which is also what is counted and audited
     with snapshot(conn):
         count, people = exporter.scope(conn, kind, street=street, date_from=start, date_to=end)
-        if reveal and people:  # recorded before a row is written (by a second connection: this one reads)
-            cases.record_reveal(open_conn(db), operator_name(operator), f"export {kind}", people)
+        if reveal and people:
+            # recorded before a row is written, by a second connection while this one reads (in WAL
+            # mode, as jindu sets; otherwise by this one, and committed when the rows are written)
+            writer = open_conn(db) if readable_beside(conn) else conn
+            cases.record_reveal(writer, operator_name(operator), f"export {kind}", people)
         bar = _progress() if count >= EXPORT_PROGRESS_ROWS else None
         rows = _counted((cells for _, cells in exporter.rows(conn, kind, street=street, date_from=start, date_to=end,
                                                             reveal=reveal)), bar, count, output)
@@ -606,6 +609,8 @@ def _xlsx_out(out, kind: str, rows, count: int) -> None:
                                      large=size * len(headers) > ZIP64_CELLS))
     now = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
     xlsx_out.write(out, sheets, when=now, creator=f"jindu {__version__}")
+    if next(rows, None) is not None:  # (counted in the same read transaction: never, but never drop a row)
+        raise RuntimeError(f"导出的行多于统计的 {count} 行")
 
 
 export_app.command("cases")(_export("cases", "导出登记表（含状态记录）。例：jindu export cases --reveal -o 登记表.csv"))

@@ -16,9 +16,9 @@ import sqlite3
 import sys
 import traceback
 from collections.abc import Callable, Iterable, Sequence
-from typing import BinaryIO
 from datetime import datetime
 from pathlib import Path
+from typing import BinaryIO
 
 import typer
 from typer.exceptions import TyperException
