@@ -59,6 +59,15 @@ def test_values_styles_and_sheet_settings_read_back():
     assert (found.properties.created, found.properties.modified, found.properties.creator) == (WHEN, WHEN, "jindu test")
 
 
+def test_a_sheet_says_its_size_ahead_so_readers_need_not_read_it_through():
+    """<dimension>: counted from a list of rows, or as the caller says for rows still to be read."""
+    streamed = Sheet("s", iter([["a", "b", "c"], ["d"]]), size=(2, 3))
+    found = load_workbook(io.BytesIO(to_bytes(report_like() + [streamed], when=WHEN, creator="x")), read_only=True)
+    assert [(ws.title, ws.calculate_dimension()) for ws in found.worksheets] == [
+        ("按街道", "A1:C5"), ("口径说明", "A1:C1"), ("s", "A1:C2")]
+    found.close()
+
+
 def test_a_text_sheet_keeps_numbers_as_text_and_freezes_the_first_row():
     rows = [[Styled("身份证号", "bold_text"), Styled("电话", "bold_text")], ["520103199003071232", "08515551234"],
             ["=1+1", ""]]

@@ -606,7 +606,7 @@ def _xlsx_out(out, kind: str, rows, count: int) -> None:
         size = min(per_sheet, count - done)
         sheets.append(xlsx_out.Sheet(name if n == 1 else f"{name}（{n}）", chain([header], islice(rows, size)),
                                      style="text", widths={i: w + 2 for i, w in enumerate(widths)}, freeze="A2",
-                                     large=size * len(headers) > ZIP64_CELLS))
+                                     large=size * len(headers) > ZIP64_CELLS, size=(size + 1, len(headers))))
     now = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
     xlsx_out.write(out, sheets, when=now, creator=f"jindu {__version__}")
     if next(rows, None) is not None:  # (counted in the same read transaction: never, but never drop a row)

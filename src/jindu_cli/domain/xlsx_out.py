@@ -55,6 +55,9 @@ class Sheet:
     print_rows: tuple[int, int] | None = None
     print_cols: tuple[int, int] | None = None
     large: bool = False  # may pass 2 GiB of XML: written with zip64 sizes
+    # (rows, columns) the sheet will have, when `rows` is not a list to count: written ahead of the
+    # rows as the sheet's <dimension>, which readers use to size it without reading it through
+    size: tuple[int, int] | None = None
 
 
 def column_letter(index: int) -> str:
@@ -106,6 +109,11 @@ def _sheet_head(sheet: Sheet) -> str:
     parts = [XML, f'<worksheet xmlns="{MAIN}" xmlns:r="{REL}">']
     if sheet.fit_width:
         parts.append('<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>')
+    size = sheet.size
+    if size is None and isinstance(sheet.rows, Sequence):
+        size = (len(sheet.rows), max((len(r) for r in sheet.rows), default=0))
+    if size and size[0] and size[1]:
+        parts.append(f'<dimension ref="A1:{column_letter(size[1] - 1)}{size[0]}"/>')
     parts.append('<sheetViews><sheetView workbookViewId="0">')
     if sheet.freeze:
         m = re.fullmatch(r"([A-Z]+)(\d+)", sheet.freeze)
