@@ -81,10 +81,12 @@ def test_a_text_sheet_keeps_numbers_as_text_and_freezes_the_first_row():
 
 
 def test_text_is_escaped_and_what_xml_cannot_hold_is_dropped():
-    cells = ["<b>&amp;</b> \"引号\" 'x'", " 前后有空格 ", "控制\x01字符\x1f", "换行\n第二行", "x" * 40_000]
+    cells = ["<b>&amp;</b> \"引号\" 'x'", " 前后有空格 ", "控制\x01字符\x1f", "换行\n第二行", "x" * 40_000,
+             "x" * (xlsx_out.MAX_CELL_CHARS - 1) + "&<"]
     sheet = book([Sheet("s", [cells])])["s"]
     assert [c.value for c in sheet[1]] == [
-        "<b>&amp;</b> \"引号\" 'x'", " 前后有空格 ", "控制字符", "换行\n第二行", "x" * xlsx_out.MAX_CELL_CHARS]
+        "<b>&amp;</b> \"引号\" 'x'", " 前后有空格 ", "控制字符", "换行\n第二行", "x" * xlsx_out.MAX_CELL_CHARS,
+        "x" * (xlsx_out.MAX_CELL_CHARS - 1) + "&"]  # (cut before it is escaped: never inside an &amp;)
 
 
 @settings(max_examples=60, deadline=None)

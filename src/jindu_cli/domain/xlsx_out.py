@@ -1,11 +1,11 @@
 """Writing .xlsx workbooks (Office Open XML, ECMA-376) for the report and the export.
 
 openpyxl, which jindu keeps for reading the offices' workbooks, writes a cell in 20 to 45 µs on
-an office PC: an export of a district's 100,000 people (2.6 million cells) took 90 s, and the
-monthly report's 12,000 cells a quarter of a second. What jindu writes is plain: text, numbers,
-a few fixed styles, column widths, frozen panes and print settings. This writes exactly that, a
-cell in a few µs, row by row into the zip (memory stays flat however long the sheet), and the
-same bytes for the same content (every zip entry and the document's dates fixed by the caller).
+the development machine: an export of a district's 100,000 people (2.6 million cells) took 90 s,
+and the monthly report's 12,000 cells a quarter of a second. What jindu writes is plain: text,
+numbers, a few fixed styles, column widths, frozen panes and print settings. This writes exactly
+that, a cell in a few µs, row by row into the zip (memory stays flat however long the sheet), and
+the same bytes for the same content (every zip entry and the document's dates fixed by the caller).
 
 Text is written as inline strings (`t="inlineStr"`), which Excel, WPS, LibreOffice and openpyxl
 read like shared ones, so no table of every string has to be held until the end. A cell is never
@@ -74,17 +74,16 @@ _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def _text(value: str) -> str:
-    """XML for the text of a cell (without what XML cannot hold): escaped, cut to Excel's limit,
+    """XML for the text of a cell (without what XML cannot hold): cut to Excel's limit, escaped,
     spaces at either end kept."""
+    if len(value) > MAX_CELL_CHARS:
+        value = value[:MAX_CELL_CHARS]
+    spaced = value[:1].isspace() or value[-1:].isspace()
     if "&" in value or "<" in value or ">" in value:
         value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     if "\r" in value:  # (a bare one would be read as a line feed)
         value = value.replace("\r", "&#13;")
-    if len(value) > MAX_CELL_CHARS:
-        value = value[:MAX_CELL_CHARS]
-    if value[:1].isspace() or value[-1:].isspace():
-        return f'<t xml:space="preserve">{value}</t>'
-    return f"<t>{value}</t>"
+    return f'<t xml:space="preserve">{value}</t>' if spaced else f"<t>{value}</t>"
 
 
 def _number(value: int | float) -> str:
