@@ -7,16 +7,20 @@ dateutil and the domain modules load inside the commands that need them, so that
 
 from __future__ import annotations
 
-import sys
-from typing import Annotated, Optional
+from jindu_cli.storage import engine
 
-import typer
+engine.configure()  # (before anything below imports sqlite3, which starts SQLite)
 
-from jindu_cli import __version__
-from jindu_cli.cli import audit, case, db, demo, drug_tests, due, imports, leave, report, visit
-from jindu_cli.cli.options import ROOT, DbOpt, db_location
-from jindu_cli.cli.output import guard
-from jindu_cli.cli.usage import RootGroup
+import sys  # noqa: E402
+from typing import Annotated, Optional  # noqa: E402
+
+import typer  # noqa: E402
+
+from jindu_cli import __version__  # noqa: E402
+from jindu_cli.cli import audit, case, db, demo, drug_tests, due, imports, leave, report, visit  # noqa: E402
+from jindu_cli.cli.options import ROOT, DbOpt, db_location  # noqa: E402
+from jindu_cli.cli.output import guard  # noqa: E402
+from jindu_cli.cli.usage import RootGroup  # noqa: E402
 
 app = typer.Typer(
     name="jindu",
