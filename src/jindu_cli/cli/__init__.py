@@ -2,7 +2,8 @@
 
 Only typer and the standard library are imported here at module level; rich, sqlite_utils,
 dateutil and the domain modules load inside the commands that need them, so that
-`jindu --version` and `jindu --help` start fast.
+`jindu --version` and `jindu --help` start fast. First of all, storage.engine makes SQLite's
+settings for the process, which must be made before sqlite3 is imported (it starts SQLite).
 """
 
 from __future__ import annotations
