@@ -8,10 +8,9 @@ import sqlite3
 from collections.abc import Iterator
 from datetime import date
 
-from jindu_cli.domain import reference
+from jindu_cli.domain import records, reference
 from jindu_cli.domain.cases import load_cases
 from jindu_cli.domain.dates import iso
-from jindu_cli.domain import records
 from jindu_cli.domain.drug_tests import each_drug_test
 from jindu_cli.domain.enums import MEASURE, RISK, STATUS
 from jindu_cli.domain.ids import birth_date, mask_id, mask_phone, sex
@@ -90,12 +89,7 @@ def scope(conn: sqlite3.Connection, kind: str, *, street: str | None = None, dat
         return len(ids), ids
     table, column = RECORDS[kind]
     clauses, params = records.date_range_clause(column, date_from, date_to)
-    if street:
-        clauses.append("c.street = ?")
-        params.append(reference.streets(conn).resolve(street))
-    where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-    counted = conn.execute(f"SELECT r.case_id, count(*) FROM {table} r JOIN cases c ON c.id = r.case_id{where}"
-                           " GROUP BY r.case_id", params).fetchall()
+    counted = records.count_by_case(conn, table, clauses, params, street=street)
     return sum(n for _, n in counted), [cid for cid, _ in counted]
 
 

@@ -139,11 +139,9 @@ def date_range_clause(column: str, date_from: date | None, date_to: date | None)
     return clauses, params
 
 
-def query_with_case(conn: sqlite3.Connection, table: str, columns: str, date_column: str,
-                    clauses: list[str], params: list, *, case_id: int | None = None,
-                    street: str | None = None, limit: int | None = None, oldest_first: bool = False):
-    """Rows of one record table (aliased `r`) newest first (or oldest first), each with its
-    person's name, ID number and street. Yields (record row, {"name", "id_number", "street"})."""
+def _with_case(conn: sqlite3.Connection, table: str, clauses: list[str], params: list, case_id: int | None,
+               street: str | None) -> tuple[str, list]:
+    """FROM and WHERE of a record table (aliased `r`) joined to its case (`c`), with their parameters."""
     from jindu_cli.domain import reference
 
     clauses, params = list(clauses), list(params)
@@ -153,11 +151,25 @@ def query_with_case(conn: sqlite3.Connection, table: str, columns: str, date_col
     if street:
         clauses.append("c.street = ?")
         params.append(reference.streets(conn).resolve(street))
+    where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+    return f" FROM {table} r JOIN cases c ON c.id = r.case_id{where}", params
+
+
+def count_by_case(conn: sqlite3.Connection, table: str, clauses: list[str], params: list, *,
+                  street: str | None = None) -> list[tuple[int, int]]:
+    """(case id, records) of the records `query_with_case` gives for the same choice."""
+    sql, params = _with_case(conn, table, clauses, params, None, street)
+    return conn.execute(f"SELECT r.case_id, count(*){sql} GROUP BY r.case_id", params).fetchall()
+
+
+def query_with_case(conn: sqlite3.Connection, table: str, columns: str, date_column: str,
+                    clauses: list[str], params: list, *, case_id: int | None = None,
+                    street: str | None = None, limit: int | None = None, oldest_first: bool = False):
+    """Rows of one record table (aliased `r`) newest first (or oldest first), each with its
+    person's name, ID number and street. Yields (record row, {"name", "id_number", "street"})."""
     width = len(columns.split(","))
-    sql = (f"SELECT {', '.join('r.' + c.strip() for c in columns.split(','))}, c.name, c.id_number, c.street"
-           f" FROM {table} r JOIN cases c ON c.id = r.case_id")
-    if clauses:
-        sql += " WHERE " + " AND ".join(clauses)
+    source, params = _with_case(conn, table, clauses, params, case_id, street)
+    sql = f"SELECT {', '.join('r.' + c.strip() for c in columns.split(','))}, c.name, c.id_number, c.street{source}"
     sql += f" ORDER BY {date_column} ASC, r.id ASC" if oldest_first else f" ORDER BY {date_column} DESC, r.id DESC"
     if limit:
         sql += f" LIMIT {int(limit)}"
