@@ -7,9 +7,9 @@ numbers, a few fixed styles, column widths, frozen panes and print settings. Thi
 that, a cell in a few µs, row by row into the zip (memory stays flat however long the sheet), and
 the same bytes for the same content (every zip entry and the document's dates fixed by the caller).
 
-Text is written as inline strings (`t="inlineStr"`), which Excel, WPS, LibreOffice and openpyxl
-read like shared ones, so no table of every string has to be held until the end. A cell is never
-a formula: there is no way to write one.
+Text is written as inline strings (`t="inlineStr"`, in the standard beside shared ones; openpyxl
+and LibreOffice read them, as the tests check), so no table of every string has to be held until
+the end. A cell is never a formula: there is no way to write one.
 """
 
 from __future__ import annotations
@@ -148,12 +148,11 @@ def _sheet_tail(sheet: Sheet) -> str:
     return "".join(parts)
 
 
-def _sheet_rows(sheet: Sheet, out: BinaryIO) -> int:
-    """Write the rows of `sheet` to `out`; the number written."""
+def _sheet_rows(sheet: Sheet, out: BinaryIO) -> None:
+    """Write the rows of `sheet` to `out`."""
     default = STYLES.index(sheet.style)
     s_default = f' s="{default}"' if default else ""
     letters: list[str] = []
-    n = 0
     buffer: list[str] = []
     for n, cells in enumerate(sheet.rows, start=1):
         if n > MAX_ROWS:
@@ -184,7 +183,6 @@ def _sheet_rows(sheet: Sheet, out: BinaryIO) -> int:
             out.write("".join(buffer).encode("utf-8"))
             buffer.clear()
     out.write("".join(buffer).encode("utf-8"))
-    return n
 
 
 def _styles() -> str:
@@ -281,9 +279,8 @@ def _parts(sheets: list[Sheet], when: datetime, creator: str) -> dict[str, str]:
     }
 
 
-def write(target: BinaryIO, sheets: list[Sheet], *, when: datetime, creator: str) -> list[int]:
-    """Write the workbook of `sheets` to `target` (a binary file open for writing); the number
-    of rows written in each sheet. `when`: the document's creation and modification time, which
+def write(target: BinaryIO, sheets: list[Sheet], *, when: datetime, creator: str) -> None:
+    """Write the workbook of `sheets` to `target` (a binary file open for writing). `when`: the document's creation and modification time, which
     with the fixed time of every zip entry makes the bytes depend on the content alone."""
     if not sheets:
         raise ValueError("a workbook needs at least one sheet")
@@ -296,7 +293,6 @@ def write(target: BinaryIO, sheets: list[Sheet], *, when: datetime, creator: str
         info.external_attr = 0o600 << 16
         return info
 
-    written = []
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as book:
         parts = _parts(sheets, when, creator)
         book.writestr(entry("[Content_Types].xml"), parts.pop("[Content_Types].xml"))
@@ -305,9 +301,8 @@ def write(target: BinaryIO, sheets: list[Sheet], *, when: datetime, creator: str
         for i, sheet in enumerate(sheets, start=1):
             with book.open(entry(f"xl/worksheets/sheet{i}.xml"), "w", force_zip64=sheet.large) as out:
                 out.write(_sheet_head(sheet).encode("utf-8"))
-                written.append(_sheet_rows(sheet, out))
+                _sheet_rows(sheet, out)
                 out.write(_sheet_tail(sheet).encode("utf-8"))
-    return written
 
 
 def to_bytes(sheets: list[Sheet], *, when: datetime, creator: str) -> bytes:
