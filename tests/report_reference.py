@@ -132,7 +132,7 @@ def counts(conn, rules: Rules, period: Period, end: date, bys: list[str], street
 
 def _testing_and_contact(conn, rules: Rules, facts: dict, managed: set[int], add, start: date, end: date) -> None:
     """按时检测 and 失联 need each person's clock: the cases in execution at the end, loaded whole."""
-    from jindu_cli.domain import due
+    from jindu_cli.domain import clocks
 
     if not managed:
         return
@@ -158,10 +158,10 @@ def _testing_and_contact(conn, rules: Rules, facts: dict, managed: set[int], add
         if case.reported_on is None:
             continue
         anchor = date.fromisoformat(before) if before else case.reported_on
-        item = due._urine(case, due.Anchors(urine=(anchor, 0)), rules, case.term_end(end), date.max)
-        if item is not None and item.due_on <= end:
+        due_on = clocks.urine_due(case, anchor, rules, case.term_end(end))
+        if due_on is not None and due_on <= end:
             add(cid, "test_due_people")
-            if first_in and (date.fromisoformat(first_in) <= item.due_on or item.due_on < start):
+            if first_in and (date.fromisoformat(first_in) <= due_on or due_on < start):
                 add(cid, "tested_on_time")
         contact = max([d for d in (last_test, last_visit, iso(case.reported_on)) if d])
         if (end - date.fromisoformat(contact)).days > lost_days:

@@ -146,29 +146,7 @@ def _write(path):
     other.close()
 
 
-def test_twins_read_one_moment_however_others_write_meanwhile(tmp_path):
-    """Both connections of twin_snapshots see the database as it was when they began, and
-    go on seeing it after another process commits; afterwards they see the write."""
-    from jindu_cli.storage.db import twin_snapshots
-
-    path = tmp_path / "t.db"
-    conn = open_db(path)
-    _write(path)
-    with twin_snapshots(conn) as (main, twin):
-        assert main is conn and twin is not None and twin is not conn
-        before = _rows(main)
-        _write(path)  # commits: the lock was let go once both had begun
-        assert _rows(main) == _rows(twin) == before
-        seen = []
-        thread = threading.Thread(target=lambda: seen.append(_rows(twin)))
-        thread.start()
-        thread.join()
-        assert seen == [before]  # the twin is used from another thread
-    assert _rows(conn) == before + 1 and not conn.in_transaction
-    conn.close()
-
-
-def test_no_twin_while_another_process_writes_or_for_a_database_in_memory(tmp_path):
+def test_a_snapshot_reads_one_moment_while_another_process_writes(tmp_path):
     from jindu_cli.storage import db as storage
 
     path = tmp_path / "t.db"
@@ -176,16 +154,11 @@ def test_no_twin_while_another_process_writes_or_for_a_database_in_memory(tmp_pa
     _write(path)
     writer = sqlite3.connect(path, isolation_level=None)
     writer.execute("BEGIN IMMEDIATE")  # as an import holds the write lock
-    with storage.twin_snapshots(conn) as (main, twin):
-        assert twin is None and main.in_transaction  # conn alone, in one snapshot
-        before = _rows(main)
+    with storage.snapshot(conn):
+        before = _rows(conn)
         writer.execute("INSERT INTO t VALUES (2)")
         writer.execute("COMMIT")
-        assert _rows(main) == before
+        assert _rows(conn) == before
     assert not conn.in_transaction and _rows(conn) == before + 1
     writer.close()
     conn.close()
-    memory = sqlite3.connect(":memory:", isolation_level=None)
-    with storage.twin_snapshots(memory) as (main, twin):
-        assert twin is None and main.in_transaction
-    memory.close()

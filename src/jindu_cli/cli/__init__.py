@@ -2,26 +2,21 @@
 
 Only typer and the standard library are imported here at module level; rich, sqlite_utils,
 dateutil and the domain modules load inside the commands that need them, so that
-`jindu --version` and `jindu --help` start fast. First of all, storage.engine makes SQLite's
-settings for the process, which must be made before sqlite3 is imported (it starts SQLite).
+`jindu --version` and `jindu --help` start fast.
 """
 
 from __future__ import annotations
 
-from jindu_cli.storage import engine
+import sys
+from typing import Annotated, Optional
 
-engine.configure()  # (before anything below imports sqlite3, which starts SQLite)
+import typer
 
-import sys  # noqa: E402
-from typing import Annotated, Optional  # noqa: E402
-
-import typer  # noqa: E402
-
-from jindu_cli import __version__  # noqa: E402
-from jindu_cli.cli import audit, case, db, demo, drug_tests, due, imports, leave, report, visit  # noqa: E402
-from jindu_cli.cli.options import ROOT, DbOpt, db_location  # noqa: E402
-from jindu_cli.cli.output import guard  # noqa: E402
-from jindu_cli.cli.usage import RootGroup  # noqa: E402
+from jindu_cli import __version__
+from jindu_cli.cli import audit, case, db, demo, drug_tests, due, imports, leave, report, visit
+from jindu_cli.cli.options import ROOT, DbOpt, db_location
+from jindu_cli.cli.output import guard
+from jindu_cli.cli.usage import RootGroup
 
 app = typer.Typer(
     name="jindu",
@@ -87,7 +82,7 @@ def overview(db_opt: str | None) -> None:
     from jindu_cli.domain import due, rules
 
     today = as_of_date(None)
-    counted = due.select(conn, rules.load_rules(conn), today, within=0).counts()["total"]
+    counted = due.counts(due.due_list(conn, rules.load_rules(conn), today, within=0), today)["total"]
     print(f"今天 {today}：逾期 {counted['overdue']} 项，今天到期 {counted['today']} 项（jindu due 查看到期清单）")
     parts = "，".join(f"{STATUS.label(s)} {n}" for s in STATUS.labels if (n := info["by_status"].get(s)))
     print(f"在册 {info['total']} 人：{parts}")

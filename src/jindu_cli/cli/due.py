@@ -9,12 +9,13 @@ import typer
 from jindu_cli.cli.options import (
     AsOfOpt, DbOpt, FormatOpt, Fmt, OperatorOpt, RevealOpt, as_of_date, open_conn, operator_name,
 )
-from jindu_cli.cli.output import emit, guard, message, use_rich, write_bytes
+from jindu_cli.cli.output import emit, guard, message
 
 ITEMS_HELP = ("urine_test 尿检、hair_test 毛发检测、talk 谈话、home_visit 入户走访、assessment 评估、report_in 报到、"
               "agreement 签订协议、police_report 报告公安、term_end 期满、three_year_clean 戒断三年、lost_contact 失联")
 RulesOpt = Annotated[Optional[str], typer.Option("--rules", metavar="FILE", show_default=False,
                                                  help="用这个规则文件（默认：数据库所在文件夹的 rules.toml，再默认内置规则）")]
+FIELDS = ["case_id", "id_number", "name", "street", "worker", "item", "due_on", "days", "rule", "reason"]
 COLUMNS = [("case_id", "案件"), ("name", "姓名"), ("id_number", "身份证号"), ("street", "街道"), ("worker", "专干"),
            ("item_label", "事项"), ("due_on", "到期日"), ("when", "天数"), ("rule", "依据"), ("reason", "原因")]
 
@@ -66,38 +67,23 @@ def due_command(
     if explain:
         _explain(conn, explain, ruleset, today, fmt, reveal, operator)
         return
-    labels = {i: ruleset.label(i) for i in ITEMS}
-    shape = due.Shape(COLUMNS, labels, WHEN, reveal) if fmt is Fmt.table else None
-    listed = due.select(conn, ruleset, today, within, street, worker, _parse_item(ruleset, item),
-                        rebuild=rules_file is None, shape=shape)
+    listed = due.due_list(conn, ruleset, today, within, street, worker, _parse_item(ruleset, item))
     if reveal:
-        _record_reveal(conn, operator, listed.case_ids())
-    if fmt is Fmt.json:  # written by SQLite: a district's list is some 40,000 objects
-        write_bytes(listed.json(reveal))
-        return
-    if fmt is Fmt.csv and (written := listed.csv(reveal)) is not None:
-        write_bytes(written)
-        return
+        _record_reveal(conn, operator, sorted({r.case_id for r in listed}))
     if fmt is not Fmt.table:
-        emit([d.as_dict(today) for d in listed.rows()], COLUMNS, fmt.value, reveal=reveal)
+        emit((d.as_dict(today) for d in listed), COLUMNS, fmt.value, reveal=reveal, fields=FIELDS)
         return
-    summary = listed.counts()
+    labels = {i: ruleset.label(i) for i in ITEMS}
+    summary = due.counts(listed, today)
     t = summary["total"]
-    count = sum(t.values())
     caption = f"逾期 {t['overdue']} 项，今天到期 {t['today']} 项，{within} 天内到期 {t['soon']} 项（按 {today} 计算）"
-    if use_rich(count):
-        rows = []
-        for d in listed.rows():
-            row = d.as_dict(today)
-            rows.append(dict(row, item_label=labels[d.item], when=when_text(row["days"])))
-        emit(rows, COLUMNS, "table", reveal=reveal, caption=caption, styles=_style)
-    else:
-        # a district's list: laid out by SQLite, not value by value in Python
-        write_bytes(listed.table(COLUMNS, labels, WHEN, reveal, caption))
+    rows = (dict(row, item_label=labels[row["item"]], when=when_text(row["days"]))
+            for row in (d.as_dict(today) for d in listed))
+    emit(rows, COLUMNS, "table", reveal=reveal, caption=caption, styles=_style)
     if len(summary["by_street"]) > 1:
         emit([{"street": s, **c} for s, c in summary["by_street"].items()],
              [("street", "街道"), ("overdue", "逾期"), ("today", "今天到期"), ("soon", f"{within} 天内到期")], "table")
-    if not count:
+    if not listed:
         message(f"{within} 天内没有到期事项，也没有逾期的")
 
 

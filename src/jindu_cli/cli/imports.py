@@ -589,7 +589,7 @@ def _xlsx_out(out, kind: str, rows, count: int) -> None:
 
     from jindu_cli import __version__
     from jindu_cli.domain import exporter, xlsx_out
-    from jindu_cli.domain.layout import width
+    from jindu_cli.cli.output import width
 
     headers = exporter.headers(kind)
     name = {"cases": "登记表", "visits": "走访记录", "tests": "检测记录"}[kind]

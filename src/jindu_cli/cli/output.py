@@ -8,22 +8,35 @@ from __future__ import annotations
 
 import csv
 import functools
-import io
 import json
 import os
-import shutil
+import re
 import sqlite3
 import sys
 import traceback
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
+from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from pathlib import Path
 from typing import BinaryIO
 
 import typer
 from typer.exceptions import TyperException
 
-from jindu_cli.domain.layout import width
+from jindu_cli.domain.text import spreadsheet_safe
+
+# the East Asian wide and full-width ranges; compiled when first needed (it costs some
+# milliseconds, and `jindu --version` needs no width)
+_WIDE_RANGES = ("[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf"
+                "\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]")
+_wide = functools.cache(lambda: re.compile(_WIDE_RANGES))
+
+
+def width(text: str) -> int:
+    """Columns a string takes in a terminal: CJK and full-width characters take two."""
+    if text.isascii():
+        return len(text)
+    return len(text) + len(_wide().findall(text))
 
 
 def message(text: str) -> None:
@@ -43,29 +56,37 @@ def maskers() -> dict[str, Callable[[str | None], str | None]]:
 
 
 def masked(row: dict, reveal: bool) -> dict:
-    if reveal:
-        return row
-    out = dict(row)
-    for key, mask in maskers().items():
-        if out.get(key):
-            out[key] = mask(out[key])
-    return out
+    return row if reveal else _masking(maskers())(row)
 
 
-def table_columns(rows: Sequence[dict], keys: Sequence[str], reveal: bool) -> list[list[str]]:
-    """The rows as text for a plain table, column by column (several times faster than row by
-    row for long lists), masked as `masked` does."""
+def _masking(hide: dict[str, Callable]) -> Callable[[dict], dict]:
+    """A function giving a row with the fields of `hide` masked."""
+    def mask(row: dict) -> dict:
+        if not any(row.get(key) for key in hide):
+            return row
+        out = dict(row)
+        for key, masker in hide.items():
+            if out.get(key):
+                out[key] = masker(out[key])
+        return out
+    return mask
+
+
+def table_columns(rows: Iterable[dict], keys: Sequence[str], reveal: bool) -> list[list[str]]:
+    """The rows as text for a table, column by column, masked as `masked` does."""
     hide = {} if reveal else maskers()
-    columns = []
-    for key in keys:
-        values = [r.get(key) for r in rows]
-        if key in hide:
-            values = list(map(hide[key], values))
-        columns.append(values if set(map(type, values)) <= {str} else list(map(cell, values)))
+    columns: list[list[str]] = [[] for _ in keys]
+    for row in rows:
+        for values, key in zip(columns, keys):
+            value = row.get(key)
+            if key in hide and value:
+                value = hide[key](value)
+            values.append(value if type(value) is str else cell(value))
     return columns
 
 
 def cell(value) -> str:
+    """A value as a table shows it."""
     if type(value) is str:
         return value
     if value is None:
@@ -80,12 +101,15 @@ def cell(value) -> str:
 
 
 def csv_cell(value) -> str:
+    """A value as a CSV file carries it; text a spreadsheet would take for a formula neutralised."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (list, tuple)):
-        return "、".join(csv_cell(v) for v in value)
+        return spreadsheet_safe("、".join(csv_cell(v) for v in value))
+    if isinstance(value, str):
+        return spreadsheet_safe(value)
     return str(value)
 
 
@@ -98,20 +122,20 @@ def local_time(at: str) -> str:
     return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S")
 
 
-RICH_MAX_ROWS = 500  # beyond this rich is too slow (seconds per thousand rows): plain text instead
-
 def plain_table(columns: Sequence[str], rows: Sequence[Sequence[str]], *, title: str | None = None,
                 caption: str | None = None, header: bool = True) -> str:
-    """The layout rich gives a simple table (columns three spaces apart, a rule under the
-    header), written directly: fast for many rows, and the same bytes on every machine."""
+    """A table of text given row by row (see `plain_columns`)."""
     body = [list(c) for c in zip(*rows)] if rows else [[] for _ in columns]
-    return plain_columns(columns, body, title=title, caption=caption, header=header)
+    return "".join(plain_columns(columns, body, title=title, caption=caption, header=header))
 
 
 def plain_columns(columns: Sequence[str], body: Sequence[Sequence[str]], *, title: str | None = None,
-                  caption: str | None = None, header: bool = True) -> str:
-    """plain_table for text given column by column. Each distinct value of a column is measured
-    and padded once; the last column is not padded (lines end without spaces)."""
+                  caption: str | None = None, header: bool = True,
+                  styles: Sequence[str | None] | None = None) -> Iterator[str]:
+    """The lines of a table of text given column by column: columns three spaces apart, a rule
+    under the headings, the last column unpadded, no line ending in spaces. Each distinct value of
+    a column is measured and padded once, so that a district's list of 300,000 lines is laid out in
+    a second or two. `styles`: an ANSI colour code for each row, or None."""
     widths = [width(c) if header else 0 for c in columns]
     padded = []
     for i, values in enumerate(body):
@@ -129,57 +153,74 @@ def plain_columns(columns: Sequence[str], body: Sequence[Sequence[str]], *, titl
             pad = {v: v + " " * (widths[i] - w) for v, w in zip(distinct, measured)}
             values = list(map(pad.__getitem__, values))
         padded.append(values)
-    lines = [title] if title else []
+    if title:
+        yield title + "\n"
     if header:
-        lines.append("   ".join(c + " " * (widths[i] - width(c)) for i, c in enumerate(columns)).rstrip())
-        lines.append("─" * (sum(widths) + 3 * (len(widths) - 1)))
-    lines.extend(map(str.rstrip, map("   ".join, zip(*padded))))
+        yield "   ".join(c + " " * (widths[i] - width(c)) for i, c in enumerate(columns)).rstrip() + "\n"
+        yield "─" * (sum(widths) + 3 * (len(widths) - 1)) + "\n"
+    lines = map(str.rstrip, map("   ".join, zip(*padded)))
+    if styles:
+        lines = (f"\x1b[{style}m{line}\x1b[0m" if style else line for line, style in zip(lines, styles))
+    for line in lines:
+        yield line + "\n"
     if caption:
-        lines.append(caption)
-    return "\n".join(lines) + "\n"
+        yield caption + "\n"
 
 
-def write_bytes(data: bytes) -> None:
-    """Text already in UTF-8 (a table SQLite laid out) to stdout, after what was printed before."""
-    import codecs
-
-    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
-    if codecs.lookup(encoding).name != "utf-8" or not hasattr(sys.stdout, "buffer"):
-        sys.stdout.write(data.decode())  # a GB18030 terminal, say: let the stream encode it
-        return
-    sys.stdout.flush()
-    sys.stdout.buffer.write(data)
-    sys.stdout.buffer.flush()
+def _colours() -> bool:
+    """Whether tables may be coloured: at a terminal, unless NO_COLOR is set."""
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
 
 
-def use_rich(rows: int) -> bool:
-    return sys.stdout.isatty() and rows <= RICH_MAX_ROWS
+COLOURS = {"red": "31", "yellow": "33"}
 
 
 def console(stderr: bool = False):
+    """A rich console for progress bars on stderr: records are data, never markup."""
     from rich.console import Console
 
-    stream = sys.stderr if stderr else sys.stdout
-    # Records are data, never markup: a name or note holding "[/b]" or ":ok:" prints as typed.
-    if stream.isatty():
-        return Console(file=stream, highlight=False, markup=False, emoji=False)
-    # Not a terminal (a pipe, a file, cron): never colour, and do not squeeze wide tables
-    # into 80 columns.
-    width = shutil.get_terminal_size(fallback=(160, 24)).columns
-    return Console(file=stream, width=width, color_system=None, highlight=False, soft_wrap=False, markup=False,
-                   emoji=False)
+    return Console(file=sys.stderr if stderr else sys.stdout, highlight=False, markup=False, emoji=False)
 
 
-def show(renderable, stderr: bool = False) -> None:
-    """Print a rich renderable; off a terminal, without the padding rich adds at line ends."""
-    con = console(stderr)
-    if con.is_terminal:
-        con.print(renderable)
-        return
-    with con.capture() as captured:
-        con.print(renderable)
-    text = "\n".join(line.rstrip() for line in captured.get().splitlines())
-    (sys.stderr if stderr else sys.stdout).write(text + "\n")
+def _write(chunks: Iterable[str]) -> None:
+    """Text to stdout, in pieces of a few thousand lines (a district's list is 100 MB of JSON)."""
+    out = sys.stdout
+    batch: list[str] = []
+    for chunk in chunks:
+        batch.append(chunk)
+        if len(batch) >= 4096:
+            out.write("".join(batch))
+            batch.clear()
+    out.write("".join(batch))
+
+
+def json_text(rows: Iterable[dict]) -> Iterator[str]:
+    """An array of objects in the bytes `json.dumps(list(rows), ensure_ascii=False, indent=2)`
+    gives, written an object at a time: Python's encoder writes indented JSON in Python, several
+    times slower than each value through its C encoder as here (a test holds the two equal)."""
+    first = True
+    for row in rows:
+        yield ("[\n" if first else ",\n") + _json_object(row)
+        first = False
+    yield "[]\n" if first else "\n]\n"
+
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _json_object(row: dict) -> str:
+    """One object of an array indented by two, as json.dumps(indent=2) writes it."""
+    if not row or any(not isinstance(v, _SCALARS) for v in row.values()):
+        return "  " + json.dumps(row, ensure_ascii=False, indent=2).replace("\n", "\n  ")
+    return "  {\n" + ",\n".join(f"    {encode_basestring(k)}: {_json_scalar(v)}" for k, v in row.items()) + "\n  }"
+
+
+def _json_scalar(value) -> str:
+    if type(value) is str:
+        return encode_basestring(value)
+    if value is None or isinstance(value, (bool, float)):
+        return json.dumps(value)
+    return int.__repr__(value)
 
 
 def to_json(data) -> str:
@@ -187,7 +228,7 @@ def to_json(data) -> str:
 
 
 def emit(
-    rows: Sequence[dict],
+    rows: Iterable[dict],
     columns: Sequence[tuple[str, str]],
     fmt: str,
     *,
@@ -195,36 +236,34 @@ def emit(
     title: str | None = None,
     caption: str | None = None,
     styles: Callable[[dict], str | None] | None = None,
+    fields: Sequence[str] | None = None,
 ) -> None:
-    """Print records. `columns` [(key, Chinese label)] are the table's; json and csv carry
-    every field of each row under its English key."""
-    if fmt == "table" and not use_rich(len(rows)):
-        keys = [k for k, _ in columns]
-        sys.stdout.write(plain_columns([label for _, label in columns], table_columns(rows, keys, reveal),
-                                       title=title, caption=caption))
-        return
-    shown = [masked(r, reveal) for r in rows]
+    """Print records, the one way every listing is printed. `columns` [(key, Chinese label)] are the
+    table's; json and csv carry every field of each row under its English key (`fields` names them
+    for the header of an empty csv). Rows may be a generator: json and csv are written as they come."""
     if fmt == "json":
-        sys.stdout.write(to_json(shown) + "\n")
+        _write(json_text(rows if reveal else map(_masking(maskers()), rows)))
     elif fmt == "csv":
-        keys = list(shown[0].keys()) if shown else [k for k, _ in columns]
-        buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\n")
-        writer.writerow(keys)
-        for r in shown:
-            writer.writerow([csv_cell(r.get(k)) for k in keys])
-        sys.stdout.write(buf.getvalue())
+        _csv(rows if reveal else map(_masking(maskers()), rows), fields or [k for k, _ in columns])
     else:
-        from rich import box
-        from rich.table import Table
+        keys = [k for k, _ in columns]
+        coloured = styles is not None and _colours()
+        rows = list(rows) if coloured else rows
+        painted = [COLOURS.get(styles(r) or "") for r in rows] if coloured else None
+        _write(plain_columns([label for _, label in columns], table_columns(rows, keys, reveal),
+                             title=title, caption=caption, styles=painted))
 
-        table = Table(title=title, caption=caption, box=box.SIMPLE_HEAD, title_justify="left",
-                      caption_justify="left", show_edge=False, pad_edge=False)
-        for _, label in columns:
-            table.add_column(label, overflow="fold")
-        for r in shown:
-            table.add_row(*(cell(r.get(k)) for k, _ in columns), style=styles(r) if styles else None)
-        show(table)
+
+def _csv(rows: Iterable[dict], fields: Sequence[str]) -> None:
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    keys = None
+    for row in rows:
+        if keys is None:
+            keys = list(row)
+            writer.writerow(keys)
+        writer.writerow([csv_cell(row.get(k)) for k in keys])
+    if keys is None:
+        writer.writerow(fields)
 
 
 def emit_record(record: dict, labels: Iterable[tuple[str, str]], fmt: str, *, reveal: bool = False,
@@ -235,20 +274,9 @@ def emit_record(record: dict, labels: Iterable[tuple[str, str]], fmt: str, *, re
         sys.stdout.write(to_json(shown) + "\n")
     elif fmt == "csv":
         emit([shown], [], "csv", reveal=True)
-    elif not use_rich(0):
+    else:
         sys.stdout.write(plain_table(["", ""], [[label, cell(shown.get(key))] for key, label in labels],
                                      title=title, header=False))
-    else:
-        from rich import box
-        from rich.table import Table
-
-        table = Table(title=title, box=box.SIMPLE, show_header=False, title_justify="left",
-                      show_edge=False, pad_edge=False)
-        table.add_column(style="bold")
-        table.add_column(overflow="fold")
-        for key, label in labels:
-            table.add_row(label, cell(shown.get(key)))
-        show(table)
 
 
 def guard(fn: Callable) -> Callable:

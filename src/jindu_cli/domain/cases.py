@@ -19,7 +19,7 @@ from jindu_cli.domain.enums import CLOSED_STATUSES, MEASURE, RISK, STATUS, statu
 from jindu_cli.domain.ids import birth_date, mask_id, parse_id_number, sex
 from jindu_cli.domain.text import clean_name, clean_text
 from jindu_cli.errors import Conflict, InvalidInput, NotFound
-from jindu_cli.storage.db import atomic
+from jindu_cli.storage.db import atomic, id_table
 
 TREATMENT_MONTHS = 36  # 禁毒法33, 条例14: 社区戒毒 lasts three years
 MAX_REHAB_MONTHS = 36  # 禁毒法48: 社区康复 不超过三年
@@ -234,20 +234,14 @@ def _attach_history(conn: sqlite3.Connection, cases: list[Case]) -> None:
     if not cases:
         return
     by_id = {c.id: c for c in cases}
-    if len(cases) <= 30000:
-        # these cases' changes only (ids are integers from the database, passed as parameters)
-        sql = (f"SELECT case_id, previous_status, status, changed_on FROM status_changes"
-               f" WHERE case_id IN ({', '.join('?' for _ in cases)})")
-        params = [c.id for c in cases]
-    else:
-        sql = ("SELECT case_id, previous_status, status, changed_on FROM status_changes"
-               " WHERE case_id IN (SELECT case_id FROM status_changes"
-               " WHERE status IN ('suspended', 'terminated', 'released', 'deceased', 'clean'))")
-        params = []
+    # the changes of these cases that ever left 在执行 (the others have no 中止 and are not closed)
     grouped: dict[int, list] = {}
-    for case_id, previous, status, changed_on in conn.execute(sql + " ORDER BY case_id, changed_on, id", params):
-        if case_id in by_id:
-            grouped.setdefault(case_id, []).append((previous, status, changed_on))
+    for case_id, previous, status, changed_on in conn.execute(
+            "SELECT case_id, previous_status, status, changed_on FROM status_changes"
+            f" WHERE case_id IN ({id_table(conn, by_id, 'history_ids')})"
+            " AND case_id IN (SELECT case_id FROM status_changes WHERE status != 'active')"
+            " ORDER BY case_id, changed_on, id"):
+        grouped.setdefault(case_id, []).append((previous, status, changed_on))
     for case_id, changes in grouped.items():
         case = by_id[case_id]
         if all(status == "active" for _, status, _ in changes):
@@ -258,7 +252,7 @@ def _attach_history(conn: sqlite3.Connection, cases: list[Case]) -> None:
             case.closed_on = date.fromisoformat(closing[-1]) if closing else None
 
 
-def load_cases(conn: sqlite3.Connection, where: str = "", params: list | tuple = (),
+def load_cases(conn: sqlite3.Connection, where: str = "", params: list | tuple | dict = (),
                order: str = "c.id", limit: int | None = None) -> list[Case]:
     """Cases matching a WHERE clause built by this module from constants (never user text)."""
     sql = f"SELECT {', '.join('c.' + col.strip() for col in _COLUMNS.split(','))} FROM cases c"
@@ -268,7 +262,7 @@ def load_cases(conn: sqlite3.Connection, where: str = "", params: list | tuple =
     if limit:
         sql += f" LIMIT {int(limit)}"
     drug_lists: dict = {}
-    cases = [_from_row(r, drug_lists) for r in conn.execute(sql, list(params))]
+    cases = [_from_row(r, drug_lists) for r in conn.execute(sql, params if isinstance(params, dict) else list(params))]
     _attach_history(conn, cases)
     return cases
 

@@ -4,7 +4,6 @@ match their history). `duplicates` finds people who are probably recorded twice.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from dataclasses import dataclass
 from datetime import date
@@ -15,7 +14,6 @@ from jindu_cli.domain.enums import STATUS
 from jindu_cli.domain.ids import mask_id, parse_id_number
 from jindu_cli.domain.records import window_problems
 from jindu_cli.errors import InvalidInput
-from jindu_cli.storage.db import atomic
 
 
 @dataclass
@@ -73,37 +71,7 @@ def check(conn: sqlite3.Connection, as_of: date) -> list[Problem]:
     for table, entity in (("status_changes", "状态记录"), ("police_reports", "报告公安")):
         for record_id, case_id in conn.execute(f"SELECT id, case_id FROM {table} WHERE case_id NOT IN (SELECT id FROM cases)"):
             problems.append(Problem("孤立记录", case_id, f"{entity} #{record_id}", "所属的案件不存在"))
-    return problems + kept_due_list(conn, as_of)
-
-
-KEPT_DAYS = 60  # how far ahead db check compares the kept due list
-
-
-def kept_due_list(conn: sqlite3.Connection, as_of: date) -> list[Problem]:
-    """The kept due list (due_items) against the list worked out from the records, for the next
-    KEPT_DAYS days. Where they differ (a program wrote to the file in a way jindu could not see),
-    the kept list is set to be worked out afresh by the next `jindu due`."""
-    from jindu_cli.domain import due
-    from jindu_cli.domain.rules import load_rules
-
-    rules = load_rules(conn)
-    found = set(due.misshapen_heads(conn))  # the lines laid out ahead, too
-    if due.kept_list_applies(conn, as_of):
-        kept = set(due.due_list(conn, rules, as_of, KEPT_DAYS))
-        worked = set(due.due_list(conn, rules, as_of, KEPT_DAYS, kept=False))
-        found.update(row.case_id for row in kept ^ worked)
-    differ = sorted(found)
-    if not differ:
-        return []
-    try:
-        with atomic(conn):
-            conn.execute("UPDATE due_state SET fingerprint = NULL")
-    except sqlite3.OperationalError:
-        pass  # a read-only copy: the problems are listed all the same
-    names = dict(conn.execute("SELECT id, name FROM cases WHERE id IN (SELECT value FROM json_each(?))",
-                              [json.dumps(differ)]))
-    return [Problem("到期清单", cid, names.get(cid, ""), "保存的到期事项与按记录算出的不一致；"
-                    "下一次 jindu due 会把整个到期清单重新算一遍") for cid in differ]
+    return problems
 
 
 def duplicates(conn: sqlite3.Connection) -> list[dict]:

@@ -63,7 +63,7 @@ def _history(conn, case: cases.Case, as_of: date, rng: random.Random) -> None:
     """Tests and visits on the cadence of the rules, with the lapses real offices have: some
     people are overdue, a few tested positive or refused, one left the county unreported."""
     from jindu_cli.domain import drug_tests, flags, leaves, rules, visits
-    from jindu_cli.domain.due import term_year
+    from jindu_cli.domain.clocks import term_year
 
     ruleset = rules.load_rules(conn)
     end = min(as_of, case.closed_on or as_of, case.term_end(as_of))

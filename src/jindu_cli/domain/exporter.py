@@ -14,7 +14,8 @@ from jindu_cli.domain.dates import iso
 from jindu_cli.domain.drug_tests import each_drug_test
 from jindu_cli.domain.enums import MEASURE, RISK, STATUS
 from jindu_cli.domain.ids import birth_date, mask_id, mask_phone, sex
-from jindu_cli.domain.importer import FORMULA_START, export_headers, history_texts
+from jindu_cli.domain.importer import export_headers, history_texts
+from jindu_cli.domain.text import spreadsheet_safe
 from jindu_cli.domain.visits import each_visit
 
 FIELDS = {
@@ -33,11 +34,6 @@ def headers(kind: str) -> list[str]:
     return [titles[f] for f in FIELDS[kind]]
 
 
-def safe(text: str) -> str:
-    """A cell a spreadsheet would take for a formula is written as text (formula injection)."""
-    return "'" + text if text and text.startswith(FORMULA_START) else text
-
-
 def csv_cell(text: str) -> str:
     """A cell of a CSV file the office opens in Excel or WPS: `safe`, and a number the spreadsheet
     would spoil written as ="…", which it shows as the text it is. Opened as a bare number, an ID
@@ -45,7 +41,7 @@ def csv_cell(text: str) -> str:
     landline loses its leading 0. jindu's importer reads ="…" back as the number inside."""
     if text.isascii() and text.isdigit() and (len(text) > 11 or (len(text) > 1 and text[0] == "0")):
         return f'="{text}"'
-    return safe(text)
+    return spreadsheet_safe(text)
 
 
 def _cell(value) -> str:

@@ -22,7 +22,7 @@ from jindu_cli.domain.dates import from_iso, iso
 from jindu_cli.domain.enums import MISSED_RESULTS, RESULT, SPECIMEN
 from jindu_cli.domain.text import clean_text
 from jindu_cli.errors import InvalidInput
-from jindu_cli.storage.db import atomic
+from jindu_cli.storage.db import atomic, id_table
 from jindu_cli.storage.migrations import FLAGGED
 
 MISSED_TESTS_LIMIT = 3  # 逃避或者拒绝接受检测三次以上
@@ -134,23 +134,25 @@ def _measure(case: Case) -> str:
 
 def load_facts(conn: sqlite3.Connection, case_ids: list[int] | None, as_of: date) -> dict[int, Facts]:
     """The facts of the given cases (all cases when None), in three queries."""
-    where, params = "", []
+    where = ""
     if case_ids is not None:
         if not case_ids:
             return {}
-        where = f" AND case_id IN ({', '.join('?' for _ in case_ids)})"
-        params = list(case_ids)
+        where = f" AND case_id IN ({id_table(conn, case_ids, 'flag_ids')})"
     facts: dict[int, Facts] = {}
+    found: dict[str, list] = {}  # the lists of substances, decoded once each (few differ)
     for cid, tid, on, specimen, result, substances in conn.execute(
-        f"SELECT case_id, id, tested_on, specimen, result, substances FROM drug_tests WHERE {FLAGGED}" + where,
-        params):
-        facts.setdefault(cid, Facts()).tests.append((tid, from_iso(on), specimen, result, json.loads(substances)))
+        f"SELECT case_id, id, tested_on, specimen, result, substances FROM drug_tests WHERE {FLAGGED}" + where):
+        listed = found.get(substances)
+        if listed is None:
+            listed = found[substances] = json.loads(substances)
+        facts.setdefault(cid, Facts()).tests.append((tid, from_iso(on), specimen, result, listed))
     for cid, lid, left_on, returned_on, days in conn.execute(
-        "SELECT case_id, id, left_on, returned_on, days FROM leaves WHERE kind = 'unreported'" + where, params):
+        "SELECT case_id, id, left_on, returned_on, days FROM leaves WHERE kind = 'unreported'" + where):
         left = from_iso(left_on)
         length = days or max(1, ((from_iso(returned_on) or as_of) - left).days)
         facts.setdefault(cid, Facts()).absences.append((lid, left, length))
-    for cid, on in conn.execute("SELECT case_id, reported_on FROM police_reports WHERE 1 = 1" + where, params):
+    for cid, on in conn.execute("SELECT case_id, reported_on FROM police_reports WHERE 1 = 1" + where):
         facts.setdefault(cid, Facts()).police_reports.append(from_iso(on))
     return facts
 
@@ -161,7 +163,7 @@ def case_flags(conn: sqlite3.Connection, case: Case, as_of: date) -> list[Flag]:
 
 def flagged_cases(conn: sqlite3.Connection, cases: list[Case], as_of: date) -> list[tuple[Case, list[Flag]]]:
     """Every case of `cases` that has a flag, with its flags."""
-    facts = load_facts(conn, None if len(cases) > 500 else [c.id for c in cases], as_of)
+    facts = load_facts(conn, [c.id for c in cases], as_of)
     out = []
     for case in cases:
         flags = derive(case, facts.get(case.id, Facts()), as_of)

@@ -38,7 +38,7 @@ from jindu_cli.domain.enums import (
 )
 from jindu_cli.domain.ids import mask_id, mask_phone, parse_id_number
 from jindu_cli.domain.records import window_problems
-from jindu_cli.domain.text import clean_name, clean_text
+from jindu_cli.domain.text import FORMULA_START, clean_name, clean_text
 from jindu_cli.errors import InvalidInput, JinduError
 from jindu_cli.storage.db import atomic, set_cache_kib
 
@@ -51,7 +51,6 @@ REQUIRED = {
 }
 BATCH = 10000
 KEEP_ERRORS = 1000  # rejected rows kept for the report; all of them go to --errors
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 csv.field_size_limit(16 * 1024 * 1024)
 
 

@@ -13,7 +13,6 @@ import re
 import sqlite3
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -25,7 +24,7 @@ from jindu_cli.domain.dates import from_iso, iso, parse_bound
 from jindu_cli.domain.due import PERFORMED
 from jindu_cli.domain.rules import Rules
 from jindu_cli.errors import InvalidInput
-from jindu_cli.storage.db import Beside, twin_snapshots
+from jindu_cli.storage.db import snapshot
 from jindu_cli.storage.migrations import SUSPENSION_CHANGE
 
 @dataclass(frozen=True)
@@ -206,14 +205,10 @@ def build(conn: sqlite3.Connection, rules: Rules, period: Period, as_of: date, b
         raise InvalidInput("--period", f"{period.label}还没有开始（按 {as_of} 计算）")
     settings = rules.report
     bys = list(BY) if every_breakdown else [by]
-    charted: dict = {}
-    after = None
-    if charts:  # the twelve months, in two halves: one after each thread's counting
-        after = (lambda c: charted.update(caseload=_month_caseload(c, period, street)),
-                 lambda c: charted.update(activity=_month_activity(c, period, street)))
-    with twin_snapshots(conn) as (conn, twin):
-        counts = _count(conn, twin, rules, settings, period, min(period.end, as_of), bys, street, after)
-    months = _months(period, **charted) if charts else []
+    with snapshot(conn):  # everything counted in one moment of the database
+        counts = _count(conn, rules, settings, period, min(period.end, as_of), bys, street)
+        months = _months(period, _month_activity(conn, period, street),
+                         _month_caseload(conn, period, street)) if charts else []
     listed = indicators(settings)
     breakdowns = {b: {name: _rates(values, listed) for name, values in sorted(counts[b].items())} for b in bys}
     total: Counter = Counter()
@@ -236,21 +231,12 @@ def _rates(values: dict, listed: list[Indicator]) -> dict:
     return out
 
 
-def _count(conn, twin, rules: Rules, settings: dict, period: Period, end: date, bys: list[str],
-           street: str | None, after: tuple[Callable, Callable] | None = None) -> dict:
+def _count(conn, rules: Rules, settings: dict, period: Period, end: date, bys: list[str],
+           street: str | None) -> dict:
     """{breakdown: {group: Counter of indicators}}. The people known by the end of the period are
     gathered once, each with its status at the end, into temp.report_people; each indicator is then
     counted over them by SQL, grouped by the breakdowns' columns. Only the R15 clock and the flags
-    are worked out person by person, and only for the people they can concern.
-
-    With a twin connection (storage.db.twin_snapshots: the same moment of the database), about
-    half of the counting is done on it in a second thread, over its own copy of the people, while
-    this one counts the rest, so the two cores of an office PC share the work. The twin runs counts
-    that SQLite sums up by itself (the R15 clocks too, but for a few people): it holds the
-    interpreter lock only between its queries, while this thread works out the flags person by
-    person in Python. (With person-by-person work on both, each waited for the lock at every row.)
-    `after`: more work for each side once its counting is done (this thread's, the twin's), given
-    its connection."""
+    are worked out person by person, and only for the people they can concern."""
     from jindu_cli.domain import reference
 
     scope, params = "1 = 1", []
@@ -259,48 +245,22 @@ def _count(conn, twin, rules: Rules, settings: dict, period: Period, end: date, 
     columns = ", ".join(f"p.{b}" for b in bys)
     width = len(bys)
     s, e = period.start, end
-
-    def grouped(c: sqlite3.Connection, tally: Counter):
-        def add_grouped(sql: str, args: list, keys: list[str]) -> None:
-            """Rows of the groups' columns then one count per key."""
-            for row in c.execute(sql.format(groups=columns), args):
-                groups = row[:width]
-                for key, n in zip(keys, row[width:]):
-                    if n:
-                        tally[groups, key] += n
-        return add_grouped
-
-    def here(c: sqlite3.Connection, tally: Counter) -> None:
-        _people(grouped(c, tally), rules, settings, s, e)
-        _changes_and_contact(grouped(c, tally), rules, period, e)
-        _flags(c, columns, width, tally, s, e, rules["report_in"]["days"])
-        if after:
-            after[0](c)
-
-    def beside(c: sqlite3.Connection, tally: Counter) -> None:  # the twin's half: SQL sums (and a few clocks)
-        _on_time(c, rules, columns, width, tally, s, e)
-        _tests_and_visits(grouped(c, tally), settings, period, e)
-        if after:
-            after[1](c)
-
-    def twin_half(c: sqlite3.Connection) -> Counter:
-        _gather(c, scope, params, iso(e), ONE_STREET if street else BY)
-        beside(c, found := Counter())
-        return found
-
     tally: Counter = Counter()  # (groups, indicator) -> count
-    side = Beside(twin, twin_half, "jindu-report-twin") if twin else None
-    try:
-        _gather(conn, scope, params, iso(e), ONE_STREET if street else BY)
-        here(conn, tally)
-    except BaseException:
-        if side is not None:
-            side.wait()  # before the twin is closed under it
-        raise
-    if side is None:
-        beside(conn, tally)
-    else:
-        tally.update(side.result())
+
+    def add_grouped(sql: str, args: list, keys: list[str]) -> None:
+        """Rows of the groups' columns then one count per key."""
+        for row in conn.execute(sql.format(groups=columns), args):
+            groups = row[:width]
+            for key, n in zip(keys, row[width:]):
+                if n:
+                    tally[groups, key] += n
+
+    _gather(conn, scope, params, iso(e), ONE_STREET if street else BY)
+    _people(add_grouped, rules, settings, s, e)
+    _changes_and_contact(add_grouped, rules, period, e)
+    _flags(conn, columns, width, tally, s, e, rules["report_in"]["days"])
+    _on_time(conn, rules, columns, width, tally, s, e)
+    _tests_and_visits(add_grouped, settings, period, e)
     counts: dict[str, dict[str, Counter]] = {b: defaultdict(Counter) for b in bys}
     for (groups, key), n in tally.items():
         for b, group in zip(bys, groups):
@@ -400,17 +360,17 @@ def _tests_and_visits(add_grouped, settings: dict, period: Period, end: date) ->
 
 def _on_time(conn, rules: Rules, columns: str, width: int, tally: Counter, start: date, end: date) -> None:
     """按时检测: each person in execution at the end has an R15 clock as it stood at the start of the
-    period (anchored on the last performed urine test before it, else on 报到), worked out by due.py:
-    inside SQLite for everyone never in 中止 and on the rules' cadence (the SQL of due.UrineClocks),
+    period (anchored on the last performed urine test before it, else on 报到), worked out by R15:
+    inside SQLite for everyone never in 中止 and on the rules' cadence (report_clocks.UrineClocks),
     person by person for the others."""
-    from jindu_cli.domain import due
+    from jindu_cli.domain import clocks as person_clocks, report_clocks
 
     s, e = iso(start), iso(end)
     urine = f"specimen = 'urine' AND result IN {PERFORMED}"
     before = (f"(SELECT tested_on FROM drug_tests t WHERE t.case_id = p.id AND {urine} AND t.tested_on < :s"
               "  ORDER BY t.tested_on DESC LIMIT 1)")
     apart = f"(p.test_every IS NOT NULL OR p.id IN (SELECT case_id FROM status_changes WHERE {SUSPENSION_CHANGE}))"
-    clocks = due.UrineClocks(rules)
+    clocks = report_clocks.UrineClocks(rules)
     values = {"s": s, "e": e}
     # in steps, each materialized (read several times over, run once): the anchor's look-up; the
     # anniversaries and term end of each 报到 date and term; each person's interval; and each
@@ -424,7 +384,7 @@ def _on_time(conn, rules: Rules, columns: str, width: int, tally: Counter, start
             f"  FROM temp.report_people p WHERE p.status = 'active' AND p.reported IS NOT NULL AND NOT {apart}),"
             " marked AS MATERIALIZED (SELECT reported, term_months, own_end,"
             + "".join(f" {mark} AS mark{n}," for n, mark in enumerate(marks))
-            + f"  {due.sql_term_end('reported', 'term_months', own_end)} AS term_end"
+            + f"  {report_clocks.sql_term_end('reported', 'term_months', own_end)} AS term_end"
             "  FROM (SELECT DISTINCT reported, term_months, own_end FROM anchored)),"
             " stepped AS MATERIALIZED (SELECT a.*, m.term_end, "
             + clocks.sql_interval("a.measure", "a.term_months", "a.risk", [f"m.mark{n}" for n in range(len(marks))],
@@ -456,7 +416,8 @@ def _on_time(conn, rules: Rules, columns: str, width: int, tally: Counter, start
         paused = suspensions.get(cid)
         case = _clock_case(cid, measure, months, date.fromisoformat(reported), override, risk, every, paused or [])
         if paused:
-            due_on = iso(due.urine_due(case, date.fromisoformat(anchor), rules, case.term_end(end), end))
+            due_on = person_clocks.urine_due(case, date.fromisoformat(anchor), rules, case.term_end(end))
+            due_on = iso(due_on) if due_on and due_on <= end else None
         else:
             due_on = clocks.due(measure, months, risk, every, reported, anchor, iso(case.term_end(end)), e)
         if due_on is None:

@@ -37,3 +37,13 @@ def clean_name(raw, label: str = "姓名", limit: int = 50) -> str | None:
 
 def _chinese(ch: str) -> bool:
     return unicodedata.name(ch, "").startswith("CJK ")
+
+
+# what a spreadsheet takes for the start of a formula (or of a cell it mangles)
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(text: str) -> str:
+    """A text cell a spreadsheet would take for a formula (=HYPERLINK(…), @SUM(…), +1) written as
+    text, with a leading apostrophe: the one neutralisation for every CSV and workbook jindu writes."""
+    return "'" + text if text and text.startswith(FORMULA_START) else text

@@ -76,15 +76,14 @@ def _check_is_sqlite(path: Path) -> None:
         raise DatabaseError(f"{path} 不是 SQLite 数据库文件，jindu 不会改动它")
 
 
-def connect(path: Path, readonly: bool = False, any_thread: bool = False) -> sqlite3.Connection:
-    """A connection with jindu's settings; `any_thread` lets another thread than this one use it."""
+def connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
+    """A connection with jindu's settings."""
     busy = _busy_ms()
     if readonly:
         uri = path.resolve().as_uri() + "?mode=ro"
-        conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=busy / 1000,
-                               check_same_thread=not any_thread)
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=busy / 1000)
     else:
-        conn = sqlite3.connect(str(path), isolation_level=None, timeout=busy / 1000, check_same_thread=not any_thread)
+        conn = sqlite3.connect(str(path), isolation_level=None, timeout=busy / 1000)
     conn.execute(f"PRAGMA busy_timeout = {busy}")
     conn.execute("PRAGMA foreign_keys = ON")
     return conn
@@ -170,18 +169,6 @@ def set_cache_kib(conn: sqlite3.Connection, kib: int) -> None:
 
 
 @contextlib.contextmanager
-def waiting_at_most(conn: sqlite3.Connection, ms: int) -> Iterator[sqlite3.Connection]:
-    """Inside, a locked database is waited for at most `ms` milliseconds (never longer than the
-    connection's own busy timeout): for a write that can be skipped, such as keeping the due list."""
-    (before,) = conn.execute("PRAGMA busy_timeout").fetchone()
-    conn.execute(f"PRAGMA busy_timeout = {min(int(ms), before)}")
-    try:
-        yield conn
-    finally:
-        conn.execute(f"PRAGMA busy_timeout = {before}")
-
-
-@contextlib.contextmanager
 def atomic(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     """One write transaction; nested calls become savepoints. Rolls back on any exception."""
     if conn.in_transaction:
@@ -223,96 +210,6 @@ def snapshot(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
             conn.execute("COMMIT")
 
 
-TWIN_LOCK_WAIT_MS = 250
-
-
-@contextlib.contextmanager
-def twin_snapshots(conn: sqlite3.Connection) -> Iterator[tuple[sqlite3.Connection, sqlite3.Connection | None]]:
-    """`conn` and a second connection to the same file (its twin), both reading the database as
-    of one moment, for reading work split over two threads: the twin may be used from another
-    thread. Both read transactions begin while a third connection holds the write lock, so no
-    write can fall between them. When the lock cannot be had within TWIN_LOCK_WAIT_MS (another
-    process is writing, as an import does for a while; a read-only file), or for a database in
-    memory, the twin is None and `conn` alone reads, in one snapshot as `snapshot` gives."""
-    twin = _twin_of(conn)
-    if twin is None:
-        with snapshot(conn):
-            yield conn, None
-        return
-    try:
-        yield conn, twin
-    finally:
-        for c in (conn, twin):
-            if c.in_transaction:
-                c.execute("COMMIT")
-        twin.close()
-
-
-class Beside:
-    """Work on the twin connection of `twin_snapshots` in a thread of its own, started at once:
-    `result` waits for what `work(twin)` returns, or raises what stopped it. Whatever happens on
-    this side, the thread is waited for (`result` or `wait`) before the twin is closed under it."""
-
-    def __init__(self, twin: sqlite3.Connection, work, name: str = "jindu-twin"):
-        import threading
-
-        self.value = None
-        self.error: BaseException | None = None
-
-        def run() -> None:
-            try:
-                self.value = work(twin)
-            except BaseException as exc:  # handed to the other thread by result()
-                self.error = exc
-
-        self.thread = threading.Thread(target=run, name=name, daemon=True)
-        self.thread.start()
-
-    def wait(self) -> None:
-        try:
-            self.thread.join()
-        except BaseException:  # Ctrl-C while waiting: let the thread finish before its connection closes
-            self.thread.join()
-            raise
-
-    def result(self):
-        self.wait()
-        if self.error is not None:
-            raise self.error
-        return self.value
-
-
-def _twin_of(conn: sqlite3.Connection) -> sqlite3.Connection | None:
-    """A second connection whose read transaction is begun, with conn's, under the write lock
-    (see twin_snapshots); None when the lock or the file cannot be had."""
-    files = {name: file for _, name, file in conn.execute("PRAGMA database_list")}
-    if not files.get("main") or conn.in_transaction:
-        return None
-    path = files["main"]
-    lock = twin = None
-    try:
-        lock = sqlite3.connect(path, isolation_level=None, timeout=TWIN_LOCK_WAIT_MS / 1000)
-        lock.execute(f"PRAGMA busy_timeout = {TWIN_LOCK_WAIT_MS}")
-        lock.execute("BEGIN IMMEDIATE")
-        twin = connect(Path(path), any_thread=True)
-        for c in (conn, twin):  # each read transaction starts at its first read
-            c.execute("BEGIN")
-            c.execute("SELECT count(*) FROM sqlite_master").fetchone()
-    except sqlite3.Error:
-        for c in (conn, twin):
-            if c is not None and c.in_transaction:
-                c.execute("ROLLBACK")
-        if twin is not None:
-            twin.close()
-        return None
-    finally:
-        if lock is not None:
-            if lock.in_transaction:
-                lock.execute("ROLLBACK")  # it wrote nothing: writers may go on
-            lock.close()
-    return twin
-
-
 def readable_beside(conn: sqlite3.Connection) -> Path | None:
     """The file of `conn`'s database when another connection can read it while `conn` writes
     (a file in WAL mode); None for a database in memory or in another journal mode."""
@@ -320,6 +217,16 @@ def readable_beside(conn: sqlite3.Connection) -> Path | None:
     if not files.get("main") or journal_mode(conn).lower() != "wal":
         return None
     return Path(files["main"])
+
+
+def id_table(conn: sqlite3.Connection, ids, name: str = "ids") -> str:
+    """Put `ids` (integers) in a temporary table of this connection named `name` (a constant of
+    the caller's) and return SQL selecting them, for a query to join: a set of any size, where a
+    list of parameters is limited."""
+    conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {name} (id INTEGER PRIMARY KEY)")
+    conn.execute(f"DELETE FROM temp.{name}")
+    conn.executemany(f"INSERT OR IGNORE INTO temp.{name} (id) VALUES (?)", [(i,) for i in ids])
+    return f"SELECT id FROM temp.{name}"
 
 
 def translate_sqlite_error(exc: sqlite3.Error, path: Path | None = None) -> DatabaseError:

@@ -405,3 +405,16 @@ def m008_due_lines_laid_out_ahead(db) -> None:
     db.execute("DELETE FROM due_items")
     db.execute("DELETE FROM due_dirty")
     db.execute("UPDATE due_state SET fingerprint = NULL")
+
+
+@step
+def m009_due_list_worked_out(db) -> None:
+    """The due list is worked out from the records each time it is asked for (domain/due.py):
+    the kept list, its marks and its triggers go. The failed contacts (R22) get an index of their
+    own, so that they are read without the visits that saw the person."""
+    for table, _ in DUE_SOURCES.items():
+        for event in ("insert", "update", "delete"):
+            db.execute(f"DROP TRIGGER IF EXISTS due_mark_{table}_{event}")
+    for table in ("due_items", "due_dirty", "due_state"):
+        db.execute(f"DROP TABLE IF EXISTS {table}")
+    db.execute("CREATE INDEX visits_failed ON visits (case_id, visited_on) WHERE outcome != 'seen'")

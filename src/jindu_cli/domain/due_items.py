@@ -1,0 +1,286 @@
+"""The items of the due list, one small pure function each: from one person's register entry and
+the facts its clocks start from (`Anchors`), the item's date, the rule, and the reason in words.
+
+`ITEM_FUNCTIONS` holds them by item. Each takes (case, anchors, rules, dates) and returns the
+items it makes due by `dates.until`, or none; the words are written only for those. `items_for`
+asks the functions that apply to the person's status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import NamedTuple
+
+from jindu_cli.domain import clocks
+from jindu_cli.domain.cases import Case
+from jindu_cli.domain.enums import MEASURE
+from jindu_cli.domain.rules import ITEMS, Interval, Rules
+
+ITEM_ORDER = {item: i for i, item in enumerate(ITEMS)}
+
+
+@dataclass(slots=True)
+class DueItem:
+    case: Case
+    item: str
+    due_on: date
+    rule: str
+    reason: str
+    anchor: str = ""  # the record the clock started from, in words (due --explain)
+    interval: str = ""  # as the rules file writes it: 1m, 15d
+    term_year: int | None = None
+    listed_from: date | None = None  # term_end is listed ahead of its date
+    notes: list[str] = field(default_factory=list)
+    anchor_on: date | None = None  # the date the clock started from
+    late_from: date | None = None  # from this day on the reason is `late_reason` (term_end)
+    late_reason: str | None = None
+
+    def days(self, as_of: date) -> int:
+        return (self.due_on - as_of).days
+
+    def text(self, as_of: date) -> str:
+        return self.late_reason if self.late_from and as_of >= self.late_from else self.reason
+
+
+@dataclass
+class Anchors:
+    """The recorded facts one person's clocks start from: the latest record of each kind, as
+    (date, record number[, kind in words]); the number is 0 where the list has no use for it."""
+
+    urine: tuple[date, int] | None = None
+    hair: tuple[date, int] | None = None
+    face_to_face: tuple[date, int, str] | None = None
+    home: tuple[date, int, str] | None = None
+    assessment: tuple[date, int, str] | None = None
+    contact: tuple[date, str] | None = None  # the last successful contact, and what it was
+    failed_contacts: list[date] = field(default_factory=list)  # visits that did not see the person
+    last_positive: date | None = None
+    flags: list = field(default_factory=list)  # flags.Flag
+
+
+class Dates(NamedTuple):
+    """What every item of one person is worked out against."""
+
+    as_of: date
+    start: date | None  # 报到
+    end: date | None  # the term end
+    until: date  # items due later than this are not made
+
+
+# --- the items of a person in execution ----------------------------------------------------
+
+def agreement(case: Case, a: Anchors, rules: Rules, d: Dates) -> DueItem | None:
+    """R5: the agreement signed within days of 报到."""
+    if case.agreement_on is not None:
+        return None
+    r = rules["agreement"]
+    measure = MEASURE.label(case.measure)
+    return DueItem(case, "agreement", d.start + timedelta(days=r["days"]), r.source,
+                   f"{d.start} 报到，{r['days']} 日内应签订社区{measure[2:]}协议", f"报到日期 {d.start}",
+                   f"{r['days']}d", anchor_on=d.start)
+
+
+def urine_test(case: Case, a: Anchors, rules: Rules, d: Dates) -> DueItem | None:
+    """R9-R13, R15: the next urine test."""
+    anchor = a.urine[0] if a.urine else d.start
+    year = clocks.term_year(case, anchor)
+    interval, source, why = clocks.urine_interval(case, rules, year)
+    due, pushed = clocks.next_due(case, anchor, interval, d.end)
+    if due is None or due > d.until:
+        return None
+    measure = MEASURE.label(case.measure)
+    lead = {"case": f"个案规定{interval.label}尿检", "term_year": f"{measure}第{year}年{interval.label}尿检",
+            "high_risk": f"高风险{interval.label}尿检（{measure}第{year}年）"}[why]
+    text = f"检测 #{a.urine[1]} {a.urine[0]} 尿液" if a.urine else f"报到日期 {d.start}"
+    since = f"上次尿检 {a.urine[0]}" if a.urine else f"报到 {d.start} 后尚未尿检"
+    return _clocked(case, "urine_test", source, due, pushed, anchor, text, interval, f"{lead}，{since}", year)
+
+
+def hair_test(case: Case, a: Anchors, rules: Rules, d: Dates) -> DueItem | None:
+    """R14: the next hair test."""
+    r = rules["hair_test"]
+    anchor = a.hair[0] if a.hair else d.start
+    due, pushed = clocks.next_due(case, anchor, r["interval"], d.end)
+    if due is None or due > d.until:
+        return None
+    text = f"检测 #{a.hair[1]} {a.hair[0]} 毛发" if a.hair else f"报到日期 {d.start}"
+    since = f"上次毛发检测 {a.hair[0]}" if a.hair else f"报到 {d.start} 后尚未做毛发检测"
+    return _clocked(case, "hair_test", r.source, due, pushed, anchor, text, r["interval"],
+                    f"{r['interval'].label}毛发检测，{since}")
+
+
+def talk(case: Case, a: Anchors, rules: Rules, d: Dates) -> DueItem | None:
+    """R16: the next face-to-face talk (any visit that saw the person counts)."""
+    r = rules["talk"]
+    interval, lead = r["interval"], r["interval"].label
+    high = r["high_risk_interval"]
+    if case.risk_level == "high" and high and high.min_days < interval.min_days:
+        interval, lead = high, f"高风险{high.label}"
+    seen = a.face_to_face
+    anchor = seen[0] if seen else d.start
+    due, pushed = clocks.next_due(case, anchor, interval, d.end)
+    if due is None or due > d.until:
+        return None
+    text = f"走访 #{seen[1]} {seen[0]} {seen[2]}" if seen else f"报到日期 {d.start}"
+    since = f"上次见面 {seen[0]}" if seen else f"报到 {d.start} 后尚未面对面谈话"
+    return _clocked(case, "talk", r.source, due, pushed, anchor, text, interval, f"{lead}面对面谈话，{since}")
+
+
+def home_visit(case: Case, a: Anchors, rules: Rules, d: Dates) -> DueItem | None:
+    """R17: the next home visit or 帮扶."""
+    r = rules["home_visit"]
+    home = a.home
+    anchor = home[0] if home else d.start
+    due, pushed = clocks.next_due(case, anchor, r["interval"], d.end)
+    if due is None or due > d.until:
+        return None
+    text = f"走访 #{home[1]} {home[0]} {home[2]}" if home else f"报到日期 {d.start}"
+    since = f"上次入户走访或帮扶 {home[0]}" if home else f"报到 {d.start} 后尚未入户走访"
+    return _clocked(case, "home_visit", r.source, due, pushed, anchor, text, r["interval"],
+                    f"{r['interval'].label}入户走访或帮扶，{since}")
+
+
+def assessment(case: Case, a: Anchors, rules: Rules, d: Dates) -> DueItem | None:
+    """R18: the half-yearly 小结 or the yearly 评估."""
+    r = rules["assessment"]
+    done = a.assessment
+    anchor = done[0] if done else d.start
+    due, pushed = clocks.next_due(case, anchor, r["interval"], d.end)
+    if due is None or due > d.until:
+        return None
+    months = round((due - clocks.shifted_start(case, due)).days / 30.4375)
+    kind = "年度评估" if months % 12 in (0, 1, 11) and months >= 11 else "半年小结"
+    text = f"走访 #{done[1]} {done[0]} 评估" if done else f"报到日期 {d.start}"
+    since = f"上次评估 {done[0]}" if done else f"报到 {d.start} 后尚未评估"
+    return _clocked(case, "assessment", r.source, due, pushed, anchor, text, r["interval"],
+                    f"{r['interval'].label}评估（这次是{kind}），{since}")
+
+
+def lost_contact(case: Case, a: Anchors, rules: Rules, d: Dates) -> DueItem | None:
+    """R22: no successful contact for the days the rule gives, or a missed urine test followed
+    by failed contacts."""
+    r = rules["lost_contact"]
+    anchor, what = a.contact if a.contact and a.contact[0] >= d.start else (d.start, "报到")
+    due, pushed = clocks.pause(case, anchor, anchor + timedelta(days=r["days"]))
+    reason = None
+    wanted = r["failed_contacts"]
+    failed = [f for f in a.failed_contacts if f > anchor] if wanted and a.failed_contacts else []
+    if wanted and len(failed) >= wanted:
+        missed = urine_test(case, a, rules, d._replace(until=date.max))  # its date decides the second clause
+        nth = failed[wanted - 1]
+        if missed and missed.due_on < nth < due:
+            due = nth
+            reason = (f"尿检 {missed.due_on} 已到期，此后 {wanted} 次联系未见到本人"
+                      f"（{'、'.join(str(f) for f in failed[:wanted])}）")
+    if (d.end is not None and due > d.end) or due > d.until:
+        return None
+    reason = reason or f"超过 {r['days']} 天没有成功联系就算失联，上次成功联系 {anchor}（{what}）"
+    return DueItem(case, "lost_contact", due, r.source, reason, f"{what} {anchor}", f"{r['days']}d", None,
+                   notes=[f"中止 {pushed} 天，顺延"] if pushed else [], anchor_on=anchor)
+
+
+def term_end(case: Case, a: Anchors, rules: Rules, d: Dates) -> DueItem | None:
+    """R19: the term's end, listed from the notice days before it; after it, the 期满解除 to record."""
+    r = rules["term_end"]
+    end = d.end
+    if end is None or end - timedelta(days=r["notice_days"]) > d.until:
+        return None
+    paused = case.suspended_days(d.as_of)
+    notes = [f"中止 {paused} 天，期满顺延"] if paused else []
+    if case.term_end_override:
+        notes.append("期满日期经人工调整")
+    return DueItem(case, "term_end", end, r.source,
+                   f"期限 {end} 届满；届满后公安应在 7 日内送达解除通知书，收到后办理期满解除",
+                   f"报到日期 {d.start}", f"{case.term_months}m", None, end - timedelta(days=r["notice_days"]), notes,
+                   anchor_on=d.start, late_from=end + timedelta(days=1),
+                   late_reason=f"期限已于 {end} 届满，尚未办理期满解除（jindu case update {case.id} --status 期满解除）")
+
+
+def _clocked(case: Case, item: str, rule: str, due: date, pushed: int, anchor: date, anchor_text: str,
+             interval: Interval, reason: str, year: int | None = None) -> DueItem:
+    notes = [f"中止 {pushed} 天，顺延"] if pushed else []
+    return DueItem(case, item, due, rule, reason, anchor_text, interval.text, year, notes=notes, anchor_on=anchor)
+
+
+# --- the items of other statuses --------------------------------------------------------------
+
+def report_in(case: Case, a: Anchors, rules: Rules, d: Dates) -> DueItem | None:
+    """R3: 报到 within days of receiving the decision."""
+    if not case.received_on:
+        return None
+    r = rules["report_in"]
+    return DueItem(case, "report_in", case.received_on + timedelta(days=r["days"]), r.source,
+                   f"{case.received_on} 收到决定书，{r['days']} 日内应到{case.street}报到",
+                   f"收到决定书日期 {case.received_on}", f"{r['days']}d", anchor_on=case.received_on)
+
+
+def three_year_clean(case: Case, a: Anchors, rules: Rules, d: Dates) -> DueItem | None:
+    """R21: three years after the measure's end (or the last positive test) without a relapse."""
+    milestone, basis = clocks.clean_milestone_from(case, a.last_positive, rules)
+    if not milestone:
+        return None
+    r = rules["three_year_clean"]
+    return DueItem(case, "three_year_clean", milestone, r.source,
+                   f"{basis}，满 {r['years']} 年未发现复吸：可认定戒断三年未复吸，不再动态管控",
+                   basis, f"{r['years']}y", anchor_on=clocks.milestone_base(case, a.last_positive))
+
+
+def police_report(case: Case, a: Anchors, rules: Rules, d: Dates) -> list[DueItem]:
+    """R8: each flag not yet reported to the police."""
+    r = rules["police_report"]
+    return [DueItem(case, "police_report", flag.triggered_on + timedelta(days=r["days"]), r.source,
+                    f"{flag.label}：{flag.reason}，应立即报告公安", f"{flag.label}产生于 {flag.triggered_on}",
+                    f"{r['days']}d", None, anchor_on=flag.triggered_on)
+            for flag in a.flags if flag.police_reported_on is None]
+
+
+ItemFunction = Callable[[Case, Anchors, Rules, Dates], "DueItem | list[DueItem] | None"]
+ITEM_FUNCTIONS: dict[str, ItemFunction] = {
+    "report_in": report_in, "agreement": agreement, "urine_test": urine_test, "hair_test": hair_test,
+    "talk": talk, "home_visit": home_visit, "assessment": assessment, "term_end": term_end,
+    "three_year_clean": three_year_clean, "lost_contact": lost_contact, "police_report": police_report,
+}
+# the items each status can have; an active case without a 报到 date has only police reports
+BY_STATUS = {
+    "pending": ("police_report", "report_in"),
+    "active": ("police_report", "agreement", "urine_test", "hair_test", "talk", "home_visit", "assessment",
+               "lost_contact", "term_end"),
+    "suspended": ("police_report",),
+    "released": ("three_year_clean",),
+}
+
+
+def items_for(case: Case, a: Anchors, rules: Rules, as_of: date, wanted=ITEMS,
+              until: date = date.max) -> list[DueItem]:
+    """The items of one person that the rules make due by `until` (every item when not given)."""
+    names = BY_STATUS.get(case.status, ())
+    if case.status == "active" and case.reported_on is None:
+        names = ("police_report",)
+    dates = Dates(as_of, case.reported_on, case.term_end(as_of) if case.reported_on else None, until)
+    out: list[DueItem] = []
+    for name in names:
+        if name in wanted:
+            made = ITEM_FUNCTIONS[name](case, a, rules, dates)
+            if type(made) is list:
+                out.extend(made)
+            elif made is not None:
+                out.append(made)
+    return finish(out, rules, until)
+
+
+def finish(items: list[DueItem], rules: Rules, until: date = date.max) -> list[DueItem]:
+    """Holiday shifts (when set), and only the items listed by `until`."""
+    if rules.holiday_shift:
+        for item in items:
+            moved, note = clocks.shift_holiday(item.due_on)
+            if note:
+                item.notes.append(note)
+            if moved != item.due_on:
+                if item.listed_from:
+                    item.listed_from += moved - item.due_on
+                item.due_on = moved
+    if until == date.max:
+        return items
+    return [i for i in items if (i.listed_from or i.due_on) <= until]
