@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import typer.main
@@ -26,6 +26,16 @@ def make_id(born: date = date(1990, 1, 1), seq: int = 123, area: str = "520103")
     """A valid 18-character number, computed here independently of jindu's own code."""
     first = f"{area}{born:%Y%m%d}{seq:03d}"
     return first + "10X98765432"[sum(int(d) * w for d, w in zip(first, WEIGHTS)) % 11]
+
+
+def id_ending(tail: str, born: date = date(1980, 1, 1), area: str = "520103") -> str:
+    """A valid number whose last four are `tail`: its sequence number, and a birth date found for
+    which the check digit comes out as the fourth."""
+    for day in range(400):
+        number = make_id(born + timedelta(days=day), int(tail[:3]), area)
+        if number.endswith(tail):
+            return number
+    raise AssertionError(f"no birth date within 400 days of {born} gives the check digit {tail[3]}")
 
 
 class Result:

@@ -6,6 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from jindu_cli.cli.common import PERSON_HELP
 from jindu_cli.cli.options import DbOpt, FormatOpt, Fmt, OperatorOpt, RevealOpt, open_conn, operator_name
 from jindu_cli.cli.output import emit, guard, local_time, message
 
@@ -45,7 +46,8 @@ def _summary(changes: dict, reveal: bool) -> str:
 @app.command("list")
 @guard
 def audit_list(
-    case: Annotated[Optional[str], typer.Argument(metavar="人员", help="只看这个案件（编号、身份证号、后四位或姓名）", show_default=False)] = None,
+    case: Annotated[Optional[str], typer.Argument(metavar="人员", help=f"只看这个人：{PERSON_HELP}",
+                                                  show_default=False)] = None,
     limit: Annotated[Optional[int], typer.Option("--limit", help="最多显示多少条（最新的在前）", show_default=False)] = None,
     fmt: FormatOpt = Fmt.table, reveal: RevealOpt = False, db: DbOpt = None, operator: OperatorOpt = None,
 ):

@@ -9,13 +9,15 @@ import typer
 from jindu_cli.cli.options import (
     AsOfOpt, DbOpt, FormatOpt, Fmt, OperatorOpt, RevealOpt, as_of_date, open_conn, operator_name,
 )
-from jindu_cli.cli.common import print_changes, warn_flags
+from jindu_cli.cli.common import CaseArg, print_changes, warn_flags
 from jindu_cli.cli.output import emit, emit_record, guard, message
 
 app = typer.Typer(help="案件登记：登记、查找、查看和修改社区戒毒、社区康复人员。", no_args_is_help=True)
 
 MEASURES = "社区戒毒（community-treatment，期限 36 个月）或 社区康复（community-rehab）"
 STATUSES = "未报到（pending）、在执行（active）、中止（suspended）、终止（terminated）、期满解除（released）、死亡（deceased）"
+SEARCH_HELP = ("查找：姓名、拼音或首字母（zhangwei、zw）、尾号1232、身份证号；"
+               "一串数字找这个编号的案件，以及身份证号以它结尾（四位）或含有它（五位以上）的人")
 DATE_HINT = "年份在前，如 2026-03-05、2026/3/5、2026年3月5日、20260305"
 
 IdOpt = Annotated[Optional[str], typer.Option("--id", "--id-number", help="身份证号（18 位；旧的 15 位自动升级，x 按 X）", show_default=False)]
@@ -117,13 +119,13 @@ def case_list(
     measure: Annotated[Optional[str], typer.Option("--measure", help=f"只看这个措施：{MEASURES}", show_default=False)] = None,
     worker: Annotated[Optional[str], typer.Option("--worker", help="只看这位专干负责的", show_default=False)] = None,
     risk: Annotated[Optional[str], typer.Option("--risk", help="只看这个风险等级：高、中、低", show_default=False)] = None,
-    search: Annotated[Optional[str], typer.Option("--search", "-q", help="查找人：姓名、拼音或首字母（zhangwei、zw）、身份证号后四位", show_default=False)] = None,
+    search: Annotated[Optional[str], typer.Option("--search", "-q", help=SEARCH_HELP, show_default=False)] = None,
     sort: Annotated[str, typer.Option("--sort", help="排序：id、name、street、reported、risk、worker")] = "id",
     limit: Annotated[Optional[int], typer.Option("--limit", help="最多显示多少条", show_default=False)] = None,
     fmt: FormatOpt = Fmt.table, reveal: RevealOpt = False, as_of: AsOfOpt = None,
     db: DbOpt = None, operator: OperatorOpt = None,
 ):
-    """列出案件，可按街道、状态、措施、专干、风险筛选，按姓名、拼音或身份证号后四位查找。
+    """列出案件，可按街道、状态、措施、专干、风险筛选，按姓名、拼音、编号或身份证号查找。
 
     例：jindu case list --street 盐务街 --status 在执行；jindu case list -q zw
     """
@@ -144,13 +146,13 @@ def case_list(
 @app.command("show")
 @guard
 def case_show(
-    case: Annotated[str, typer.Argument(metavar="人员", help="案件编号、身份证号、身份证号后四位、姓名或拼音")],
+    case: CaseArg,
     fmt: FormatOpt = Fmt.table, reveal: RevealOpt = False, as_of: AsOfOpt = None,
     db: DbOpt = None, operator: OperatorOpt = None,
 ):
     """查看一个案件的全部信息，以及据此算出的期限、报到期限和剩余天数。
 
-    例：jindu case show 12；jindu case show 1234（身份证号后四位）；jindu case show 张伟
+    例：jindu case show 12（案件编号）；jindu case show 尾号1232（身份证号的最后四位）；jindu case show 张伟
     """
     from jindu_cli.domain import cases
 
@@ -196,7 +198,7 @@ def _flag_row(flag: dict, today) -> dict:
 @app.command("update")
 @guard
 def case_update(
-    case: Annotated[str, typer.Argument(metavar="人员", help="案件编号、身份证号、身份证号后四位、姓名或拼音")],
+    case: CaseArg,
     id_number: IdOpt = None, name: NameOpt = None, sex: SexOpt = None, birth_date: BirthOpt = None,
     phone: PhoneOpt = None, household_address: HukouOpt = None, residence_address: ResidenceOpt = None,
     street: StreetOpt = None, community: CommunityOpt = None, measure: MeasureOpt = None,
@@ -299,7 +301,7 @@ def case_flags(
 @app.command("police-report")
 @guard
 def case_police_report(
-    case: Annotated[str, typer.Argument(metavar="人员", help="案件编号、身份证号、身份证号后四位、姓名或拼音")],
+    case: CaseArg,
     on: Annotated[Optional[str], typer.Option("--on", help="报告日期（默认今天）", show_default=False)] = None,
     matter: Annotated[Optional[str], typer.Option("--matter", help="报告事项（默认：当时尚未报告的标记）", show_default=False)] = None,
     reference: Annotated[Optional[str], typer.Option("--reference", help="回执或文号", show_default=False)] = None,

@@ -8,7 +8,11 @@ import typer
 
 from jindu_cli.cli.output import message
 
-CaseArg = Annotated[str, typer.Argument(metavar="人员", help="案件编号、身份证号、身份证号后四位、姓名或拼音")]
+# How a clerk names one person (domain.cases.parse_person): a bare number is always the case number.
+PERSON_HELP = "案件编号（数字，如 12）、完整身份证号、尾号四位（如 尾号1232，身份证号的最后四位）、姓名或拼音"
+CaseArg = Annotated[str, typer.Argument(metavar="人员", help=PERSON_HELP)]
+CaseOpt = Annotated[Optional[str], typer.Option("--case", metavar="人员", help=f"只看这个人：{PERSON_HELP}",
+                                                show_default=False)]
 ForceOpt = Annotated[bool, typer.Option("--force", help="日期不在措施期内（未报到、期满后、中止期间、已结案）也照样记录；会记入审计")]
 FromOpt = Annotated[Optional[str], typer.Option("--from", help="从这天起（含）；给月份（2026-03）或年份（2026）时从它的第一天起",
                                                 show_default=False)]

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from jindu_cli.cli.common import (
-    CaseArg, ForceOpt, FromOpt, LimitOpt, ToOpt, dates_between, given, print_changes, show_records, warn_flags,
+    CaseArg, CaseOpt, ForceOpt, FromOpt, LimitOpt, ToOpt, dates_between, given, print_changes, show_records, warn_flags,
 )
 from jindu_cli.cli.options import (
     AsOfOpt, DbOpt, FormatOpt, Fmt, OperatorOpt, RevealOpt, as_of_date, open_conn, operator_name,
@@ -89,7 +89,7 @@ def _shown(key, value):
 
 @app.command("list")
 @guard
-def drug_test_list(case: Annotated[Optional[str], typer.Option("--case", help="只看这个案件（编号、身份证号、后四位或姓名）", show_default=False)] = None,
+def drug_test_list(case: CaseOpt = None,
               street: Annotated[Optional[str], typer.Option("--street", help="只看这个街道", show_default=False)] = None,
               specimen: Annotated[Optional[str], typer.Option("--specimen", help=f"只看这种样本：{SPECIMENS}", show_default=False)] = None,
               result: Annotated[Optional[str], typer.Option("--result", help=f"只看这种结果：{RESULTS}", show_default=False)] = None,

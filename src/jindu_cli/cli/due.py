@@ -6,6 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from jindu_cli.cli.common import PERSON_HELP
 from jindu_cli.cli.options import (
     AsOfOpt, DbOpt, FormatOpt, Fmt, OperatorOpt, RevealOpt, as_of_date, open_conn, operator_name,
 )
@@ -49,8 +50,8 @@ def due_command(
     street: Annotated[Optional[str], typer.Option("--street", help="只看这个街道", show_default=False)] = None,
     worker: Annotated[Optional[str], typer.Option("--worker", help="只看这位专干负责的", show_default=False)] = None,
     item: Annotated[Optional[str], typer.Option("--item", help=f"只看这种事项：{ITEMS_HELP}", show_default=False)] = None,
-    explain: Annotated[Optional[str], typer.Option("--explain", metavar="CASE", show_default=False,
-                                                   help="说明一个案件每个事项的到期日是怎么算出来的")] = None,
+    explain: Annotated[Optional[str], typer.Option("--explain", metavar="人员", show_default=False,
+                                                   help=f"说明一个人每个事项的到期日是怎么算出来的；人员写{PERSON_HELP}")] = None,
     rules_file: RulesOpt = None, fmt: FormatOpt = Fmt.table, reveal: RevealOpt = False, as_of: AsOfOpt = None,
     db: DbOpt = None, operator: OperatorOpt = None,
 ):

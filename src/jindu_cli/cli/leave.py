@@ -6,7 +6,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from jindu_cli.cli.common import CaseArg, ForceOpt, FromOpt, LimitOpt, ToOpt, dates_between, show_records, warn_flags
+from jindu_cli.cli.common import (
+    CaseArg, CaseOpt, ForceOpt, FromOpt, LimitOpt, ToOpt, dates_between, show_records, warn_flags,
+)
 from jindu_cli.cli.options import (
     AsOfOpt, DbOpt, FormatOpt, Fmt, OperatorOpt, RevealOpt, as_of_date, open_conn, operator_name,
 )
@@ -81,7 +83,7 @@ def leave_close(
 @app.command("list")
 @guard
 def leave_list(
-    case: Annotated[Optional[str], typer.Option("--case", help="只看这个案件", show_default=False)] = None,
+    case: CaseOpt = None,
     street: Annotated[Optional[str], typer.Option("--street", help="只看这个街道", show_default=False)] = None,
     kind: Annotated[Optional[str], typer.Option("--kind", help="只看：外出报告（reported）或 擅离（unreported）", show_default=False)] = None,
     open_only: Annotated[bool, typer.Option("--open", help="只看还没有返回的")] = False,

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from jindu_cli.cli.common import (
-    CaseArg, ForceOpt, FromOpt, LimitOpt, ToOpt, dates_between, given, print_changes, show_records,
+    CaseArg, CaseOpt, ForceOpt, FromOpt, LimitOpt, ToOpt, dates_between, given, print_changes, show_records,
 )
 from jindu_cli.cli.options import (
     AsOfOpt, DbOpt, FormatOpt, Fmt, OperatorOpt, RevealOpt, as_of_date, open_conn, operator_name,
@@ -86,7 +86,7 @@ def _shown(key, value):
 
 @app.command("list")
 @guard
-def visit_list(case: Annotated[Optional[str], typer.Option("--case", help="只看这个案件（编号、身份证号、后四位或姓名）", show_default=False)] = None,
+def visit_list(case: CaseOpt = None,
                street: Annotated[Optional[str], typer.Option("--street", help="只看这个街道", show_default=False)] = None,
                worker: Annotated[Optional[str], typer.Option("--worker", help="只看这位走访人", show_default=False)] = None,
                kind: Annotated[Optional[str], typer.Option("--kind", help=f"只看这种方式：{KINDS}", show_default=False)] = None,

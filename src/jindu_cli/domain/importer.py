@@ -38,7 +38,7 @@ from jindu_cli.domain.enums import (
 )
 from jindu_cli.domain.ids import mask_id, mask_phone, parse_id_number
 from jindu_cli.domain.records import window_problems
-from jindu_cli.domain.text import FORMULA_START, clean_name, clean_text
+from jindu_cli.domain.text import FORMULA_START, clean_name, clean_text, without_invisible
 from jindu_cli.errors import InvalidInput, JinduError
 from jindu_cli.storage.db import atomic, set_cache_kib
 
@@ -593,18 +593,12 @@ def export_headers(kind: str) -> dict[str, str]:
 
 # --- values -------------------------------------------------------------------------------
 
-INVISIBLE_CHARS = frozenset("\u200b\u200c\u200d\u2060\ufeff")  # zero-width spaces and joiners, a stray BOM
-INVISIBLE = dict.fromkeys(map(ord, INVISIBLE_CHARS))
-
-
 def _text(value) -> str:
     """A cell as text: spreadsheet leftovers removed (a formula guard, a .0 on whole numbers)."""
     if value is None:
         return ""
     if isinstance(value, str):
-        text = value.strip()
-        if INVISIBLE_CHARS.intersection(text):  # pasted from a web page or another system
-            text = text.translate(INVISIBLE).strip()
+        text = without_invisible(value).strip()
         if len(text) > 2 and text.startswith('="') and text.endswith('"'):
             text = text[2:-1].strip()  # ="520103..." : how many systems' CSV keep a long number as text in Excel
         if len(text) > 1 and text[0] == "'" and (text[1] in FORMULA_START or text[1].isdigit()):

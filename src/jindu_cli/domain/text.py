@@ -1,5 +1,5 @@
-"""Free text as the clerk typed it: ends trimmed, its own characters kept. Names without the spaces
-that line them up in a spreadsheet."""
+"""Free text as the clerk typed it: ends trimmed, what shows as nothing dropped, its own characters
+kept. Names without the spaces that line them up in a spreadsheet."""
 
 from __future__ import annotations
 
@@ -7,12 +7,26 @@ import unicodedata
 
 from jindu_cli.errors import InvalidInput
 
+# Characters that show as nothing, pasted in from web pages, chat programs and other systems: zero-width
+# spaces and joiners, a stray BOM, a soft hyphen, and the marks that turn text right to left (these can
+# make one name look like another on screen). Two names that look the same must be the same text.
+INVISIBLE = frozenset("\u00ad\u200b\u200c\u200d\u200e\u200f\u2060\ufeff\u061c"
+                      "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_DROPPED = dict.fromkeys(map(ord, INVISIBLE))
+
+
+def without_invisible(text: str) -> str:
+    """`text` without the characters that show as nothing; the one cleaning that typed and imported
+    text share."""
+    return text.translate(_DROPPED) if INVISIBLE.intersection(text) else text
+
 
 def clean_text(raw, label: str, limit: int = 200) -> str | None:
-    """"" or spaces mean empty; control characters and over-long text are refused."""
+    """"" or spaces mean empty; invisible characters dropped; control characters and over-long text
+    are refused."""
     if raw is None:
         return None
-    text = str(raw).strip()
+    text = without_invisible(str(raw)).strip()
     if not text:
         return None
     if any(ord(ch) < 32 and ch not in "\n\t" for ch in text):
