@@ -2,6 +2,7 @@
 
 import csv
 import io
+import itertools
 import json
 import re
 import signal
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from support import make_id, ok, rows, run
+from support import add_case, make_id, ok, rows, run
 
 AS_OF = ["--as-of", "2026-11-28"]
 A = make_id(date(1990, 1, 1), 111)
@@ -577,6 +578,102 @@ def test_dry_run_writes_nothing_and_strict_imports_nothing(db, tmp_path):
     clean = write(tmp_path / "clean.csv", TESTS_HEADER, log_rows()[:2])
     assert ok("import", "tests", clean, "--strict", *AS_OF).exit_code == 0
     assert counts(db)["drug_tests"] == 2
+
+
+E = make_id(date(1979, 7, 7), 555)
+F = make_id(date(1982, 2, 2), 666)
+F_TYPO = F[:-1] + ("0" if F[-1] != "0" else "1")  # the check character wrong
+
+
+def run_files(tmp_path):
+    """A register that adds two people, updates one and refuses one, and a visit and a test log
+    naming them all and a stranger; the test log twice under two names. Only 吴军 (E) is in the
+    database before: every other row of the logs is right or wrong only by what the register does."""
+    add_case(id=E, name="吴军", street="头桥", reported_on="2025-02-01", received_on="2025-01-20")
+    (tmp_path / "src").mkdir()
+    files = {
+        "cases": write(tmp_path / "src" / "登记表.csv", CASES_HEADER, [
+            ["1", "张伟", "男", A, "盐务街街道", "和平社区", "社区戒毒", "36", "2025-01-02", "2025-01-10", "冰毒",
+             "13812345678", "李芳", "高", ""],
+            ["2", "周文", "女", B, "头桥", "东山社区", "社区康复", "24", "2025.3.1", "2025/3/8", "K粉", "13912345678",
+             "赵敏", "低", ""],
+            ["3", "吴军", "男", E, "头桥", "", "社区戒毒", "36", "", "", "", "13700000000", "", "", ""],
+            ["4", "郑强", "男", F_TYPO, "盐务街", "", "社区戒毒", "36", "", "2025-04-01", "", "", "", "", ""],
+        ]),
+        "visits": write(tmp_path / "src" / "走访.csv", VISITS_HEADER, [
+            [A, "张伟", "2026-11-02", "谈话", "李芳"], [B, "周文", "2026-03-01", "入户走访", "赵敏"],
+            [B, "周文", "2025-03-01", "谈话", "赵敏"],  # before 报到
+            [E, "吴军", "2026-10-01", "电话联系", ""], [F_TYPO, "郑强", "2026-10-02", "谈话", ""],
+            [make_id(seq=777), "无名", "2026-10-03", "谈话", ""],
+        ]),
+        "tests": write(tmp_path / "src" / "检测.csv", TESTS_HEADER, log_rows() + [
+            [E, "吴军", "2026-09-09", "尿检", "阴性", "", ""], [F_TYPO, "郑强", "2026-09-10", "尿检", "阴性", "", ""]]),
+    }
+    files["again"] = tmp_path / "src" / "检测-重发.csv"
+    files["again"].write_bytes(files["tests"].read_bytes())
+    return files
+
+
+def database_text(db) -> str:
+    conn = sqlite3.connect(db)
+    try:
+        return "\n".join(conn.iterdump())
+    finally:
+        conn.close()
+
+
+def dry_then_real(db, *args):
+    """The dry run's exit code and summary, which leave the database as it was, then the real run's,
+    a dry run's status as the import it stands for, and no ledger number (it made none)."""
+    before = database_text(db)
+    dry = run("import", *args, "--dry-run", "-f", "json", *AS_OF)
+    assert database_text(db) == before
+    real = run("import", *args, "-f", "json", *AS_OF)
+    told = []
+    for res in (dry, real):
+        assert res.exit_code in (0, 1), res
+        told.append((res.exit_code, [dict(r, ledger_id=None, status={"dry_run": "imported"}.get(r["status"], r["status"]))
+                                     for r in res.json()]))
+    assert all(r["status"] == "dry_run" for r in dry.json() if r["status"] not in ("duplicate", "failed", "strict_failed"))
+    return told
+
+
+@pytest.mark.parametrize("chosen", [c for n in range(1, 5) for c in itertools.combinations(
+    ("cases", "visits", "tests", "again"), n)], ids="+".join)
+@pytest.mark.parametrize("strict", [False, True], ids=["", "strict"])
+def test_a_dry_run_of_a_folder_reports_what_the_real_run_then_does(db, tmp_path, chosen, strict):
+    files = run_files(tmp_path)
+    folder = tmp_path / "收到的文件"
+    folder.mkdir()
+    for kind in chosen:
+        (folder / files[kind].name).write_bytes(files[kind].read_bytes())
+    dry, real = dry_then_real(db, "auto", folder, *(["--strict"] if strict else []))
+    assert dry == real
+    if "cases" in chosen and "tests" in chosen and not strict:  # the register's people are met in the logs
+        assert next(r for r in real[1] if r["kind"] == "tests")["inserted"] == 5
+
+
+@pytest.mark.parametrize("kind", ["cases", "visits", "tests"])
+def test_a_dry_run_of_one_file_reports_what_its_real_run_then_does(db, tmp_path, kind):
+    files = run_files(tmp_path)
+    imported("cases", register(tmp_path))
+    dry, real = dry_then_real(db, kind, files[kind])
+    assert dry == real
+
+
+def test_a_dry_run_of_a_large_log_meets_the_register_given_with_it(db, tmp_path):
+    """A log large enough to be read by a second process, which sees only what is committed: in a
+    dry run nothing is, and the log still meets the people of the register before it."""
+    files = run_files(tmp_path)
+    day, records = date(2025, 3, 10), []
+    while day < date(2026, 11, 28):
+        records += [[A, "张伟", day.isoformat(), "尿检", "阴性", "", "王磊", "备" * 1300],
+                    [B, "周文", day.isoformat(), "尿检", "阴性", "", "赵敏", "注" * 1300]]
+        day += timedelta(days=1)
+    big = write(tmp_path / "big.csv", TESTS_HEADER + ["备注"], records, "utf-8")
+    assert big.stat().st_size > 4 << 20
+    dry, real = dry_then_real(db, "auto", files["cases"], big)
+    assert dry == real and real[1][1]["inserted"] == len(records)
 
 
 def test_an_errors_file_that_cannot_be_written_stops_before_anything_is_read(db, tmp_path):

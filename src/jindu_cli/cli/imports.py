@@ -196,7 +196,7 @@ def run_import(kind: str, files: list[Path], dry_run: bool, strict: bool, errors
     sink.check()
     conn = open_conn(db)
     opts = importer.Options(kind, today, operator_name(operator), dry_run, strict, encoding, sheet, again)
-    with importer.keeping_workbooks():
+    with importer.keeping_workbooks(), importer.rehearsal(conn, dry_run):
         reports, passed = _import_each(conn, files, kind, encoding, sheet, opts, sink)
     written = sink.finish()
     _show(reports, fmt, kind)

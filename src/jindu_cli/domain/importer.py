@@ -898,11 +898,29 @@ def previous_import(conn: sqlite3.Connection, sha256: str, sheet: str, kind: str
                         [sha256, sheet, kind]).fetchone()
 
 
+@contextlib.contextmanager
+def rehearsal(conn: sqlite3.Connection, dry_run: bool) -> Iterator[None]:
+    """Around the files of one run: with `dry_run`, one transaction rolled back at the end. Each
+    file is imported as for real inside it, so each meets the register as the files before it in
+    the run left it (a log, the people of the register given with it), as in the real run."""
+    if not dry_run:
+        yield
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    finally:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+
+
 def import_file(conn: sqlite3.Connection, path: Path, opts: Options,
                 on_error: Callable[[list, Rejected, list[str]], None] | None = None,
                 progress: Callable[[int, int], None] | None = None) -> Report:
-    """Import one file; never raises for bad content: the report says what happened."""
+    """Import one file; never raises for bad content: the report says what happened. A dry run
+    inside a transaction (see `rehearsal`) leaves what it wrote for that transaction to undo."""
     path = Path(path)
+    enclosed = conn.in_transaction
     report = Report(file=str(path), kind=opts.kind, sheet=opts.sheet or "")
     try:
         report.sha256, size, facts = fingerprint(path)
@@ -952,7 +970,9 @@ def import_file(conn: sqlite3.Connection, path: Path, opts: Options,
                                                              on_error)
             from jindu_cli.domain import importer_child
 
-            rows.beside = importer_child.job_for(conn, path, facts, size, opts, source, columns, ledger_id)
+            # (a child reads what is committed: inside a rehearsal, the register given with this log is not)
+            if not enclosed:
+                rows.beside = importer_child.job_for(conn, path, facts, size, opts, source, columns, ledger_id)
             rows.run(source, progress)
             conn.execute("UPDATE import_files SET rows_read = ?, inserted = ?, updated = ?, unchanged = ?,"
                          " rejected = ? WHERE id = ?",
@@ -962,12 +982,13 @@ def import_file(conn: sqlite3.Connection, path: Path, opts: Options,
                           "rows": report.rows, "inserted": report.inserted, "updated": report.updated,
                           "unchanged": report.unchanged, "rejected": report.rejected})
             report.ledger_id = ledger_id
-            if opts.dry_run:
-                report.status = "dry_run"
-                raise _Rollback
             if opts.strict and report.rejected:
                 report.status = "strict_failed"
                 raise _Rollback
+            if opts.dry_run:
+                report.status, report.ledger_id = "dry_run", None
+                if not enclosed:
+                    raise _Rollback
     except _Rollback:
         report.ledger_id = None
     except FileProblem as exc:
