@@ -4,12 +4,14 @@ import csv
 import io
 import itertools
 import json
+import os
 import re
 import signal
 import sqlite3
 import stat
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -685,6 +687,82 @@ def test_an_errors_file_that_cannot_be_written_stops_before_anything_is_read(db,
         res = run("import", "tests", path, "--errors", target, *AS_OF)
         assert res.exit_code == 1 and res.stderr.startswith(said), res.stderr
         assert counts(db) == before
+
+
+@pytest.fixture
+def full_disk(monkeypatch):
+    """A disk that fills up under the files jindu writes through a temporary file beside the one
+    asked for: the temporary file is made, and its writes fail in the kernel as on a full disk
+    (ENOSPC: they go to /dev/full). The temporary files made are listed."""
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full on this system")
+    made, real = [], tempfile.mkstemp
+
+    def mkstemp(*args, **kwargs):
+        fd, name = real(*args, **kwargs)
+        os.close(fd)
+        made.append(Path(name))
+        return os.open("/dev/full", os.O_WRONLY), name
+
+    monkeypatch.setattr(tempfile, "mkstemp", mkstemp)
+    return made
+
+
+@pytest.mark.parametrize("refused", [1, 400])  # rows for less than a buffer (written at the end), and more
+def test_a_full_disk_while_writing_the_errors_file_leaves_no_file_and_names_it(db, tmp_path, full_disk, refused):
+    imported("cases", register(tmp_path))
+    before = counts(db)
+    strangers = [[make_id(date(1970, 1, 1) + timedelta(days=n), 400 + n % 500), "无名", "2026-01-05", "尿检", "阴性", "",
+                  "王磊"] for n in range(refused)]
+    log = write(tmp_path / "tests.csv", TESTS_HEADER, log_rows() + strangers)
+    out = tmp_path / "out"
+    out.mkdir()
+    res = run("import", "tests", log, "--errors", out / "错误.csv", *AS_OF)
+    assert res.exit_code == 1 and "Traceback" not in res.stderr, res
+    assert f"没能写入 {out / '错误.csv'}（磁盘空间不足），没有留下不完整的文件" in res.stderr, res.stderr
+    assert full_disk and list(out.iterdir()) == []
+    if refused == 1:  # the rows went in before the file was to be put in place: the file is what failed
+        assert "导入已经完成" in res.stderr and "--again" in res.stderr
+        assert counts(db)["drug_tests"] == before["drug_tests"] + 4
+    else:  # the disk filled while the rows were read: the file's import is undone
+        assert "tests.csv 没有导入" in res.stderr and "--again" not in res.stderr
+        assert counts(db) == before
+
+
+def test_a_full_disk_while_writing_the_errors_files_of_a_folder_says_what_went_in(db, tmp_path, full_disk):
+    drop = tmp_path / "收到的文件"
+    drop.mkdir()
+    register(tmp_path).rename(drop / "登记表.csv")
+    strangers = [[make_id(date(1970, 1, 1) + timedelta(days=n), 400), "无名", "2026-01-05", "尿检", "阴性", "", ""]
+                 for n in range(400)]
+    write(drop / "检测.csv", TESTS_HEADER, log_rows() + strangers)
+    write(drop / "走访.csv", VISITS_HEADER, [[A, "张伟", "2026-13-02", "谈话", "李芳"]])
+    out = tmp_path / "out"
+    out.mkdir()
+    res = run("import", "auto", drop, "--errors", out / "错误.csv", *AS_OF)
+    assert res.exit_code == 1 and "Traceback" not in res.stderr, res
+    assert (f"检测.csv 没有导入（在它之前的 1 个文件已经导入）：它被拒绝的行没能写入 {out / '错误-检测.csv'}（磁盘空间不足）"
+            in res.stderr), res.stderr
+    assert list(out.iterdir()) == []
+    assert rows(db, "SELECT kind FROM import_files") == [("cases",)]
+    dry = run("import", "auto", drop, "--again", "--dry-run", "--errors", out / "错误.csv", *AS_OF)
+    assert dry.exit_code == 1 and f"检测.csv 被拒绝的行没能写入 {out / '错误-检测.csv'}" in dry.stderr, dry.stderr
+    assert list(out.iterdir()) == []
+
+
+@pytest.mark.parametrize("args", [["export", "cases", "-o", "{out}/登记表.csv"], ["export", "tests", "-f", "xlsx", "-o",
+                                  "{out}/检测.xlsx"], ["report", "-f", "html", "-o", "{out}/报表.html", *AS_OF],
+                                  ["report", "-o", "{out}/", *AS_OF]])
+def test_a_full_disk_while_writing_output_leaves_no_file_and_names_it(db, tmp_path, full_disk, args):
+    imported("cases", register(tmp_path))
+    out = tmp_path / "out"
+    out.mkdir()
+    res = run(*[a.format(out=out) for a in args])
+    assert res.exit_code == 1 and "Traceback" not in res.stderr, res
+    asked = args[args.index("-o") + 1].format(out=out)
+    named = re.search(r"文件操作失败：(.+)：磁盘空间不足", res.stderr)
+    assert named and named.group(1).startswith(asked), res.stderr
+    assert full_disk and list(out.iterdir()) == []
 
 
 def test_errors_file_holds_the_rejected_rows_to_fix_and_send_back(db, tmp_path):
