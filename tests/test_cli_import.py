@@ -689,6 +689,26 @@ def test_an_errors_file_that_cannot_be_written_stops_before_anything_is_read(db,
         assert counts(db) == before
 
 
+def test_a_cell_past_the_size_limit_is_told_in_chinese_naming_its_line(db, tmp_path):
+    """A quote left open swallows the lines after it into one cell until the csv module's limit
+    (16 MiB): the file is refused, naming the line the cell begins on, in Chinese."""
+    imported("cases", register(tmp_path))
+    before = counts(db)
+    path = tmp_path / "t.csv"
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        fh.write(",".join(TESTS_HEADER) + "\r\n" + f"{A},张伟,2026-01-05,尿检,阴性,,王磊\r\n" + f'{A},张伟,2026-01-06,尿检,阴性,,"王磊\r\n')
+        line = f"{A},张伟,2026-01-07,尿检,阴性,,王磊\r\n" * 30
+        for _ in range(16 * 1024 * 1024 // len(line) + 2):
+            fh.write(line)
+    for kind in ("tests", "auto"):
+        res = run("import", kind, path, "-f", "json", *AS_OF)
+        [report] = res.json()
+        assert res.exit_code == 1 and report["status"] == "failed", res
+        assert report["message"].startswith("第 3 行起有一格超过 16777216 个字符"), report["message"]
+        assert "引号" in report["message"] and not re.search(r"[A-Za-z]", report["message"]), report["message"]
+    assert counts(db) == before
+
+
 @pytest.fixture
 def full_disk(monkeypatch):
     """A disk that fills up under the files jindu writes through a temporary file beside the one

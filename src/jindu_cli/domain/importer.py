@@ -207,13 +207,26 @@ def _text_rows(path: Path, codec: str) -> tuple[Iterator[tuple[int, list]], Call
     reader = csv.reader(text, delimiter=sniff_delimiter(sample))
 
     def rows():
+        done = 0  # the last line of the row before: a row may span lines (a quoted cell)
         try:
             for cells in reader:
                 yield reader.line_num, cells
+                done = reader.line_num
         except csv.Error as exc:
-            raise FileProblem(f"第 {reader.line_num} 行附近的格式无法解析（{exc}）；其后的行没有读取") from None
+            raise FileProblem(_unreadable(str(exc), done + 1, reader.line_num)) from None
 
     return rows(), raw.tell, raw.close, text.suspect
+
+
+def _unreadable(error: str, first: int, last: int) -> str:
+    """What the csv module said (in English) of the row from line `first` to `last`, in Chinese."""
+    if "field larger than field limit" in error:
+        limit = csv.field_size_limit()
+        if last > first:
+            return (f"第 {first} 行起有一格超过 {limit} 个字符（到第 {last} 行还没有结束）：多半是这一格开头的引号（\"）"
+                    "没有配对，把其后的行都并进了这一格；请改正这一格后再导入，这个文件一行也没有导入")
+        return f"第 {first} 行有一格超过 {limit} 个字符，不像是表格的内容；请改正这一格后再导入，这个文件一行也没有导入"
+    return f"第 {first} 行的格式无法解析；其后的行没有读取"
 
 
 class _Decoded:
@@ -360,7 +373,11 @@ def open_source(path: Path, facts: dict, size: int, encoding: str | None, sheet:
         if facts["tail_cut"]:
             shown += "，末尾有不完整的字符"
         rows, position, close, suspect = _text_rows(path, codec)
-    lead = _lead(rows, known)
+    try:
+        lead = _lead(rows, known)
+    except BaseException:  # (a row among the first that cannot be read: the file is not kept open)
+        close()
+        raise
     if not lead:
         close()
         raise FileProblem(BLANK_FILE)
