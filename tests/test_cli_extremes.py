@@ -1,5 +1,6 @@
-"""Values at the ends of what an option (or a record's number) can be given (the calendar's first and last day, integers past
-64 bits, negative counts) are bad input told in Chinese, never an internal error (exit 70).
+"""Values at the ends of what an option (or a record's number) can be given (the calendar's first
+and last day, integers past 64 bits, negative counts) are bad input told in Chinese, never an
+internal error (exit 70).
 
 The options are found by walking the command tree, so an option added later is covered without
 touching this file; a command that needs arguments to run at all must be given them in BASE."""
