@@ -2,20 +2,23 @@
 
 import csv
 import io
+import itertools
 import json
+import os
 import re
 import signal
 import sqlite3
 import stat
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 
-from support import make_id, ok, rows, run
+from support import add_case, make_id, ok, rows, run
 
 AS_OF = ["--as-of", "2026-11-28"]
 A = make_id(date(1990, 1, 1), 111)
@@ -579,6 +582,102 @@ def test_dry_run_writes_nothing_and_strict_imports_nothing(db, tmp_path):
     assert counts(db)["drug_tests"] == 2
 
 
+E = make_id(date(1979, 7, 7), 555)
+F = make_id(date(1982, 2, 2), 666)
+F_TYPO = F[:-1] + ("0" if F[-1] != "0" else "1")  # the check character wrong
+
+
+def run_files(tmp_path):
+    """A register that adds two people, updates one and refuses one, and a visit and a test log
+    naming them all and a stranger; the test log twice under two names. Only 吴军 (E) is in the
+    database before: every other row of the logs is right or wrong only by what the register does."""
+    add_case(id=E, name="吴军", street="头桥", reported_on="2025-02-01", received_on="2025-01-20")
+    (tmp_path / "src").mkdir()
+    files = {
+        "cases": write(tmp_path / "src" / "登记表.csv", CASES_HEADER, [
+            ["1", "张伟", "男", A, "盐务街街道", "和平社区", "社区戒毒", "36", "2025-01-02", "2025-01-10", "冰毒",
+             "13812345678", "李芳", "高", ""],
+            ["2", "周文", "女", B, "头桥", "东山社区", "社区康复", "24", "2025.3.1", "2025/3/8", "K粉", "13912345678",
+             "赵敏", "低", ""],
+            ["3", "吴军", "男", E, "头桥", "", "社区戒毒", "36", "", "", "", "13700000000", "", "", ""],
+            ["4", "郑强", "男", F_TYPO, "盐务街", "", "社区戒毒", "36", "", "2025-04-01", "", "", "", "", ""],
+        ]),
+        "visits": write(tmp_path / "src" / "走访.csv", VISITS_HEADER, [
+            [A, "张伟", "2026-11-02", "谈话", "李芳"], [B, "周文", "2026-03-01", "入户走访", "赵敏"],
+            [B, "周文", "2025-03-01", "谈话", "赵敏"],  # before 报到
+            [E, "吴军", "2026-10-01", "电话联系", ""], [F_TYPO, "郑强", "2026-10-02", "谈话", ""],
+            [make_id(seq=777), "无名", "2026-10-03", "谈话", ""],
+        ]),
+        "tests": write(tmp_path / "src" / "检测.csv", TESTS_HEADER, log_rows() + [
+            [E, "吴军", "2026-09-09", "尿检", "阴性", "", ""], [F_TYPO, "郑强", "2026-09-10", "尿检", "阴性", "", ""]]),
+    }
+    files["again"] = tmp_path / "src" / "检测-重发.csv"
+    files["again"].write_bytes(files["tests"].read_bytes())
+    return files
+
+
+def database_text(db) -> str:
+    conn = sqlite3.connect(db)
+    try:
+        return "\n".join(conn.iterdump())
+    finally:
+        conn.close()
+
+
+def dry_then_real(db, *args):
+    """The dry run's exit code and summary, which leave the database as it was, then the real run's,
+    a dry run's status as the import it stands for, and no ledger number (it made none)."""
+    before = database_text(db)
+    dry = run("import", *args, "--dry-run", "-f", "json", *AS_OF)
+    assert database_text(db) == before
+    real = run("import", *args, "-f", "json", *AS_OF)
+    told = []
+    for res in (dry, real):
+        assert res.exit_code in (0, 1), res
+        reports = [dict(r, ledger_id=None, status=r["status"].replace("dry_run", "imported")) for r in res.json()]
+        told.append((res.exit_code, reports))
+    assert all(r["status"] in ("dry_run", "duplicate", "failed", "strict_failed") for r in dry.json())
+    return told
+
+
+@pytest.mark.parametrize("chosen", [c for n in range(1, 5) for c in itertools.combinations(
+    ("cases", "visits", "tests", "again"), n)], ids="+".join)
+@pytest.mark.parametrize("strict", [False, True], ids=["", "strict"])
+def test_a_dry_run_of_a_folder_reports_what_the_real_run_then_does(db, tmp_path, chosen, strict):
+    files = run_files(tmp_path)
+    folder = tmp_path / "收到的文件"
+    folder.mkdir()
+    for kind in chosen:
+        (folder / files[kind].name).write_bytes(files[kind].read_bytes())
+    dry, real = dry_then_real(db, "auto", folder, *(["--strict"] if strict else []))
+    assert dry == real
+    if "cases" in chosen and "tests" in chosen and not strict:  # the register's people are met in the logs
+        assert next(r for r in real[1] if r["kind"] == "tests")["inserted"] == 5
+
+
+@pytest.mark.parametrize("kind", ["cases", "visits", "tests"])
+def test_a_dry_run_of_one_file_reports_what_its_real_run_then_does(db, tmp_path, kind):
+    files = run_files(tmp_path)
+    imported("cases", register(tmp_path))
+    dry, real = dry_then_real(db, kind, files[kind])
+    assert dry == real
+
+
+def test_a_dry_run_of_a_large_log_meets_the_register_given_with_it(db, tmp_path):
+    """A log large enough to be read by a second process, which sees only what is committed: in a
+    dry run nothing is, and the log still meets the people of the register before it."""
+    files = run_files(tmp_path)
+    day, records = date(2025, 3, 10), []
+    while day < date(2026, 11, 28):
+        records += [[A, "张伟", day.isoformat(), "尿检", "阴性", "", "王磊", "备" * 1300],
+                    [B, "周文", day.isoformat(), "尿检", "阴性", "", "赵敏", "注" * 1300]]
+        day += timedelta(days=1)
+    big = write(tmp_path / "big.csv", TESTS_HEADER + ["备注"], records, "utf-8")
+    assert big.stat().st_size > 4 << 20
+    dry, real = dry_then_real(db, "auto", files["cases"], big)
+    assert dry == real and real[1][1]["inserted"] == len(records)
+
+
 def test_an_errors_file_that_cannot_be_written_stops_before_anything_is_read(db, tmp_path):
     imported("cases", register(tmp_path))
     before = counts(db)
@@ -588,6 +687,103 @@ def test_an_errors_file_that_cannot_be_written_stops_before_anything_is_read(db,
         res = run("import", "tests", path, "--errors", target, *AS_OF)
         assert res.exit_code == 1 and res.stderr.startswith(said), res.stderr
         assert counts(db) == before
+
+
+def test_a_cell_past_the_size_limit_is_told_in_chinese_naming_its_line(db, tmp_path):
+    """A quote left open swallows the lines after it into one cell until the csv module's limit
+    (16 MiB): the file is refused, naming the line the cell begins on, in Chinese."""
+    imported("cases", register(tmp_path))
+    before = counts(db)
+    path = tmp_path / "t.csv"
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        fh.write(",".join(TESTS_HEADER) + "\r\n" + f"{A},张伟,2026-01-05,尿检,阴性,,王磊\r\n")
+        fh.write(f'{A},张伟,2026-01-06,尿检,阴性,,"王磊\r\n')  # the quote opened on line 3 is never closed
+        line = f"{A},张伟,2026-01-07,尿检,阴性,,王磊\r\n" * 30
+        for _ in range(16 * 1024 * 1024 // len(line) + 2):
+            fh.write(line)
+    for kind in ("tests", "auto"):
+        res = run("import", kind, path, "-f", "json", *AS_OF)
+        [report] = res.json()
+        assert res.exit_code == 1 and report["status"] == "failed", res
+        assert report["message"].startswith("第 3 行起有一格超过 16777216 个字符"), report["message"]
+        assert "引号" in report["message"] and not re.search(r"[A-Za-z]", report["message"]), report["message"]
+    assert counts(db) == before
+
+
+@pytest.fixture
+def full_disk(monkeypatch):
+    """A disk that fills up under the files jindu writes through a temporary file beside the one
+    asked for: the temporary file is made, and its writes fail in the kernel as on a full disk
+    (ENOSPC: they go to /dev/full). The temporary files made are listed."""
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full on this system")
+    made, real = [], tempfile.mkstemp
+
+    def mkstemp(*args, **kwargs):
+        fd, name = real(*args, **kwargs)
+        os.close(fd)
+        made.append(Path(name))
+        return os.open("/dev/full", os.O_WRONLY), name
+
+    monkeypatch.setattr(tempfile, "mkstemp", mkstemp)
+    return made
+
+
+@pytest.mark.parametrize("refused", [1, 400])  # rows for less than a buffer (written at the end), and more
+def test_a_full_disk_while_writing_the_errors_file_leaves_no_file_and_names_it(db, tmp_path, full_disk, refused):
+    imported("cases", register(tmp_path))
+    before = counts(db)
+    strangers = [[make_id(date(1970, 1, 1) + timedelta(days=n), 400 + n % 500), "无名", "2026-01-05", "尿检", "阴性", "",
+                  "王磊"] for n in range(refused)]
+    log = write(tmp_path / "tests.csv", TESTS_HEADER, log_rows() + strangers)
+    out = tmp_path / "out"
+    out.mkdir()
+    res = run("import", "tests", log, "--errors", out / "错误.csv", *AS_OF)
+    assert res.exit_code == 1 and "Traceback" not in res.stderr, res
+    assert f"没能写入 {out / '错误.csv'}（磁盘空间不足），没有留下不完整的文件" in res.stderr, res.stderr
+    assert full_disk and list(out.iterdir()) == []
+    if refused == 1:  # the rows went in before the file was to be put in place: the file is what failed
+        assert "导入已经完成" in res.stderr and "--again" in res.stderr
+        assert counts(db)["drug_tests"] == before["drug_tests"] + 4
+    else:  # the disk filled while the rows were read: the file's import is undone
+        assert "tests.csv 没有导入" in res.stderr and "--again" not in res.stderr
+        assert counts(db) == before
+
+
+def test_a_full_disk_while_writing_the_errors_files_of_a_folder_says_what_went_in(db, tmp_path, full_disk):
+    drop = tmp_path / "收到的文件"
+    drop.mkdir()
+    register(tmp_path).rename(drop / "登记表.csv")
+    strangers = [[make_id(date(1970, 1, 1) + timedelta(days=n), 400), "无名", "2026-01-05", "尿检", "阴性", "", ""]
+                 for n in range(400)]
+    write(drop / "检测.csv", TESTS_HEADER, log_rows() + strangers)
+    write(drop / "走访.csv", VISITS_HEADER, [[A, "张伟", "2026-13-02", "谈话", "李芳"]])
+    out = tmp_path / "out"
+    out.mkdir()
+    res = run("import", "auto", drop, "--errors", out / "错误.csv", *AS_OF)
+    assert res.exit_code == 1 and "Traceback" not in res.stderr, res
+    assert (f"检测.csv 没有导入（在它之前的 1 个文件已经导入）：它被拒绝的行没能写入 {out / '错误-检测.csv'}（磁盘空间不足）"
+            in res.stderr), res.stderr
+    assert list(out.iterdir()) == []
+    assert rows(db, "SELECT kind FROM import_files") == [("cases",)]
+    dry = run("import", "auto", drop, "--again", "--dry-run", "--errors", out / "错误.csv", *AS_OF)
+    assert dry.exit_code == 1 and f"检测.csv 被拒绝的行没能写入 {out / '错误-检测.csv'}" in dry.stderr, dry.stderr
+    assert list(out.iterdir()) == []
+
+
+@pytest.mark.parametrize("args", [["export", "cases", "-o", "{out}/登记表.csv"], ["export", "tests", "-f", "xlsx", "-o",
+                                  "{out}/检测.xlsx"], ["report", "-f", "html", "-o", "{out}/报表.html", *AS_OF],
+                                  ["report", "-o", "{out}/", *AS_OF]])
+def test_a_full_disk_while_writing_output_leaves_no_file_and_names_it(db, tmp_path, full_disk, args):
+    imported("cases", register(tmp_path))
+    out = tmp_path / "out"
+    out.mkdir()
+    res = run(*[a.format(out=out) for a in args])
+    assert res.exit_code == 1 and "Traceback" not in res.stderr, res
+    asked = args[args.index("-o") + 1].format(out=out)
+    named = re.search(r"文件操作失败：(.+)：磁盘空间不足", res.stderr)
+    assert named and named.group(1).startswith(asked), res.stderr
+    assert full_disk and list(out.iterdir()) == []
 
 
 def test_errors_file_holds_the_rejected_rows_to_fix_and_send_back(db, tmp_path):

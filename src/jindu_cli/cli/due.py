@@ -21,6 +21,8 @@ COLUMNS = [("case_id", "案件"), ("name", "姓名"), ("id_number", "身份证�
            ("item_label", "事项"), ("due_on", "到期日"), ("when", "天数"), ("rule", "依据"), ("reason", "原因")]
 
 
+MAX_WITHIN = 36500  # 100 years: longer than any term, well short of where date arithmetic ends (9999-12-31)
+
 # the days from the as-of date in words: overdue, today, later
 WHEN = ("逾期 {} 天", "今天", "还有 {} 天")
 
@@ -61,7 +63,12 @@ def due_command(
     """
     from jindu_cli.domain import due, rules
     from jindu_cli.domain.rules import ITEMS
+    from jindu_cli.errors import InvalidInput
 
+    if within < 0:
+        raise InvalidInput("--within", "天数不能为负")
+    if within > MAX_WITHIN:  # (the date that far ahead must stay inside the calendar)
+        raise InvalidInput("--within", f"最多 {MAX_WITHIN} 天（100 年）；要列出今后所有到期的，用 --within {MAX_WITHIN}")
     today = as_of_date(as_of)
     conn = open_conn(db)
     ruleset = rules.load_rules(conn, rules_file)

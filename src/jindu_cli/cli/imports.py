@@ -38,6 +38,14 @@ SUMMARY = [("file", "文件"), ("encoding", "编码"), ("rows", "行数"), ("ins
            ("unchanged", "未变"), ("rejected", "拒绝"), ("status_label", "结果")]
 
 
+class ErrorsNotWritten(Exception):
+    """The errors file `path` could not be written (the disk full): its temporary file is gone."""
+
+    def __init__(self, path: Path, error: OSError, written: list[Path] | None = None):
+        super().__init__(str(path))
+        self.path, self.error, self.written = path, error, written or []
+
+
 class ErrorsFile:
     """Rejected rows in their original columns plus 错误原因, one file per input, written atomically."""
 
@@ -91,40 +99,61 @@ class ErrorsFile:
 
             if key not in self.open:
                 final = self.path_for(source, sheet)
-                fd, tmp = tempfile.mkstemp(dir=final.parent or Path("."), prefix=f".{final.name}.", suffix=".tmp")
+                try:
+                    fd, tmp = tempfile.mkstemp(dir=final.parent or Path("."), prefix=f".{final.name}.",
+                                               suffix=".tmp")
+                except OSError as exc:
+                    raise ErrorsNotWritten(final, exc) from None
                 fh = os.fdopen(fd, "w", encoding="utf-8-sig", newline="")
-                writer = csv.writer(fh)
-                writer.writerow([*header, "错误原因"])
-                self.open[key] = (fh, writer, tmp, final)
-            _, writer, _, _ = self.open[key]
+                self.open[key] = (fh, csv.writer(fh), tmp, final)
+                self._row(key, header + ["错误原因"])
             where = f"第 {rejected.line} 行" + (f"“{rejected.column}”" if rejected.column else "")
             cells = [csv_cell(_text(c)) for c in cells[:len(header)]] + [""] * max(0, len(header) - len(cells))
-            writer.writerow([*cells, f"{where}：{rejected.reason}"])
+            self._row(key, [*cells, f"{where}：{rejected.reason}"])
 
         return write
 
+    def _row(self, key: str, cells: list) -> None:
+        _, writer, _, final = self.open[key]
+        try:
+            writer.writerow(cells)
+        except OSError as exc:  # (the disk filled up: a buffer full of rows could not be written out)
+            raise ErrorsNotWritten(final, exc) from None
+
     def finish(self) -> list[Path]:
+        """Each errors file in place; on a failure, those not yet in place are removed, none is
+        left half-written."""
         import os
 
         done = []
-        for fh, _, tmp, final in self.open.values():
-            fh.flush()
-            os.fsync(fh.fileno())
-            fh.close()
-            os.chmod(tmp, 0o600)
-            os.replace(tmp, final)
+        for key, (fh, _, tmp, final) in list(self.open.items()):
+            try:
+                fh.flush()
+                os.fsync(fh.fileno())
+                fh.close()
+                os.chmod(tmp, 0o600)
+                os.replace(tmp, final)
+            except OSError as exc:
+                self.abandon()
+                raise ErrorsNotWritten(final, exc, done) from None
+            del self.open[key]
             done.append(final)
         return done
 
     def abandon(self) -> None:
+        """Every temporary file removed, also when closing it fails (its buffer could not be written)."""
         import os
 
         for fh, _, tmp, _ in self.open.values():
-            fh.close()
+            try:
+                fh.close()
+            except OSError:
+                pass
             try:
                 os.unlink(tmp)
             except OSError:
                 pass
+        self.open.clear()
 
 
 def _progress():
@@ -196,9 +225,13 @@ def run_import(kind: str, files: list[Path], dry_run: bool, strict: bool, errors
     sink.check()
     conn = open_conn(db)
     opts = importer.Options(kind, today, operator_name(operator), dry_run, strict, encoding, sheet, again)
-    with importer.keeping_workbooks():
+    with importer.keeping_workbooks(), importer.rehearsal(conn, dry_run):
         reports, passed = _import_each(conn, files, kind, encoding, sheet, opts, sink)
-    written = sink.finish()
+    failed = None
+    try:
+        written = sink.finish()
+    except ErrorsNotWritten as exc:
+        failed, written = exc, exc.written
     _show(reports, fmt, kind)
     for path, name, why in passed:
         if why == "name":
@@ -210,6 +243,9 @@ def run_import(kind: str, files: list[Path], dry_run: bool, strict: bool, errors
             message(f"{path.name}：工作表“{name}”缺少{importer.KIND_LABELS[kind]}必需的列，没有导入")
     for path in written:
         message(f"被拒绝的行已写入 {path}（原来的列加“错误原因”；改好后可再导入）")
+    if failed is not None:
+        raise _not_written(failed, "被拒绝的行" if dry_run else "导入已经完成，但被拒绝的行",
+                           "再试一次" if dry_run else AGAIN)
     moved_all = _move_done(done, files, reports, passed) if done is not None and not dry_run else True
     if not all(r.ok for r in reports) or not moved_all:
         raise typer.Exit(1)
@@ -251,10 +287,31 @@ def _import_each(conn, files: list[Path], kind: str, encoding: str | None, sheet
                 if bar is not None:
                     bar.stop()
                     bar.remove_task(task)  # (or each next file's bar would show the ones before it again)
+    except ErrorsNotWritten as exc:
+        sink.abandon()
+        name = f"{path.name}（{name}）" if name else path.name
+        if opts.dry_run:
+            raise _not_written(exc, f"{name} 被拒绝的行", "再试一次") from None
+        went_in = sum(r.status == "imported" for r in reports)  # (each file is committed as it is done)
+        raise _not_written(exc, f"{name} 没有导入" + (f"（在它之前的 {went_in} 个文件已经导入）" if went_in else "")
+                           + "：它被拒绝的行", AGAIN if went_in else "再导入一次") from None
     except BaseException:
         sink.abandon()
         raise
     return reports + untold, passed
+
+
+AGAIN = "加 --again 再导入一次（已经导入的行不会重复）"
+
+
+def _not_written(exc: ErrorsNotWritten, what: str, then: str):
+    """The errors file asked for could not be written: which, why, what of the import stands, and
+    how to have the file after all."""
+    from jindu_cli.cli.output import os_reason
+    from jindu_cli.errors import JinduError
+
+    return JinduError(f"{what}没能写入 {exc.path}（{os_reason(exc.error)}），没有留下不完整的文件；"
+                      f"腾出磁盘空间后{then}，就能得到这个文件")
 
 
 def _move_done(done: Path, files: list[Path], reports: list, passed: list) -> bool:
@@ -435,9 +492,14 @@ app.command("tests")(_command("tests", """导入检测记录：同一人、同�
 def import_log(limit: Annotated[Optional[int], typer.Option("--limit", help="最多显示多少条", show_default=False)] = None,
                fmt: FormatOpt = Fmt.table, db: DbOpt = None):
     """导入记录：每个导入过的文件的名称、SHA-256、时间、操作员和各项行数。"""
-    conn = open_conn(db)
+    from jindu_cli.cli.audit import MAX_LIMIT
     from jindu_cli.cli.output import local_time
     from jindu_cli.domain.importer import KIND_LABELS
+    from jindu_cli.errors import InvalidInput
+
+    if limit is not None and not 1 <= limit <= MAX_LIMIT:
+        raise InvalidInput("--limit", "必须大于 0" if limit < 1 else f"最多 {MAX_LIMIT} 条")
+    conn = open_conn(db)
 
     sql = ("SELECT id, imported_at, operator, kind, file_name, sheet, sha256, encoding, rows_read, inserted, updated,"
            " unchanged, rejected FROM import_files ORDER BY id DESC")

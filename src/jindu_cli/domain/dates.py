@@ -41,8 +41,7 @@ def parse_date(raw: str | date | None, field: str = "日期") -> date | None:
         m = form.match(text)
         if m:
             y, mo, d = (int(g) for g in m.groups())
-            if not MIN_YEAR <= y <= MAX_YEAR:
-                raise InvalidInput(field, f"年份 {y} 不在 {MIN_YEAR}-{MAX_YEAR} 之间（{text}）")
+            check_year(y, field, text)
             try:
                 return date(y, mo, d)
             except ValueError:
@@ -68,9 +67,16 @@ def parse_bound(raw: str | date | None, field: str, last: bool) -> date | None:
         year, month = int(m.group(1)), 12 if last else 1
     else:
         return parse_date(raw, field)
+    check_year(year, field, text)
+    return date(year, month, calendar.monthrange(year, month)[1] if last else 1)
+
+
+def check_year(year: int, field: str, text: str) -> int:
+    """A year a date, month or period may name: the calendar's ends (year 1, 9999) are typing
+    mistakes, and the arithmetic done from a date (a term, the days before it) must not run past them."""
     if not MIN_YEAR <= year <= MAX_YEAR:
         raise InvalidInput(field, f"年份 {year} 不在 {MIN_YEAR}-{MAX_YEAR} 之间（{text}）")
-    return date(year, month, calendar.monthrange(year, month)[1] if last else 1)
+    return year
 
 
 def require_date(raw: str | date | None, field: str) -> date:

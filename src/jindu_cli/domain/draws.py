@@ -21,6 +21,9 @@ from jindu_cli.errors import InvalidInput
 from jindu_cli.storage.db import atomic
 
 
+MAX_SEED = 2**63 - 1  # the draw is recorded with its seed, in an SQLite integer (64 bits)
+
+
 @dataclass
 class Draw:
     id: int
@@ -41,6 +44,8 @@ def draw(conn: sqlite3.Connection, count: int, as_of: date, operator: str, stree
          seed: int | None = None) -> Draw:
     if count < 1:
         raise InvalidInput("--count", "至少抽取 1 人")
+    if seed is not None and not 0 <= seed <= MAX_SEED:
+        raise InvalidInput("--seed", f"种子必须是 0 到 {MAX_SEED} 之间的整数")
     where, params = "c.status = 'active' AND c.reported_on <= ?", [as_of.isoformat()]
     name = None
     if street:
@@ -52,8 +57,6 @@ def draw(conn: sqlite3.Connection, count: int, as_of: date, operator: str, stree
         raise InvalidInput("--count", f"{name or '全部街道'}在执行的只有 {len(pool)} 人，不能抽取 {count} 人")
     if seed is None:
         seed = secrets.randbelow(10**9)
-    if seed < 0:
-        raise InvalidInput("--seed", "种子必须是非负整数")
     chosen = sorted(pool, key=lambda c: rank(seed, c.id_number))[:count]
     ids = [c.id for c in chosen]
     now = audit.utc_now()

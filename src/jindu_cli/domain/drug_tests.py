@@ -59,7 +59,9 @@ def _from_row(row) -> DrugTest:
 
 
 def get_drug_test(conn: sqlite3.Connection, test_id: int) -> DrugTest:
-    row = conn.execute(f"SELECT {_COLUMNS} FROM drug_tests WHERE id = ?", [test_id]).fetchone()
+    row = None
+    if abs(test_id) < 2**63:  # (a number past SQLite's 64-bit integers names no record)
+        row = conn.execute(f"SELECT {_COLUMNS} FROM drug_tests WHERE id = ?", [test_id]).fetchone()
     if row is None:
         raise NotFound(f"没有编号为 {test_id} 的检测记录")
     return _from_row(row)

@@ -206,13 +206,26 @@ def _text_rows(path: Path, codec: str) -> tuple[Iterator[tuple[int, list]], Call
     reader = csv.reader(text, delimiter=sniff_delimiter(sample))
 
     def rows():
+        done = 0  # the last line of the row before: a row may span lines (a quoted cell)
         try:
             for cells in reader:
                 yield reader.line_num, cells
+                done = reader.line_num
         except csv.Error as exc:
-            raise FileProblem(f"第 {reader.line_num} 行附近的格式无法解析（{exc}）；其后的行没有读取") from None
+            raise FileProblem(_unreadable(str(exc), done + 1, reader.line_num)) from None
 
     return rows(), raw.tell, raw.close, text.suspect
+
+
+def _unreadable(error: str, first: int, last: int) -> str:
+    """What the csv module said (in English) of the row from line `first` to `last`, in Chinese."""
+    if "field larger than field limit" in error:
+        limit = csv.field_size_limit()
+        if last > first:
+            return (f"第 {first} 行起有一格超过 {limit} 个字符（到第 {last} 行还没有结束）：多半是这一格开头的引号（\"）"
+                    "没有配对，把其后的行都并进了这一格；请改正这一格后再导入，这个文件一行也没有导入")
+        return f"第 {first} 行有一格超过 {limit} 个字符，不像是表格的内容；请改正这一格后再导入，这个文件一行也没有导入"
+    return f"第 {first} 行的格式无法解析；其后的行没有读取"
 
 
 class _Decoded:
@@ -359,7 +372,11 @@ def open_source(path: Path, facts: dict, size: int, encoding: str | None, sheet:
         if facts["tail_cut"]:
             shown += "，末尾有不完整的字符"
         rows, position, close, suspect = _text_rows(path, codec)
-    lead = _lead(rows, known)
+    try:
+        lead = _lead(rows, known)
+    except BaseException:  # (a row among the first that cannot be read: the file is not kept open)
+        close()
+        raise
     if not lead:
         close()
         raise FileProblem(BLANK_FILE)
@@ -891,11 +908,29 @@ def previous_import(conn: sqlite3.Connection, sha256: str, sheet: str, kind: str
                         [sha256, sheet, kind]).fetchone()
 
 
+@contextlib.contextmanager
+def rehearsal(conn: sqlite3.Connection, dry_run: bool) -> Iterator[None]:
+    """Around the files of one run: with `dry_run`, one transaction rolled back at the end. Each
+    file is imported as for real inside it, so each meets the register as the files before it in
+    the run left it (a log, the people of the register given with it), as in the real run."""
+    if not dry_run:
+        yield
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    finally:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+
+
 def import_file(conn: sqlite3.Connection, path: Path, opts: Options,
                 on_error: Callable[[list, Rejected, list[str]], None] | None = None,
                 progress: Callable[[int, int], None] | None = None) -> Report:
-    """Import one file; never raises for bad content: the report says what happened."""
+    """Import one file; never raises for bad content: the report says what happened. A dry run
+    inside a transaction (see `rehearsal`) leaves what it wrote for that transaction to undo."""
     path = Path(path)
+    enclosed = conn.in_transaction
     report = Report(file=str(path), kind=opts.kind, sheet=opts.sheet or "")
     try:
         report.sha256, size, facts = fingerprint(path)
@@ -945,7 +980,9 @@ def import_file(conn: sqlite3.Connection, path: Path, opts: Options,
                                                              on_error)
             from jindu_cli.domain import importer_child
 
-            rows.beside = importer_child.job_for(conn, path, facts, size, opts, source, columns, ledger_id)
+            # (a child reads what is committed: inside a rehearsal, the register given with this log is not)
+            if not enclosed:
+                rows.beside = importer_child.job_for(conn, path, facts, size, opts, source, columns, ledger_id)
             rows.run(source, progress)
             conn.execute("UPDATE import_files SET rows_read = ?, inserted = ?, updated = ?, unchanged = ?,"
                          " rejected = ? WHERE id = ?",
@@ -955,12 +992,13 @@ def import_file(conn: sqlite3.Connection, path: Path, opts: Options,
                           "rows": report.rows, "inserted": report.inserted, "updated": report.updated,
                           "unchanged": report.unchanged, "rejected": report.rejected})
             report.ledger_id = ledger_id
-            if opts.dry_run:
-                report.status = "dry_run"
-                raise _Rollback
             if opts.strict and report.rejected:
                 report.status = "strict_failed"
                 raise _Rollback
+            if opts.dry_run:
+                report.status, report.ledger_id = "dry_run", None
+                if not enclosed:
+                    raise _Rollback
     except _Rollback:
         report.ledger_id = None
     except FileProblem as exc:

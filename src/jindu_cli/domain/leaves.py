@@ -62,7 +62,9 @@ def _from_row(row) -> Leave:
 
 
 def get_leave(conn: sqlite3.Connection, leave_id: int) -> Leave:
-    row = conn.execute(f"SELECT {_COLUMNS} FROM leaves WHERE id = ?", [leave_id]).fetchone()
+    row = None
+    if abs(leave_id) < 2**63:  # (a number past SQLite's 64-bit integers names no record)
+        row = conn.execute(f"SELECT {_COLUMNS} FROM leaves WHERE id = ?", [leave_id]).fetchone()
     if row is None:
         raise NotFound(f"没有编号为 {leave_id} 的外出记录")
     return _from_row(row)
@@ -101,12 +103,15 @@ def validate(raw: dict, as_of: date, existing: dict | None = None) -> dict:
     return rec
 
 
+MAX_DAYS = 36500  # 100 years: more is a typing mistake (and a number past 64 bits more than SQLite holds)
+
+
 def _parse_days(value) -> int | None:
     if value in (None, ""):
         return None
     text = str(value).strip().removesuffix("天")
-    if not text.isdigit() or int(text) < 1:
-        raise InvalidInput(LABELS["days"], f"“{value}”应为不小于 1 的整数")
+    if not text.isdigit() or not 1 <= int(text) <= MAX_DAYS:
+        raise InvalidInput(LABELS["days"], f"“{value}”应为 1 到 {MAX_DAYS} 之间的整数")
     return int(text)
 
 

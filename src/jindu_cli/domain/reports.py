@@ -20,7 +20,7 @@ from dateutil.relativedelta import relativedelta
 
 from jindu_cli.domain import flags as flags_mod
 from jindu_cli.domain.cases import Case, load_cases, suspension_periods
-from jindu_cli.domain.dates import from_iso, iso, parse_bound
+from jindu_cli.domain.dates import check_year, from_iso, iso, parse_bound
 from jindu_cli.domain.due import PERFORMED
 from jindu_cli.domain.rules import Rules
 from jindu_cli.errors import InvalidInput
@@ -69,17 +69,18 @@ def parse_period(text: str | None, date_from: str | None, date_to: str | None, a
         return last_complete_month(as_of)
     value = unicodedata.normalize("NFKC", text).strip().upper().replace(" ", "")
     if m := re.fullmatch(r"(\d{4})(?:[-/.]|年)?(\d{1,2})月?", value):
-        year, number = int(m.group(1)), int(m.group(2))
+        year, number = check_year(int(m.group(1)), "--period", text), int(m.group(2))
         if not 1 <= number <= 12:
             raise InvalidInput("--period", f"“{text}”的月份不对")
         return month(year, number)
     if m := re.fullmatch(r"(\d{4})(?:-|年)?(?:Q([1-4])|第([1-4一二三四])(?:季度?)?|([1-4一二三四])季度?)", value):
-        year, quarter = int(m.group(1)), "1234一二三四".index(m.group(2) or m.group(3) or m.group(4)) % 4 + 1
+        year = check_year(int(m.group(1)), "--period", text)
+        quarter = "1234一二三四".index(m.group(2) or m.group(3) or m.group(4)) % 4 + 1
         start = date(year, 3 * quarter - 2, 1)
         end = start + relativedelta(months=3) - timedelta(days=1)
         return Period(start, end, f"{year}年第{quarter}季度", f"{year}-Q{quarter}")
     if re.fullmatch(r"\d{4}年?", value):
-        year = int(value[:4])
+        year = check_year(int(value[:4]), "--period", text)
         return Period(date(year, 1, 1), date(year, 12, 31), f"{year}年", f"{year}")
     raise InvalidInput("--period", f"“{text}”看不懂：写 2026-11 或 2026年11月（月）、2026-Q4 或 2026年第四季度（季度）、"
                                    "2026（年），或用 --from/--to")

@@ -60,7 +60,9 @@ def _from_row(row) -> Visit:
 
 
 def get_visit(conn: sqlite3.Connection, visit_id: int) -> Visit:
-    row = conn.execute(f"SELECT {_COLUMNS} FROM visits WHERE id = ?", [visit_id]).fetchone()
+    row = None
+    if abs(visit_id) < 2**63:  # (a number past SQLite's 64-bit integers names no record)
+        row = conn.execute(f"SELECT {_COLUMNS} FROM visits WHERE id = ?", [visit_id]).fetchone()
     if row is None:
         raise NotFound(f"没有编号为 {visit_id} 的走访记录")
     return _from_row(row)
