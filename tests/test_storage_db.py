@@ -2,6 +2,7 @@ import os
 import sqlite3
 import stat
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -189,3 +190,42 @@ def test_no_twin_while_another_process_writes_or_for_a_database_in_memory(tmp_pa
     with storage.twin_snapshots(memory) as (main, twin):
         assert twin is None and main.in_transaction
     memory.close()
+
+
+# --- the folders jindu makes --------------------------------------------------------------
+
+def _mode(path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_every_folder_jindu_makes_is_private_the_data_folder_and_those_above_it_too(tmp_path, monkeypatch):
+    old = os.umask(0o022)
+    try:
+        monkeypatch.delenv("JINDU_DB")
+        monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "home" / "share"))
+        ok("case", "list", "--as-of", "2026-11-28")
+        for folder in (tmp_path / "home", tmp_path / "home" / "share", tmp_path / "home" / "share" / "jindu"):
+            assert _mode(folder) == 0o700, folder
+        backup = Path(ok("db", "backup", f"{tmp_path / 'usb' / 'jindu'}/").stdout.strip())
+        assert _mode(tmp_path / "usb") == _mode(tmp_path / "usb" / "jindu") == 0o700 and backup.exists()
+        ok("report", "--period", "2026-10", "--as-of", "2026-11-28", "-o", f"{tmp_path / 'out' / 'reports'}/")
+        assert _mode(tmp_path / "out") == _mode(tmp_path / "out" / "reports") == 0o700
+    finally:
+        os.umask(old)
+
+
+def test_a_crash_report_makes_the_data_folder_private(tmp_path, monkeypatch):
+    """A crash in a command run with --db elsewhere is what first made the data folder, 0755."""
+    from jindu_cli.cli.output import _write_crash_report
+
+    old = os.umask(0o022)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "fresh"))
+    try:
+        try:
+            raise RuntimeError("a bug")
+        except RuntimeError:
+            report = Path(_write_crash_report())
+    finally:
+        os.umask(old)
+    assert report.parent == tmp_path / "fresh" / "jindu" / "crash"
+    assert _mode(tmp_path / "fresh") == _mode(tmp_path / "fresh" / "jindu") == _mode(report.parent) == 0o700

@@ -77,7 +77,7 @@ def db_backup(
     from datetime import datetime
 
     from jindu_cli.errors import InvalidInput
-    from jindu_cli.storage.db import copy_database
+    from jindu_cli.storage.db import copy_database, make_private_dir
 
     loc = db_location(db)
     conn = open_conn(db)
@@ -86,7 +86,7 @@ def db_backup(
     target = Path(dest).expanduser() if dest else loc.path.parent / "backups"
     folder = target if (dest is None or str(dest).endswith(("/", "\\")) or target.is_dir()) else None
     if folder is not None:
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        make_private_dir(folder)
         stamp = f"{BACKUP_PREFIX}{datetime.now():%Y%m%d-%H%M%S}"
         target = folder / f"{stamp}.db"
         n = 2

@@ -98,9 +98,11 @@ def file_name(slug: str, fmt: "ReportFmt", street: str | None) -> str:
 
 
 def _target(output: str, span, fmt: "ReportFmt", street: str | None) -> Path:
+    from jindu_cli.storage.db import make_private_dir
+
     path = Path(output).expanduser()
     if output.endswith(("/", "\\")) or path.is_dir():
-        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        make_private_dir(path)
         return path / file_name(span.slug, fmt, street)
     return path
 
@@ -113,9 +115,10 @@ def _catch_up(conn, ruleset, folder: Path, fmt: "ReportFmt", today, by: str, str
     from jindu_cli.cli import report_render
     from jindu_cli.cli.output import write_atomic
     from jindu_cli.domain import reports
+    from jindu_cli.storage.db import make_private_dir
 
     folder = folder.expanduser()
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    make_private_dir(folder)
     pattern = re.compile(r"jindu-report-(\d{4})-(\d{2})" + (re.escape("-" + street) if street else "") + r"\.")
     present = sorted((int(m.group(1)), int(m.group(2))) for p in folder.iterdir() if (m := pattern.match(p.name)))
     last = reports.last_complete_month(today)

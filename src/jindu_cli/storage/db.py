@@ -56,10 +56,30 @@ def _busy_ms() -> int:
         return DEFAULT_BUSY_MS
 
 
+def make_private_dir(folder: Path) -> None:
+    """Make `folder` if it is missing, with every missing folder above it, each 0700 (owner only,
+    as the XDG rule has it for folders made for data). `mkdir(parents=True, mode=0o700)` gives that
+    mode to the last folder only, the others the umask's (0755): the data folder came out open to
+    everyone when a crash report made it, with its crash/ folder, and so did ~/.local/share when it
+    was missing. Folders already there are left as they are."""
+    folder = Path(folder)
+    missing = []
+    while not folder.exists() and folder.parent != folder:
+        missing.append(folder)
+        folder = folder.parent
+    for made in reversed(missing):
+        try:
+            os.mkdir(made, 0o700)
+        except FileExistsError:  # another process made it meanwhile
+            if not made.is_dir():
+                raise
+            continue
+        os.chmod(made, 0o700)  # (mkdir's mode is cut by the umask)
+
+
 def create_private_file(path: Path) -> None:
-    """Create an empty file readable by its owner only (0600); its folder 0700 if we make it."""
-    if not path.parent.exists():
-        path.parent.mkdir(parents=True, mode=0o700, exist_ok=True)
+    """Create an empty file readable by its owner only (0600); its folders 0700 if we make them."""
+    make_private_dir(path.parent)
     fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     os.close(fd)
 
