@@ -77,6 +77,7 @@ def db_backup(
     from datetime import datetime
 
     from jindu_cli.errors import InvalidInput
+    from jindu_cli.storage import head
     from jindu_cli.storage.db import copy_database, make_private_dir
 
     loc = db_location(db)
@@ -97,13 +98,16 @@ def db_backup(
     if target.resolve() == loc.path.resolve():
         raise InvalidInput("备份位置", "备份不能覆盖正在使用的数据库本身")
     copy_database(conn, target)
+    kept = head.read(head.path_for(target))
     print(target)
-    message(f"已备份到 {target}（{target.stat().st_size} 字节，已通过完整性检查）")
+    message(f"已备份到 {target}（{target.stat().st_size} 字节，已通过完整性检查；"
+            f"审计链到第 {kept.rows} 条，记在 {head.path_for(target).name}）")
     if folder is not None and keep is not None:
         backups = sorted((p for p in folder.glob(f"{BACKUP_PREFIX}*.db") if p.is_file()),
                          key=lambda p: (p.stat().st_mtime_ns, p.name))
         for old in backups[:-keep]:
             old.unlink()
+            head.path_for(old).unlink(missing_ok=True)
             message(f"已删除较早的备份 {old.name}")
 
 

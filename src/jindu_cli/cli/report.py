@@ -50,7 +50,7 @@ def report_command(
     """
     from jindu_cli.cli import report_render
     from jindu_cli.cli.output import write_atomic
-    from jindu_cli.domain import reports, rules
+    from jindu_cli.domain import audit, reports, rules
     from jindu_cli.errors import InvalidInput
 
     today = as_of_date(as_of)
@@ -75,7 +75,7 @@ def report_command(
                            every_breakdown=chosen is ReportFmt.xlsx)
     # at a terminal, a table too wide for it is shown in pieces that fit
     columns = shutil.get_terminal_size().columns if output is None and sys.stdout.isatty() else None
-    data = report_render.render(report, chosen.value, ruleset, columns)
+    data = report_render.render(report, chosen.value, ruleset, columns, audit.chain_head(conn))
     if output is None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
@@ -114,7 +114,7 @@ def _catch_up(conn, ruleset, folder: Path, fmt: "ReportFmt", today, by: str, str
 
     from jindu_cli.cli import report_render
     from jindu_cli.cli.output import write_atomic
-    from jindu_cli.domain import reports
+    from jindu_cli.domain import audit, reports
     from jindu_cli.storage.db import make_private_dir
 
     folder = folder.expanduser()
@@ -130,7 +130,7 @@ def _catch_up(conn, ruleset, folder: Path, fmt: "ReportFmt", today, by: str, str
             continue
         report = reports.build(conn, ruleset, span, today, by, street, charts=fmt is ReportFmt.html,
                                every_breakdown=fmt is ReportFmt.xlsx)
-        write_atomic(target, report_render.render(report, fmt.value, ruleset))
+        write_atomic(target, report_render.render(report, fmt.value, ruleset, trail=audit.chain_head(conn)))
         written.append(target)
     return written
 

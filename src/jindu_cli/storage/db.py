@@ -203,7 +203,12 @@ def waiting_at_most(conn: sqlite3.Connection, ms: int) -> Iterator[sqlite3.Conne
 
 @contextlib.contextmanager
 def atomic(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """One write transaction; nested calls become savepoints. Rolls back on any exception."""
+    """One write transaction; nested calls become savepoints. Rolls back on any exception.
+
+    When the transaction added audit rows, the audit chain's head file is brought up to date
+    after the commit (storage/head.py): here, so that no command can forget it."""
+    from jindu_cli.storage import head
+
     if conn.in_transaction:
         conn.execute("SAVEPOINT jindu_nested")
         try:
@@ -218,7 +223,9 @@ def atomic(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         return
     conn.execute("BEGIN IMMEDIATE")
     try:
+        before = head.last_row(conn)
         yield conn
+        after = head.last_row(conn)
     except BaseException:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
@@ -230,6 +237,8 @@ def atomic(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
+        if after and after != before:
+            head.catch_up(conn)
 
 
 @contextlib.contextmanager
@@ -380,11 +389,15 @@ def table_counts(conn: sqlite3.Connection) -> dict[str, int]:
     return {n: conn.execute(f'SELECT count(*) FROM "{n}"').fetchone()[0] for n in names}
 
 
-def copy_database(source: sqlite3.Connection, target: Path) -> None:
+def copy_database(source: sqlite3.Connection, target: Path, manifest: bool = True) -> None:
     """A consistent copy of an open database through the SQLite backup API (never a file copy:
     the WAL holds committed pages the main file does not have yet). The copy is one self-contained
     file (rollback journal, not WAL), checked with integrity_check, mode 0600, put in place with a
-    rename so that a half-written copy never carries the final name."""
+    rename so that a half-written copy never carries the final name. `manifest`: the head of the
+    copy's audit trail is written beside it (`<copy>.head`, after the copy: a manifest left from an
+    earlier copy of that name is behind the new copy, never ahead of it)."""
+    from jindu_cli.storage import head
+
     target = Path(target)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
@@ -394,6 +407,7 @@ def copy_database(source: sqlite3.Connection, target: Path) -> None:
             source.backup(dest)
             dest.execute("PRAGMA journal_mode = DELETE")
             verdict = dest.execute("PRAGMA integrity_check").fetchone()[0]
+            end = head.chain_end(dest)
         finally:
             dest.close()
         if verdict != "ok":
@@ -407,12 +421,14 @@ def copy_database(source: sqlite3.Connection, target: Path) -> None:
             except OSError:
                 pass
         raise
+    if manifest:
+        head.write(head.path_for(target), end)
 
 
 def inspect_backup(path: Path) -> dict:
     """What a backup file is, checked without changing it: refuses anything that is not an intact
     jindu database this version can read."""
-    from jindu_cli.storage import migrations
+    from jindu_cli.storage import head, migrations
 
     path = Path(path)
     if not path.is_file():
@@ -420,8 +436,12 @@ def inspect_backup(path: Path) -> dict:
     _check_is_sqlite(path)
     if path.stat().st_size == 0:
         raise DatabaseError(f"{path} 是空文件，不是备份")
+    manifest = head.path_for(path)
     try:
+        recorded = head.read(manifest)
         conn = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
+    except head.UnreadableHead as exc:
+        raise DatabaseError(f"{exc.message}：不能确认备份 {path} 完整，不用它恢复") from None
     except sqlite3.Error as exc:
         raise translate_sqlite_error(exc, path) from None
     try:
@@ -436,17 +456,24 @@ def inspect_backup(path: Path) -> dict:
         if unknown or version > len(migrations.STEPS):
             raise DatabaseError(f"备份 {path} 由更新版本的 jindu 写入（{', '.join(unknown) or version}），请先升级 jindu")
         cases = conn.execute("SELECT count(*) FROM cases").fetchone()[0]
+        end = head.chain_end(conn)
+        if recorded is not None and (recorded.rows > end.rows or not head.agrees(conn, recorded)):
+            raise DatabaseError(f"备份 {path} 与旁边的 {manifest.name} 不符（它记着 {recorded.rows} 条审计记录，"
+                                f"备份里到第 {end.rows} 条）：备份被改动过，不用它恢复")
     except sqlite3.DatabaseError as exc:
         raise translate_sqlite_error(exc, path) from None
     finally:
         conn.close()
-    return {"path": path, "migrations": names, "cases": cases}
+    return {"path": path, "migrations": names, "cases": cases, "head": end}
 
 
 def restore_database(backup: Path, live: Path) -> Path | None:
     """Replace the live database's content with a checked backup; the current content is first
-    kept aside (returned), so a restore can itself be undone."""
+    kept aside (returned), so a restore can itself be undone. The head file then says what the
+    restored trail holds."""
     from datetime import datetime
+
+    from jindu_cli.storage import head
 
     inspect_backup(backup)
     aside = None
@@ -468,4 +495,5 @@ def restore_database(backup: Path, live: Path) -> Path | None:
         source.close()
         target.close()
     os.chmod(live, 0o600)
+    head.reset(live)
     return aside
