@@ -1,14 +1,17 @@
+import json
 import os
+import random
 import sqlite3
 import stat
 import threading
+from pathlib import Path
 
 import pytest
 
 from jindu_cli.errors import DatabaseError
 from jindu_cli.storage import migrations
 from jindu_cli.storage.db import open_db, resolve_db_path
-from support import ok, run
+from support import ok, rows, run
 
 
 def test_new_file_is_private_wal_with_all_migrations(tmp_path):
@@ -162,3 +165,156 @@ def test_a_snapshot_reads_one_moment_while_another_process_writes(tmp_path):
     assert not conn.in_transaction and _rows(conn) == before + 1
     writer.close()
     conn.close()
+
+
+# --- the folders jindu makes --------------------------------------------------------------
+
+def _mode(path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_every_folder_jindu_makes_is_private_the_data_folder_and_those_above_it_too(tmp_path, monkeypatch):
+    old = os.umask(0o022)
+    try:
+        monkeypatch.delenv("JINDU_DB")
+        monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "home" / "share"))
+        ok("case", "list", "--as-of", "2026-11-28")
+        for folder in (tmp_path / "home", tmp_path / "home" / "share", tmp_path / "home" / "share" / "jindu"):
+            assert _mode(folder) == 0o700, folder
+        backup = Path(ok("db", "backup", f"{tmp_path / 'usb' / 'jindu'}/").stdout.strip())
+        assert _mode(tmp_path / "usb") == _mode(tmp_path / "usb" / "jindu") == 0o700 and backup.exists()
+        ok("report", "--period", "2026-10", "--as-of", "2026-11-28", "-o", f"{tmp_path / 'out' / 'reports'}/")
+        assert _mode(tmp_path / "out") == _mode(tmp_path / "out" / "reports") == 0o700
+    finally:
+        os.umask(old)
+
+
+def test_a_crash_report_makes_the_data_folder_private(tmp_path, monkeypatch):
+    """A crash in a command run with --db elsewhere is what first made the data folder, 0755."""
+    from jindu_cli.cli.output import _write_crash_report
+
+    old = os.umask(0o022)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "fresh"))
+    try:
+        try:
+            raise RuntimeError("a bug")
+        except RuntimeError:
+            report = Path(_write_crash_report())
+    finally:
+        os.umask(old)
+    assert report.parent == tmp_path / "fresh" / "jindu" / "crash"
+    assert _mode(tmp_path / "fresh") == _mode(tmp_path / "fresh" / "jindu") == _mode(report.parent) == 0o700
+
+
+# --- a damaged database: refused with the way back, restored -------------------------------
+
+def _flip(data: bytearray) -> None:
+    page = 4096
+    for start in range(page, len(data), page):  # each b-tree page's type and cell count
+        for offset in (0, 3, 4):
+            data[start + offset] ^= 0xFF
+
+
+DAMAGE = {
+    "truncated": lambda d: d[: len(d) // 3],
+    "flipped bytes": lambda d: _flip(d) or d,
+    "broken page": lambda d: d[:4096] + bytearray(random.Random(7).randbytes(4096)) + d[8192:],
+    "overwritten header": lambda d: bytearray(100) + d[100:],
+    "not SQLite": lambda d: bytearray("这不是数据库\n".encode()),
+}
+
+
+def _damaged_live(db: Path, tmp_path: Path, how) -> tuple[Path, bytes, bytes]:
+    """A database with a backup, then later changes still in its WAL (as a kill leaves it), then
+    damaged: returns the backup and the damaged file's bytes and its WAL's."""
+    from support import add_case
+
+    add_case()
+    backup = Path(ok("db", "backup", tmp_path / "b.db").stdout.strip())
+    ok("case", "update", "1", "--name", "王五", "--as-of", "2026-11-28")
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute("PRAGMA wal_autocheckpoint = 0")
+    conn.execute("UPDATE cases SET notes = 'in the WAL only'")
+    main, wal = db.read_bytes(), Path(f"{db}-wal").read_bytes()
+    conn.close()  # (the last connection checkpoints and removes the WAL: put them back as they were)
+    damaged = bytes(how(bytearray(main)))
+    db.write_bytes(damaged)
+    Path(f"{db}-wal").write_bytes(wal)
+    return backup, damaged, wal
+
+
+@pytest.mark.parametrize("kind", DAMAGE)
+def test_restore_sets_a_damaged_database_aside_as_it_is_and_puts_the_backup_in_place(db, tmp_path, kind):
+    backup, damaged, wal = _damaged_live(db, tmp_path, DAMAGE[kind])
+    res = ok("db", "restore", backup)
+    said = res.stderr.strip().splitlines()
+    assert len(said) == 1 and "不能用" in said[0] and "原样移到一边" in said[0], res.stderr
+    aside = next(tmp_path.glob("jindu-damaged-*.db"))
+    assert aside.read_bytes() == damaged and Path(f"{aside}-wal").read_bytes() == wal
+    assert str(aside) in said[0]
+    assert rows(db, "SELECT name, notes FROM cases") == [("张伟", None)]  # the backup; no stale WAL replayed
+    assert rows(db, "PRAGMA journal_mode") == [("wal",)] and _mode(db) == 0o600
+    assert rows(db, "SELECT action FROM audit_log ORDER BY id DESC LIMIT 1") == [("restore",)]
+    kept = json.loads(db.with_name("jindu.db.head").read_text(encoding="utf-8"))
+    assert [kept["rows"], kept["last_hash"]] == list(rows(db, "SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1")[0])
+    assert ok("audit", "verify").exit_code == 0 and "检查通过" in ok("db", "check", "--as-of", "2026-11-28").stdout
+
+
+@pytest.mark.parametrize("kind", DAMAGE)
+def test_check_on_a_damaged_database_says_so_in_one_line_with_the_restore_command(db, tmp_path, kind):
+    backup, damaged, _ = _damaged_live(db, tmp_path, DAMAGE[kind])
+    (tmp_path / "backups").mkdir()
+    newest = tmp_path / "backups" / "jindu-20261127-230000.db"
+    newest.write_bytes(backup.read_bytes())
+    res = run("db", "check", "--as-of", "2026-11-28")
+    assert res.exit_code == 1 and res.stdout == "" and "Traceback" not in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
+    assert "损坏" in res.stderr and f"jindu db restore {newest}" in res.stderr
+
+
+def test_check_names_a_failed_integrity_check_in_one_line(db, tmp_path):
+    from support import add_case
+
+    add_case()
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA writable_schema = ON")  # an index that no longer matches its table
+    conn.execute("UPDATE sqlite_master SET sql = replace(sql, '(case_id)', '(operator)') WHERE name = 'audit_log_case'")
+    conn.commit()
+    conn.close()
+    res = run("db", "check", "--as-of", "2026-11-28")
+    assert res.exit_code == 1 and res.stdout == ""
+    assert res.stderr.strip() == f"错误：数据库文件 {db} 已损坏（完整性检查没有通过）：请用 jindu db restore 备份文件 从备份恢复"
+
+
+DAY = ["--as-of", "2026-11-28"]
+COMMANDS = [("case", "list", *DAY), ("case", "add", "--id", "520103199001011232", "--name", "张伟", "--street", "盐务街",
+                                     "--measure", "社区戒毒", *DAY), ("due", *DAY), ("report", *DAY),
+            ("audit", "verify"), ("audit", "list"), ("db", "check", *DAY), ("db", "status"), ("db", "backup")]
+
+
+@pytest.mark.parametrize("gone", ["emptied", "deleted"])
+def test_an_empty_or_missing_file_where_the_head_says_records_stood_is_not_made_a_new_register(db, tmp_path, gone):
+    from support import add_case
+
+    add_case()
+    ok("db", "backup", tmp_path / "b.db")
+    for suffix in ("-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    if gone == "emptied":
+        db.write_bytes(b"")
+    else:
+        db.unlink()
+    for command in COMMANDS:
+        res = run(*command)
+        assert res.exit_code == 1 and "Traceback" not in res.stderr, (command, res)
+        assert "链头文件记着它有 1 条审计记录" in res.stderr and "jindu db restore" in res.stderr, (command, res)
+    assert (db.read_bytes() == b"") if gone == "emptied" else not db.exists()
+    assert not Path(f"{db}-wal").exists()
+    res = ok("db", "restore", tmp_path / "b.db")
+    assert rows(db, "SELECT name FROM cases") == [("张伟",)]
+
+
+def test_an_empty_file_with_no_head_beside_it_is_a_new_database_as_before(db):
+    db.write_bytes(b"")
+    ok("case", "list", "--as-of", "2026-11-28")
+    assert rows(db, "SELECT count(*) FROM cases") == [(0,)]

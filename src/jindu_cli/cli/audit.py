@@ -97,13 +97,28 @@ def _masked_changes(changes: dict) -> dict:
 @app.command("verify")
 @guard
 def audit_verify(db: DbOpt = None):
-    """检查审计链：每条记录都带着前一条的哈希，手工改动或删除过的记录会被指出来。"""
+    """检查审计链：每条记录都带着前一条的哈希，手工改动或删除过的记录会被指出来；
+    再与数据库旁边的链头文件比对，末尾被删去的记录、被清空或换掉的数据库也会被发现。"""
     from jindu_cli.domain import audit
 
     conn = open_conn(db)
     verdict = audit.verify(conn)
     if verdict.ok:
         print(f"审计链完整：共 {verdict.rows} 条记录，最新哈希 {verdict.head}")
-        return
-    print(f"审计链被破坏：{verdict.problem}")
-    raise typer.Exit(1)
+    else:
+        print(f"审计链被破坏：{verdict.problem}")
+    if verdict.kept_at is not None:
+        print(_kept_line(verdict))
+    if not verdict.ok:
+        raise typer.Exit(1)
+
+
+def _kept_line(verdict) -> str:
+    kept, where = verdict.kept, verdict.kept_at
+    if kept is None:
+        return f"链头文件 {where}：还没有（下一次写入后建立）"
+    when = f"，{local_time(kept.written_at)} 写入" if kept.written_at else ""
+    line = f"链头文件 {where}：第 {kept.rows} 条，哈希 {kept.hash}{when}"
+    if verdict.ok and kept.rows < verdict.rows:
+        line += f"；之后的 {verdict.rows - kept.rows} 条由审计链本身担保，下一次写入后补上"
+    return line

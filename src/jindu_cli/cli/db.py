@@ -77,7 +77,8 @@ def db_backup(
     from datetime import datetime
 
     from jindu_cli.errors import InvalidInput
-    from jindu_cli.storage.db import copy_database
+    from jindu_cli.storage import head
+    from jindu_cli.storage.db import copy_database, make_private_dir
 
     loc = db_location(db)
     conn = open_conn(db)
@@ -86,7 +87,7 @@ def db_backup(
     target = Path(dest).expanduser() if dest else loc.path.parent / "backups"
     folder = target if (dest is None or str(dest).endswith(("/", "\\")) or target.is_dir()) else None
     if folder is not None:
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        make_private_dir(folder)
         stamp = f"{BACKUP_PREFIX}{datetime.now():%Y%m%d-%H%M%S}"
         target = folder / f"{stamp}.db"
         n = 2
@@ -97,13 +98,16 @@ def db_backup(
     if target.resolve() == loc.path.resolve():
         raise InvalidInput("备份位置", "备份不能覆盖正在使用的数据库本身")
     copy_database(conn, target)
+    kept = head.read(head.path_for(target))
     print(target)
-    message(f"已备份到 {target}（{target.stat().st_size} 字节，已通过完整性检查）")
+    message(f"已备份到 {target}（{target.stat().st_size} 字节，已通过完整性检查；"
+            f"审计链到第 {kept.rows} 条，记在 {head.path_for(target).name}）")
     if folder is not None and keep is not None:
         backups = sorted((p for p in folder.glob(f"{BACKUP_PREFIX}*.db") if p.is_file()),
                          key=lambda p: (p.stat().st_mtime_ns, p.name))
         for old in backups[:-keep]:
             old.unlink()
+            head.path_for(old).unlink(missing_ok=True)
             message(f"已删除较早的备份 {old.name}")
 
 
@@ -115,6 +119,7 @@ def db_restore(
 ):
     """从备份恢复：先检查备份（完整性、是 jindu 的数据库、版本不高于本程序），再把现在的数据库另存一份，然后恢复。
 
+    现在的数据库已损坏（截断、改坏、不是 SQLite）时，把它连同 -wal、-shm 文件原样改名放在一边，再放入备份。
     例：jindu db restore ~/.local/share/jindu/backups/jindu-20261127-230000.db
     """
     from jindu_cli.domain import audit
@@ -122,28 +127,44 @@ def db_restore(
 
     loc = db_location(db)
     info = inspect_backup(backup)
-    aside = restore_database(backup, loc.path)
+    done = restore_database(backup, loc.path)
     conn = open_db(loc.path)  # brings an older backup's schema up to date
     try:
         with atomic(conn):
             audit.record(conn, operator_name(operator), "restore", "database", None, None,
-                         {"backup": str(backup), "kept_aside": str(aside) if aside else None})
+                         {"backup": str(backup), "kept_aside": str(done.aside) if done.aside else None,
+                          "damaged": done.damaged, "restored_rows": done.head.rows})
     finally:
         conn.close()
-    if aside:
-        message(f"恢复前的数据库已另存为 {aside}")
-    message(f"已从 {backup} 恢复 {loc.path}：{info['cases']} 个案件，{len(info['migrations'])} 个结构迁移")
+    what = f"已从 {backup} 恢复 {loc.path}：{info['cases']} 个案件，{len(info['migrations'])} 个结构迁移"
+    if done.moved:
+        what += f"；原来的数据库不能用（{done.damaged}），已原样移到一边：{'、'.join(map(str, done.moved))}"
+    elif done.aside:
+        what += f"；恢复前的数据库已另存为 {done.aside}"
+    message(what)
 
 
 @app.command("check")
 @guard
 def db_check(fmt: FormatOpt = Fmt.table, as_of: AsOfOpt = None, db: DbOpt = None):
-    """检查数据库：文件完整性、外键、审计链，以及数据（身份证号、日期顺序、措施期外的记录、孤立记录、状态）。
-    有问题时逐条列出并以退出码 1 结束。"""
-    from jindu_cli.domain import checks
+    """检查数据库：文件完整性、外键、审计链（也与链头文件比对），以及数据（身份证号、日期顺序、措施期外的记录、孤立记录、状态）。
+    有问题时逐条列出并以退出码 1 结束；文件已损坏时用一行说明怎样恢复。"""
+    import sqlite3
 
-    conn = open_conn(db)
-    problems = [p.as_dict() for p in checks.check(conn, as_of_date(as_of))]
+    from jindu_cli.domain import checks
+    from jindu_cli.errors import DatabaseError
+    from jindu_cli.storage.db import damage_reason, damaged_message, is_damage
+
+    path = db_location(db).path
+    try:
+        conn = open_conn(db)
+        problems = [p.as_dict() for p in checks.check(conn, as_of_date(as_of))]
+    except sqlite3.DatabaseError as exc:
+        if not is_damage(exc):
+            raise
+        raise DatabaseError(damaged_message(path, damage_reason(exc))) from None
+    if any(p["check"] == checks.FILE_CHECK for p in problems):
+        raise DatabaseError(damaged_message(path, "完整性检查没有通过"))
     if not problems:
         if fmt is Fmt.table:
             print("检查通过：文件完整、外键无误、审计链完整、数据没有发现问题")

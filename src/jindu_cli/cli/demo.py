@@ -30,7 +30,7 @@ def demo(db: DbOpt = None, as_of: AsOfOpt = None):
         conn.close()
         if not ours:
             raise JinduError(f"{path} 已经是一个正式数据库，演示不会覆盖它；请换一个 --db 路径")
-        for suffix in ("", "-wal", "-shm"):
+        for suffix in ("", "-wal", "-shm", ".head"):
             try:
                 os.unlink(f"{path}{suffix}")
             except FileNotFoundError:

@@ -322,6 +322,7 @@ def _move_done(done: Path, files: list[Path], reports: list, passed: list) -> bo
     import shutil
 
     from jindu_cli.cli.output import os_reason
+    from jindu_cli.storage.db import make_private_dir
 
     left = {str(path) for path, _, _ in passed} | {r.file for r in reports if not r.all_in}
     given = list(dict.fromkeys(files))
@@ -331,7 +332,7 @@ def _move_done(done: Path, files: list[Path], reports: list, passed: list) -> bo
     if not ready:
         return False
     try:
-        done.mkdir(parents=True, exist_ok=True, mode=0o700)
+        make_private_dir(done)
     except OSError as exc:
         message(f"无法建立文件夹 {done}（{os_reason(exc)}），导入过的文件留在原处")
         return False

@@ -330,12 +330,12 @@ def guard(fn: Callable) -> Callable:
 
 def _write_crash_report() -> str:
     from jindu_cli import __version__
-    from jindu_cli.storage.db import default_data_dir
+    from jindu_cli.storage.db import default_data_dir, make_private_dir
 
     text = f"jindu {__version__} {datetime.now().isoformat()}\n{' '.join(sys.argv)}\n{traceback.format_exc()}"
     folder = default_data_dir() / "crash"
     try:
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        make_private_dir(folder)
         path = folder / f"crash-{datetime.now():%Y%m%d-%H%M%S}-{os.getpid()}.txt"
         fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:

@@ -50,7 +50,7 @@ def report_command(
     """
     from jindu_cli.cli import report_render
     from jindu_cli.cli.output import write_atomic
-    from jindu_cli.domain import reports, rules
+    from jindu_cli.domain import audit, reports, rules
     from jindu_cli.errors import InvalidInput
 
     today = as_of_date(as_of)
@@ -75,7 +75,7 @@ def report_command(
                            every_breakdown=chosen is ReportFmt.xlsx)
     # at a terminal, a table too wide for it is shown in pieces that fit
     columns = shutil.get_terminal_size().columns if output is None and sys.stdout.isatty() else None
-    data = report_render.render(report, chosen.value, ruleset, columns)
+    data = report_render.render(report, chosen.value, ruleset, columns, audit.chain_head(conn))
     if output is None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
@@ -98,9 +98,11 @@ def file_name(slug: str, fmt: "ReportFmt", street: str | None) -> str:
 
 
 def _target(output: str, span, fmt: "ReportFmt", street: str | None) -> Path:
+    from jindu_cli.storage.db import make_private_dir
+
     path = Path(output).expanduser()
     if output.endswith(("/", "\\")) or path.is_dir():
-        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        make_private_dir(path)
         return path / file_name(span.slug, fmt, street)
     return path
 
@@ -112,10 +114,11 @@ def _catch_up(conn, ruleset, folder: Path, fmt: "ReportFmt", today, by: str, str
 
     from jindu_cli.cli import report_render
     from jindu_cli.cli.output import write_atomic
-    from jindu_cli.domain import reports
+    from jindu_cli.domain import audit, reports
+    from jindu_cli.storage.db import make_private_dir
 
     folder = folder.expanduser()
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    make_private_dir(folder)
     pattern = re.compile(r"jindu-report-(\d{4})-(\d{2})" + (re.escape("-" + street) if street else "") + r"\.")
     present = sorted((int(m.group(1)), int(m.group(2))) for p in folder.iterdir() if (m := pattern.match(p.name)))
     last = reports.last_complete_month(today)
@@ -127,7 +130,7 @@ def _catch_up(conn, ruleset, folder: Path, fmt: "ReportFmt", today, by: str, str
             continue
         report = reports.build(conn, ruleset, span, today, by, street, charts=fmt is ReportFmt.html,
                                every_breakdown=fmt is ReportFmt.xlsx)
-        write_atomic(target, report_render.render(report, fmt.value, ruleset))
+        write_atomic(target, report_render.render(report, fmt.value, ruleset, trail=audit.chain_head(conn)))
         written.append(target)
     return written
 

@@ -17,12 +17,20 @@ from jindu_cli.domain.reports import BY_LABELS, Report
 TOTAL = "合计"
 
 
-def render(report: Report, fmt: str, rules, columns: int | None = None) -> bytes:
+def render(report: Report, fmt: str, rules, columns: int | None = None, trail=None) -> bytes:
     """The report as `fmt`. `columns`: the width of the terminal the table is shown on, if any (a
-    file or a pipe gets the whole table, the same bytes every time)."""
+    file or a pipe gets the whole table, the same bytes every time). `trail`: the audit chain's head
+    when the report was made, printed at the foot of the forms people read (not csv, json)."""
     if fmt == "table":
-        return _table(report, rules, columns)
-    return {"csv": _csv, "json": _json, "md": _md, "xlsx": _xlsx, "html": _html}[fmt](report, rules)
+        return _table(report, rules, columns, trail)
+    if fmt in ("csv", "json"):
+        return {"csv": _csv, "json": _json}[fmt](report, rules)
+    return {"md": _md, "xlsx": _xlsx, "html": _html}[fmt](report, rules, trail)
+
+
+def _trail_line(trail) -> str:
+    """The audit trail as it stood, so that a printed report shows later whether rows went missing."""
+    return f"审计链：到第 {trail.rows} 条记录，最新哈希 {trail.hash}（可用 jindu audit verify 核对）"
 
 
 def shown(value, rate: bool) -> str:
@@ -60,7 +68,7 @@ def _legend_lines(report: Report, rules) -> list[str]:
     return lines
 
 
-def _table(report: Report, rules, columns: int | None = None) -> bytes:
+def _table(report: Report, rules, columns: int | None = None, trail=None) -> bytes:
     header, body = _grid(report)
     title = f"{_title(report)}\n{_subtitle(report)}"
     pieces = _pieces(header, body, columns) if columns else [list(range(1, len(header)))]
@@ -73,6 +81,7 @@ def _table(report: Report, rules, columns: int | None = None) -> bytes:
         text += ("\n" if n else "") + plain_table([header[i] for i in keep], [[row[i] for i in keep] for row in body],
                                                    title="\n".join(head))
     text += "\n口径说明\n" + "\n".join(f"  {line}" for line in _legend_lines(report, rules)) + "\n"
+    text += f"{_trail_line(trail)}\n" if trail else ""
     return text.encode("utf-8")
 
 
@@ -125,7 +134,7 @@ def _json(report: Report, rules) -> bytes:
     return (json.dumps(as_json(report), ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
-def _md(report: Report, rules) -> bytes:
+def _md(report: Report, rules, trail=None) -> bytes:
     header, body = _grid(report)
 
     def line(cells):
@@ -135,10 +144,11 @@ def _md(report: Report, rules) -> bytes:
            "|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|"]
     out += [line(row) for row in body]
     out += ["", "## 口径说明", ""] + [f"- {item}" for item in _legend_lines(report, rules)]
+    out += ["", _trail_line(trail)] if trail else []
     return ("\n".join(out) + "\n").encode("utf-8")
 
 
-def _xlsx(report: Report, rules) -> bytes:
+def _xlsx(report: Report, rules, trail=None) -> bytes:
     from jindu_cli.domain.xlsx_out import Sheet, Styled, to_bytes
 
     sheets = []
@@ -165,6 +175,7 @@ def _xlsx(report: Report, rules) -> bytes:
     legend = [[Styled(h, "bold") for h in ("指标", "英文键", "口径")]]
     legend += [[ind.label, ind.key, ind.definition] for ind in report.indicators]
     legend += [[], ["说明", "", _legend_lines(report, rules)[-1]]]
+    legend += [["审计链", "", _trail_line(trail)]] if trail else []
     # one page wide, as many long as it takes
     sheets.append(Sheet("口径说明", legend, widths={0: 20, 1: 24, 2: 90}, landscape=True, a4=True, fit_width=True))
     end = report.period.end
@@ -284,7 +295,7 @@ CARDS = ["registered", "managed", "status_suspended", "on_time_rate", "meeting_r
          "police_due"]
 
 
-def _html(report: Report, rules) -> bytes:
+def _html(report: Report, rules, trail=None) -> bytes:
     by_key = {i.key: i for i in report.indicators}
     cards = "".join(
         f'<div class="card"><div class="value" data-key="{k}">{shown(report.total.get(k), by_key[k].rate is not None)}</div>'
@@ -323,7 +334,7 @@ def _html(report: Report, rules) -> bytes:
 <table id="figures"{many}><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>
 <h2>口径说明</h2>
 <dl>{legend}</dl>
-<footer>{html.escape(_legend_lines(report, rules)[-1])}　由 jindu {__version__} 生成。</footer>
+<footer>{html.escape(_legend_lines(report, rules)[-1])}　由 jindu {__version__} 生成。{html.escape(_trail_line(trail)) if trail else ""}</footer>
 </body>
 </html>
 """

@@ -1,9 +1,12 @@
 """The audit trail: one row per write and per reveal, chained by SHA-256 so that a row edited
 or removed by hand (for example with the sqlite3 shell) is found by `jindu audit verify`.
 
-Each row's hash covers its own content and the previous row's hash. A trail rewritten from
-some row to the end with recomputed hashes cannot be told from the real one by the file
-alone; `audit verify` prints the head hash so that it can be kept elsewhere (a backup, paper).
+Each row's hash covers its own content and the previous row's hash. Rows cut from the end, a
+trail emptied, or one rewritten from some row to the end with recomputed hashes cannot be told
+from the real one by the database alone: the chain's head (its last row's number and hash) is
+also kept in a file beside the database (storage/head.py), and `verify` holds the trail to it. The
+head is printed too (audit verify, the reports, each backup's manifest) so that it can be kept
+elsewhere.
 """
 
 from __future__ import annotations
@@ -13,8 +16,9 @@ import json
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 
-GENESIS = "0" * 64
+from jindu_cli.storage.head import GENESIS, Head, UnreadableHead, chain_end, read_for
 
 
 def utc_now() -> str:
@@ -73,13 +77,40 @@ class Verdict:
     head: str
     problem: str | None = None
     bad_id: int | None = None
+    kept_at: Path | None = None  # the head file
+    kept: Head | None = None  # what it said when the trail was read
 
 
 def verify(conn: sqlite3.Connection) -> Verdict:
-    """Walk the chain from the first row; name the first row that was altered or removed."""
+    """Walk the chain from the first row; name the first row that was altered or removed. Then
+    hold the trail to the head kept beside the database: rows it counted that are gone, or a row
+    that is not the one it names, are found; a head behind the trail is not a fault (the chain
+    vouches for the rows after it)."""
+    from jindu_cli.storage.db import snapshot
+
+    # The head file first, the database after: the file never runs ahead of what was committed
+    # when it was read, and the trail read after holds at least that.
+    try:
+        kept_at, kept = read_for(conn)
+        unreadable = None
+    except UnreadableHead as exc:
+        kept_at, kept, unreadable = None, None, exc.message
+    if conn.in_transaction:
+        verdict = _walk(conn, kept)
+    else:
+        with snapshot(conn):
+            verdict = _walk(conn, kept)
+    verdict.kept_at, verdict.kept = kept_at, kept
+    if verdict.ok and unreadable:
+        verdict.ok, verdict.problem = False, f"{unreadable}，无法与审计链比对"
+    return verdict
+
+
+def _walk(conn: sqlite3.Connection, kept: Head | None) -> Verdict:
     expected_prev = GENESIS
     prev_id = 0
     count = 0
+    at_kept = GENESIS  # the hash of the row the head file names
     cur = conn.execute(
         "SELECT id, at, operator, action, entity, entity_id, case_id, changes, prev_hash, hash"
         " FROM audit_log ORDER BY id"
@@ -99,11 +130,29 @@ def verify(conn: sqlite3.Connection) -> Verdict:
             )
         expected_prev = digest
         prev_id = row_id
+        if kept is not None and row_id == kept.rows:
+            at_kept = digest
     seq = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'audit_log'").fetchone()
     if seq and seq[0] > prev_id:
         gap = f"第 {prev_id + 1} 条" if seq[0] == prev_id + 1 else f"第 {prev_id + 1}-{seq[0]} 条"
         return Verdict(False, count, expected_prev, f"最后的审计记录（{gap}）被删除", prev_id + 1)
+    if kept is not None and kept.rows > prev_id:
+        gap = f"第 {prev_id + 1} 条" if kept.rows == prev_id + 1 else f"第 {prev_id + 1}-{kept.rows} 条"
+        if prev_id == 0:
+            problem = (f"链头文件记着审计链有 {kept.rows} 条记录，数据库里却一条也没有："
+                       "审计记录被清空，或者数据库被换成了新的")
+        else:
+            problem = f"链头文件记着审计链到第 {kept.rows} 条，数据库里只到第 {prev_id} 条：最后的审计记录（{gap}）被删除"
+        return Verdict(False, count, expected_prev, problem, prev_id + 1)
+    if kept is not None and at_kept != kept.hash:
+        return Verdict(False, count, expected_prev,
+                       f"第 {kept.rows} 条审计记录不是链头文件记下的那一条（哈希不同）：审计链被改写过", kept.rows)
     return Verdict(True, count, expected_prev)
+
+
+def chain_head(conn: sqlite3.Connection) -> Head:
+    """The trail's last row and its hash, as the database has it now (for the reports' footers)."""
+    return chain_end(conn)
 
 
 def entries(conn: sqlite3.Connection, case_id: int | None = None, limit: int | None = None) -> list[dict]:

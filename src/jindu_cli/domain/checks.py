@@ -27,11 +27,18 @@ class Problem:
         return {"check": self.check, "case_id": self.case_id, "record": self.record, "reason": self.reason}
 
 
+FILE_CHECK = "文件完整性"
+
+
 def check(conn: sqlite3.Connection, as_of: date) -> list[Problem]:
+    """Every problem found; on a damaged file, only what SQLite's integrity check says (the rest
+    would be read from broken pages)."""
     problems: list[Problem] = []
     for (line,) in conn.execute("PRAGMA integrity_check"):
         if line != "ok":
-            problems.append(Problem("文件完整性", None, "", line))
+            problems.append(Problem(FILE_CHECK, None, "", line))
+    if problems:
+        return problems
     for table, rowid, parent, _ in conn.execute("PRAGMA foreign_key_check"):
         problems.append(Problem("外键", None, f"{table} #{rowid}", f"指向不存在的 {parent} 记录"))
     verdict = audit.verify(conn)

@@ -14,8 +14,12 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from jindu_cli.errors import DatabaseError
+
+if TYPE_CHECKING:
+    from jindu_cli.storage.head import Head
 
 ENV_DB = "JINDU_DB"
 ENV_BUSY_MS = "JINDU_BUSY_TIMEOUT_MS"
@@ -56,10 +60,30 @@ def _busy_ms() -> int:
         return DEFAULT_BUSY_MS
 
 
+def make_private_dir(folder: Path) -> None:
+    """Make `folder` if it is missing, with every missing folder above it, each 0700 (owner only,
+    as the XDG rule has it for folders made for data). `mkdir(parents=True, mode=0o700)` gives that
+    mode to the last folder only, the others the umask's (0755): the data folder came out open to
+    everyone when a crash report made it, with its crash/ folder, and so did ~/.local/share when it
+    was missing. Folders already there are left as they are."""
+    folder = Path(folder)
+    missing = []
+    while not folder.exists() and folder.parent != folder:
+        missing.append(folder)
+        folder = folder.parent
+    for made in reversed(missing):
+        try:
+            os.mkdir(made, 0o700)
+        except FileExistsError:  # another process made it meanwhile
+            if not made.is_dir():
+                raise
+            continue
+        os.chmod(made, 0o700)  # (mkdir's mode is cut by the umask)
+
+
 def create_private_file(path: Path) -> None:
-    """Create an empty file readable by its owner only (0600); its folder 0700 if we make it."""
-    if not path.parent.exists():
-        path.parent.mkdir(parents=True, mode=0o700, exist_ok=True)
+    """Create an empty file readable by its owner only (0600); its folders 0700 if we make them."""
+    make_private_dir(path.parent)
     fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     os.close(fd)
 
@@ -73,7 +97,37 @@ def _check_is_sqlite(path: Path) -> None:
     except PermissionError:
         raise DatabaseError(f"没有权限读取数据库文件：{path}") from None
     if head and head != SQLITE_HEADER:
-        raise DatabaseError(f"{path} 不是 SQLite 数据库文件，jindu 不会改动它")
+        raise DatabaseError(f"{path} 不是 SQLite 数据库文件，jindu 不会改动它；"
+                            f"如果它原是 jindu 的数据库，那它已损坏：{restore_hint(path)}")
+
+
+def restore_hint(path: Path | None) -> str:
+    """The command that brings a damaged database back, naming the newest backup beside it if any."""
+    newest = None
+    if path is not None:
+        try:
+            found = [p for p in (Path(path).parent / "backups").glob("*.db") if p.is_file()]
+            newest = max(found, key=lambda p: (p.stat().st_mtime_ns, p.name)) if found else None
+        except OSError:
+            pass
+    return f"请用 jindu db restore {newest or '备份文件'} 从备份恢复"
+
+
+def _refuse_where_records_stood(path: Path, state: str) -> None:
+    """A missing or empty file where the head file says a trail of audit rows stood is a database
+    lost or damaged, not a new one: no command builds an empty register in its place."""
+    from jindu_cli.storage import head
+
+    kept_at = head.path_for(path)
+    undo = f"确认要从头建一个新数据库时，先删除 {kept_at}"
+    try:
+        kept = head.read(kept_at)
+    except head.UnreadableHead as exc:
+        raise DatabaseError(f"数据库文件 {path} {state}，而{exc.message}：不能断定这里原来没有数据，"
+                            f"jindu 不会在这里新建登记表。{restore_hint(path)}；{undo}") from None
+    if kept is not None and kept.rows > 0:
+        raise DatabaseError(f"数据库文件 {path} {state}，但链头文件记着它有 {kept.rows} 条审计记录：文件已损坏或丢失，"
+                            f"jindu 不会在它的位置新建一个空的登记表。{restore_hint(path)}；{undo}")
 
 
 def connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
@@ -101,12 +155,15 @@ def open_db(path: Path, readonly: bool = False, create: bool = True) -> sqlite3.
     if not path.exists():
         if readonly or not create:
             raise DatabaseError(f"数据库文件不存在：{path}")
+        _refuse_where_records_stood(path, "不存在")
         try:
             create_private_file(path)
         except FileExistsError:
             pass  # another process created it between our check and now
         except OSError as exc:
             raise DatabaseError(f"无法创建数据库文件 {path}：{exc.strerror}") from None
+    elif path.is_file() and path.stat().st_size == 0:
+        _refuse_where_records_stood(path, "是空的（0 字节）")
     _check_is_sqlite(path)
     try:
         conn = connect(path, readonly=readonly)
@@ -170,7 +227,12 @@ def set_cache_kib(conn: sqlite3.Connection, kib: int) -> None:
 
 @contextlib.contextmanager
 def atomic(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """One write transaction; nested calls become savepoints. Rolls back on any exception."""
+    """One write transaction; nested calls become savepoints. Rolls back on any exception.
+
+    When the transaction added audit rows, the audit chain's head file is brought up to date
+    after the commit (storage/head.py): here, so that no command can forget it."""
+    from jindu_cli.storage import head
+
     if conn.in_transaction:
         conn.execute("SAVEPOINT jindu_nested")
         try:
@@ -185,7 +247,9 @@ def atomic(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         return
     conn.execute("BEGIN IMMEDIATE")
     try:
+        before = head.last_row(conn)
         yield conn
+        after = head.last_row(conn)
     except BaseException:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
@@ -197,6 +261,8 @@ def atomic(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
+        if after and after != before:
+            head.catch_up(conn)
 
 
 @contextlib.contextmanager
@@ -240,10 +306,8 @@ def translate_sqlite_error(exc: sqlite3.Error, path: Path | None = None) -> Data
         return DatabaseError(f"磁盘已满，写入没有完成{where}；数据库保持原样。请腾出磁盘空间后再试")
     if "readonly" in text or "read-only" in text or code.startswith("SQLITE_READONLY"):
         return DatabaseError(f"数据库文件只读，无法写入{where}：请检查文件和所在文件夹的写权限")
-    if "not a database" in text:
-        return DatabaseError(f"不是 SQLite 数据库文件{where}")
-    if "malformed" in text or "corrupt" in text:
-        return DatabaseError(f"数据库文件已损坏{where}：请用 jindu db restore 从备份恢复")
+    if is_damage(exc):
+        return DatabaseError(damaged_message(path, damage_reason(exc)))
     if "unable to open" in text or "cantopen" in code.lower():
         return DatabaseError(f"无法打开数据库文件{where}：请检查路径和权限")
     if "disk i/o" in text or code.startswith("SQLITE_IOERR"):
@@ -267,11 +331,56 @@ def table_counts(conn: sqlite3.Connection) -> dict[str, int]:
     return {n: conn.execute(f'SELECT count(*) FROM "{n}"').fetchone()[0] for n in names}
 
 
-def copy_database(source: sqlite3.Connection, target: Path) -> None:
+def is_damage(exc: sqlite3.Error) -> bool:
+    """Whether SQLite failed because the file is damaged (rather than busy, locked or unreadable)."""
+    code = getattr(exc, "sqlite_errorname", "") or ""
+    text = str(exc).lower()
+    return (code.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB"))
+            or "malformed" in text or "not a database" in text or "corrupt" in text)
+
+
+def damage_reason(exc: sqlite3.Error) -> str:
+    if "not a database" in str(exc).lower() or getattr(exc, "sqlite_errorname", "") == "SQLITE_NOTADB":
+        return "SQLite 认不出它是数据库"
+    return "SQLite 报告文件结构损坏"
+
+
+def damage(path: Path) -> str | None:
+    """Why the file at `path` is not a sound SQLite database, or None when it is. Only read: the
+    connection is read-only, so a WAL beside the file is read but never written back into it."""
+    path = Path(path)
+    with open(path, "rb") as fh:
+        first = fh.read(16)
+    if not first:
+        return "文件是空的（0 字节）"
+    if first != SQLITE_HEADER:
+        return "文件头不是 SQLite 数据库的"
+    try:
+        conn = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True, isolation_level=None)
+        try:
+            verdict = conn.execute("PRAGMA integrity_check(1)").fetchone()[0]
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        if is_damage(exc):
+            return damage_reason(exc)
+        raise translate_sqlite_error(exc, path) from None
+    return None if verdict == "ok" else "完整性检查没有通过"
+
+
+def damaged_message(path: Path | None, reason: str) -> str:
+    return f"数据库文件{f' {path} ' if path else ''}已损坏（{reason}）：{restore_hint(path)}"
+
+
+def copy_database(source: sqlite3.Connection, target: Path, manifest: bool = True) -> None:
     """A consistent copy of an open database through the SQLite backup API (never a file copy:
     the WAL holds committed pages the main file does not have yet). The copy is one self-contained
     file (rollback journal, not WAL), checked with integrity_check, mode 0600, put in place with a
-    rename so that a half-written copy never carries the final name."""
+    rename so that a half-written copy never carries the final name. `manifest`: the head of the
+    copy's audit trail is written beside it (`<copy>.head`, after the copy: a manifest left from an
+    earlier copy of that name is behind the new copy, never ahead of it)."""
+    from jindu_cli.storage import head
+
     target = Path(target)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
@@ -281,6 +390,7 @@ def copy_database(source: sqlite3.Connection, target: Path) -> None:
             source.backup(dest)
             dest.execute("PRAGMA journal_mode = DELETE")
             verdict = dest.execute("PRAGMA integrity_check").fetchone()[0]
+            end = head.chain_end(dest)
         finally:
             dest.close()
         if verdict != "ok":
@@ -294,27 +404,39 @@ def copy_database(source: sqlite3.Connection, target: Path) -> None:
             except OSError:
                 pass
         raise
+    if manifest:
+        head.write(head.path_for(target), end)
 
 
 def inspect_backup(path: Path) -> dict:
     """What a backup file is, checked without changing it: refuses anything that is not an intact
     jindu database this version can read."""
-    from jindu_cli.storage import migrations
+    from jindu_cli.storage import head, migrations
 
     path = Path(path)
     if not path.is_file():
         raise DatabaseError(f"找不到备份文件：{path}")
-    _check_is_sqlite(path)
-    if path.stat().st_size == 0:
-        raise DatabaseError(f"{path} 是空文件，不是备份")
     try:
+        with open(path, "rb") as fh:
+            first = fh.read(16)
+    except OSError as exc:
+        raise DatabaseError(f"无法读取备份文件 {path}：{exc.strerror}") from None
+    if not first:
+        raise DatabaseError(f"{path} 是空文件，不是备份")
+    if first != SQLITE_HEADER:
+        raise DatabaseError(f"{path} 不是 SQLite 数据库文件，不是 jindu 的备份")
+    manifest = head.path_for(path)
+    try:
+        recorded = head.read(manifest)
         conn = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
+    except head.UnreadableHead as exc:
+        raise DatabaseError(f"{exc.message}：不能确认备份 {path} 完整，不用它恢复") from None
     except sqlite3.Error as exc:
         raise translate_sqlite_error(exc, path) from None
     try:
         verdict = conn.execute("PRAGMA integrity_check").fetchone()[0]
         if verdict != "ok":
-            raise DatabaseError(f"备份 {path} 已损坏（{verdict}），不能用来恢复")
+            raise DatabaseError(f"备份 {path} 已损坏（完整性检查没有通过），不能用来恢复")
         names = applied_migration_names(conn)
         if not names:
             raise DatabaseError(f"{path} 不是 jindu 的数据库备份")
@@ -323,36 +445,101 @@ def inspect_backup(path: Path) -> dict:
         if unknown or version > len(migrations.STEPS):
             raise DatabaseError(f"备份 {path} 由更新版本的 jindu 写入（{', '.join(unknown) or version}），请先升级 jindu")
         cases = conn.execute("SELECT count(*) FROM cases").fetchone()[0]
+        end = head.chain_end(conn)
+        if recorded is not None and (recorded.rows > end.rows or not head.agrees(conn, recorded)):
+            raise DatabaseError(f"备份 {path} 与旁边的 {manifest.name} 不符（它记着 {recorded.rows} 条审计记录，"
+                                f"备份里到第 {end.rows} 条）：备份被改动过，不用它恢复")
     except sqlite3.DatabaseError as exc:
+        if is_damage(exc):
+            raise DatabaseError(f"备份 {path} 已损坏（{damage_reason(exc)}），不能用来恢复") from None
         raise translate_sqlite_error(exc, path) from None
     finally:
         conn.close()
-    return {"path": path, "migrations": names, "cases": cases}
+    return {"path": path, "migrations": names, "cases": cases, "head": end}
 
 
-def restore_database(backup: Path, live: Path) -> Path | None:
-    """Replace the live database's content with a checked backup; the current content is first
-    kept aside (returned), so a restore can itself be undone."""
+@dataclass(frozen=True)
+class Restored:
+    aside: Path | None  # where the database that stood there went, if anywhere
+    damaged: str | None  # why that database was not copied but moved aside as it was
+    moved: tuple[Path, ...]  # the files moved aside as they were (the database, its -wal, -shm)
+    head: Head  # the head of the restored audit trail
+
+
+def restore_database(backup: Path, live: Path) -> Restored:
+    """Replace the live database with a checked backup, the database that stood there kept aside
+    so that a restore can itself be undone. A sound database is copied aside (it stays in use by
+    any other process until the restore's write). A damaged one is never opened for writing: it is
+    renamed aside byte for byte with its -wal and -shm (a WAL left beside a restored file would be
+    replayed into it), and the backup is put in its place. The head file then says what the
+    restored trail holds (the head of the damaged one is kept beside it)."""
+    import shutil
     from datetime import datetime
 
+    from jindu_cli.storage import head
+
+    live = Path(live)
     inspect_backup(backup)
-    aside = None
-    if live.exists() and live.stat().st_size:
-        aside = live.with_name(f"{live.stem}-before-restore-{datetime.now():%Y%m%d-%H%M%S}{live.suffix}")
-        current = open_db(live)
-        try:
-            copy_database(current, aside)
-        finally:
-            current.close()
-    elif not live.exists():
-        create_private_file(live)
-    source = sqlite3.connect(Path(backup).resolve().as_uri() + "?mode=ro", uri=True)
-    target = connect(live)
+    stamp = f"{datetime.now():%Y%m%d-%H%M%S}"
+    leftovers = any(Path(f"{live}{suffix}").exists() for suffix in ("-wal", "-shm"))
+    size = live.stat().st_size if live.exists() else None
+    if size:
+        reason = damage(live)
+    elif size is None:
+        reason = "文件不存在" if leftovers else None
+    else:
+        reason = "文件是空的（0 字节）" if leftovers or _held_records(live) else None
+    moved: list[Path] = []
+    source = sqlite3.connect(Path(backup).resolve().as_uri() + "?mode=ro", uri=True, isolation_level=None)
     try:
-        source.backup(target)
-        target.execute("PRAGMA journal_mode = WAL")
+        if size and reason is None:
+            aside = _free_name(live, f"before-restore-{stamp}")
+            current = open_db(live)
+            try:
+                copy_database(current, aside)
+            finally:
+                current.close()
+            target = connect(live)
+            try:
+                source.backup(target)
+                target.execute("PRAGMA journal_mode = WAL")
+            finally:
+                target.close()
+        else:
+            aside = None
+            if reason is not None:
+                aside = _free_name(live, f"damaged-{stamp}")
+                for suffix in ("", "-wal", "-shm"):
+                    if Path(f"{live}{suffix}").exists():
+                        os.replace(f"{live}{suffix}", f"{aside}{suffix}")
+                        moved.append(Path(f"{aside}{suffix}"))
+                if head.path_for(live).exists():
+                    shutil.copyfile(head.path_for(live), head.path_for(aside))
+            copy_database(source, live, manifest=False)
+            target = connect(live)
+            try:
+                target.execute("PRAGMA journal_mode = WAL")
+            finally:
+                target.close()
     finally:
         source.close()
-        target.close()
     os.chmod(live, 0o600)
-    return aside
+    return Restored(aside, reason, tuple(moved), head.reset(live))
+
+
+def _held_records(live: Path) -> bool:
+    from jindu_cli.storage import head
+
+    try:
+        kept = head.read(head.path_for(live))
+    except head.UnreadableHead:
+        return True
+    return kept is not None and kept.rows > 0
+
+
+def _free_name(live: Path, tag: str) -> Path:
+    """`jindu-<tag>.db` beside `live`, or with -2, -3… when that name (or its -wal) is taken."""
+    name, n = live.with_name(f"{live.stem}-{tag}{live.suffix}"), 2
+    while name.exists() or Path(f"{name}-wal").exists():
+        name, n = live.with_name(f"{live.stem}-{tag}-{n}{live.suffix}"), n + 1
+    return name
