@@ -185,12 +185,14 @@ def test_the_extremes_the_issue_met_are_refused_naming_the_option(db, args, opti
     assert rows(db, "SELECT count(*) FROM draws") == [(0,)]
 
 
-@pytest.mark.parametrize("command", [["audit", "list"], ["import", "log"]])
+@pytest.mark.parametrize("command", [["audit", "list"], ["import", "log"], ["case", "list"], ["visit", "list"],
+                                     ["test", "list"], ["leave", "list"]])
 @pytest.mark.parametrize("limit", ["99999999999999999999", str(2**63), "0", "-1"])
 def test_a_limit_past_what_the_database_counts_or_below_one_is_refused(db, command, limit):
     add_case()
     res = run(*command, "--limit", limit)
-    assert res.exit_code == 1 and "--limit" in res.stderr and "内部错误" not in res.stderr, res
+    assert res.exit_code == 2 and "--limit 的值不对" in res.stderr and "内部错误" not in res.stderr, res
+    assert "datatype" not in res.stderr
 
 
 def test_the_largest_values_that_are_taken_work(db):

@@ -3,7 +3,6 @@ import os
 import random
 import sqlite3
 import stat
-import threading
 from pathlib import Path
 
 import pytest

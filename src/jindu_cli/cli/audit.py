@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from jindu_cli.cli.common import PERSON_HELP
+from jindu_cli.cli.common import PERSON_HELP, LimitOpt
 from jindu_cli.cli.options import DbOpt, FormatOpt, Fmt, OperatorOpt, RevealOpt, open_conn, operator_name
 from jindu_cli.cli.output import emit, guard, local_time, message
 
@@ -19,7 +19,6 @@ ENTITIES = {"case": "案件", "visit": "走访", "drug_test": "检测", "leave":
 COLUMNS = [("audit_id", "序号"), ("time", "时间"), ("operator", "操作员"), ("action_label", "操作"),
            ("entity_label", "对象"), ("case_id", "案件"), ("summary", "内容")]
 SENSITIVE = ("id_number", "phone")
-MAX_LIMIT = 2**63 - 1  # what SQLite's LIMIT takes (a 64-bit integer)
 
 
 def _summary(changes: dict, reveal: bool) -> str:
@@ -49,7 +48,7 @@ def _summary(changes: dict, reveal: bool) -> str:
 def audit_list(
     case: Annotated[Optional[str], typer.Argument(metavar="人员", help=f"只看这个人：{PERSON_HELP}",
                                                   show_default=False)] = None,
-    limit: Annotated[Optional[int], typer.Option("--limit", help="最多显示多少条（最新的在前）", show_default=False)] = None,
+    limit: LimitOpt = None,
     fmt: FormatOpt = Fmt.table, reveal: RevealOpt = False, db: DbOpt = None, operator: OperatorOpt = None,
 ):
     """列出审计记录，最新的在前。
@@ -57,10 +56,7 @@ def audit_list(
     例：jindu audit list；jindu audit list 12
     """
     from jindu_cli.domain import audit, cases
-    from jindu_cli.errors import InvalidInput
 
-    if limit is not None and not 1 <= limit <= MAX_LIMIT:
-        raise InvalidInput("--limit", "必须大于 0" if limit < 1 else f"最多 {MAX_LIMIT} 条")
     conn = open_conn(db)
     case_id = cases.find_case(conn, case).id if case else None
     rows = audit.entries(conn, case_id, limit)

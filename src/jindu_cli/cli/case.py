@@ -9,7 +9,7 @@ import typer
 from jindu_cli.cli.options import (
     AsOfOpt, DbOpt, FormatOpt, Fmt, OperatorOpt, RevealOpt, as_of_date, open_conn, operator_name,
 )
-from jindu_cli.cli.common import CaseArg, print_changes, warn_flags
+from jindu_cli.cli.common import CaseArg, LimitOpt, print_changes, warn_flags
 from jindu_cli.cli.output import emit, emit_record, guard, message
 
 app = typer.Typer(help="案件登记：登记、查找、查看和修改社区戒毒、社区康复人员。", no_args_is_help=True)
@@ -121,7 +121,7 @@ def case_list(
     risk: Annotated[Optional[str], typer.Option("--risk", help="只看这个风险等级：高、中、低", show_default=False)] = None,
     search: Annotated[Optional[str], typer.Option("--search", "-q", help=SEARCH_HELP, show_default=False)] = None,
     sort: Annotated[str, typer.Option("--sort", help="排序：id、name、street、reported、risk、worker")] = "id",
-    limit: Annotated[Optional[int], typer.Option("--limit", help="最多显示多少条", show_default=False)] = None,
+    limit: LimitOpt = None,
     fmt: FormatOpt = Fmt.table, reveal: RevealOpt = False, as_of: AsOfOpt = None,
     db: DbOpt = None, operator: OperatorOpt = None,
 ):

@@ -17,7 +17,17 @@ ForceOpt = Annotated[bool, typer.Option("--force", help="日期不在措施期�
 FromOpt = Annotated[Optional[str], typer.Option("--from", help="从这天起（含）；给月份（2026-03）或年份（2026）时从它的第一天起",
                                                 show_default=False)]
 ToOpt = Annotated[Optional[str], typer.Option("--to", help="到这天止（含）；给月份或年份时到它的最后一天", show_default=False)]
-LimitOpt = Annotated[Optional[int], typer.Option("--limit", help="最多显示多少条", show_default=False)]
+MAX_LIMIT = 2**63 - 1  # what SQLite's LIMIT takes (a 64-bit integer)
+
+
+def _limit(value: int | None) -> int | None:
+    if value is not None and not 1 <= value <= MAX_LIMIT:
+        raise typer.BadParameter("必须大于 0" if value < 1 else f"最多 {MAX_LIMIT} 条")
+    return value
+
+
+LimitOpt = Annotated[Optional[int], typer.Option("--limit", help="最多显示多少条", show_default=False,
+                                                 callback=_limit)]
 
 
 def print_changes(title: str, changes: dict, labels: dict, shown=None) -> None:

@@ -130,8 +130,8 @@ def _explain(conn, ref, ruleset, today, fmt, reveal, operator) -> None:
     from jindu_cli.domain.rules import parse_interval
 
     for row in rows:  # the table in words (1m: 1 个月); csv and json keep the rules file's notation
-        if row["interval"]:
-            row["interval"] = parse_interval(row["interval"], "interval").words
+        if row["interval"]:  # (0d: the police report is due the day its flag arises)
+            row["interval"] = "当天" if row["interval"] == "0d" else parse_interval(row["interval"], "interval").words
     emit(rows, [("item_label", "事项"), ("rule", "规则"), ("anchor", "起点"), ("interval", "间隔"),
                 ("term_year", "年度"), ("due_on", "到期日"), ("when", "天数"), ("notes", "调整"),
                 ("reason", "原因")], "table", title=title, caption=f"规则文件：{ruleset.path}")

@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from jindu_cli.cli.common import LimitOpt
 from jindu_cli.cli.options import AsOfOpt, DbOpt, FormatOpt, Fmt, OperatorOpt, as_of_date, open_conn, operator_name
 from jindu_cli.cli.output import emit, guard, message
 
@@ -490,16 +491,12 @@ app.command("tests")(_command("tests", """导入检测记录：同一人、同�
 
 @app.command("log")
 @guard
-def import_log(limit: Annotated[Optional[int], typer.Option("--limit", help="最多显示多少条", show_default=False)] = None,
+def import_log(limit: LimitOpt = None,
                fmt: FormatOpt = Fmt.table, db: DbOpt = None):
     """导入记录：每个导入过的文件的名称、SHA-256、时间、操作员和各项行数。"""
-    from jindu_cli.cli.audit import MAX_LIMIT
     from jindu_cli.cli.output import local_time
     from jindu_cli.domain.importer import KIND_LABELS
-    from jindu_cli.errors import InvalidInput
 
-    if limit is not None and not 1 <= limit <= MAX_LIMIT:
-        raise InvalidInput("--limit", "必须大于 0" if limit < 1 else f"最多 {MAX_LIMIT} 条")
     conn = open_conn(db)
 
     sql = ("SELECT id, imported_at, operator, kind, file_name, sheet, sha256, encoding, rows_read, inserted, updated,"

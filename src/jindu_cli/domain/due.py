@@ -23,7 +23,7 @@ from jindu_cli.domain import flags as flags_mod
 from jindu_cli.domain.cases import Case, load_cases
 from jindu_cli.domain.dates import add_months, iso
 from jindu_cli.domain.due_items import BY_STATUS, ITEM_ORDER, Anchors, DueItem, items_for
-from jindu_cli.domain.enums import PERFORMED_RESULTS, UNDER_MANAGEMENT
+from jindu_cli.domain.enums import PERFORMED_RESULTS
 from jindu_cli.domain.rules import ITEMS, Rules, parse_interval
 from jindu_cli.storage.db import id_table, snapshot
 from jindu_cli.storage.migrations import FLAGGED
