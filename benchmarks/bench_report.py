@@ -5,7 +5,8 @@
 jindu's compiled bytecode is cached (in a folder of its own) as an installed jindu has it, even
 where PYTHONDONTWRITEBYTECODE is set: otherwise every run would also compile jindu's source.
 The first, untimed run of each command warms that cache. Beside the median wall time, the mean
-CPU time (user + system) of the runs: on a machine shared with other work it varies less.
+CPU time (user + system) of the runs (on a machine shared with other work it varies less), and the
+largest peak memory of a run. The report is counted in one snapshot, in one thread.
 """
 
 from __future__ import annotations
@@ -37,14 +38,14 @@ def main() -> None:
                                                     "-o", f"{out}/r.html"]),
         ("jindu report --street 盐务街", ["report", "--period", "2026-10", "--as-of", "2026-11-28", "--street", "盐务街"]),
     ]
-    print(f"{'command':<40}{'median s':>10}{'cpu s':>8}")
+    print(f"{'command':<40}{'median s':>10}{'cpu s':>8}{'peak MB':>9}")
     for label, argv in cases:
         timed(argv, env, 1)
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        seconds, _ = timed(argv, env, args.runs)
+        seconds, _, peak = timed(argv, env, args.runs)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu = (after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime) / args.runs
-        print(f"{label:<40}{seconds:>10.2f}{cpu:>8.2f}")
+        print(f"{label:<40}{seconds:>10.2f}{cpu:>8.2f}{peak:>9}")
 
 
 if __name__ == "__main__":

@@ -68,7 +68,7 @@ SORTS = {
 }
 
 
-@dataclass
+@dataclass(slots=True)
 class Case:
     id: int
     id_number: str
@@ -252,16 +252,25 @@ def _attach_history(conn: sqlite3.Connection, cases: list[Case]) -> None:
             case.closed_on = date.fromisoformat(closing[-1]) if closing else None
 
 
+# the fields the due list's clocks and lines read (`load_cases(..., clocks_only=True)`)
+CLOCK_FIELDS = ("id", "id_number", "name", "street", "measure", "term_months", "received_on", "reported_on",
+                "agreement_on", "term_end_override", "status", "risk_level", "worker", "test_every")
+
+
 def load_cases(conn: sqlite3.Connection, where: str = "", params: list | tuple | dict = (),
-               order: str = "c.id", limit: int | None = None) -> list[Case]:
-    """Cases matching a WHERE clause built by this module from constants (never user text)."""
-    sql = f"SELECT {', '.join('c.' + col.strip() for col in _COLUMNS.split(','))} FROM cases c"
+               order: str = "c.id", limit: int | None = None, *, clocks_only: bool = False) -> list[Case]:
+    """Cases matching a WHERE clause built by this module from constants (never user text). With
+    `clocks_only`, only the fields in CLOCK_FIELDS are read, the others left empty: a district's
+    due list holds 100,000 people, and their addresses and notes would double its memory."""
+    read = [c.strip() for c in _COLUMNS.split(",")]
+    sql = f"SELECT {', '.join(f'c.{col}' if col in CLOCK_FIELDS or not clocks_only else 'NULL' for col in read)}"
+    sql += " FROM cases c"
     if where:
         sql += " WHERE " + where
     sql += " ORDER BY " + order
     if limit:
         sql += f" LIMIT {int(limit)}"
-    drug_lists: dict = {}
+    drug_lists: dict = {None: []}
     cases = [_from_row(r, drug_lists) for r in conn.execute(sql, params if isinstance(params, dict) else list(params))]
     _attach_history(conn, cases)
     return cases

@@ -8,6 +8,7 @@ Year-first forms only, never a guess between day and month: `2024-03-05`, `2024/
 from __future__ import annotations
 
 import calendar
+import functools
 import re
 import unicodedata
 from datetime import date
@@ -86,11 +87,13 @@ def require_date(raw: str | date | None, field: str) -> date:
     return value
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def add_months(d: date, months: int) -> date:
     """Calendar months, the day clipped to the month's end (2024-01-31 + 1 month = 2024-02-29).
 
     The same as `d + dateutil.relativedelta(months=months)` (a property test checks this),
-    written out because the due list calls it hundreds of thousands of times.
+    written out and remembered because the due list asks it hundreds of thousands of times, of a
+    few thousand distinct dates.
     """
     total = d.year * 12 + (d.month - 1) + months
     year, month0 = divmod(total, 12)

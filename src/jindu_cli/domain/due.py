@@ -13,6 +13,7 @@ are not read. A test holds the narrowed list to the list worked out for every pe
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from datetime import date, timedelta
 from collections.abc import Iterator
@@ -60,18 +61,21 @@ class DueRow(NamedTuple):
         }
 
 
+_row = functools.partial(tuple.__new__, DueRow)  # (without NamedTuple's checks: a district has 300,000)
+
+
 def rows_of(items: list[DueItem], as_of: date) -> list[DueRow]:
     """One person's items as lines of the list."""
     out = []
     seen: dict[date, int] = {}
+    c = items[0].case if items else None
+    high = c is not None and c.risk_level == "high"
     for d in items:
-        c = d.case
         seq = 0
         if d.item == "police_report":  # numbered among the person's police reports due on one day
             seen[d.due_on] = seq = seen.get(d.due_on, -1) + 1
-        out.append(DueRow(2 * (d.due_on >= as_of) + (c.risk_level != "high"), d.due_on.isoformat(), c.id,
-                          ITEM_ORDER[d.item], seq, c.id_number, c.name, c.street, c.worker, d.item, d.rule,
-                          d.text(as_of)))
+        out.append(_row((2 * (d.due_on >= as_of) + (not high), d.due_on.isoformat(), c.id, ITEM_ORDER[d.item], seq,
+                         c.id_number, c.name, c.street, c.worker, d.item, d.rule, d.text(as_of))))
     return out
 
 
@@ -95,27 +99,13 @@ LATEST = {
     "positive": f"(SELECT max(tested_on) FROM drug_tests r WHERE r.case_id = c.id AND {FLAGGED}"
                 " AND r.result = 'positive')",
 }
-# the facts each item's clock needs
-NEEDS = {"urine_test": ("urine",), "hair_test": ("hair",), "talk": ("face_to_face",), "home_visit": ("home",),
-         "assessment": ("assessment",), "three_year_clean": ("positive",),
-         "lost_contact": ("urine", "hair", "other_test", "face_to_face", "phone")}
 # what a successful contact was, by the kind of its record (a tie goes to the greater word, as `max`
 # of (date, word) gives it)
 CONTACT_WORDS = {"urine": "尿检", "hair": "毛发检测", "other_test": "检测", "face_to_face": "见面", "phone": "电话联系"}
-
-# The records that rule a person out of an item: one later than the horizon minus the item's
-# shortest interval means the item cannot be due by the horizon (read by a range of a date index).
-RECENT = {
-    "urine_test": f"SELECT case_id FROM drug_tests WHERE specimen = 'urine' AND result IN {PERFORMED} AND tested_on > :since",
-    "hair_test": f"SELECT case_id FROM drug_tests WHERE specimen = 'hair' AND result IN {PERFORMED} AND tested_on > :since",
-    "talk": f"SELECT case_id FROM visits WHERE outcome = 'seen' AND kind IN {FACE_TO_FACE} AND visited_on > :since",
-    "home_visit": f"SELECT case_id FROM visits WHERE outcome = 'seen' AND kind IN {HOME} AND visited_on > :since",
-    "assessment": "SELECT case_id FROM visits WHERE outcome = 'seen' AND kind = 'assessment' AND visited_on > :since",
-    # R22's second clause can fall due before the days run out: failed contacts after a recent one
-    "lost_contact": f"SELECT case_id FROM drug_tests WHERE result IN {PERFORMED} AND tested_on > :since"
-                    " UNION SELECT case_id FROM visits WHERE outcome = 'seen' AND visited_on > :since"
-                    " EXCEPT SELECT case_id FROM visits WHERE outcome != 'seen' AND visited_on > :since",
-}
+# the kind of record each item's clock starts from: read for everyone in execution
+ANCHOR_OF = {"urine_test": "urine", "hair_test": "hair", "talk": "face_to_face", "home_visit": "home",
+             "assessment": "assessment"}
+KINDS = ("urine", "hair", "face_to_face", "home", "assessment")
 
 
 def shortest(rules: Rules, item: str, conn: sqlite3.Connection) -> int:
@@ -143,83 +133,94 @@ class Scope(NamedTuple):
     params: dict
 
 
-ANCHORED = ("urine_test", "hair_test", "talk", "home_visit", "assessment", "lost_contact")
-RULED_OUT = "-"
+_DAYS: dict[str, date] = {}  # ISO text -> date: a district's records fall on a few thousand days
 
 
-def _anchored(conn: sqlite3.Connection, rules: Rules, scope: Scope, items: tuple[str, ...], horizon: date | None
-              ) -> dict[int, list[str]]:
-    """{case id: for each kind of NEEDS of each item of ANCHORED in `items`, the date of the latest
-    such record ('' for none)} over the people in execution in `scope`, in one query. With a
-    `horizon`, an item a recent record rules out (RECENT) gives RULED_OUT for its kinds instead,
-    without looking for its records."""
-    columns, params = [], dict(scope.params)
-    for item in ANCHORED:
-        if item not in items:
-            continue
-        out = None
-        if horizon is not None:
-            out = f"c.id IN ({RECENT[item].replace(':since', f':since_{item}')})"
-            params[f"since_{item}"] = iso(horizon - timedelta(days=shortest(rules, item, conn)))
-        for kind in NEEDS[item]:
-            latest = f"coalesce({LATEST[kind]}, '')"
-            columns.append(f"CASE WHEN {out} THEN '{RULED_OUT}' ELSE {latest} END" if out else latest)
-    if not columns:
-        return {}
-    sql = (f"SELECT c.id, {', '.join(columns)} FROM cases c"
-           f" WHERE {scope.sql} AND c.status = 'active' AND c.reported_on IS NOT NULL")
-    return {cid: values for cid, *values in conn.execute(sql, params)}
+def _day(text: str | None) -> date | None:
+    if not text:
+        return None
+    found = _DAYS.get(text)
+    if found is None:
+        found = _DAYS[text] = date.fromisoformat(text)
+    return found
+
+
+def _latest_of(conn: sqlite3.Connection, kinds: tuple[str, ...], where: str, params) -> dict[int, list]:
+    """{case id: [the date of the latest record of each of `kinds`, or None]} of the people `where`
+    says (SQL on the case `c`)."""
+    sql = f"SELECT c.id, {', '.join(LATEST[k] for k in kinds)} FROM cases c WHERE {where}"
+    known = _DAYS.get
+    return {cid: [known(v) or _day(v) for v in values] for cid, *values in conn.execute(sql, params)}
 
 
 def load_anchors(conn: sqlite3.Connection, rules: Rules, cases: list[Case], scope: Scope, items: tuple[str, ...],
                  as_of: date, horizon: date | None) -> dict[int, tuple[Anchors, list[str]]]:
     """Each person's facts, and the items worth working out for them: those their status can have,
-    less those a recent record rules out (with a `horizon`)."""
-    anchored = [item for item in ANCHORED if item in items]
-    found = _anchored(conn, rules, scope, items, horizon)
+    less, with a `horizon`, those their latest record rules out (an item cannot fall due before its
+    anchor plus the shortest interval the rules allow)."""
+    active = _latest_of(conn, KINDS, f"{scope.sql} AND c.status = 'active' AND c.reported_on IS NOT NULL",
+                        scope.params)
+    failed = _failed_contacts(conn, scope) if "lost_contact" in items else {}
+    edge = {item: horizon - timedelta(days=shortest(rules, item, conn))
+            for item in (*ANCHOR_OF, "lost_contact") if item in items} if horizon else {}
+    years = 12 * rules["three_year_clean"]["years"]
     out: dict[int, tuple[Anchors, list[str]]] = {}
     for case in cases:
-        a = Anchors()
         wanted = []
-        values = found.get(case.id)
-        if values is not None:
-            i = 0
-            for item in anchored:
-                n = len(NEEDS[item])
-                mine, i = values[i:i + n], i + n
-                if mine[0] != RULED_OUT:
-                    _anchor(a, item, [date.fromisoformat(v) if v else None for v in mine])
-                    wanted.append(item)
-        for name in BY_STATUS.get(case.status, ()):
-            if name not in items or name in ANCHORED:
-                continue
-            if name == "three_year_clean" and horizon is not None:
-                base = clocks.milestone_base(case, None)  # a later positive test only moves it on
-                if base is None or add_months(base, 12 * rules["three_year_clean"]["years"]) > horizon:
+        latest = active.get(case.id)
+        if latest is not None:
+            a = Anchors(urine=(latest[0], 0) if latest[0] else None, hair=(latest[1], 0) if latest[1] else None,
+                        face_to_face=(latest[2], 0, "") if latest[2] else None,
+                        home=(latest[3], 0, "") if latest[3] else None,
+                        assessment=(latest[4], 0, "") if latest[4] else None,
+                        failed_contacts=failed.get(case.id, ()))
+            for name in BY_STATUS["active"]:
+                if name not in items:
                     continue
-            wanted.append(name)
+                if name in edge:
+                    if name == "lost_contact":
+                        # seen lately (报到, a test or a visit), and no failed contact since that could
+                        # bring it on
+                        e = edge[name]
+                        u, h, f = latest[:3]
+                        seen = case.reported_on > e or (u and u > e) or (h and h > e) or (f and f > e)
+                        if seen and not (a.failed_contacts and a.failed_contacts[-1] > edge[name]):
+                            continue
+                    elif (latest[KINDS.index(ANCHOR_OF[name])] or case.reported_on) > edge[name]:
+                        continue
+                wanted.append(name)
+        else:
+            a = Anchors()
+            for name in BY_STATUS.get(case.status, ()):
+                if name not in items:
+                    continue
+                if name == "three_year_clean" and horizon is not None:
+                    base = clocks.milestone_base(case, None)  # a later positive test only moves it on
+                    if base is None or add_months(base, years) > horizon:
+                        continue
+                wanted.append(name)
         if wanted:
             out[case.id] = (a, wanted)
+    _contacts(conn, out)
     _positives(conn, out)
-    _failed_contacts(conn, scope, out)
     _flags(conn, [c for c in cases if c.id in out and "police_report" in out[c.id][1]], out, as_of)
     return out
 
 
-def _anchor(a: Anchors, item: str, values: tuple) -> None:
-    """Set the anchors of `item` from its row of `_anchored`."""
-    if item == "lost_contact":
-        a.contact = max(((v, CONTACT_WORDS[k]) for k, v in zip(NEEDS[item], values) if v), default=None)
+def _contacts(conn: sqlite3.Connection, out: dict[int, tuple[Anchors, list[str]]]) -> None:
+    """R22's last successful contact, for the people whose lost_contact is worked out: the latest
+    performed test or visit that saw them (the urine, hair and face-to-face anchors read already,
+    and the rarer kinds read here)."""
+    ids = [cid for cid, (_, wanted) in out.items() if "lost_contact" in wanted]
+    if not ids:
         return
-    (day,) = values
-    if day is None:
-        return
-    if item == "urine_test":
-        a.urine = (day, 0)
-    elif item == "hair_test":
-        a.hair = (day, 0)
-    else:
-        setattr(a, NEEDS[item][0], (day, 0, ""))
+    rarer = _latest_of(conn, ("other_test", "phone"), f"c.id IN ({id_table(conn, ids, 'due_ids')})", {})
+    for cid in ids:
+        a = out[cid][0]
+        other, phone = rarer.get(cid, (None, None))
+        found = {"urine": a.urine and a.urine[0], "hair": a.hair and a.hair[0], "other_test": other,
+                 "face_to_face": a.face_to_face and a.face_to_face[0], "phone": phone}
+        a.contact = max(((d, CONTACT_WORDS[k]) for k, d in found.items() if d), default=None)
 
 
 def _positives(conn: sqlite3.Connection, out: dict[int, tuple[Anchors, list[str]]]) -> None:
@@ -228,17 +229,19 @@ def _positives(conn: sqlite3.Connection, out: dict[int, tuple[Anchors, list[str]
     if ids:
         for cid, day in conn.execute(f"SELECT c.id, {LATEST['positive']} AS day FROM cases c"
                                      f" WHERE c.id IN ({id_table(conn, ids, 'due_ids')}) AND day IS NOT NULL"):
-            out[cid][0].last_positive = date.fromisoformat(day)
+            out[cid][0].last_positive = _day(day)
 
 
-def _failed_contacts(conn: sqlite3.Connection, scope: Scope, out: dict[int, tuple[Anchors, list[str]]]) -> None:
-    """R22's failed contacts (visits that did not see the person), for lost_contact."""
+def _failed_contacts(conn: sqlite3.Connection, scope: Scope) -> dict[int, list[date]]:
+    """R22's failed contacts (visits that did not see the person) of the people in execution, in
+    date order."""
+    found: dict[int, list[date]] = {}
     for cid, day in conn.execute(
             "SELECT v.case_id, v.visited_on FROM visits v JOIN cases c ON c.id = v.case_id"
             f" WHERE v.outcome != 'seen' AND {scope.sql} AND c.status = 'active' ORDER BY v.case_id, v.visited_on",
             scope.params):
-        if cid in out and "lost_contact" in out[cid][1]:
-            out[cid][0].failed_contacts.append(date.fromisoformat(day))
+        found.setdefault(cid, []).append(_day(day))
+    return found
 
 
 def _flags(conn: sqlite3.Connection, cases: list[Case], out: dict[int, tuple[Anchors, list[str]]],
@@ -248,8 +251,9 @@ def _flags(conn: sqlite3.Connection, cases: list[Case], out: dict[int, tuple[Anc
         return
     facts = flags_mod.load_facts(conn, [c.id for c in cases], as_of)
     for case in cases:
-        if case.id in facts or case.status == "pending":  # (without facts, only 逾期未报到 can arise)
-            out[case.id][0].flags = flags_mod.derive(case, facts.get(case.id, flags_mod.Facts()), as_of)
+        found = facts.get(case.id)
+        if case.status == "pending" or (found is not None and not flags_mod.answered(found)):
+            out[case.id][0].flags = flags_mod.derive(case, found or flags_mod.Facts(), as_of)
 
 
 # --- the list ----------------------------------------------------------------------------------
@@ -297,11 +301,14 @@ def due_items(conn: sqlite3.Connection, rules: Rules, as_of: date, within: int =
     horizon = as_of + timedelta(days=within)
     scope = _scope(conn, street, worker)
     with snapshot(conn):  # one moment of the database, even while another process writes
-        cases = load_cases(conn, f"{scope.sql} AND {_statuses(rules, items, horizon, narrow)}", scope.params)
+        cases = load_cases(conn, f"{scope.sql} AND {_statuses(rules, items, horizon, narrow)}", scope.params,
+                           clocks_only=True)
         found = load_anchors(conn, rules, cases, scope, items, as_of, horizon if narrow else None)
-    for case in cases:
+    cases.reverse()
+    while cases:  # (each person let go once worked out)
+        case = cases.pop()
         if case.id in found:
-            anchors, wanted = found[case.id]
+            anchors, wanted = found.pop(case.id)
             made = items_for(case, anchors, rules, as_of, wanted, horizon)
             if made:
                 yield made

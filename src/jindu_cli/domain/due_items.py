@@ -8,7 +8,7 @@ asks the functions that apply to the person's status.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import NamedTuple
@@ -44,7 +44,7 @@ class DueItem:
         return self.late_reason if self.late_from and as_of >= self.late_from else self.reason
 
 
-@dataclass
+@dataclass(slots=True)
 class Anchors:
     """The recorded facts one person's clocks start from: the latest record of each kind, as
     (date, record number[, kind in words]); the number is 0 where the list has no use for it."""
@@ -55,9 +55,9 @@ class Anchors:
     home: tuple[date, int, str] | None = None
     assessment: tuple[date, int, str] | None = None
     contact: tuple[date, str] | None = None  # the last successful contact, and what it was
-    failed_contacts: list[date] = field(default_factory=list)  # visits that did not see the person
+    failed_contacts: Sequence[date] = ()  # visits that did not see the person, in date order
     last_positive: date | None = None
-    flags: list = field(default_factory=list)  # flags.Flag
+    flags: Sequence = ()  # flags.Flag
 
 
 class Dates(NamedTuple):

@@ -128,6 +128,17 @@ def derive(case: Case, facts: Facts, as_of: date) -> list[Flag]:
     return flags
 
 
+def answered(facts: Facts) -> bool:
+    """Whether every flag of a person in execution (逾期未报到 aside) that these facts can raise is
+    answered by a police report: none arises later than its last record (an absence's 31st day), so
+    a report on or after that answers them all, without working them out."""
+    if not facts.police_reports:
+        return False
+    last = max([t[1] for t in facts.tests] + [a[1] + timedelta(days=ABSENT_DAYS_LIMIT) for a in facts.absences],
+               default=date.min)
+    return max(facts.police_reports) >= last
+
+
 def _measure(case: Case) -> str:
     return "戒毒" if case.measure == "community_treatment" else "康复"
 
