@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from dateutil.relativedelta import relativedelta
 
 from jindu_cli.domain import flags as flags_mod
-from jindu_cli.domain.cases import load_cases
+from jindu_cli.domain.people import load_cases
 from jindu_cli.domain.dates import iso
 from jindu_cli.domain.due import PERFORMED
 from jindu_cli.domain.reports import Period

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jindu_cli.domain.cases import Case
+from jindu_cli.domain.people import Case
 from jindu_cli.domain.clocks import term_year
 from jindu_cli.domain.dates import add_months
 from jindu_cli.domain.due import rows_of

@@ -1,4 +1,4 @@
-"""domain.cases.parse_person and find_case: what a reference to one person means, and registers
+"""domain.find.parse_person and find_case: what a reference to one person means, and registers
 where case numbers, ID tails, names and pinyin all collide."""
 
 import tempfile
@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from support import id_ending, make_id
 
-from jindu_cli.domain import cases
+from jindu_cli.domain import cases, find
+from jindu_cli.domain.people import Case
 from jindu_cli.domain.ids import mask_id
 from jindu_cli.domain.text import clean_name, clean_text
 from jindu_cli.errors import Conflict, InvalidInput, NotFound
@@ -30,7 +31,7 @@ AS_OF = date(2026, 11, 28)
     ("张伟", "name", "张伟"), ("zhang wei", "name", "zhang wei"), ("zw", "name", "zw"),
 ])
 def test_what_a_reference_means(ref, kind, value):
-    assert cases.parse_person(ref) == cases.PersonRef(kind, value)
+    assert find.parse_person(ref) == find.PersonRef(kind, value)
 
 
 @pytest.mark.parametrize("ref, shown", [
@@ -42,7 +43,7 @@ def test_what_a_reference_means(ref, kind, value):
 ])
 def test_any_other_digits_are_refused_masked_naming_the_forms(ref, shown):
     with pytest.raises(InvalidInput) as refused:
-        cases.parse_person(ref)
+        find.parse_person(ref)
     message = refused.value.message
     assert message.startswith("人员：")
     if shown is not None:
@@ -65,7 +66,7 @@ people = st.lists(
 )
 
 
-def register(conn, drawn) -> list[cases.Case]:
+def register(conn, drawn) -> list[Case]:
     """Each drawn person under the drawn case number. A new case gets one more than the highest
     number in use, so a row stands at number - 1 while it is added (a pending case has no other
     rows pointing at it)."""
@@ -85,18 +86,18 @@ def register(conn, drawn) -> list[cases.Case]:
     return made
 
 
-def resolves(conn, ref: str, candidates: list[cases.Case]) -> None:
+def resolves(conn, ref: str, candidates: list[Case]) -> None:
     """`ref` finds the one candidate, or is refused listing every candidate, or none is found."""
     if len(candidates) == 1:
-        assert cases.find_case(conn, ref).id == candidates[0].id
+        assert find.find_case(conn, ref).id == candidates[0].id
     elif candidates:
         with pytest.raises(Conflict) as refused:
-            cases.find_case(conn, ref)
+            find.find_case(conn, ref)
         for c in candidates:
             assert f"{c.id} {c.name} {mask_id(c.id_number)} {c.street}" in refused.value.message
     else:
         with pytest.raises(NotFound):
-            cases.find_case(conn, ref)
+            find.find_case(conn, ref)
 
 
 @settings(max_examples=30, deadline=None)
@@ -111,8 +112,8 @@ def test_numbers_tails_names_and_pinyin_in_a_colliding_register(drawn, probe):
                 number = int(ref.lstrip("#"))  # a bare number is that case's number, or nobody
                 resolves(conn, ref, [by_number[number]] if number in by_number else [])
             for case in made:
-                assert cases.find_case(conn, str(case.id)).id == case.id
-                assert cases.find_case(conn, case.id_number).id == case.id
+                assert find.find_case(conn, str(case.id)).id == case.id
+                assert find.find_case(conn, case.id_number).id == case.id
                 tail = case.id_number[-4:]
                 resolves(conn, f"尾号{tail}", [c for c in made if c.id_number.endswith(tail)])
                 resolves(conn, case.name, [c for c in made if case.name in c.name])

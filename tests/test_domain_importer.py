@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from jindu_cli.domain import importer, importer_child
-from jindu_cli.domain.cases import load_cases
+from jindu_cli.domain.people import load_cases
 from jindu_cli.storage.db import open_db
 from support import make_id, random_district
 

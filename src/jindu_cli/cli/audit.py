@@ -23,7 +23,7 @@ SENSITIVE = ("id_number", "phone")
 
 def _summary(changes: dict, reveal: bool) -> str:
     from jindu_cli.cli.output import cell
-    from jindu_cli.domain.cases import LABELS
+    from jindu_cli.domain.people import LABELS
     from jindu_cli.domain.ids import mask_id, mask_phone
 
     parts = []
@@ -55,10 +55,10 @@ def audit_list(
 
     例：jindu audit list；jindu audit list 12
     """
-    from jindu_cli.domain import audit, cases
+    from jindu_cli.domain import audit, cases, find
 
     conn = open_conn(db)
-    case_id = cases.find_case(conn, case).id if case else None
+    case_id = find.find_case(conn, case).id if case else None
     rows = audit.entries(conn, case_id, limit)
     if reveal and rows:
         ids = sorted({r["case_id"] for r in rows if r["case_id"]})

@@ -129,11 +129,11 @@ def case_list(
 
     例：jindu case list --street 盐务街 --status 在执行；jindu case list -q zw
     """
-    from jindu_cli.domain import cases
+    from jindu_cli.domain import cases, find
 
     today = as_of_date(as_of)
     conn = open_conn(db)
-    found = cases.list_cases(conn, street=street, community=community, status=status, measure=measure,
+    found = find.list_cases(conn, street=street, community=community, status=status, measure=measure,
                              worker=worker, risk=risk, search=search, sort=sort, limit=limit)
     if reveal and found:
         cases.record_reveal(conn, operator_name(operator), "case list", [c.id for c in found])
@@ -156,11 +156,11 @@ def case_show(
     """
     from jindu_cli.domain import cases
 
-    from jindu_cli.domain import flags, timeline
+    from jindu_cli.domain import find, flags, timeline
 
     today = as_of_date(as_of)
     conn = open_conn(db)
-    found = cases.find_case(conn, case)
+    found = find.find_case(conn, case)
     if reveal:
         cases.record_reveal(conn, operator_name(operator), "case show", [found.id])
     record = found.as_dict(today)
@@ -221,7 +221,7 @@ def case_update(
 
     例：jindu case update 12 --status 中止 --on 2026-11-20 --reason 拘留
     """
-    from jindu_cli.domain import cases
+    from jindu_cli.domain import cases, find, people
     from jindu_cli.domain.dates import parse_date
 
     raw = _raw_fields(
@@ -239,13 +239,13 @@ def case_update(
         raise InvalidInput("--on/--reason", "只和 --status 一起使用")
     today = as_of_date(as_of)
     conn = open_conn(db)
-    found = cases.find_case(conn, case)
+    found = find.find_case(conn, case)
     change = cases.StatusChange(status, parse_date(on, "--on"), reason) if status else None
     updated, changes = cases.update_case(conn, found, raw, today, operator_name(operator), change)
     if not changes:
         message(f"案件 {found.id}（{found.name}）没有变化")
         return
-    print_changes(f"已修改案件 {updated.id}（{updated.name}）：", changes, cases.LABELS, _shown)
+    print_changes(f"已修改案件 {updated.id}（{updated.name}）：", changes, people.LABELS, _shown)
     if "status" in changes or "reported_on" in changes:
         warn_flags(conn, updated, today)
 
@@ -312,12 +312,12 @@ def case_police_report(
 
     例：jindu case police-report 12 --on 2026-11-21 --reference 云公禁〔2026〕88号
     """
-    from jindu_cli.domain import cases, flags
+    from jindu_cli.domain import find, flags
     from jindu_cli.domain.dates import parse_date
 
     today = as_of_date(as_of)
     conn = open_conn(db)
-    found = cases.find_case(conn, case)
+    found = find.find_case(conn, case)
     day = parse_date(on, "--on") or today
     report_id = flags.add_police_report(conn, found, day, today, operator_name(operator), matter, reference, notes)
     print(report_id)

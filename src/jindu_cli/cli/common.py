@@ -8,7 +8,7 @@ import typer
 
 from jindu_cli.cli.output import message
 
-# How a clerk names one person (domain.cases.parse_person): a bare number is always the case number.
+# How a clerk names one person (domain.find.parse_person): a bare number is always the case number.
 PERSON_HELP = "案件编号（数字，如 12）、完整身份证号、尾号四位（如 尾号1232，身份证号的最后四位）、姓名或拼音"
 CaseArg = Annotated[str, typer.Argument(metavar="人员", help=PERSON_HELP)]
 CaseOpt = Annotated[Optional[str], typer.Option("--case", metavar="人员", help=f"只看这个人：{PERSON_HELP}",

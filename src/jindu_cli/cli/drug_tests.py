@@ -43,11 +43,11 @@ def drug_test_add(case: CaseArg, on: OnOpt = None, specimen: SpecimenOpt = None,
 
     例：jindu test add 12 --specimen 尿液 --result 阴性 --on 2026-11-20
     """
-    from jindu_cli.domain import cases, drug_tests
+    from jindu_cli.domain import drug_tests, find
 
     today = as_of_date(as_of)
     conn = open_conn(db)
-    found = cases.find_case(conn, case)
+    found = find.find_case(conn, case)
     raw = given(tested_on=on or today, specimen=specimen, method=method, result=result, substances=substance,
                sample_number=sample_number, place=place, tester=tester, notes=notes)
     test = drug_tests.add_drug_test(conn, found, raw, today, operator_name(operator), force)
@@ -66,7 +66,7 @@ def drug_test_update(test_id: Annotated[int, typer.Argument(metavar="检测编�
                 place: PlaceOpt = None, tester: TesterOpt = None, notes: NotesOpt = None,
                 force: ForceOpt = False, as_of: AsOfOpt = None, db: DbOpt = None, operator: OperatorOpt = None):
     """改正一条检测记录；标记随之重新判断（如把拒检改为阴性，它引起的严重违反协议标记就会消失）。"""
-    from jindu_cli.domain import cases, drug_tests
+    from jindu_cli.domain import drug_tests, people
 
     today = as_of_date(as_of)
     conn = open_conn(db)
@@ -77,7 +77,7 @@ def drug_test_update(test_id: Annotated[int, typer.Argument(metavar="检测编�
         message(f"检测记录 {test_id} 没有变化")
         return
     print_changes(f"已修改检测记录 {test_id}：", changes, drug_tests.LABELS, _shown)
-    warn_flags(conn, cases.get_case(conn, test.case_id), today, ("drug_test", test.id))
+    warn_flags(conn, people.get_case(conn, test.case_id), today, ("drug_test", test.id))
 
 
 def _shown(key, value):
@@ -98,10 +98,10 @@ def drug_test_list(case: CaseOpt = None,
               fmt: FormatOpt = Fmt.table, reveal: RevealOpt = False, db: DbOpt = None,
               operator: OperatorOpt = None):
     """列出检测记录，最新的在前。例：jindu test list --result 阳性 --from 2026-01-01"""
-    from jindu_cli.domain import cases, drug_tests
+    from jindu_cli.domain import drug_tests, find
 
     conn = open_conn(db)
-    case_id = cases.find_case(conn, case).id if case else None
+    case_id = find.find_case(conn, case).id if case else None
     start, end = dates_between(date_from, date_to)
     rows = drug_tests.list_drug_tests(conn, case_id=case_id, street=street, specimen=specimen, result=result,
                                       tester=tester, date_from=start, date_to=end, limit=limit)

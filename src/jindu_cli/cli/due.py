@@ -109,9 +109,10 @@ def _style(row: dict) -> str | None:
 
 
 def _explain(conn, ref, ruleset, today, fmt, reveal, operator) -> None:
-    from jindu_cli.domain import cases, due
+    from jindu_cli.domain import cases, due, find
+    from jindu_cli.domain.enums import status_label
 
-    case = cases.find_case(conn, ref)
+    case = find.find_case(conn, ref)
     if reveal:
         cases.record_reveal(conn, operator_name(operator), "due --explain", [case.id])
     rows = []
@@ -123,7 +124,7 @@ def _explain(conn, ref, ruleset, today, fmt, reveal, operator) -> None:
             "listed_from": d.listed_from.isoformat() if d.listed_from else None,
             "notes": d.notes, "reason": d.text(today),
         })
-    title = f"{case.name}（案件 {case.id}，{case.street}，{cases.status_label(case.status, case.measure)}）按 {today} 计算"
+    title = f"{case.name}（案件 {case.id}，{case.street}，{status_label(case.status, case.measure)}）按 {today} 计算"
     if fmt is not Fmt.table:
         emit(rows, [], fmt.value)
         return
@@ -136,7 +137,7 @@ def _explain(conn, ref, ruleset, today, fmt, reveal, operator) -> None:
                 ("term_year", "年度"), ("due_on", "到期日"), ("when", "天数"), ("notes", "调整"),
                 ("reason", "原因")], "table", title=title, caption=f"规则文件：{ruleset.path}")
     if not rows:
-        message(f"{case.name} 当前没有到期事项（{cases.status_label(case.status, case.measure)}）")
+        message(f"{case.name} 当前没有到期事项（{status_label(case.status, case.measure)}）")
 
 
 def draw_command(

@@ -384,7 +384,7 @@ def _show(reports, fmt: Fmt, kind: str) -> None:
         if r.unknown_columns:
             message(f"{name}：不认识的列已忽略：{'、'.join(r.unknown_columns)}")
         if r.updated_fields:  # what a street's register changed, at a glance (each change is audited)
-            from jindu_cli.domain.cases import LABELS
+            from jindu_cli.domain.people import LABELS
 
             message(f"{name}：更新了 {r.updated} 人：" + "，".join(f"{LABELS.get(key, key)} {n} 人"
                                                               for key, n in r.updated_fields.most_common())

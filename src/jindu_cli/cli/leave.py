@@ -42,11 +42,11 @@ def leave_add(
     例：jindu leave add 12 --from 2026-12-01 --to 2026-12-10 --destination 遵义 --reason 探亲 --approved-by 王主任；
     jindu leave add 12 --unreported --from 2026-10-03 --days 12
     """
-    from jindu_cli.domain import cases, leaves
+    from jindu_cli.domain import find, leaves
 
     today = as_of_date(as_of)
     conn = open_conn(db)
-    found = cases.find_case(conn, case)
+    found = find.find_case(conn, case)
     raw = {k: v for k, v in dict(kind="unreported" if unreported else "reported", left_on=left_on or today,
                                  return_due=return_due, returned_on=returned_on, days=days,
                                  destination=destination, reason=reason, approved_by=approved_by,
@@ -92,11 +92,11 @@ def leave_list(
     operator: OperatorOpt = None,
 ):
     """列出外出记录（按离开日期，最新的在前）。例：jindu leave list --open"""
-    from jindu_cli.domain import cases, leaves
+    from jindu_cli.domain import find, leaves
 
     today = as_of_date(as_of)
     conn = open_conn(db)
-    case_id = cases.find_case(conn, case).id if case else None
+    case_id = find.find_case(conn, case).id if case else None
     start, end = dates_between(date_from, date_to)
     rows = leaves.list_leaves(conn, case_id=case_id, street=street, kind=kind, open_only=open_only,
                               date_from=start, date_to=end, as_of=today, limit=limit)

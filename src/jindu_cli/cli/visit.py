@@ -40,11 +40,11 @@ def visit_add(case: CaseArg, on: OnOpt = None, kind: KindOpt = None, sub_kind: S
 
     例：jindu visit add 12 --kind 入户走访 --on 2026-11-20 --notes 家属配合
     """
-    from jindu_cli.domain import cases, visits
+    from jindu_cli.domain import find, visits
 
     today = as_of_date(as_of)
     conn = open_conn(db)
-    found = cases.find_case(conn, case)
+    found = find.find_case(conn, case)
     raw = given(visited_on=on or today, kind=kind, sub_kind=sub_kind, outcome=outcome, worker=worker,
                place=place, notes=notes)
     visit = visits.add_visit(conn, found, raw, today, operator_name(operator), force)
@@ -94,10 +94,10 @@ def visit_list(case: CaseOpt = None,
                fmt: FormatOpt = Fmt.table, reveal: RevealOpt = False, db: DbOpt = None,
                operator: OperatorOpt = None):
     """列出走访记录，最新的在前。例：jindu visit list --street 盐务街 --from 2026-11-01"""
-    from jindu_cli.domain import cases, visits
+    from jindu_cli.domain import find, visits
 
     conn = open_conn(db)
-    case_id = cases.find_case(conn, case).id if case else None
+    case_id = find.find_case(conn, case).id if case else None
     start, end = dates_between(date_from, date_to)
     rows = visits.list_visits(conn, case_id=case_id, street=street, worker=worker, kind=kind,
                               date_from=start, date_to=end, limit=limit)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from jindu_cli.domain import audit
-from jindu_cli.domain.cases import LABELS, load_cases
+from jindu_cli.domain.people import LABELS, load_cases
 from jindu_cli.domain.enums import STATUS
 from jindu_cli.domain.ids import mask_id, parse_id_number
 from jindu_cli.domain.records import window_problems

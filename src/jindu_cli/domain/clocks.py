@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from jindu_cli.domain.cases import Case
+from jindu_cli.domain.people import Case
 from jindu_cli.domain.dates import add_months
 from jindu_cli.domain.rules import Interval, Rules, parse_interval
 

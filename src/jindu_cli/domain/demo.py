@@ -10,6 +10,7 @@ import sqlite3
 from datetime import date, timedelta
 
 from jindu_cli.domain import cases, reference
+from jindu_cli.domain.people import Case, get_case
 from jindu_cli.storage.db import atomic
 
 OPERATOR = "demo"
@@ -54,12 +55,12 @@ def _build(conn: sqlite3.Connection, as_of: date) -> int:
         case = cases.add_case(conn, raw, as_of, OPERATOR)
         _play_scenario(conn, case, person["scenario"], as_of, rng)
         if case.reported_on:
-            _history(conn, cases.get_case(conn, case.id), as_of, rng)
+            _history(conn, get_case(conn, case.id), as_of, rng)
         count += 1
     return count
 
 
-def _history(conn, case: cases.Case, as_of: date, rng: random.Random) -> None:
+def _history(conn, case: Case, as_of: date, rng: random.Random) -> None:
     """Tests and visits on the cadence of the rules, with the lapses real offices have: some
     people are overdue, a few tested positive or refused, one left the county unreported."""
     from jindu_cli.domain import drug_tests, flags, leaves, rules, visits
@@ -114,7 +115,7 @@ def _history(conn, case: cases.Case, as_of: date, rng: random.Random) -> None:
         leaves.add_leave(conn, case, {"kind": "擅离", "left_on": left, "days": rng.randint(3, 12)}, as_of, OPERATOR)
 
 
-def _play_scenario(conn, case: cases.Case, scenario: str, as_of: date, rng: random.Random) -> None:
+def _play_scenario(conn, case: Case, scenario: str, as_of: date, rng: random.Random) -> None:
     change = None
     if scenario == "suspended":
         days_in = (as_of - case.reported_on).days

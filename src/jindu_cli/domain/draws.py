@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from jindu_cli.domain import audit, reference
-from jindu_cli.domain.cases import Case, load_cases
+from jindu_cli.domain.people import Case, load_cases
 from jindu_cli.errors import InvalidInput
 from jindu_cli.storage.db import atomic
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from jindu_cli.domain import records
-from jindu_cli.domain.cases import Case, get_case
+from jindu_cli.domain.people import Case, get_case
 from jindu_cli.domain.dates import from_iso, iso, parse_date
 from jindu_cli.domain.enums import METHOD, RESULT, SPECIMEN
 from jindu_cli.domain.text import clean_text

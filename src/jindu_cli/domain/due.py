@@ -16,12 +16,12 @@ from __future__ import annotations
 import functools
 import sqlite3
 from datetime import date, timedelta
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import NamedTuple
 
 from jindu_cli.domain import clocks
 from jindu_cli.domain import flags as flags_mod
-from jindu_cli.domain.cases import Case, load_cases
+from jindu_cli.domain.people import Case, load_cases
 from jindu_cli.domain.dates import add_months, iso
 from jindu_cli.domain.due_items import BY_STATUS, ITEM_ORDER, Anchors, DueItem, items_for
 from jindu_cli.domain.enums import PERFORMED_RESULTS
@@ -153,58 +153,74 @@ def _latest_of(conn: sqlite3.Connection, kinds: tuple[str, ...], where: str, par
     return {cid: [known(v) or _day(v) for v in values] for cid, *values in conn.execute(sql, params)}
 
 
+class Window(NamedTuple):
+    """What a list by `horizon` can leave out: an item whose anchor is later than its `edge` (the
+    horizon less the item's shortest interval) cannot fall due by then. No horizon: nothing."""
+
+    items: tuple[str, ...]
+    horizon: date | None
+    edge: dict[str, date]
+    clean_years: int  # R21's years, in months
+
+
+def _could_be_due(w: Window, case: Case, item: str, latest: list, failed: Sequence[date]) -> bool:
+    """Whether `item` of a person in execution, whose latest records of KINDS are `latest`, can
+    fall due by the window's horizon."""
+    edge = w.edge.get(item)
+    if edge is None:
+        return True
+    if item != "lost_contact":
+        return (latest[KINDS.index(ANCHOR_OF[item])] or case.reported_on) <= edge
+    # R22: not when seen lately (报到, a test or a visit), unless failed contacts since can bring it on
+    urine, hair, seen = latest[:3]
+    lately = case.reported_on > edge or (urine and urine > edge) or (hair and hair > edge) or (seen and seen > edge)
+    return not lately or bool(failed and failed[-1] > edge)
+
+
+def _clean_could_be_due(w: Window, case: Case) -> bool:
+    """R21 falls due no earlier than the years after the measure's end (a positive test later only
+    moves it on)."""
+    if w.horizon is None:
+        return True
+    base = clocks.milestone_base(case, None)
+    return base is not None and add_months(base, w.clean_years) <= w.horizon
+
+
 def load_anchors(conn: sqlite3.Connection, rules: Rules, cases: list[Case], scope: Scope, items: tuple[str, ...],
                  as_of: date, horizon: date | None) -> dict[int, tuple[Anchors, list[str]]]:
     """Each person's facts, and the items worth working out for them: those their status can have,
-    less, with a `horizon`, those their latest record rules out (an item cannot fall due before its
-    anchor plus the shortest interval the rules allow)."""
+    less, with a `horizon`, those their latest records rule out (see `Window`)."""
     active = _latest_of(conn, KINDS, f"{scope.sql} AND c.status = 'active' AND c.reported_on IS NOT NULL",
                         scope.params)
     failed = _failed_contacts(conn, scope) if "lost_contact" in items else {}
     edge = {item: horizon - timedelta(days=shortest(rules, item, conn))
             for item in (*ANCHOR_OF, "lost_contact") if item in items} if horizon else {}
-    years = 12 * rules["three_year_clean"]["years"]
+    w = Window(items, horizon, edge, 12 * rules["three_year_clean"]["years"])
     out: dict[int, tuple[Anchors, list[str]]] = {}
     for case in cases:
-        wanted = []
         latest = active.get(case.id)
         if latest is not None:
-            a = Anchors(urine=(latest[0], 0) if latest[0] else None, hair=(latest[1], 0) if latest[1] else None,
-                        face_to_face=(latest[2], 0, "") if latest[2] else None,
-                        home=(latest[3], 0, "") if latest[3] else None,
-                        assessment=(latest[4], 0, "") if latest[4] else None,
-                        failed_contacts=failed.get(case.id, ()))
-            for name in BY_STATUS["active"]:
-                if name not in items:
-                    continue
-                if name in edge:
-                    if name == "lost_contact":
-                        # seen lately (报到, a test or a visit), and no failed contact since that could
-                        # bring it on
-                        e = edge[name]
-                        u, h, f = latest[:3]
-                        seen = case.reported_on > e or (u and u > e) or (h and h > e) or (f and f > e)
-                        if seen and not (a.failed_contacts and a.failed_contacts[-1] > edge[name]):
-                            continue
-                    elif (latest[KINDS.index(ANCHOR_OF[name])] or case.reported_on) > edge[name]:
-                        continue
-                wanted.append(name)
+            fails = failed.get(case.id, ())
+            wanted = [n for n in BY_STATUS["active"] if n in items and _could_be_due(w, case, n, latest, fails)]
+            if wanted:
+                out[case.id] = (_anchors(latest, fails), wanted)
         else:
-            a = Anchors()
-            for name in BY_STATUS.get(case.status, ()):
-                if name not in items:
-                    continue
-                if name == "three_year_clean" and horizon is not None:
-                    base = clocks.milestone_base(case, None)  # a later positive test only moves it on
-                    if base is None or add_months(base, years) > horizon:
-                        continue
-                wanted.append(name)
-        if wanted:
-            out[case.id] = (a, wanted)
+            wanted = [n for n in BY_STATUS.get(case.status, ())
+                      if n in items and (n != "three_year_clean" or _clean_could_be_due(w, case))]
+            if wanted:
+                out[case.id] = (Anchors(), wanted)
     _contacts(conn, out)
     _positives(conn, out)
     _flags(conn, [c for c in cases if c.id in out and "police_report" in out[c.id][1]], out, as_of)
     return out
+
+
+def _anchors(latest: list, failed: Sequence[date]) -> Anchors:
+    """A person's anchors from their latest records of KINDS."""
+    urine, hair, seen, home, assessed = latest
+    return Anchors(urine=(urine, 0) if urine else None, hair=(hair, 0) if hair else None,
+                   face_to_face=(seen, 0, "") if seen else None, home=(home, 0, "") if home else None,
+                   assessment=(assessed, 0, "") if assessed else None, failed_contacts=failed)
 
 
 def _contacts(conn: sqlite3.Connection, out: dict[int, tuple[Anchors, list[str]]]) -> None:
@@ -359,13 +375,3 @@ def explain(conn: sqlite3.Connection, case: Case, rules: Rules, as_of: date) -> 
         if getattr(anchors, kind):
             setattr(anchors, kind, _detail(conn, case.id, kind))
     return sorted(items_for(case, anchors, rules, as_of), key=lambda d: (d.due_on, ITEM_ORDER[d.item]))
-
-
-def clean_milestone(conn: sqlite3.Connection, case: Case) -> tuple[date, str]:
-    """The day one released person can be recognised as 戒断三年未复吸, and what it counts from."""
-    from jindu_cli.domain.rules import load_rules
-
-    row = conn.execute(f"SELECT max(tested_on) FROM drug_tests WHERE case_id = ? AND {FLAGGED} AND result = 'positive'",
-                       [case.id]).fetchone()
-    last = date.fromisoformat(row[0]) if row[0] else None
-    return clocks.clean_milestone_from(case, last, load_rules(conn))

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from typing import NamedTuple
 
 from jindu_cli.domain import clocks
-from jindu_cli.domain.cases import Case
+from jindu_cli.domain.people import Case
 from jindu_cli.domain.enums import MEASURE
 from jindu_cli.domain.rules import ITEMS, Interval, Rules
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from datetime import date
 
 from jindu_cli.domain import records, reference
-from jindu_cli.domain.cases import load_cases
+from jindu_cli.domain.people import load_cases
 from jindu_cli.domain.dates import iso
 from jindu_cli.domain.drug_tests import each_drug_test
 from jindu_cli.domain.enums import MEASURE, RISK, STATUS

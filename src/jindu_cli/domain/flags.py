@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from jindu_cli.domain import audit
-from jindu_cli.domain.cases import Case
+from jindu_cli.domain.people import Case
 from jindu_cli.domain.dates import from_iso, iso
 from jindu_cli.domain.enums import MISSED_RESULTS, RESULT, SPECIMEN
 from jindu_cli.domain.text import clean_text
@@ -186,7 +186,7 @@ def flagged_cases(conn: sqlite3.Connection, cases: list[Case], as_of: date) -> l
 def flag_list(conn: sqlite3.Connection, as_of: date, *, street: str | None = None, worker: str | None = None,
               include_closed: bool = False, unreported: bool = False) -> list[tuple[Case, Flag]]:
     """Every flag of the cases in scope (under management unless `include_closed`), by case."""
-    from jindu_cli.domain.cases import list_cases
+    from jindu_cli.domain.find import list_cases
     from jindu_cli.domain.enums import CLOSED_STATUSES
 
     pool = [c for c in list_cases(conn, street=street, worker=worker)

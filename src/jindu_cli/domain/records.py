@@ -8,7 +8,7 @@ import sqlite3
 from datetime import date
 
 from jindu_cli.domain import audit
-from jindu_cli.domain.cases import Case
+from jindu_cli.domain.people import Case
 from jindu_cli.domain.dates import iso
 from jindu_cli.domain.enums import STATUS
 from jindu_cli.errors import InvalidInput

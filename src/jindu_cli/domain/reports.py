@@ -19,7 +19,7 @@ from datetime import date, timedelta
 from dateutil.relativedelta import relativedelta
 
 from jindu_cli.domain import flags as flags_mod
-from jindu_cli.domain.cases import Case, load_cases, suspension_periods
+from jindu_cli.domain.people import Case, load_cases, suspension_periods
 from jindu_cli.domain.dates import check_year, from_iso, iso, parse_bound
 from jindu_cli.domain.due import PERFORMED
 from jindu_cli.domain.rules import Rules

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import date
 
-from jindu_cli.domain.cases import Case
+from jindu_cli.domain.people import Case
 from jindu_cli.domain.dates import iso
 from jindu_cli.domain.drug_tests import drug_tests_of
 from jindu_cli.domain.enums import METHOD, OUTCOME, RESULT, SPECIMEN, STATUS, VISIT_KIND

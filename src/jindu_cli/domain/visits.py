@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from jindu_cli.domain import records
-from jindu_cli.domain.cases import Case, get_case
+from jindu_cli.domain.people import Case, get_case
 from jindu_cli.domain.dates import from_iso, iso, parse_date
 from jindu_cli.domain.enums import ASSESSMENT_KIND, FACE_TO_FACE_KINDS, HELP_KIND, OUTCOME, VISIT_KIND
 from jindu_cli.domain.text import clean_text
