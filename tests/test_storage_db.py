@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from jindu_cli.errors import DatabaseError
-from jindu_cli.storage import migrations
+from jindu_cli.storage import db as storage_db, migrations
 from jindu_cli.storage.db import open_db, resolve_db_path
 from support import ok, rows, run
 
@@ -41,7 +41,7 @@ def test_migrations_reapplied_by_hand_are_idempotent(tmp_path):
     path = tmp_path / "j.db"
     conn = open_db(path)
     conn.execute("PRAGMA user_version = 0")  # force the slow path: every step is checked again
-    migrations.apply(conn)
+    storage_db.migrate(conn)
     assert conn.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0] == len(migrations.STEPS)
     assert conn.execute("PRAGMA user_version").fetchone()[0] == len(migrations.STEPS)
 

@@ -180,11 +180,33 @@ def open_db(path: Path, readonly: bool = False, create: bool = True) -> sqlite3.
             raise DatabaseError(f"{path} 不是 jindu 的数据库（里面已有别的表），jindu 不会改动它")
         if readonly:
             raise DatabaseError(f"数据库 {path} 需要升级，但以只读方式打开：请先用可写方式运行一次 jindu")
-        migrations.apply(conn)
+        migrate(conn)
     except BaseException:
         conn.close()
         raise
     return conn
+
+
+def migrate(conn: sqlite3.Connection) -> None:
+    """Apply pending steps in one write transaction, so two processes never migrate at once."""
+    from sqlite_utils import Database, Migrations
+
+    from jindu_cli.storage.migrations import STEPS, names
+
+    # The journal mode cannot change inside a transaction, and it persists in the file.
+    if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+        conn.execute("PRAGMA journal_mode = WAL")
+    db = Database(conn, execute_plugins=False)
+    steps = Migrations("jindu")
+    for fn in STEPS:
+        steps()(fn)
+    with atomic(conn):
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        unknown = [n for n in applied_migration_names(conn) if n not in names()]
+        if version > len(STEPS) or unknown:
+            raise DatabaseError(newer_schema_message(conn, "当前数据库"))
+        steps.apply(db)
+        conn.execute(f"PRAGMA user_version = {len(STEPS)}")
 
 
 def _has_foreign_tables(conn: sqlite3.Connection) -> bool:
@@ -524,7 +546,12 @@ def restore_database(backup: Path, live: Path) -> Restored:
     finally:
         source.close()
     os.chmod(live, 0o600)
-    return Restored(aside, reason, tuple(moved), head.reset(live))
+    conn = connect(live)
+    try:
+        written = head.reset(conn, live)
+    finally:
+        conn.close()
+    return Restored(aside, reason, tuple(moved), written)
 
 
 def _held_records(live: Path) -> bool:

@@ -193,12 +193,9 @@ def catch_up(conn: sqlite3.Connection) -> None:
             conn.execute("ROLLBACK")  # (it wrote nothing to the database)
 
 
-def reset(database: Path) -> Head:
-    """Make the head file say what the database at `database` holds now, whatever it said before:
-    for a restore, which puts an earlier state in place on purpose."""
-    from jindu_cli.storage.db import connect
-
-    conn = connect(Path(database))
+def reset(conn: sqlite3.Connection, database: Path) -> Head:
+    """Make the head file say what the database at `database` (open on `conn`) holds now, whatever
+    it said before: for a restore, which puts an earlier state in place on purpose."""
     try:
         conn.execute("BEGIN IMMEDIATE")
         end = chain_end(conn)
@@ -207,5 +204,3 @@ def reset(database: Path) -> Head:
     finally:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
-        conn.close()
-

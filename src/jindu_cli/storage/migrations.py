@@ -1,11 +1,10 @@
 """The schema, as named migrations of the sqlite-utils set "jindu". Never edit a released step:
 add a new one. `PRAGMA user_version` holds the number of steps applied, so opening an
-up-to-date file costs one PRAGMA and no import of sqlite_utils.
+up-to-date file costs one PRAGMA and no import of sqlite_utils (storage/db.py applies them).
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 
 STEPS: list[Callable] = []
@@ -33,29 +32,6 @@ FLAGGED = one_of("result", ("positive", "refused", "evaded"))
 
 def names() -> list[str]:
     return [fn.__name__ for fn in STEPS]
-
-
-def apply(conn: sqlite3.Connection) -> None:
-    """Apply pending steps in one write transaction, so two processes never migrate at once."""
-    from sqlite_utils import Database, Migrations
-
-    from jindu_cli.errors import DatabaseError
-    from jindu_cli.storage.db import applied_migration_names, atomic, newer_schema_message
-
-    # The journal mode cannot change inside a transaction, and it persists in the file.
-    if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
-        conn.execute("PRAGMA journal_mode = WAL")
-    db = Database(conn, execute_plugins=False)
-    migrations = Migrations("jindu")
-    for fn in STEPS:
-        migrations()(fn)
-    with atomic(conn):
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        unknown = [n for n in applied_migration_names(conn) if n not in names()]
-        if version > len(STEPS) or unknown:
-            raise DatabaseError(newer_schema_message(conn, "当前数据库"))
-        migrations.apply(db)
-        conn.execute(f"PRAGMA user_version = {len(STEPS)}")
 
 
 @step
