@@ -1,4 +1,4 @@
-"""jindu due: the working list. jindu draw: surprise tests. jindu rules: the rules in force."""
+"""jindu due: the working list, and how one person's dates were worked out (--explain)."""
 
 from __future__ import annotations
 
@@ -11,11 +11,10 @@ from jindu_cli.cli.options import (
     AsOfOpt, DbOpt, FormatOpt, Fmt, OperatorOpt, RevealOpt, as_of_date, open_conn, operator_name,
 )
 from jindu_cli.cli.output import emit, guard, message
+from jindu_cli.cli.rules import RulesOpt
 
 ITEMS_HELP = ("urine_test 尿检、hair_test 毛发检测、talk 谈话、home_visit 入户走访、assessment 评估、report_in 报到、"
               "agreement 签订协议、police_report 报告公安、term_end 期满、three_year_clean 戒断三年、lost_contact 失联")
-RulesOpt = Annotated[Optional[str], typer.Option("--rules", metavar="FILE", show_default=False,
-                                                 help="用这个规则文件（默认：数据库所在文件夹的 rules.toml，再默认内置规则）")]
 FIELDS = ["case_id", "id_number", "name", "street", "worker", "item", "due_on", "days", "rule", "reason"]
 COLUMNS = [("case_id", "案件"), ("name", "姓名"), ("id_number", "身份证号"), ("street", "街道"), ("worker", "专干"),
            ("item_label", "事项"), ("due_on", "到期日"), ("when", "天数"), ("rule", "依据"), ("reason", "原因")]
@@ -140,86 +139,4 @@ def _explain(conn, ref, ruleset, today, fmt, reveal, operator) -> None:
         message(f"{case.name} 当前没有到期事项（{status_label(case.status, case.measure)}）")
 
 
-def draw_command(
-    count: Annotated[Optional[int], typer.Option("--count", help="抽取多少人", show_default=False)] = None,
-    street: Annotated[Optional[str], typer.Option("--street", help="只从这个街道抽", show_default=False)] = None,
-    seed: Annotated[Optional[int], typer.Option("--seed", help="随机种子：同一种子、同样的人员范围，抽到同样的人（默认随机生成并记录）", show_default=False)] = None,
-    history: Annotated[bool, typer.Option("--list", help="列出以前的抽检记录")] = False,
-    fmt: FormatOpt = Fmt.table, reveal: RevealOpt = False, as_of: AsOfOpt = None, db: DbOpt = None,
-    operator: OperatorOpt = None,
-):
-    """突击检查抽签：从在执行的人员中等概率抽取若干人，记录日期、种子、人员范围和结果，可复现、可审计。
-
-    例：jindu draw --count 5 --street 盐务街；jindu draw --list
-    """
-    from jindu_cli.domain import draws
-    from jindu_cli.errors import InvalidInput
-
-    today = as_of_date(as_of)
-    conn = open_conn(db)
-    if history:
-        rows = draws.list_draws(conn)
-        emit(rows, [("draw_id", "编号"), ("drawn_on", "日期"), ("street", "街道"), ("pool_size", "人员范围"),
-                    ("count", "抽取"), ("seed", "种子"), ("operator", "操作员"), ("case_ids", "抽中的案件")],
-             fmt.value)
-        if not rows:
-            message("还没有抽检记录")
-        return
-    if count is None:
-        raise InvalidInput("--count", "请给出要抽取的人数")
-    result = draws.draw(conn, count, today, operator_name(operator), street=street, seed=seed)
-    if reveal:
-        from jindu_cli.domain import cases
-
-        cases.record_reveal(conn, operator_name(operator), "draw", [c.id for c in result.cases])
-    rows = [dict(c.as_dict(today), draw_id=result.id, seed=result.seed) for c in result.cases]
-    caption = (f"抽检 #{result.id}：{today} 从 {result.pool_size} 名在执行人员中抽取 {len(rows)} 人，"
-               f"种子 {result.seed}（jindu draw --count {count}{' --street ' + street if street else ''}"
-               f" --seed {result.seed} --as-of {today} 可复现）")
-    emit(rows, [("case_id", "案件"), ("name", "姓名"), ("id_number", "身份证号"), ("phone", "联系电话"),
-                ("street", "街道"), ("community", "社区"), ("worker", "专干")], fmt.value, reveal=reveal,
-         caption=caption)
-    if fmt is not Fmt.table:
-        message(caption)
-
-
-rules_app = typer.Typer(help="到期规则：查看正在使用的规则，取得可修改的规则文件。", no_args_is_help=True)
-
-
-@rules_app.command("show")
-@guard
-def rules_show(rules_file: RulesOpt = None, db: DbOpt = None, fmt: FormatOpt = Fmt.table):
-    """显示正在使用的规则（并检查规则文件）。"""
-    from jindu_cli.domain import rules
-
-    conn = open_conn(db)
-    ruleset = rules.load_rules(conn, rules_file)
-    rows = []
-    for item in rules.ITEMS:
-        rule = ruleset[item]
-        if item == "urine_test":
-            for variant, r in ruleset.urine.items():
-                value = r["intervals"] if "intervals" in r.values else r["interval"]
-                text = "、".join(i.text for i in value) if isinstance(value, list) else (value.text if value else "不另行加密")
-                rows.append({"item": f"urine_test.{variant}", "label": rule.label, "source": r.source, "values": text})
-            continue
-        values = {k: (v.text if hasattr(v, "text") else v) for k, v in rule.values.items() if k not in ("label", "source")}
-        rows.append({"item": item, "label": rule.label, "source": rule.source,
-                     "values": "，".join(f"{k} = {v}" for k, v in values.items())})
-    rows.append({"item": "settings.holiday_shift", "label": "节假日顺延", "source": "",
-                 "values": "开" if ruleset.holiday_shift else "关"})
-    emit(rows, [("item", "规则"), ("label", "名称"), ("source", "出处"), ("values", "取值")], fmt.value,
-         caption=f"规则文件：{ruleset.path}")
-
-
-@rules_app.command("template")
-@guard
-def rules_template():
-    """把内置的完整规则文件打印到标准输出，供办公室修改：jindu rules template > rules.toml"""
-    from jindu_cli.domain.reference import packaged_data_dir
-
-    print((packaged_data_dir() / "rules.toml").read_text(encoding="utf-8"), end="")
-
-
 due = guard(due_command)
-draw = guard(draw_command)
