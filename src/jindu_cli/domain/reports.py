@@ -9,6 +9,7 @@ worker and risk level are the current ones.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 import sqlite3
 import unicodedata
@@ -104,64 +105,31 @@ class Indicator:
     rate: tuple[str, str] | None = None  # (numerator, denominator) keys, or ("1-", ...) for 1 - a/b
 
 
+# 执行率's two ways of counting (rules file [report] execution_rate), in words
+EXECUTED = {
+    "executed": "（期末在执行 + 中止 + 期满解除 + 戒断三年未复吸）÷ 期末在册（不含死亡）",
+    "reported": "期末已报到的人数 ÷ 期末在册（不含死亡）",
+}
+
+
+@functools.cache
+def _listed() -> tuple[dict, ...]:
+    """The indicators in data/indicators.toml, in the report's order."""
+    import tomllib
+
+    from jindu_cli.domain.reference import packaged_data_dir
+
+    with open(packaged_data_dir() / "indicators.toml", "rb") as fh:
+        return tuple(tomllib.load(fh)["indicator"])
+
+
 def indicators(settings: dict) -> list[Indicator]:
-    n_meet, n_visit = settings["face_to_face_per_month"], settings["visits_per_month"]
-    executed = {
-        "executed": "（期末在执行 + 中止 + 期满解除 + 戒断三年未复吸）÷ 期末在册（不含死亡）",
-        "reported": "期末已报到的人数 ÷ 期末在册（不含死亡）",
-    }[settings["execution_rate"]]
-    return [
-        Indicator("registered", "在册人数", "期末以前已收到决定书或已报到的人，不论状态"),
-        Indicator("status_pending", "未报到", "期末状态为未报到"),
-        Indicator("status_active_treatment", "在执行·社区戒毒", "期末状态为在执行、措施为社区戒毒"),
-        Indicator("status_active_rehab", "在执行·社区康复", "期末状态为在执行、措施为社区康复"),
-        Indicator("status_suspended", "中止", "期末状态为中止（拘留、逮捕），单列，不计入在执行"),
-        Indicator("status_terminated", "终止", "期末状态为终止"),
-        Indicator("status_released", "期满解除", "期末状态为期满解除"),
-        Indicator("status_deceased", "死亡", "期末状态为死亡"),
-        Indicator("status_clean", "戒断三年未复吸", "期末状态为戒断三年未复吸（不再动态管控）"),
-        Indicator("current_users", "现有吸毒人员",
-                  "在册 − 戒断三年未复吸 − 死亡（登记在册 = 现有吸毒人员 + 戒断三年未复吸 + 死亡等其他人员）"),
-        Indicator("new_orders_treatment", "本期新责令·社区戒毒", "决定日期在本期内的社区戒毒"),
-        Indicator("new_orders_rehab", "本期新责令·社区康复", "决定日期在本期内的社区康复"),
-        Indicator("report_due", "应报到", "报到期限（收到决定书 + 15 日）在本期内的人"),
-        Indicator("reported", "已报到", "应报到的人中，期末以前已报到的"),
-        Indicator("report_overdue", "逾期未报到", "应报到的人中，到期末仍未报到的"),
-        Indicator("report_rate", "报到率", "已报到 ÷ 应报到", ("reported", "report_due")),
-        Indicator("executed", "执行人数", f"执行率的分子：{executed.split('÷')[0].strip()}"),
-        Indicator("execution_base", "责令人数", f"执行率的分母：{executed.split('÷')[1].strip()}"),
-        Indicator("execution_rate", "执行率", f"{executed}（口径可在规则文件 [report] 中设定）",
-                  ("executed", "execution_base")),
-        Indicator("tests", "检测人次", "检测日期在本期内的检测记录数（各种样本、各种结果）"),
-        Indicator("positives", "阳性人次", "其中结果为阳性的"),
-        Indicator("refusals", "拒检·逃检人次", "其中结果为拒检或逃检的"),
-        Indicator("test_due_people", "应检测人数",
-                  "期末在执行的人中，按本期以前的尿检（R15）尿检到期日在期末以前的"),
-        Indicator("tested_on_time", "按时检测人数",
-                  "应检测的人中，本期内在到期日以前做了尿检的（本期开始时已逾期的，本期内做了即算）"),
-        Indicator("on_time_rate", "按时检测率", "按时检测人数 ÷ 应检测人数", ("tested_on_time", "test_due_people")),
-        Indicator("managed", "在管人数", "期末在执行（不含中止）的人"),
-        Indicator("met", "见面达标人数", f"在管的人中，本期面对面谈话或见到本人的走访不少于每月 {n_meet} 次的"),
-        Indicator("meeting_rate", "见面率", "见面达标人数 ÷ 在管人数（每月次数可在规则文件 [report] 中设定）",
-                  ("met", "managed")),
-        Indicator("visited", "走访达标人数", f"在管的人中，本期走访记录（各种方式）不少于每月 {n_visit} 次的"),
-        Indicator("visit_rate", "走访完成率", "走访达标人数 ÷ 在管人数（每月次数可在规则文件 [report] 中设定）",
-                  ("visited", "managed")),
-        Indicator("lost_contact", "失联人数", "在管的人中，到期末已超过失联天数（R22）没有成功联系的"),
-        Indicator("control_rate", "管控率", "1 − 失联人数 ÷ 在管人数", ("1-lost_contact", "managed")),
-        Indicator("serious_violations", "严重违反协议", "严重违反协议（R7）的标记产生在本期内的人数"),
-        Indicator("police_due", "应报告公安", "本期内产生的复吸、严重违反协议、逾期未报到标记数"),
-        Indicator("police_reported", "已报告公安", "其中到期末已记录报告公安的"),
-        Indicator("released_in_period", "本期期满解除", "本期内办理期满解除的人数"),
-        Indicator("terminated_in_period", "本期终止", "本期内终止的人数"),
-        Indicator("suspended_in_period", "本期中止", "本期内开始中止的次数"),
-        Indicator("tested_people", "检测人数", "本期内至少有一次实际完成（阴性或阳性）检测的人"),
-        Indicator("relapsed", "复吸人数", "本期内有阳性检测结果的人"),
-        Indicator("relapse_rate", "复吸率", "复吸人数 ÷ 检测人数", ("relapsed", "tested_people")),
-        Indicator("risk_high", "高风险", "期末在执行或中止的人中，现在记录为高风险的"),
-        Indicator("risk_medium", "中风险", "同上，中风险"),
-        Indicator("risk_low", "低风险", "同上，低风险"),
-    ]
+    """The indicators and their definitions, with the report's settings written into them."""
+    executed = EXECUTED[settings["execution_rate"]]
+    numerator, denominator = (part.strip() for part in executed.split("÷"))
+    words = dict(settings, executed=executed, executed_numerator=numerator, executed_denominator=denominator)
+    return [Indicator(d["key"], d["label"], d["definition"].format(**words), tuple(d["rate"]) if "rate" in d else None)
+            for d in _listed()]
 
 
 @dataclass
