@@ -31,10 +31,14 @@ def test_json_fields_and_order(db):
     assert listed and all(list(d) == FIELDS for d in listed)
     assert all(d["days"] == (date.fromisoformat(d["due_on"]) - date(2026, 11, 28)).days for d in listed)
     overdue = [d for d in listed if d["days"] < 0]
-    assert listed[:len(overdue)] == overdue  # overdue first
-    assert [d["case_id"] for d in overdue][:1] == [high]  # then 高 risk first
-    later = [d for d in overdue if d["case_id"] == late]
-    assert [d["due_on"] for d in later] == sorted(d["due_on"] for d in later)  # then soonest
+    assert listed[:len(overdue)] == overdue  # overdue first, then today, then later
+    groups = [(d["days"] > 0) - (d["days"] < 0) for d in listed]
+    assert groups == sorted(groups)
+    for g in (-1, 0, 1):  # in each, the most overdue (or soonest) first
+        dates = [d["due_on"] for d, h in zip(listed, groups) if h == g]
+        assert dates == sorted(dates)
+    first = [d["case_id"] for d in overdue if d["due_on"] == overdue[0]["due_on"]]
+    assert first[0] == high  # 高 risk first on the same day
     assert {d["case_id"] for d in listed if d["days"] >= 0} <= {soon, late, high}
     urine = next(d for d in listed if d["case_id"] == late and d["item"] == "urine_test")
     assert urine["rule"] == "R9" and urine["reason"] == "社区戒毒第1年每月尿检，报到 2026-09-01 后尚未尿检"
@@ -229,7 +233,8 @@ def expected_table(path, as_of: date, args: list[str]) -> str:
     """The plain table of `jindu due`'s rows, their counts and their words, as `jindu due --as-of
     AS_OF *args` must print it off a terminal."""
     from jindu_cli.cli.due import COLUMNS, when_text
-    from jindu_cli.cli.output import plain_columns, table_columns
+    from jindu_cli.cli.output import table_columns
+    from jindu_cli.cli.table import plain_columns
 
     conn = open_db(path)
     rules = load_rules(conn)
@@ -245,8 +250,13 @@ def expected_table(path, as_of: date, args: list[str]) -> str:
     today = sum(r["days"] == 0 for r in listed)
     caption = (f"逾期 {late} 项，今天到期 {today} 项，{within} 天内到期 {len(listed) - late - today} 项"
                f"（按 {as_of} 计算）")
+    words = {"overdue": f"逾期（{late} 项）", "today": f"今天到期（{today} 项）",
+             "soon": f"{within} 天内到期（{len(listed) - late - today} 项）"}
+    group = ["overdue" if r["days"] < 0 else "today" if r["days"] == 0 else "soon" for r in listed]
+    sections = {i: words[g] for i, g in enumerate(group) if i == 0 or group[i - 1] != g}
     return "".join(plain_columns([label for _, label in COLUMNS],
-                                 table_columns(listed, [k for k, _ in COLUMNS], "--reveal" in args), caption=caption))
+                                 table_columns(listed, [k for k, _ in COLUMNS], "--reveal" in args), caption=caption,
+                                 sections=sections))
 
 
 @pytest.mark.parametrize("as_of, args", [

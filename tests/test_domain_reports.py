@@ -200,7 +200,7 @@ def test_a_table_too_wide_for_the_terminal_is_shown_in_pieces_that_fit(district)
     """Each piece repeats the indicators; every group, and the total, is in one piece; a file or a
     pipe (no width) gets the whole table."""
     from jindu_cli.cli import report_render
-    from jindu_cli.cli.output import width
+    from jindu_cli.cli.table import width
 
     report = reports.build(district, RULES, reports.month(2026, 10), AS_OF, "community")
     whole = report_render.render(report, "table", RULES).decode()

@@ -10,7 +10,8 @@ from rich.console import Console
 from rich.table import Table
 
 from jindu_cli.cli import output
-from jindu_cli.cli.output import plain_columns, plain_table, table_columns
+from jindu_cli.cli.output import plain_table, table_columns
+from jindu_cli.cli.table import plain_columns
 
 TEXT = st.text(alphabet=st.sampled_from(list("az09-:[]/张伟社区戒毒尿检（），、。０Ａ")), min_size=1, max_size=12)
 TEXT = TEXT.filter(lambda t: t.strip() == t)

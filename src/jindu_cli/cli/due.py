@@ -56,7 +56,7 @@ def due_command(
     rules_file: RulesOpt = None, fmt: FormatOpt = Fmt.table, reveal: RevealOpt = False, as_of: AsOfOpt = None,
     db: DbOpt = None, operator: OperatorOpt = None,
 ):
-    """到期清单：谁该检测、谈话、走访、报告公安，谁已经逾期。逾期的在前，同样情况下高风险在前，再按日期。
+    """到期清单：谁该检测、谈话、走访、报告公安，谁已经逾期。分逾期、今天到期、几天内到期三组，每组里最早到期的在前，同一天高风险在前。
 
     例：jindu due；jindu due --street 盐务街 --within 14；jindu due --explain 12
     """
@@ -86,7 +86,9 @@ def due_command(
     caption = f"逾期 {t['overdue']} 项，今天到期 {t['today']} 项，{within} 天内到期 {t['soon']} 项（按 {today} 计算）"
     rows = (dict(row, item_label=labels[row["item"]], when=when_text(row["days"]))
             for row in (d.as_dict(today) for d in listed))
-    emit(rows, COLUMNS, "table", reveal=reveal, caption=caption, styles=_style)
+    heads = {0: f"逾期（{t['overdue']} 项）", 1: f"今天到期（{t['today']} 项）", 2: f"{within} 天内到期（{t['soon']} 项）"}
+    emit(rows, COLUMNS, "table", reveal=reveal, caption=caption, styles=_style,
+         sections=lambda i, row: heads[listed[i].group] if i == 0 or listed[i - 1].group != listed[i].group else None)
     if len(summary["by_street"]) > 1:
         emit([{"street": s, **c} for s, c in summary["by_street"].items()],
              [("street", "街道"), ("overdue", "逾期"), ("today", "今天到期"), ("soon", f"{within} 天内到期")], "table")

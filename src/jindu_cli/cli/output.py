@@ -10,7 +10,6 @@ import csv
 import functools
 import json
 import os
-import re
 import sqlite3
 import sys
 import traceback
@@ -23,20 +22,8 @@ from typing import BinaryIO
 import typer
 from typer.exceptions import TyperException
 
+from jindu_cli.cli.table import fitted, plain_columns, width  # noqa: F401 (width: for the others)
 from jindu_cli.domain.text import spreadsheet_safe
-
-# the East Asian wide and full-width ranges; compiled when first needed (it costs some
-# milliseconds, and `jindu --version` needs no width)
-_WIDE_RANGES = ("[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf"
-                "\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]")
-_wide = functools.cache(lambda: re.compile(_WIDE_RANGES))
-
-
-def width(text: str) -> int:
-    """Columns a string takes in a terminal: CJK and full-width characters take two."""
-    if text.isascii():
-        return len(text)
-    return len(text) + len(_wide().findall(text))
 
 
 def message(text: str) -> None:
@@ -124,47 +111,19 @@ def local_time(at: str) -> str:
 
 def plain_table(columns: Sequence[str], rows: Sequence[Sequence[str]], *, title: str | None = None,
                 caption: str | None = None, header: bool = True) -> str:
-    """A table of text given row by row (see `plain_columns`)."""
+    """A table of text given row by row, in full (see table.plain_columns)."""
     body = [list(c) for c in zip(*rows)] if rows else [[] for _ in columns]
     return "".join(plain_columns(columns, body, title=title, caption=caption, header=header))
 
 
-def plain_columns(columns: Sequence[str], body: Sequence[Sequence[str]], *, title: str | None = None,
-                  caption: str | None = None, header: bool = True,
-                  styles: Sequence[str | None] | None = None) -> Iterator[str]:
-    """The lines of a table of text given column by column: columns three spaces apart, a rule
-    under the headings, the last column unpadded, no line ending in spaces. Each distinct value of
-    a column is measured and padded once, so that a district's list of 300,000 lines is laid out in
-    a second or two. `styles`: an ANSI colour code for each row, or None."""
-    widths = [width(c) if header else 0 for c in columns]
-    padded = []
-    for i, values in enumerate(body):
-        distinct = list(set(values))
-        if i == len(body) - 1:
-            # the last column is not padded: only its widest value counts (for the rule), and
-            # no value is wider than twice its length, so the longest are measured until then
-            for v in sorted(distinct, key=len, reverse=True):
-                if 2 * len(v) <= widths[i]:
-                    break
-                widths[i] = max(widths[i], width(v))
-        else:
-            measured = list(map(width, distinct))
-            widths[i] = max([widths[i], *measured])
-            pad = {v: v + " " * (widths[i] - w) for v, w in zip(distinct, measured)}
-            values = list(map(pad.__getitem__, values))
-        padded.append(values)
-    if title:
-        yield title + "\n"
-    if header:
-        yield "   ".join(c + " " * (widths[i] - width(c)) for i, c in enumerate(columns)).rstrip() + "\n"
-        yield "─" * (sum(widths) + 3 * (len(widths) - 1)) + "\n"
-    lines = map(str.rstrip, map("   ".join, zip(*padded)))
-    if styles:
-        lines = (f"\x1b[{style}m{line}\x1b[0m" if style else line for line, style in zip(lines, styles))
-    for line in lines:
-        yield line + "\n"
-    if caption:
-        yield caption + "\n"
+def terminal_width() -> int | None:
+    """The width a table is fitted to: the terminal's, when stdout is one; None for a file or a pipe,
+    which get every column in full."""
+    if not sys.stdout.isatty():
+        return None
+    import shutil
+
+    return shutil.get_terminal_size(fallback=(120, 24)).columns
 
 
 def _colours() -> bool:
@@ -237,6 +196,7 @@ def emit(
     caption: str | None = None,
     styles: Callable[[dict], str | None] | None = None,
     fields: Sequence[str] | None = None,
+    sections: Callable[[int, dict], str | None] | None = None,
 ) -> None:
     """Print records, the one way every listing is printed. `columns` [(key, Chinese label)] are the
     table's; json and csv carry every field of each row under its English key (`fields` names them
@@ -247,11 +207,16 @@ def emit(
         _csv(rows if reveal else map(_masking(maskers()), rows), fields or [k for k, _ in columns])
     else:
         keys = [k for k, _ in columns]
-        coloured = styles is not None and _colours()
-        rows = list(rows) if coloured else rows
-        painted = [COLOURS.get(styles(r) or "") for r in rows] if coloured else None
-        _write(plain_columns([label for _, label in columns], table_columns(rows, keys, reveal),
-                             title=title, caption=caption, styles=painted))
+        rows = list(rows)
+        painted = [COLOURS.get(styles(r) or "") for r in rows] if styles is not None and _colours() else None
+        body = table_columns(rows, keys, reveal)
+        labels = [label for _, label in columns]
+        heads = {i: h for i, r in enumerate(rows) if (h := sections(i, r))} if sections else None
+        limit = terminal_width()
+        if limit is None:
+            _write(plain_columns(labels, body, title=title, caption=caption, styles=painted, sections=heads))
+        else:
+            _write(fitted(keys, labels, body, limit, title=title, caption=caption, styles=painted, sections=heads))
 
 
 def _csv(rows: Iterable[dict], fields: Sequence[str]) -> None:
@@ -275,8 +240,13 @@ def emit_record(record: dict, labels: Iterable[tuple[str, str]], fmt: str, *, re
     elif fmt == "csv":
         emit([shown], [], "csv", reveal=True)
     else:
-        sys.stdout.write(plain_table(["", ""], [[label, cell(shown.get(key))] for key, label in labels],
-                                     title=title, header=False))
+        pairs = [(label, cell(shown.get(key))) for key, label in labels]
+        limit = terminal_width()
+        if limit is None:
+            sys.stdout.write(plain_table(["", ""], [list(p) for p in pairs], title=title, header=False))
+        else:
+            body = [[label for label, _ in pairs], [value for _, value in pairs]]
+            _write(fitted(["label", "value"], ["", ""], body, limit, title=title, header=False))
 
 
 def guard(fn: Callable) -> Callable:

@@ -36,12 +36,14 @@ VISIT_LABELS = {"talk": "谈话", "home_visit": "入户走访", "help": "帮扶"
 
 
 class DueRow(NamedTuple):
-    """One line of the due list. Rows sort into the clerk's working order as tuples do: overdue
-    first, then 高 risk first (`group`), then soonest; then by person, item (its place in ITEMS)
-    and `seq` (two flags arising on one day give two police_report items)."""
+    """One line of the due list. Rows sort into the clerk's working order as tuples do: overdue, then
+    due today, then due later (`group`); in each, the most overdue or soonest first, 高 risk first on
+    the same day; then by person, item (its place in ITEMS) and `seq` (two flags arising on one day
+    give two police_report items)."""
 
-    group: int
+    group: int  # 0 overdue, 1 due today, 2 due later
     due_on: str  # ISO date
+    low_risk: bool
     case_id: int
     order: int
     seq: int
@@ -69,13 +71,14 @@ def rows_of(items: list[DueItem], as_of: date) -> list[DueRow]:
     out = []
     seen: dict[date, int] = {}
     c = items[0].case if items else None
-    high = c is not None and c.risk_level == "high"
+    low = c is not None and c.risk_level != "high"
     for d in items:
         seq = 0
         if d.item == "police_report":  # numbered among the person's police reports due on one day
             seen[d.due_on] = seq = seen.get(d.due_on, -1) + 1
-        out.append(_row((2 * (d.due_on >= as_of) + (not high), d.due_on.isoformat(), c.id, ITEM_ORDER[d.item], seq,
-                         c.id_number, c.name, c.street, c.worker, d.item, d.rule, d.text(as_of))))
+        group = 0 if d.due_on < as_of else 1 if d.due_on == as_of else 2
+        out.append(_row((group, d.due_on.isoformat(), low, c.id, ITEM_ORDER[d.item], seq, c.id_number, c.name,
+                         c.street, c.worker, d.item, d.rule, d.text(as_of))))
     return out
 
 
@@ -332,7 +335,7 @@ def due_items(conn: sqlite3.Connection, rules: Rules, as_of: date, within: int =
 
 def due_list(conn: sqlite3.Connection, rules: Rules, as_of: date, within: int = 7, street: str | None = None,
              worker: str | None = None, item: str | None = None, *, narrow: bool = True) -> list[DueRow]:
-    """The list in the clerk's working order (overdue first, then 高 risk first, then soonest)."""
+    """The list in the clerk's working order (see DueRow)."""
     rows = []
     for made in due_items(conn, rules, as_of, within, street, worker, item, narrow=narrow):
         rows.extend(rows_of(made, as_of))
