@@ -273,3 +273,10 @@ def test_database_busy_is_a_clear_message(db, monkeypatch):
         holder.close()
     assert res.exit_code == 1 and "数据库正忙" in res.stderr and "稍后再试" in res.stderr
     assert rows(db, "SELECT notes FROM cases") == [(None,)]
+
+
+def test_add_names_every_missing_option_at_once(db):
+    res = run("case", "add", "--name", "张伟")
+    assert res.exit_code == 2
+    assert "缺少必填的选项 --id、--street、--measure" in res.stderr and "jindu case add -h" in res.stderr
+    assert rows(db, "SELECT count(*) FROM cases") == [(0,)]

@@ -187,11 +187,16 @@ def test_explain_shows_rule_anchor_interval_year_and_date(db):
     assert not re.search(r"\s\d+[mywd]\s", table), table
 
 
-def test_overview_shows_overdue_and_due_today_first(db):
-    add_case(reported_on="2026-09-01", received_on="2026-08-30")
-    res = ok(env={"JINDU_TODAY": "2026-11-28"})
-    first_lines = res.stdout.splitlines()[:2]
-    assert "逾期" in first_lines[1] and "今天到期" in first_lines[1]
+def test_overview_shows_overdue_and_due_today_by_kind_and_what_to_run_next(db):
+    cid = add_case(reported_on="2026-09-01", received_on="2026-08-30")
+    lines = ok(env={"JINDU_TODAY": "2026-11-28"}).stdout.splitlines()
+    assert lines[1] == "今天 2026-11-28"
+    assert lines[2].startswith("逾期 ") and "尿检 1" in lines[2] and "谈话 1" in lines[2]
+    assert lines[3] == "今天到期 0 项"
+    assert lines[-1] == "下一步：jindu due（到期清单，逾期的在前）"
+    ok("test", "add", cid, "--specimen", "尿液", "--result", "阳性", "--on", "2026-11-20", *AS_OF)
+    lines = ok(env={"JINDU_TODAY": "2026-11-28"}).stdout.splitlines()
+    assert "报告公安 1" in lines[2] and lines[-1].startswith("下一步：jindu case flags --unreported")
 
 
 def test_draw_is_reproducible_recorded_and_audited(db):

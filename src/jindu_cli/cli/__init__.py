@@ -8,6 +8,7 @@ dateutil and the domain modules load inside the commands that need them, so that
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from typing import Annotated, Optional
 
 import typer
@@ -82,13 +83,24 @@ def overview(db_opt: str | None) -> None:
     from jindu_cli.domain import due, rules
 
     today = as_of_date(None)
-    counted = due.counts(due.due_list(conn, rules.load_rules(conn), today, within=0), today)["total"]
-    print(f"今天 {today}：逾期 {counted['overdue']} 项，今天到期 {counted['today']} 项（jindu due 查看到期清单）")
+    ruleset = rules.load_rules(conn)
+    listed = due.due_list(conn, ruleset, today, within=0)
+    print(f"今天 {today}")
+    for group, word in ((0, "逾期"), (1, "今天到期")):
+        kinds = Counter(r.item for r in listed if r.group == group)
+        parts = "、".join(f"{ruleset.label(item)} {n}" for item, n in kinds.most_common())
+        print(f"{word} {sum(kinds.values())} 项" + (f"：{parts}" if parts else ""))
     parts = "，".join(f"{STATUS.label(s)} {n}" for s in STATUS.labels if (n := info["by_status"].get(s)))
     print(f"在册 {info['total']} 人：{parts}")
     rows = [{"street": s, "total": n, "managed": m} for s, n, m in info["by_street"]]
     emit(rows, [("street", "街道"), ("total", "在册"), ("managed", "在管（未报到、在执行、中止）")], "table")
-    print("常用：jindu due   jindu case list   jindu case show 编号   jindu --help")
+    police = sum(r.item == "police_report" for r in listed)
+    if police:
+        print(f"下一步：jindu case flags --unreported（{police} 项应报告公安），然后 jindu due")
+    elif listed:
+        print("下一步：jindu due（到期清单，逾期的在前）")
+    else:
+        print("下一步：jindu due --within 30（没有逾期和今天到期的事项；看看今后 30 天）")
 
 
 def _how_to_begin() -> None:

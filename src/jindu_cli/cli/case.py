@@ -91,6 +91,11 @@ def case_add(
     """
     from jindu_cli.domain import cases
 
+    from jindu_cli.cli.usage import missing
+
+    given = {"--id": id_number, "--name": name, "--street": street, "--measure": measure}
+    missing([option for option, value in given.items() if not (value or "").strip()],
+            "；例：jindu case add --id 520103199001011234 --name 张伟 --street 盐务街 --measure 社区戒毒")
     raw = _raw_fields(
         id_number=id_number, name=name, sex=sex, birth_date=birth_date, phone=phone,
         household_address=household_address, residence_address=residence_address, street=street,

@@ -12,8 +12,10 @@ from typer.core import TyperCommand, TyperGroup
 
 try:  # typer 0.28 carries its own copy of click
     from typer._click import exceptions as click_errors
+    from typer._click.globals import get_current_context
 except ImportError:  # pragma: no cover - typer 0.27 uses click itself
     from click import exceptions as click_errors
+    from click.globals import get_current_context
 
 
 class RootGroup(TyperGroup):
@@ -70,9 +72,28 @@ def _chinese_help_screen(command, ctx) -> None:
     rich_utils.DEPRECATED_STRING = "（已停用）"
     if not isinstance(rich_utils.highlighter, _ChineseUsage):
         rich_utils.highlighter = _ChineseUsage(rich_utils.highlighter)
+    if not getattr(rich_utils._get_parameter_help, "wraps", False):
+        rich_utils._get_parameter_help = _wrapping(rich_utils._get_parameter_help)
     option = command.get_help_option(ctx)
     if option is not None:
         option.help = "显示这个帮助，然后退出"
+
+
+def _wrapping(parameter_help):
+    """typer lays an option's help out as rich Columns, which cut a line of Chinese (one long "word"
+    to rich, having no spaces) with "…" at 80 columns: the same pieces as one text, folded instead."""
+    def help_text(**kwargs):
+        from rich.text import Text
+
+        text = Text(overflow="fold")
+        for item in parameter_help(**kwargs).renderables:
+            if text:
+                text.append(" ")
+            text.append_text(item) if isinstance(item, Text) else text.append(str(item))
+        return text
+
+    help_text.wraps = True
+    return help_text
 
 
 def _in_chinese(format_help):
@@ -89,6 +110,13 @@ def _in_chinese(format_help):
 for _cls in (TyperCommand, TyperGroup):
     if not getattr(_cls.format_help, "chinese", False):
         _cls.format_help = _in_chinese(_cls.format_help)
+
+
+def missing(options: list[str], hint: str = "") -> None:
+    """Refuse a command that lacks options it needs, naming them all at once (exit 2, as a usage
+    error): better than one field per run."""
+    if options:
+        raise click_errors.UsageError(f"缺少必填的选项 {'、'.join(options)}{hint}", ctx=get_current_context(silent=True))
 
 
 def show(exc: click_errors.UsageError) -> None:
