@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from datetime import date, timedelta
 from pathlib import Path
@@ -38,12 +39,19 @@ def id_ending(tail: str, born: date = date(1980, 1, 1), area: str = "520103") ->
     raise AssertionError(f"no birth date within 400 days of {born} gives the check digit {tail[3]}")
 
 
+STAMP = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d ", re.M)
+
+
 class Result:
+    """A command's exit code and output. `stderr` is the messages without the date and time each
+    line carries off a terminal (`stderr_stamped` keeps them)."""
+
     def __init__(self, raw):
         self.exit_code = raw.exit_code
         self.stdout = raw.stdout
         self.stdout_bytes = raw.stdout_bytes
-        self.stderr = raw.stderr
+        self.stderr_stamped = raw.stderr
+        self.stderr = STAMP.sub("", raw.stderr)
         self.exception = raw.exception
 
     def json(self):

@@ -28,9 +28,15 @@ def test_every_write_is_in_the_trail_with_operator_and_old_new_values(db):
     assert trail[2]["changes"] == {"phone": [None, "138****5678"]}
     revealed = ok("audit", "list", "-f", "json", "--reveal").json()
     assert revealed[-2]["changes"] == {"phone": [None, "13812345678"]}
+    ok("case", "update", cid, "--drug", "麻古", *AS_OF)
+    ok("test", "add", cid, "--specimen", "尿检", "--result", "拒检", "--on", "2026-11-20", *AS_OF)
     table = ok("audit", "list", cid).stdout
-    assert "风险等级：中 → 高" not in table  # codes are shown as stored labels below
     assert "修改" in table and "新增" in table
+    # codes in their Chinese words, and a list added to nothing reads as one
+    assert "风险等级：中 → 高" in table and "措施：（空） → 社区戒毒" in table
+    assert "毒品种类：（空） → 麻古" in table and "、麻古" not in table
+    assert "检测样本：（空） → 尿液" in table and "检测结果：（空） → 拒检" in table
+    assert "medium" not in table and "urine" not in table
 
 
 def test_verify_passes_on_an_untouched_trail(db):

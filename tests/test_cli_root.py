@@ -3,7 +3,7 @@ import stat
 
 import pytest
 
-from support import ok, rows, run
+from support import make_id, ok, rows, run
 
 
 def test_no_arguments_on_an_empty_database_says_how_to_begin(db):
@@ -137,3 +137,13 @@ def test_an_abort_is_one_line_in_chinese_and_exit_1():
     res = CliRunner().invoke(demo, ["ask"], input="")
     assert res.exit_code == 1 and res.stderr.splitlines()[-1] == "已取消", res.output
     assert CliRunner().invoke(demo, ["other"]).exit_code == 0
+
+
+def test_messages_off_a_terminal_carry_the_date_and_time(db):
+    """cron's mail and a log file say when each line was written; the data on stdout does not."""
+    import re
+
+    res = ok("case", "add", "--id", make_id(), "--name", "张伟", "--street", "盐务街", "--measure", "社区戒毒")
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d 已登记：张伟（案件 1，盐务街街道，未报到）\n.*",
+                        res.stderr_stamped, re.S), res.stderr_stamped
+    assert res.stdout == "1\n"

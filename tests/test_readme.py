@@ -55,7 +55,9 @@ def test_transcript_replays_exactly(tmp_path):
             assert words[0] == "jindu", command
             proc = subprocess.run([sys.executable, "-m", "jindu_cli", *words[1:]], env=env,
                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-            actual = proc.stdout.rstrip("\n").splitlines() if proc.stdout.strip() else []
+            # (messages written to a pipe carry the time; the transcript shows them as a terminal does)
+            shown = re.sub(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d ", "", proc.stdout, flags=re.M)
+            actual = shown.rstrip("\n").splitlines() if shown.strip() else []
             assert len(actual) == len(expected), f"$ {command}\n{proc.stdout}"
             for want, got in zip(expected, actual):
                 assert matches(want.rstrip(), got.rstrip()), f"$ {command}\nwant: {want}\n got: {got}"

@@ -21,25 +21,52 @@ COLUMNS = [("audit_id", "序号"), ("time", "时间"), ("operator", "操作员")
 SENSITIVE = ("id_number", "phone")
 
 
-def _summary(changes: dict, reveal: bool) -> str:
+GENERAL = {"cases": "案件", "command": "命令", "changed_on": "日期", "reason": "原因", "forced": "强制",
+           "backup": "备份", "kept_aside": "另存为", "file": "文件", "sha256": "SHA-256", "kind": "类型"}
+
+
+def _words(entity: str) -> tuple[dict[str, str], dict]:
+    """The Chinese names of an entity's fields, and the enumerations its codes are labels of."""
+    from jindu_cli.domain import drug_tests, enums, leaves, visits
+    from jindu_cli.domain.people import LABELS as CASE_LABELS
+
+    labels = {"case": CASE_LABELS, "visit": visits.LABELS, "drug_test": drug_tests.LABELS, "leave": leaves.LABELS,
+              "police_report": {"reported_on": "报告日期", "matter": "报告事项", "reference": "回执或文号",
+                                "notes": "备注"}}.get(entity, {})
+    codes = {"measure": enums.MEASURE, "status": enums.STATUS, "risk_level": enums.RISK, "specimen": enums.SPECIMEN,
+             "method": enums.METHOD, "result": enums.RESULT, "outcome": enums.OUTCOME,
+             "kind": enums.LEAVE_KIND if entity == "leave" else enums.VISIT_KIND}
+    if entity == "visit":
+        codes["sub_kind"] = enums.Enum("类别", {**enums.HELP_KIND.labels, **enums.ASSESSMENT_KIND.labels}, {})
+    return labels, codes
+
+
+def _summary(entity: str, action: str, changes: dict, reveal: bool) -> str:
+    """An audit row's changes in words: field：old → new, codes as their Chinese labels, personal
+    data masked unless revealed."""
     from jindu_cli.cli.output import cell
-    from jindu_cli.domain.people import LABELS
     from jindu_cli.domain.ids import mask_id, mask_phone
+
+    labels, codes = _words(entity)
+    hide = {} if reveal else {"id_number": mask_id, "phone": mask_phone}
+
+    def shown(key: str, value) -> str:
+        if key in hide and value:
+            return hide[key](value)
+        if key in codes and isinstance(value, str):
+            return codes[key].label(value)
+        return cell(value)
 
     parts = []
     for key, value in changes.items():
-        label = LABELS.get(key, {"cases": "案件", "command": "命令", "changed_on": "日期",
-                                 "reason": "原因", "forced": "强制"}.get(key, key))
-        if isinstance(value, list) and len(value) == 2 and key not in ("cases", "drugs"):
+        label = labels.get(key) or GENERAL.get(key, key)
+        paired = isinstance(value, list) and len(value) == 2 and action in ("add", "update", "status") \
+            and key not in ("cases",)
+        if paired:
             old, new = value
-            if key in SENSITIVE and not reveal:
-                mask = mask_id if key == "id_number" else mask_phone
-                old, new = mask(old), mask(new)
-            parts.append(f"{label}：{cell(old) or '（空）'} → {cell(new) or '（空）'}")
+            parts.append(f"{label}：{shown(key, old) or '（空）'} → {shown(key, new) or '（空）'}")
         else:
-            if key in SENSITIVE and not reveal:
-                value = (mask_id if key == "id_number" else mask_phone)(value)
-            parts.append(f"{label}：{cell(value)}")
+            parts.append(f"{label}：{shown(key, value)}")
     return "；".join(parts)
 
 
@@ -66,7 +93,8 @@ def audit_list(
             cases.record_reveal(conn, operator_name(operator), "audit list", ids)
     if fmt is Fmt.table:
         shown = [dict(r, time=local_time(r["at"]), action_label=ACTIONS.get(r["action"], r["action"]),
-                      entity_label=ENTITIES.get(r["entity"], r["entity"]), summary=_summary(r["changes"], reveal))
+                      entity_label=ENTITIES.get(r["entity"], r["entity"]),
+                      summary=_summary(r["entity"], r["action"], r["changes"], reveal))
                  for r in rows]
         emit(shown, COLUMNS, "table")
     else:

@@ -27,7 +27,11 @@ from jindu_cli.domain.text import spreadsheet_safe
 
 
 def message(text: str) -> None:
-    """A line for the person at the terminal (or cron's mail): always stderr, never data."""
+    """A line for the person at the terminal (or cron's mail): always stderr, never data. Written
+    to a file or a pipe (cron, a log), each line carries the date and time it was written."""
+    if not sys.stderr.isatty():
+        stamp = datetime.now().strftime("%Y-%m-%d %H:%M:%S")
+        text = "\n".join(f"{stamp} {line}" for line in text.split("\n"))
     print(text, file=sys.stderr, flush=True)
 
 
