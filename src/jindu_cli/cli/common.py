@@ -30,6 +30,44 @@ LimitOpt = Annotated[Optional[int], typer.Option("--limit", help="最多显示�
                                                  callback=_limit)]
 
 
+FORCED = "（已按 --force 记录在措施期外）"
+
+
+def person(conn, ref: str):
+    """The one case a clerk's reference means (domain.find.parse_person), or an error naming why."""
+    from jindu_cli.domain import find
+
+    return find.find_case(conn, ref)
+
+
+def record_rows(conn, listing, case: str | None, date_from: str | None, date_to: str | None, **options) -> list[dict]:
+    """The rows `listing` (a domain list_* of records) gives for --case, --from, --to and its own options."""
+    case_id = person(conn, case).id if case else None
+    start, end = dates_between(date_from, date_to)
+    return listing(conn, case_id=case_id, date_from=start, date_to=end, **options)
+
+
+def added(record_id: int, what: str, forced: bool = False) -> None:
+    """After an add: the new record's number alone on stdout (for scripts), what was recorded on stderr."""
+    print(record_id)
+    message(f"已记录：{what}{FORCED if forced else ''}")
+
+
+def changed(what: str, changes: dict, labels: dict, enums: dict | None = None) -> bool:
+    """After an update: each field changed (the values of `enums`' fields by their labels), or that
+    nothing did. Whether anything changed."""
+    if not changes:
+        message(f"{what} 没有变化")
+        return False
+
+    def shown(key, value):
+        enum = (enums or {}).get(key)
+        return enum.label(value) if enum else value
+
+    print_changes(f"已修改{what}：", changes, labels, shown)
+    return True
+
+
 def print_changes(title: str, changes: dict, labels: dict, shown=None) -> None:
     """`title` then one line per changed field: label: old → new. `shown(key, value)` formats."""
     from jindu_cli.cli.output import cell

@@ -7,12 +7,13 @@ from typing import Annotated, Optional
 import typer
 
 from jindu_cli.cli.common import (
-    CaseArg, CaseOpt, ForceOpt, FromOpt, LimitOpt, ToOpt, dates_between, given, print_changes, show_records, warn_flags,
+    CaseArg, CaseOpt, ForceOpt, FromOpt, LimitOpt, ToOpt, added, changed, given, person, record_rows, show_records,
+    warn_flags,
 )
 from jindu_cli.cli.options import (
     AsOfOpt, DbOpt, FormatOpt, Fmt, OperatorOpt, RevealOpt, as_of_date, open_conn, operator_name,
 )
-from jindu_cli.cli.output import guard, message
+from jindu_cli.cli.output import guard
 
 app = typer.Typer(help="检测：尿检、毛发检测等的结果；阳性、拒检、逃检会产生相应的标记。", no_args_is_help=True)
 
@@ -43,18 +44,16 @@ def drug_test_add(case: CaseArg, on: OnOpt = None, specimen: SpecimenOpt = None,
 
     例：jindu test add 12 --specimen 尿液 --result 阴性 --on 2026-11-20
     """
-    from jindu_cli.domain import drug_tests, find
+    from jindu_cli.domain import drug_tests
 
     today = as_of_date(as_of)
     conn = open_conn(db)
-    found = find.find_case(conn, case)
+    found = person(conn, case)
     raw = given(tested_on=on or today, specimen=specimen, method=method, result=result, substances=substance,
                sample_number=sample_number, place=place, tester=tester, notes=notes)
     test = drug_tests.add_drug_test(conn, found, raw, today, operator_name(operator), force)
-    print(test.id)
     shown = test.as_dict()
-    forced = "（已按 --force 记录在措施期外）" if test.forced else ""
-    message(f"已记录：{found.name} {test.tested_on} {shown['specimen']}{shown['method']}，{shown['result']}{forced}")
+    added(test.id, f"{found.name} {test.tested_on} {shown['specimen']}{shown['method']}，{shown['result']}", test.forced)
     warn_flags(conn, found, today, ("drug_test", test.id))
 
 
@@ -67,24 +66,16 @@ def drug_test_update(test_id: Annotated[int, typer.Argument(metavar="检测编�
                 force: ForceOpt = False, as_of: AsOfOpt = None, db: DbOpt = None, operator: OperatorOpt = None):
     """改正一条检测记录；标记随之重新判断（如把拒检改为阴性，它引起的严重违反协议标记就会消失）。"""
     from jindu_cli.domain import drug_tests, people
+    from jindu_cli.domain.enums import METHOD, RESULT, SPECIMEN
 
     today = as_of_date(as_of)
     conn = open_conn(db)
     raw = given(tested_on=on, specimen=specimen, method=method, result=result, substances=substance,
                sample_number=sample_number, place=place, tester=tester, notes=notes)
     test, changes = drug_tests.update_drug_test(conn, test_id, raw, today, operator_name(operator), force)
-    if not changes:
-        message(f"检测记录 {test_id} 没有变化")
-        return
-    print_changes(f"已修改检测记录 {test_id}：", changes, drug_tests.LABELS, _shown)
-    warn_flags(conn, people.get_case(conn, test.case_id), today, ("drug_test", test.id))
-
-
-def _shown(key, value):
-    from jindu_cli.domain.enums import METHOD, RESULT, SPECIMEN
-
-    enum = {"specimen": SPECIMEN, "method": METHOD, "result": RESULT}.get(key)
-    return enum.label(value) if enum else value
+    if changed(f"检测记录 {test_id}", changes, drug_tests.LABELS,
+               {"specimen": SPECIMEN, "method": METHOD, "result": RESULT}):
+        warn_flags(conn, people.get_case(conn, test.case_id), today, ("drug_test", test.id))
 
 
 @app.command("list")
@@ -98,11 +89,9 @@ def drug_test_list(case: CaseOpt = None,
               fmt: FormatOpt = Fmt.table, reveal: RevealOpt = False, db: DbOpt = None,
               operator: OperatorOpt = None):
     """列出检测记录，最新的在前。例：jindu test list --result 阳性 --from 2026-01-01"""
-    from jindu_cli.domain import drug_tests, find
+    from jindu_cli.domain import drug_tests
 
     conn = open_conn(db)
-    case_id = find.find_case(conn, case).id if case else None
-    start, end = dates_between(date_from, date_to)
-    rows = drug_tests.list_drug_tests(conn, case_id=case_id, street=street, specimen=specimen, result=result,
-                                      tester=tester, date_from=start, date_to=end, limit=limit)
+    rows = record_rows(conn, drug_tests.list_drug_tests, case, date_from, date_to, street=street, specimen=specimen,
+                       result=result, tester=tester, limit=limit)
     show_records(conn, rows, COLUMNS, fmt, reveal, operator, "test list", "没有符合条件的检测记录")

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from jindu_cli.cli.common import (
-    CaseArg, CaseOpt, ForceOpt, FromOpt, LimitOpt, ToOpt, dates_between, show_records, warn_flags,
+    CaseArg, CaseOpt, ForceOpt, FromOpt, LimitOpt, ToOpt, added, given, person, record_rows, show_records, warn_flags,
 )
 from jindu_cli.cli.options import (
     AsOfOpt, DbOpt, FormatOpt, Fmt, OperatorOpt, RevealOpt, as_of_date, open_conn, operator_name,
@@ -42,19 +42,17 @@ def leave_add(
     例：jindu leave add 12 --from 2026-12-01 --to 2026-12-10 --destination 遵义 --reason 探亲 --approved-by 王主任；
     jindu leave add 12 --unreported --from 2026-10-03 --days 12
     """
-    from jindu_cli.domain import find, leaves
+    from jindu_cli.domain import leaves
 
     today = as_of_date(as_of)
     conn = open_conn(db)
-    found = find.find_case(conn, case)
-    raw = {k: v for k, v in dict(kind="unreported" if unreported else "reported", left_on=left_on or today,
-                                 return_due=return_due, returned_on=returned_on, days=days,
-                                 destination=destination, reason=reason, approved_by=approved_by,
-                                 notes=notes).items() if v is not None}
+    found = person(conn, case)
+    raw = given(kind="unreported" if unreported else "reported", left_on=left_on or today, return_due=return_due,
+                returned_on=returned_on, days=days, destination=destination, reason=reason,
+                approved_by=approved_by, notes=notes)
     leave = leaves.add_leave(conn, found, raw, today, operator_name(operator), force)
-    print(leave.id)
     what = f"擅离 {leave.absent_days(today)} 天" if unreported else f"外出报告，{leave.destination or '去向未填'}"
-    message(f"已记录：{found.name} {leave.left_on} 起{what}")
+    added(leave.id, f"{found.name} {leave.left_on} 起{what}")
     if unreported:
         warn_flags(conn, found, today, ("leave", leave.id))
 
@@ -92,12 +90,10 @@ def leave_list(
     operator: OperatorOpt = None,
 ):
     """列出外出记录（按离开日期，最新的在前）。例：jindu leave list --open"""
-    from jindu_cli.domain import find, leaves
+    from jindu_cli.domain import leaves
 
     today = as_of_date(as_of)
     conn = open_conn(db)
-    case_id = find.find_case(conn, case).id if case else None
-    start, end = dates_between(date_from, date_to)
-    rows = leaves.list_leaves(conn, case_id=case_id, street=street, kind=kind, open_only=open_only,
-                              date_from=start, date_to=end, as_of=today, limit=limit)
+    rows = record_rows(conn, leaves.list_leaves, case, date_from, date_to, street=street, kind=kind,
+                       open_only=open_only, as_of=today, limit=limit)
     show_records(conn, rows, COLUMNS, fmt, reveal, operator, "leave list", "没有符合条件的外出记录")

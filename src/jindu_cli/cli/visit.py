@@ -7,12 +7,12 @@ from typing import Annotated, Optional
 import typer
 
 from jindu_cli.cli.common import (
-    CaseArg, CaseOpt, ForceOpt, FromOpt, LimitOpt, ToOpt, dates_between, given, print_changes, show_records,
+    CaseArg, CaseOpt, ForceOpt, FromOpt, LimitOpt, ToOpt, added, changed, given, person, record_rows, show_records,
 )
 from jindu_cli.cli.options import (
     AsOfOpt, DbOpt, FormatOpt, Fmt, OperatorOpt, RevealOpt, as_of_date, open_conn, operator_name,
 )
-from jindu_cli.cli.output import guard, message
+from jindu_cli.cli.output import guard
 
 app = typer.Typer(help="走访：谈话、入户走访、电话联系、帮扶、评估。", no_args_is_help=True)
 
@@ -40,17 +40,16 @@ def visit_add(case: CaseArg, on: OnOpt = None, kind: KindOpt = None, sub_kind: S
 
     例：jindu visit add 12 --kind 入户走访 --on 2026-11-20 --notes 家属配合
     """
-    from jindu_cli.domain import find, visits
+    from jindu_cli.domain import visits
 
     today = as_of_date(as_of)
     conn = open_conn(db)
-    found = find.find_case(conn, case)
+    found = person(conn, case)
     raw = given(visited_on=on or today, kind=kind, sub_kind=sub_kind, outcome=outcome, worker=worker,
                place=place, notes=notes)
     visit = visits.add_visit(conn, found, raw, today, operator_name(operator), force)
-    print(visit.id)
-    forced = "（已按 --force 记录在措施期外）" if visit.forced else ""
-    message(f"已记录：{found.name} {visit.visited_on} {visit.as_dict()['kind']}，{visit.as_dict()['outcome']}{forced}")
+    shown = visit.as_dict()
+    added(visit.id, f"{found.name} {visit.visited_on} {shown['kind']}，{shown['outcome']}", visit.forced)
 
 
 @app.command("update")
@@ -62,26 +61,14 @@ def visit_update(visit_id: Annotated[int, typer.Argument(metavar="走访编号",
                  operator: OperatorOpt = None):
     """改正一条走访记录。给空字符串清空一个字段。"""
     from jindu_cli.domain import visits
+    from jindu_cli.domain.enums import OUTCOME, VISIT_KIND
 
     today = as_of_date(as_of)
     conn = open_conn(db)
     raw = given(visited_on=on, kind=kind, sub_kind=sub_kind, outcome=outcome, worker=worker, place=place,
                notes=notes)
-    visit, changes = visits.update_visit(conn, visit_id, raw, today, operator_name(operator), force)
-    if not changes:
-        message(f"走访记录 {visit_id} 没有变化")
-        return
-    print_changes(f"已修改走访记录 {visit_id}：", changes, visits.LABELS, _shown)
-
-
-def _shown(key, value):
-    from jindu_cli.domain.enums import OUTCOME, VISIT_KIND
-
-    if key == "kind":
-        return VISIT_KIND.label(value)
-    if key == "outcome":
-        return OUTCOME.label(value)
-    return value
+    _, changes = visits.update_visit(conn, visit_id, raw, today, operator_name(operator), force)
+    changed(f"走访记录 {visit_id}", changes, visits.LABELS, {"kind": VISIT_KIND, "outcome": OUTCOME})
 
 
 @app.command("list")
@@ -94,11 +81,9 @@ def visit_list(case: CaseOpt = None,
                fmt: FormatOpt = Fmt.table, reveal: RevealOpt = False, db: DbOpt = None,
                operator: OperatorOpt = None):
     """列出走访记录，最新的在前。例：jindu visit list --street 盐务街 --from 2026-11-01"""
-    from jindu_cli.domain import find, visits
+    from jindu_cli.domain import visits
 
     conn = open_conn(db)
-    case_id = find.find_case(conn, case).id if case else None
-    start, end = dates_between(date_from, date_to)
-    rows = visits.list_visits(conn, case_id=case_id, street=street, worker=worker, kind=kind,
-                              date_from=start, date_to=end, limit=limit)
+    rows = record_rows(conn, visits.list_visits, case, date_from, date_to, street=street, worker=worker, kind=kind,
+                       limit=limit)
     show_records(conn, rows, COLUMNS, fmt, reveal, operator, "visit list", "没有符合条件的走访记录")

@@ -13,16 +13,15 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from jindu_cli.domain import records
-from jindu_cli.domain.people import Case, get_case
-from jindu_cli.domain.dates import from_iso, iso, parse_date
+from jindu_cli.domain.dates import from_iso, iso
 from jindu_cli.domain.enums import METHOD, RESULT, SPECIMEN
-from jindu_cli.domain.text import clean_text
-from jindu_cli.errors import InvalidInput, NotFound
+from jindu_cli.domain.filters import enum, stripped
+from jindu_cli.domain.people import Case
+from jindu_cli.errors import InvalidInput
 
 LABELS = {"tested_on": "检测日期", "specimen": "检测样本", "method": "检测方法", "result": "检测结果",
           "substances": "检出毒品", "sample_number": "样本编号", "place": "检测地点", "tester": "检测人",
           "notes": "备注"}
-_COLUMNS = "id, case_id, tested_on, specimen, method, result, substances, sample_number, place, tester, notes, forced"
 
 
 @dataclass
@@ -40,9 +39,6 @@ class DrugTest:
     notes: str | None = None
     forced: bool = False
 
-    def values(self) -> dict:
-        return {k: getattr(self, k) for k in LABELS}
-
     def as_dict(self) -> dict:
         return {
             "test_id": self.id, "case_id": self.case_id, "tested_on": iso(self.tested_on),
@@ -58,37 +54,14 @@ def _from_row(row) -> DrugTest:
                     row[7], row[8], row[9], row[10], bool(row[11]))
 
 
-def get_drug_test(conn: sqlite3.Connection, test_id: int) -> DrugTest:
-    row = None
-    if abs(test_id) < 2**63:  # (a number past SQLite's 64-bit integers names no record)
-        row = conn.execute(f"SELECT {_COLUMNS} FROM drug_tests WHERE id = ?", [test_id]).fetchone()
-    if row is None:
-        raise NotFound(f"没有编号为 {test_id} 的检测记录")
-    return _from_row(row)
-
-
-def drug_tests_of(conn: sqlite3.Connection, case_id: int) -> list[DrugTest]:
-    return [_from_row(r) for r in conn.execute(
-        f"SELECT {_COLUMNS} FROM drug_tests WHERE case_id = ? ORDER BY tested_on, id", [case_id])]
-
-
-def validate(conn: sqlite3.Connection, raw: dict, existing: dict | None = None) -> dict:
+def _substances(conn: sqlite3.Connection, typed) -> list[str]:
     from jindu_cli.domain import reference
 
-    rec = dict(existing or {})
-    for key, value in raw.items():
-        if key == "tested_on":
-            rec[key] = parse_date(value, LABELS[key])
-        elif key in ("specimen", "method", "result"):
-            rec[key] = {"specimen": SPECIMEN, "method": METHOD, "result": RESULT}[key].parse(value)
-        elif key == "substances":
-            rec[key] = reference.drugs(conn).resolve_many(value if isinstance(value, list) else [value])
-        elif key in ("sample_number", "place", "tester"):
-            rec[key] = clean_text(value, LABELS[key], 100)
-        elif key == "notes":
-            rec[key] = clean_text(value, LABELS[key], 2000)
-        else:
-            raise InvalidInput(key, "不是检测记录的字段")
+    return reference.drugs(conn).resolve_many(typed if isinstance(typed, list) else [typed])
+
+
+def _rules(rec: dict, raw: dict, existing: dict | None, as_of: date) -> dict:
+    """Date, specimen and result required; 现场检测 unless told; substances found only in a 阳性."""
     for required in ("tested_on", "specimen", "result"):
         if not rec.get(required):
             raise InvalidInput(LABELS[required], "必须填写")
@@ -101,27 +74,40 @@ def validate(conn: sqlite3.Connection, raw: dict, existing: dict | None = None) 
     return rec
 
 
+KIND = records.RecordKind(
+    table="drug_tests", entity="drug_test", noun="检测", labels=LABELS, date_field="tested_on", from_row=_from_row,
+    parsers={
+        "tested_on": records.a_date(LABELS["tested_on"]),
+        "specimen": enum(SPECIMEN),
+        "method": enum(METHOD),
+        "result": enum(RESULT),
+        "substances": _substances,
+        **{key: records.text(LABELS[key], 100) for key in ("sample_number", "place", "tester")},
+        "notes": records.text(LABELS["notes"], 2000),
+    },
+    rules=_rules,
+    filters={"specimen": ("r.specimen", enum(SPECIMEN)), "result": ("r.result", enum(RESULT)),
+             "tester": ("r.tester", stripped)},
+    natural_key=("tested_on", "specimen", "result"),
+)
+
+
+def get_drug_test(conn: sqlite3.Connection, test_id: int) -> DrugTest:
+    return records.get(conn, KIND, test_id)
+
+
+def drug_tests_of(conn: sqlite3.Connection, case_id: int) -> list[DrugTest]:
+    return records.of_case(conn, KIND, case_id)
+
+
 def add_drug_test(conn: sqlite3.Connection, case: Case, raw: dict, as_of: date, operator: str,
                   force: bool = False) -> DrugTest:
-    rec = validate(conn, raw)
-    overridden = records.check_window(case, rec["tested_on"], as_of, force, LABELS["tested_on"])
-    test_id = records.insert(conn, "drug_tests", "drug_test", case.id, rec, operator, overridden)
-    return get_drug_test(conn, test_id)
+    return records.add(conn, KIND, case, raw, as_of, operator, force)
 
 
 def update_drug_test(conn: sqlite3.Connection, test_id: int, raw: dict, as_of: date, operator: str,
                      force: bool = False) -> tuple[DrugTest, dict]:
-    test = get_drug_test(conn, test_id)
-    rec = validate(conn, raw, test.values())
-    changes = records.diff(test.values(), rec)
-    if not changes:
-        return test, {}
-    overridden: list[str] = []
-    if "tested_on" in changes:
-        case = get_case(conn, test.case_id)
-        overridden = records.check_window(case, rec["tested_on"], as_of, force, LABELS["tested_on"])
-    records.update(conn, "drug_tests", "drug_test", test.id, test.case_id, changes, operator, overridden)
-    return get_drug_test(conn, test.id), changes
+    return records.update(conn, KIND, test_id, raw, as_of, operator, force)
 
 
 def list_drug_tests(conn: sqlite3.Connection, *, case_id: int | None = None, street: str | None = None,
@@ -138,16 +124,7 @@ def each_drug_test(conn: sqlite3.Connection, *, case_id: int | None = None, stre
                    date_from: date | None = None, date_to: date | None = None, limit: int | None = None,
                    oldest_first: bool = False) -> Iterator[dict]:
     """The tests of `list_drug_tests`, one at a time as they are read (newest first, or oldest)."""
-    clauses, params = records.date_range_clause("r.tested_on", date_from, date_to)
-    if specimen:
-        clauses.append("r.specimen = ?")
-        params.append(SPECIMEN.parse(specimen))
-    if result:
-        clauses.append("r.result = ?")
-        params.append(RESULT.parse(result))
-    if tester:
-        clauses.append("r.tester = ?")
-        params.append(tester.strip())
-    for row, person in records.query_with_case(conn, "drug_tests", _COLUMNS, "r.tested_on", clauses, params,
-                                               case_id=case_id, street=street, limit=limit, oldest_first=oldest_first):
-        yield dict(_from_row(row).as_dict(), **person)
+    for test, person in records.each(conn, KIND, case_id=case_id, street=street, date_from=date_from, date_to=date_to,
+                                     by={"specimen": specimen, "result": result, "tester": tester}, limit=limit,
+                                     oldest_first=oldest_first):
+        yield dict(test.as_dict(), **person)

@@ -130,10 +130,10 @@ def shortest(rules: Rules, item: str, conn: sqlite3.Connection) -> int:
 
 
 class Scope(NamedTuple):
-    """The people a list is of: SQL of a condition on the case `c`, with its named parameters."""
+    """The people a list is of: SQL of a condition on the case `c`, with its parameters."""
 
     sql: str
-    params: dict
+    params: list | dict
 
 
 _DAYS: dict[str, date] = {}  # ISO text -> date: a district's records fall on a few thousand days
@@ -278,16 +278,10 @@ def _flags(conn: sqlite3.Connection, cases: list[Case], out: dict[int, tuple[Anc
 # --- the list ----------------------------------------------------------------------------------
 
 def _scope(conn: sqlite3.Connection, street: str | None, worker: str | None) -> Scope:
-    from jindu_cli.domain import reference
+    from jindu_cli.domain.filters import Filter
 
-    clauses, params = ["1 = 1"], {}
-    if street:
-        clauses.append("c.street = :street")
-        params["street"] = reference.streets(conn).resolve(street)
-    if worker:
-        clauses.append("c.worker = :worker")
-        params["worker"] = worker.strip()
-    return Scope(" AND ".join(clauses), params)
+    f = Filter(conn).by(street=street, worker=worker)
+    return Scope(f.sql, f.params)
 
 
 def _statuses(rules: Rules, items: tuple[str, ...], horizon: date, narrow: bool) -> str:

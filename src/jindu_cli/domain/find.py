@@ -7,8 +7,7 @@ import sqlite3
 import unicodedata
 from dataclasses import dataclass
 
-from jindu_cli.domain import reference
-from jindu_cli.domain.enums import MEASURE, RISK, STATUS
+from jindu_cli.domain.filters import Filter
 from jindu_cli.domain.ids import mask_id, mask_phone, parse_id_number
 from jindu_cli.domain.people import Case, get_case, load_cases
 from jindu_cli.domain.text import without_invisible
@@ -188,32 +187,12 @@ def list_cases(
     sort: str = "id",
     limit: int | None = None,
 ) -> list[Case]:
-    clauses: list[str] = []
-    params: list = []
-    if street:
-        clauses.append("c.street = ?")
-        params.append(reference.streets(conn).resolve(street))
-    if community:
-        clauses.append("c.community = ?")
-        params.append(community.strip())
-    if status:
-        clauses.append("c.status = ?")
-        params.append(STATUS.parse(status))
-    if measure:
-        clauses.append("c.measure = ?")
-        params.append(MEASURE.parse(measure))
-    if worker:
-        clauses.append("c.worker = ?")
-        params.append(worker.strip())
-    if risk:
-        clauses.append("c.risk_level = ?")
-        params.append(RISK.parse(risk))
+    f = Filter(conn).by(street=street, community=community, status=status, measure=measure, worker=worker, risk=risk)
     if search:
-        clause, extra = _search_clause(search)
-        clauses.append(clause)
-        params.extend(extra)
+        clause, params = _search_clause(search)
+        f.where(clause, *params)
     if sort not in SORTS:
         raise InvalidInput("排序", f"“{sort}”不是可选的排序；可选：{'、'.join(SORTS)}")
     if limit is not None and limit < 1:
         raise InvalidInput("条数", "必须大于 0")
-    return load_cases(conn, " AND ".join(clauses), params, SORTS[sort], limit)
+    return load_cases(conn, f.sql, f.params, SORTS[sort], limit)

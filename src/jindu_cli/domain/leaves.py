@@ -8,16 +8,14 @@ from dataclasses import dataclass
 from datetime import date
 
 from jindu_cli.domain import records
-from jindu_cli.domain.people import Case, get_case
-from jindu_cli.domain.dates import from_iso, iso, parse_date
+from jindu_cli.domain.dates import from_iso, iso
 from jindu_cli.domain.enums import LEAVE_KIND
-from jindu_cli.domain.text import clean_text
-from jindu_cli.errors import Conflict, InvalidInput, NotFound
+from jindu_cli.domain.filters import enum
+from jindu_cli.domain.people import Case
+from jindu_cli.errors import Conflict, InvalidInput
 
 LABELS = {"kind": "外出类别", "left_on": "离开日期", "return_due": "预计返回日期", "returned_on": "返回日期",
           "days": "天数", "destination": "去向", "reason": "事由", "approved_by": "批准人", "notes": "备注"}
-_COLUMNS = ("id, case_id, kind, left_on, return_due, returned_on, days, destination, reason, approved_by,"
-            " notes, forced")
 
 
 @dataclass
@@ -42,9 +40,6 @@ class Leave:
         end = self.returned_on or as_of
         return max(1, (end - self.left_on).days)
 
-    def values(self) -> dict:
-        return {k: getattr(self, k) for k in LABELS}
-
     def as_dict(self, as_of: date) -> dict:
         return {
             "leave_id": self.id, "case_id": self.case_id, "kind": LEAVE_KIND.label(self.kind),
@@ -61,35 +56,21 @@ def _from_row(row) -> Leave:
                  row[7], row[8], row[9], row[10], bool(row[11]))
 
 
-def get_leave(conn: sqlite3.Connection, leave_id: int) -> Leave:
-    row = None
-    if abs(leave_id) < 2**63:  # (a number past SQLite's 64-bit integers names no record)
-        row = conn.execute(f"SELECT {_COLUMNS} FROM leaves WHERE id = ?", [leave_id]).fetchone()
-    if row is None:
-        raise NotFound(f"没有编号为 {leave_id} 的外出记录")
-    return _from_row(row)
+MAX_DAYS = 36500  # 100 years: more is a typing mistake (and a number past 64 bits more than SQLite holds)
 
 
-def leaves_of(conn: sqlite3.Connection, case_id: int) -> list[Leave]:
-    return [_from_row(r) for r in conn.execute(
-        f"SELECT {_COLUMNS} FROM leaves WHERE case_id = ? ORDER BY left_on, id", [case_id])]
+def _parse_days(conn, value) -> int | None:
+    if value in (None, ""):
+        return None
+    text = str(value).strip().removesuffix("天")
+    if not text.isdigit() or not 1 <= int(text) <= MAX_DAYS:
+        raise InvalidInput(LABELS["days"], f"“{value}”应为 1 到 {MAX_DAYS} 之间的整数")
+    return int(text)
 
 
-def validate(raw: dict, as_of: date, existing: dict | None = None) -> dict:
-    rec = dict(existing or {})
-    for key, value in raw.items():
-        if key == "kind":
-            rec[key] = LEAVE_KIND.parse(value)
-        elif key in ("left_on", "return_due", "returned_on"):
-            rec[key] = parse_date(value, LABELS[key])
-        elif key == "days":
-            rec[key] = _parse_days(value)
-        elif key in ("destination", "reason", "approved_by"):
-            rec[key] = clean_text(value, LABELS[key], 200)
-        elif key == "notes":
-            rec[key] = clean_text(value, LABELS[key], 2000)
-        else:
-            raise InvalidInput(key, "不是外出记录的字段")
+def _rules(rec: dict, raw: dict, existing: dict | None, as_of: date) -> dict:
+    """A 外出报告 unless told; left on a date; back no earlier than that nor later than today; days
+    only of a 擅离."""
     rec.setdefault("kind", "reported")
     if not rec.get("left_on"):
         raise InvalidInput(LABELS["left_on"], "必须填写")
@@ -103,39 +84,37 @@ def validate(raw: dict, as_of: date, existing: dict | None = None) -> dict:
     return rec
 
 
-MAX_DAYS = 36500  # 100 years: more is a typing mistake (and a number past 64 bits more than SQLite holds)
+KIND = records.RecordKind(
+    table="leaves", entity="leave", noun="外出", labels=LABELS, date_field="left_on", from_row=_from_row,
+    parsers={
+        "kind": enum(LEAVE_KIND),
+        **{key: records.a_date(LABELS[key]) for key in ("left_on", "return_due", "returned_on")},
+        "days": _parse_days,
+        **{key: records.text(LABELS[key], 200) for key in ("destination", "reason", "approved_by")},
+        "notes": records.text(LABELS["notes"], 2000),
+    },
+    rules=_rules,
+    filters={"kind": ("r.kind", enum(LEAVE_KIND))},
+)
+OPEN = "r.returned_on IS NULL AND r.days IS NULL"  # a leave not yet returned from
 
 
-def _parse_days(value) -> int | None:
-    if value in (None, ""):
-        return None
-    text = str(value).strip().removesuffix("天")
-    if not text.isdigit() or not 1 <= int(text) <= MAX_DAYS:
-        raise InvalidInput(LABELS["days"], f"“{value}”应为 1 到 {MAX_DAYS} 之间的整数")
-    return int(text)
+def get_leave(conn: sqlite3.Connection, leave_id: int) -> Leave:
+    return records.get(conn, KIND, leave_id)
+
+
+def leaves_of(conn: sqlite3.Connection, case_id: int) -> list[Leave]:
+    return records.of_case(conn, KIND, case_id)
 
 
 def add_leave(conn: sqlite3.Connection, case: Case, raw: dict, as_of: date, operator: str,
               force: bool = False) -> Leave:
-    rec = validate(raw, as_of)
-    overridden = records.check_window(case, rec["left_on"], as_of, force, LABELS["left_on"])
-    leave_id = records.insert(conn, "leaves", "leave", case.id, rec, operator, overridden)
-    return get_leave(conn, leave_id)
+    return records.add(conn, KIND, case, raw, as_of, operator, force)
 
 
 def update_leave(conn: sqlite3.Connection, leave_id: int, raw: dict, as_of: date, operator: str,
                  force: bool = False) -> tuple[Leave, dict]:
-    leave = get_leave(conn, leave_id)
-    rec = validate(raw, as_of, leave.values())
-    changes = records.diff(leave.values(), rec)
-    if not changes:
-        return leave, {}
-    overridden: list[str] = []
-    if "left_on" in changes:
-        case = get_case(conn, leave.case_id)
-        overridden = records.check_window(case, rec["left_on"], as_of, force, LABELS["left_on"])
-    records.update(conn, "leaves", "leave", leave.id, leave.case_id, changes, operator, overridden)
-    return get_leave(conn, leave.id), changes
+    return records.update(conn, KIND, leave_id, raw, as_of, operator, force)
 
 
 def close_leave(conn: sqlite3.Connection, leave_id: int, returned_on: date, as_of: date,
@@ -150,14 +129,7 @@ def close_leave(conn: sqlite3.Connection, leave_id: int, returned_on: date, as_o
 def list_leaves(conn: sqlite3.Connection, *, case_id: int | None = None, street: str | None = None,
                 kind: str | None = None, open_only: bool = False, date_from: date | None = None,
                 date_to: date | None = None, as_of: date, limit: int | None = None) -> list[dict]:
-    clauses, params = records.date_range_clause("r.left_on", date_from, date_to)
-    if kind:
-        clauses.append("r.kind = ?")
-        params.append(LEAVE_KIND.parse(kind))
-    if open_only:
-        clauses.append("r.returned_on IS NULL AND r.days IS NULL")
-    out = []
-    for row, person in records.query_with_case(conn, "leaves", _COLUMNS, "r.left_on", clauses, params,
-                                               case_id=case_id, street=street, limit=limit):
-        out.append(dict(_from_row(row).as_dict(as_of), **person))
-    return out
+    """Leave records with the person's name, number and street, newest first."""
+    return [dict(leave.as_dict(as_of), **person) for leave, person in records.each(
+        conn, KIND, case_id=case_id, street=street, date_from=date_from, date_to=date_to, by={"kind": kind},
+        also=(OPEN,) if open_only else (), limit=limit)]

@@ -22,6 +22,7 @@ from dateutil.relativedelta import relativedelta
 from jindu_cli.domain import flags as flags_mod
 from jindu_cli.domain.people import Case, load_cases, suspension_periods
 from jindu_cli.domain.dates import check_year, from_iso, iso, parse_bound
+from jindu_cli.domain.filters import Filter
 from jindu_cli.domain.due import PERFORMED
 from jindu_cli.domain.rules import Rules
 from jindu_cli.errors import InvalidInput
@@ -206,11 +207,7 @@ def _count(conn, rules: Rules, settings: dict, period: Period, end: date, bys: l
     gathered once, each with its status at the end, into temp.report_people; each indicator is then
     counted over them by SQL, grouped by the breakdowns' columns. Only the R15 clock and the flags
     are worked out person by person, and only for the people they can concern."""
-    from jindu_cli.domain import reference
-
-    scope, params = "1 = 1", []
-    if street:
-        scope, params = "c.street = ?", [reference.streets(conn).resolve(street)]
+    scope = Filter(conn).by(street=street)
     columns = ", ".join(f"p.{b}" for b in bys)
     width = len(bys)
     s, e = period.start, end
@@ -224,7 +221,7 @@ def _count(conn, rules: Rules, settings: dict, period: Period, end: date, bys: l
                 if n:
                     tally[groups, key] += n
 
-    _gather(conn, scope, params, iso(e), ONE_STREET if street else BY)
+    _gather(conn, scope.sql, scope.params, iso(e), ONE_STREET if street else BY)
     _people(add_grouped, rules, settings, s, e)
     _changes_and_contact(add_grouped, rules, period, e)
     _flags(conn, columns, width, tally, s, e, rules["report_in"]["days"])
@@ -459,20 +456,19 @@ def _month_ranges(period: Period) -> tuple[list[date], list[date], list[str]]:
     return firsts, ends, [f.strftime("%Y-%m") for f in firsts]
 
 
-def _street_join(conn, street: str | None) -> tuple[str, list]:
-    """SQL joining a record `x` to its case in `street`, with its parameters (nothing for all)."""
-    from jindu_cli.domain import reference
-
-    if not street:
-        return "", []
-    return " JOIN cases c ON c.id = x.case_id AND c.street = ?", [reference.streets(conn).resolve(street)]
+def _street_join(conn, street: str | None) -> tuple[str, Filter]:
+    """SQL joining a record `x` to its case in `street` (nothing for all), and that condition on the
+    case `c` with its parameters."""
+    scope = Filter(conn).by(street=street)
+    return (f" JOIN cases c ON c.id = x.case_id AND {scope.sql}" if street else ""), scope
 
 
 def _month_activity(conn, period: Period, street: str | None) -> dict:
     """Tests, positives and visits in each of the twelve months, and the people 未报到 at their
     ends (counts that SQLite sums up by itself)."""
     firsts, ends, _ = _month_ranges(period)
-    join, params = _street_join(conn, street)
+    join, scope = _street_join(conn, street)
+    params = scope.params
     # a count over each month's range of the date index: nothing to sort
     tests = [conn.execute(f"SELECT count(*), count(CASE WHEN x.result = 'positive' THEN 1 END) FROM drug_tests x{join}"
                           " WHERE x.tested_on BETWEEN ? AND ?", params + [iso(f), iso(e)]).fetchone()
@@ -481,11 +477,10 @@ def _month_activity(conn, period: Period, street: str | None) -> dict:
                            params + [iso(f), iso(e)]).fetchone()[0] for f, e in zip(firsts, ends)]
     # a case known but without a status change yet is 未报到 (only cases without a change by the
     # first month's end can be: one index seek rules out each of the others)
-    scope = "c.street = ? AND" if street else ""
     pending = conn.execute(
         "SELECT 'pending', substr(known, 1, 7), substr(changed, 1, 7), count(*) FROM"
         f" (SELECT {KNOWN} AS known, (SELECT min(x.changed_on) FROM status_changes x WHERE x.case_id = c.id) AS changed"
-        f"  FROM cases c WHERE {scope} NOT EXISTS (SELECT 1 FROM status_changes x WHERE x.case_id = c.id"
+        f"  FROM cases c WHERE {scope.sql} AND NOT EXISTS (SELECT 1 FROM status_changes x WHERE x.case_id = c.id"
         "   AND x.changed_on <= ?)) GROUP BY 2, 3", params + [iso(ends[0])]).fetchall()
     return {"tests": tests, "visits": visits, "pending": pending}
 
@@ -495,7 +490,8 @@ def _month_caseload(conn, period: Period, street: str | None) -> list[tuple]:
     case's next change (a change the same day lasts no time), for the statuses held at the end of
     one of the twelve months (NULL: still held)."""
     _, ends, _ = _month_ranges(period)
-    join, params = _street_join(conn, street)
+    join, scope = _street_join(conn, street)
+    params = scope.params
     # read in the order of the index, one case after another (SQLite's window function lead()
     # took three times as long)
     held: Counter = Counter()
