@@ -178,3 +178,21 @@ def test_correcting_a_date_into_a_bad_window_is_guarded_too(case, db):
     res = run("test", "update", "1", "--on", "2024-12-01", *AS_OF)
     assert res.exit_code == 1 and "早于报到日期" in res.stderr
     assert rows(db, "SELECT tested_on FROM drug_tests") == [("2026-11-01",)]
+
+
+@pytest.mark.parametrize("noun, add", [
+    ("visit", ["--kind", "谈话", "--on", "2026-11-20"]),
+    ("test", ["--specimen", "尿液", "--result", "阴性", "--on", "2026-11-20"]),
+    ("leave", ["--from", "2026-11-20", "--to", "2026-11-25", "--destination", "遵义"]),
+])
+def test_a_listing_takes_the_person_as_add_does(db, noun, add):
+    mine = add_case()
+    other = add_case(id=make_id(seq=556), name="李四")
+    for cid in (mine, other):
+        ok(noun, "add", cid, *add, *AS_OF)
+    by_argument = ok(noun, "list", mine, "-f", "json").json()
+    assert [r["case_id"] for r in by_argument] == [mine]
+    assert ok(noun, "list", "--case", str(mine), "-f", "json").json() == by_argument
+    assert ok(noun, "list", "张伟", "--case", str(mine), "-f", "json").json() == by_argument
+    refused = run(noun, "list", str(mine), "--case", str(other))
+    assert refused.exit_code == 1 and "两个人" in refused.stderr

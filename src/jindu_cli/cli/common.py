@@ -11,7 +11,10 @@ from jindu_cli.cli.output import message
 # How a clerk names one person (domain.find.parse_person): a bare number is always the case number.
 PERSON_HELP = "案件编号（数字，如 12）、完整身份证号、尾号四位（如 尾号1232，身份证号的最后四位）、姓名或拼音"
 CaseArg = Annotated[str, typer.Argument(metavar="人员", help=PERSON_HELP)]
-CaseOpt = Annotated[Optional[str], typer.Option("--case", metavar="人员", help=f"只看这个人：{PERSON_HELP}",
+# a listing of one person's records takes the person as `add` does (visit list 12), or as --case
+ListCaseArg = Annotated[Optional[str], typer.Argument(metavar="[人员]", help=f"只看这个人：{PERSON_HELP}",
+                                                      show_default=False)]
+CaseOpt = Annotated[Optional[str], typer.Option("--case", metavar="人员", help="同上，写成选项（旧的写法）",
                                                 show_default=False)]
 ForceOpt = Annotated[bool, typer.Option("--force", help="日期不在措施期内（未报到、期满后、中止期间、已结案）也照样记录；会记入审计")]
 FromOpt = Annotated[Optional[str], typer.Option("--from", help="从这天起（含）；给月份（2026-03）或年份（2026）时从它的第一天起",
@@ -40,11 +43,17 @@ def person(conn, ref: str):
     return find.find_case(conn, ref)
 
 
-def record_rows(conn, listing, case: str | None, date_from: str | None, date_to: str | None, **options) -> list[dict]:
-    """The rows `listing` (a domain list_* of records) gives for --case, --from, --to and its own options."""
-    case_id = person(conn, case).id if case else None
+def record_rows(conn, listing, who: tuple[str | None, str | None], date_from: str | None, date_to: str | None,
+                **options) -> list[dict]:
+    """The rows `listing` (a domain list_* of records) gives for the person (given as the listing's
+    argument or as --case: not two different people), --from, --to and its own options."""
+    found = {person(conn, ref).id for ref in who if ref}
+    if len(found) > 1:
+        from jindu_cli.errors import InvalidInput
+
+        raise InvalidInput("人员", f"给了两个人（“{who[0]}”和 --case “{who[1]}”）；只给一个")
     start, end = dates_between(date_from, date_to)
-    return listing(conn, case_id=case_id, date_from=start, date_to=end, **options)
+    return listing(conn, case_id=found.pop() if found else None, date_from=start, date_to=end, **options)
 
 
 def added(record_id: int, what: str, forced: bool = False) -> None:

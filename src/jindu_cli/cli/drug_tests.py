@@ -7,8 +7,8 @@ from typing import Annotated, Optional
 import typer
 
 from jindu_cli.cli.common import (
-    CaseArg, CaseOpt, ForceOpt, FromOpt, LimitOpt, ToOpt, added, changed, given, person, record_rows, show_records,
-    warn_flags,
+    CaseArg, CaseOpt, ListCaseArg, ForceOpt, FromOpt, LimitOpt, ToOpt, added, changed, given,
+    person, record_rows, show_records, warn_flags,
 )
 from jindu_cli.cli.options import (
     AsOfOpt, DbOpt, FormatOpt, Fmt, OperatorOpt, RevealOpt, as_of_date, open_conn, operator_name,
@@ -80,7 +80,7 @@ def drug_test_update(test_id: Annotated[int, typer.Argument(metavar="检测编�
 
 @app.command("list")
 @guard
-def drug_test_list(case: CaseOpt = None,
+def drug_test_list(who: ListCaseArg = None, case: CaseOpt = None,
               street: Annotated[Optional[str], typer.Option("--street", help="只看这个街道", show_default=False)] = None,
               specimen: Annotated[Optional[str], typer.Option("--specimen", help=f"只看这种样本：{SPECIMENS}", show_default=False)] = None,
               result: Annotated[Optional[str], typer.Option("--result", help=f"只看这种结果：{RESULTS}", show_default=False)] = None,
@@ -92,6 +92,7 @@ def drug_test_list(case: CaseOpt = None,
     from jindu_cli.domain import drug_tests
 
     conn = open_conn(db)
-    rows = record_rows(conn, drug_tests.list_drug_tests, case, date_from, date_to, street=street, specimen=specimen,
+    rows = record_rows(conn, drug_tests.list_drug_tests, (who, case), date_from, date_to,
+                       street=street, specimen=specimen,
                        result=result, tester=tester, limit=limit)
     show_records(conn, rows, COLUMNS, fmt, reveal, operator, "test list", "没有符合条件的检测记录")

@@ -7,7 +7,8 @@ from typing import Annotated, Optional
 import typer
 
 from jindu_cli.cli.common import (
-    CaseArg, CaseOpt, ForceOpt, FromOpt, LimitOpt, ToOpt, added, given, person, record_rows, show_records, warn_flags,
+    CaseArg, CaseOpt, ListCaseArg, ForceOpt, FromOpt, LimitOpt, ToOpt, added, given, person,
+    record_rows, show_records, warn_flags,
 )
 from jindu_cli.cli.options import (
     AsOfOpt, DbOpt, FormatOpt, Fmt, OperatorOpt, RevealOpt, as_of_date, open_conn, operator_name,
@@ -81,7 +82,7 @@ def leave_close(
 @app.command("list")
 @guard
 def leave_list(
-    case: CaseOpt = None,
+    who: ListCaseArg = None, case: CaseOpt = None,
     street: Annotated[Optional[str], typer.Option("--street", help="只看这个街道", show_default=False)] = None,
     kind: Annotated[Optional[str], typer.Option("--kind", help="只看：外出报告（reported）或 擅离（unreported）", show_default=False)] = None,
     open_only: Annotated[bool, typer.Option("--open", help="只看还没有返回的")] = False,
@@ -94,6 +95,7 @@ def leave_list(
 
     today = as_of_date(as_of)
     conn = open_conn(db)
-    rows = record_rows(conn, leaves.list_leaves, case, date_from, date_to, street=street, kind=kind,
+    rows = record_rows(conn, leaves.list_leaves, (who, case), date_from, date_to,
+                       street=street, kind=kind,
                        open_only=open_only, as_of=today, limit=limit)
     show_records(conn, rows, COLUMNS, fmt, reveal, operator, "leave list", "没有符合条件的外出记录")

@@ -7,7 +7,8 @@ from typing import Annotated, Optional
 import typer
 
 from jindu_cli.cli.common import (
-    CaseArg, CaseOpt, ForceOpt, FromOpt, LimitOpt, ToOpt, added, changed, given, person, record_rows, show_records,
+    CaseArg, CaseOpt, ListCaseArg, ForceOpt, FromOpt, LimitOpt, ToOpt, added, changed, given,
+    person, record_rows, show_records,
 )
 from jindu_cli.cli.options import (
     AsOfOpt, DbOpt, FormatOpt, Fmt, OperatorOpt, RevealOpt, as_of_date, open_conn, operator_name,
@@ -73,7 +74,7 @@ def visit_update(visit_id: Annotated[int, typer.Argument(metavar="走访编号",
 
 @app.command("list")
 @guard
-def visit_list(case: CaseOpt = None,
+def visit_list(who: ListCaseArg = None, case: CaseOpt = None,
                street: Annotated[Optional[str], typer.Option("--street", help="只看这个街道", show_default=False)] = None,
                worker: Annotated[Optional[str], typer.Option("--worker", help="只看这位走访人", show_default=False)] = None,
                kind: Annotated[Optional[str], typer.Option("--kind", help=f"只看这种方式：{KINDS}", show_default=False)] = None,
@@ -84,6 +85,6 @@ def visit_list(case: CaseOpt = None,
     from jindu_cli.domain import visits
 
     conn = open_conn(db)
-    rows = record_rows(conn, visits.list_visits, case, date_from, date_to, street=street, worker=worker, kind=kind,
-                       limit=limit)
+    rows = record_rows(conn, visits.list_visits, (who, case), date_from, date_to,
+                       street=street, worker=worker, kind=kind, limit=limit)
     show_records(conn, rows, COLUMNS, fmt, reveal, operator, "visit list", "没有符合条件的走访记录")
