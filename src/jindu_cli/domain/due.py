@@ -279,7 +279,9 @@ def _flags(conn: sqlite3.Connection, cases: list[Case], out: dict[int, tuple[Anc
 
 def _scope(conn: sqlite3.Connection, street: str | None, worker: str | None) -> Scope:
     from jindu_cli.domain.filters import Filter
+    from jindu_cli.domain.find import require_people
 
+    require_people(conn, street, worker)
     f = Filter(conn).by(street=street, worker=worker)
     return Scope(f.sql, f.params)
 

@@ -196,3 +196,22 @@ def list_cases(
     if limit is not None and limit < 1:
         raise InvalidInput("条数", "必须大于 0")
     return load_cases(conn, f.sql, f.params, SORTS[sort], limit)
+
+
+def require_people(conn: sqlite3.Connection, street: str | None = None, worker: str | None = None) -> None:
+    """A --street or --worker that names nobody in the register is refused, with the names it has:
+    an empty list would look like a street with nothing due."""
+    from jindu_cli.domain.filters import Filter
+
+    if not (street or worker):
+        return
+    f = Filter(conn).by(street=street, worker=worker)
+    if conn.execute(f"SELECT 1 FROM cases c WHERE {f.sql} LIMIT 1", f.params).fetchone():
+        return
+    if worker and not conn.execute("SELECT 1 FROM cases WHERE worker = ? LIMIT 1", [worker.strip()]).fetchone():
+        known = [w for (w,) in conn.execute("SELECT DISTINCT worker FROM cases WHERE worker IS NOT NULL ORDER BY worker"
+                                            " LIMIT 21")]
+        listed = "、".join(known[:20]) + ("……" if len(known) > 20 else "")
+        raise NotFound(f"--worker：登记表里没有负责专干“{worker.strip()}”" + (f"；有：{listed}" if listed else ""))
+    where = Filter(conn).by(street=street).params[0]
+    raise NotFound(f"--street：{where}" + (f"没有专干“{worker.strip()}”负责的人" if worker else "没有在册人员"))
