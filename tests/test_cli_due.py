@@ -348,8 +348,9 @@ def test_explain_shows_an_open_police_report_in_every_format(db):
 
 def test_a_street_or_worker_naming_nobody_is_said_so(db):
     add_case(reported_on="2026-09-01", received_on="2026-08-30", worker="李芳")
+    add_case(id=make_id(seq=556), name="李四", street="头桥", worker="王磊")
     res = run("due", "--worker", "李方", *AS_OF)
-    assert res.exit_code == 1 and "没有负责专干“李方”" in res.stderr and "有：李芳" in res.stderr
+    assert res.exit_code == 1 and "没有负责专干“李方”" in res.stderr and "有：李芳、王磊" in res.stderr
     res = run("due", "--street", "渔安", *AS_OF)
     assert res.exit_code == 1 and "渔安街道没有在册人员" in res.stderr
     res = run("due", "--street", "盐务街", "--worker", "王磊", *AS_OF)
