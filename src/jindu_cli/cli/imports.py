@@ -495,17 +495,10 @@ def import_log(limit: LimitOpt = None,
                fmt: FormatOpt = Fmt.table, db: DbOpt = None):
     """导入记录：每个导入过的文件的名称、SHA-256、时间、操作员和各项行数。"""
     from jindu_cli.cli.output import local_time
+    from jindu_cli.domain.import_log import import_log as logged
     from jindu_cli.domain.importer import KIND_LABELS
 
-    conn = open_conn(db)
-
-    sql = ("SELECT id, imported_at, operator, kind, file_name, sheet, sha256, encoding, rows_read, inserted, updated,"
-           " unchanged, rejected FROM import_files ORDER BY id DESC")
-    if limit:
-        sql += f" LIMIT {int(limit)}"
-    keys = ["import_id", "imported_at", "operator", "kind", "file", "sheet", "sha256", "encoding", "rows", "inserted",
-            "updated", "unchanged", "rejected"]
-    rows = [dict(zip(keys, r)) for r in conn.execute(sql)]
+    rows = logged(open_conn(db), limit)
     if fmt is Fmt.table:  # the office's clock, the kind in words, a workbook's sheet beside its name
         for r in rows:
             r.update(sha_short=r["sha256"][:12], time=local_time(r["imported_at"]),
