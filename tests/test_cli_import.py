@@ -1014,22 +1014,26 @@ def test_export_json_is_one_array_though_written_row_by_row(db, tmp_path):
     assert ok("export", "visits", "-f", "json").stdout == "[]\n"
 
 
-def test_the_register_is_exported_a_chunk_of_people_at_a_time_with_the_same_rows(db, tmp_path, monkeypatch):
+def test_the_register_is_exported_a_chunk_of_people_at_a_time_with_the_same_rows(db, tmp_path):
     from jindu_cli.domain import exporter
+    from jindu_cli.storage.db import open_db
 
     imported("cases", register(tmp_path))
     ok("case", "update", A, "--status", "中止", "--on", "2026-11-20", "--reason", "拘留", *AS_OF)
     whole = ok("export", "cases", "--reveal").stdout
     assert "中止（拘留）" in whole and len(whole.splitlines()) == 3
-    monkeypatch.setattr(exporter, "CASES_AT_ONCE", 1)
-    assert ok("export", "cases", "--reveal").stdout == whole
+    conn = open_db(db)
+    one_by_one = list(exporter.rows(conn, "cases", reveal=True, at_once=1))
+    assert one_by_one == list(exporter.rows(conn, "cases", reveal=True)) and len(one_by_one) == 2
+    assert [cells[0] for _, cells in one_by_one] == [A, B]
+    conn.close()
     assert ok("export", "cases", "--reveal", "--street", "盐务街").stdout.splitlines()[1:] == [
         line for line in whole.splitlines()[1:] if "盐务街" in line]
 
 
 def test_a_revealing_export_is_audited_in_wal_mode_and_out_of_it(db, tmp_path):
-    """The people are recorded before the rows are written: by a second connection while the first
-    reads (WAL, as jindu sets), or by the reading one in a database in another journal mode."""
+    """The people are recorded before the rows are written, by the one connection that then reads
+    them, in WAL mode (as jindu sets) and in another journal mode."""
     imported("cases", register(tmp_path))
     assert rows(db, "PRAGMA journal_mode") == [("wal",)]
     ok("export", "cases", "--reveal", "-o", tmp_path / "1.csv")
