@@ -62,10 +62,10 @@ def run_export(kind, street, date_from, date_to, fmt, output, reveal, db, operat
         rows = _counted(export.rows, bar, export.count, output)
         try:
             if output is None:
-                WRITERS[fmt](sys.stdout.buffer, kind, rows, export.count)
+                WRITERS[fmt](sys.stdout.buffer, kind, rows, None)
                 sys.stdout.flush()
             else:
-                write_atomic(output, lambda out: WRITERS[fmt](out, kind, rows, export.count))
+                write_atomic(output, lambda out: WRITERS[fmt](out, kind, rows, output.parent))
         finally:
             if bar is not None:
                 bar.stop()
@@ -86,7 +86,7 @@ def _counted(rows, bar, count: int, output):
         yield cells
 
 
-def _json_out(out, kind: str, rows, count: int) -> None:
+def _json_out(out, kind: str, rows, folder: Path | None) -> None:
     """The bytes of json.dumps(a list of the rows, indent=2), written one row at a time."""
     import json
 
@@ -102,7 +102,7 @@ def _json_out(out, kind: str, rows, count: int) -> None:
     out.write(b"]\n" if first else b"\n]\n")
 
 
-def _csv_out(out, kind: str, rows, count: int) -> None:
+def _csv_out(out, kind: str, rows, folder: Path | None) -> None:
     """UTF-8 with BOM, so Excel opens it; CRLF; cells shaped for a spreadsheet (exporter.csv_cell)."""
     import csv
     import io
@@ -120,42 +120,13 @@ def _csv_out(out, kind: str, rows, count: int) -> None:
         text.detach()  # (the file stays open for whoever gave it)
 
 
-# a sheet of more cells than this may pass 2 GiB of XML (about 70 bytes a cell, or more) and is
-# written with zip64 sizes, which some readers take less well: only where it is needed
-ZIP64_CELLS = 20_000_000
+def _xlsx_out(out, kind: str, rows, folder: Path | None) -> None:
+    """Every cell text (a value like =1+1 is never a formula, an ID never a number); its
+    temporary files in a private folder beside the file (cli.workbook.write_listing)."""
+    from jindu_cli.cli.workbook import write_listing
+    from jindu_cli.domain import exporter
 
-
-def _xlsx_out(out, kind: str, rows, count: int) -> None:
-    """Every cell written as text (a value like =1+1 is never a formula, an ID never a number),
-    widths set from the first rows. Rows past a sheet's limit (1,048,576 with the headers) go on
-    to another sheet, 检测记录（2）, and so on: jindu imports every sheet of a workbook."""
-    from datetime import datetime, timezone
-    from itertools import chain, islice
-
-    from jindu_cli import __version__
-    from jindu_cli.domain import exporter, xlsx_out
-    from jindu_cli.cli.output import width
-
-    headers = exporter.headers(kind)
-    name = SHEET_NAMES[kind]
-    first = list(islice(rows, 2000))
-    widths = [width(h) for h in headers]
-    for cells in first:
-        for i, c in enumerate(cells):
-            widths[i] = max(widths[i], min(60, width(c)))
-    rows = chain(first, rows)
-    header = [xlsx_out.Styled(h, "bold_text") for h in headers]
-    per_sheet = xlsx_out.MAX_ROWS - 1
-    sheets = []
-    for n, done in enumerate(range(0, max(1, count), per_sheet), start=1):
-        size = min(per_sheet, count - done)
-        sheets.append(xlsx_out.Sheet(name if n == 1 else f"{name}（{n}）", chain([header], islice(rows, size)),
-                                     style="text", widths={i: w + 2 for i, w in enumerate(widths)}, freeze="A2",
-                                     large=size * len(headers) > ZIP64_CELLS, size=(size + 1, len(headers))))
-    now = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
-    xlsx_out.write(out, sheets, when=now, creator=f"jindu {__version__}")
-    if next(rows, None) is not None:  # (counted in the same read transaction: never, but never drop a row)
-        raise RuntimeError(f"导出的行多于统计的 {count} 行")
+    write_listing(out, SHEET_NAMES[kind], exporter.headers(kind), rows, scratch=folder)
 
 
 WRITERS = {ExportFmt.json: _json_out, ExportFmt.csv: _csv_out, ExportFmt.xlsx: _xlsx_out}
