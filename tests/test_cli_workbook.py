@@ -5,6 +5,7 @@ import io
 import shutil
 import subprocess
 import zipfile
+from datetime import datetime
 
 import pytest
 from hypothesis import given, settings
@@ -51,6 +52,15 @@ def test_the_same_rows_give_the_same_bytes(tmp_path):
     assert data == listing(tmp_path, iter(rows))
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         assert len({info.date_time for info in archive.infolist()}) == 1
+
+
+def test_an_export_gives_the_same_bytes_for_the_same_rows(db, tmp_path):
+    """Its document time is fixed (the export has no date of its own), as are the zip entries'."""
+    add_case(name="张伟")
+    for name in ("1.xlsx", "2.xlsx"):
+        ok("export", "cases", "-f", "xlsx", "-o", tmp_path / name)
+    assert (tmp_path / "1.xlsx").read_bytes() == (tmp_path / "2.xlsx").read_bytes()
+    assert load_workbook(tmp_path / "1.xlsx").properties.created == datetime(1980, 1, 1)
 
 
 def test_text_is_cut_to_excels_limit_and_what_xml_cannot_hold_is_dropped(tmp_path):
