@@ -70,7 +70,7 @@ def test_text_is_cut_to_excels_limit_and_what_xml_cannot_hold_is_dropped(tmp_pat
         "<b>&amp;</b> \"引号\" 'x'", " 前后有空格 ", "控制字符", "换行\n第二行", "x" * MAX_CELL_CHARS, "半个字"]
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=30, deadline=None)  # (each a workbook written through temporary files)
 @given(st.lists(st.text(max_size=30), min_size=1, max_size=3))
 def test_any_text_reads_back_as_written_but_for_what_xml_cannot_hold(tmp_path_factory, cells):
     """As the standard has it: a text that looks like one of its escapes (_x0041_) is written
