@@ -198,8 +198,11 @@ def test_formats_parse_back(office, tmp_path):
     # printed, each page of a breakdown repeats its title, headers and groups' names, on A4 across
     assert (sheet.print_title_rows, sheet.print_title_cols) == ("$1:$2", "$A:$A")
     assert (sheet.page_setup.orientation, str(sheet.page_setup.paperSize)) == ("landscape", sheet.PAPERSIZE_A4)
+    assert sheet.freeze_panes == "B3" and sheet.oddFooter.center.text == "第 &P 页，共 &N 页"
     legend = book["口径说明"]
-    assert legend.sheet_properties.pageSetUpPr.fitToPage and legend.page_setup.fitToWidth == 1
+    # one page wide (fitToWidth left out means 1, as the standard says), as many pages long as it takes
+    assert legend.sheet_properties.pageSetUpPr.fitToPage and (legend.page_setup.fitToWidth or 1) == 1
+    assert legend.page_setup.fitToHeight == 0
     # openpyxl stamps "now" on saving; the report fixes it to the period's end so the bytes repeat
     assert book.properties.modified.date() == date(2026, 10, 31) == book.properties.created.date()
 

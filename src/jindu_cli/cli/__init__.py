@@ -14,7 +14,9 @@ from typing import Annotated, Optional
 import typer
 
 from jindu_cli import __version__
-from jindu_cli.cli import audit, case, db, demo, draw, drug_tests, due, imports, leave, report, rules, visit
+from jindu_cli.cli import (
+    audit, case, db, demo, draw, drug_tests, due, exports, imports, leave, report, rules, visit,
+)
 from jindu_cli.cli.options import ROOT, DbOpt, db_location
 from jindu_cli.cli.output import guard
 from jindu_cli.cli.usage import RootGroup
@@ -36,7 +38,7 @@ app.add_typer(leave.app, name="leave")
 app.add_typer(audit.app, name="audit")
 app.add_typer(db.app, name="db")
 app.add_typer(imports.app, name="import")
-app.add_typer(imports.export_app, name="export")
+app.add_typer(exports.app, name="export")
 app.add_typer(rules.app, name="rules")
 app.command("due")(due.due)
 app.command("draw")(draw.draw)

@@ -35,18 +35,14 @@ def db_status(db: DbOpt = None, fmt: FormatOpt = Fmt.table):
 
     loc = db_location(db)
     conn = open_conn(db)
-    migrations = [
-        {"name": n, "applied_at": at}
-        for n, at in conn.execute(
-            "SELECT name, applied_at FROM _sqlite_migrations WHERE migration_set = 'jindu' ORDER BY id")
-    ]
+    migrations = storage.applied_migrations(conn)
     info = {
         "path": str(loc.path),
         "source": loc.source,
         "size_bytes": loc.path.stat().st_size,
         "mode": oct(loc.path.stat().st_mode & 0o777),
         "journal_mode": storage.journal_mode(conn),
-        "schema_version": conn.execute("PRAGMA user_version").fetchone()[0],
+        "schema_version": storage.schema_version(conn),
         "migrations": migrations,
         "tables": storage.table_counts(conn),
     }

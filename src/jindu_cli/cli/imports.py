@@ -1,8 +1,7 @@
-"""jindu import: street offices' registers, visit logs and test logs. jindu export: back out."""
+"""jindu import: street offices' registers, visit logs and test logs, and the log of what came in."""
 
 from __future__ import annotations
 
-import enum
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -495,17 +494,10 @@ def import_log(limit: LimitOpt = None,
                fmt: FormatOpt = Fmt.table, db: DbOpt = None):
     """导入记录：每个导入过的文件的名称、SHA-256、时间、操作员和各项行数。"""
     from jindu_cli.cli.output import local_time
+    from jindu_cli.domain.import_log import import_log as logged
     from jindu_cli.domain.importer import KIND_LABELS
 
-    conn = open_conn(db)
-
-    sql = ("SELECT id, imported_at, operator, kind, file_name, sheet, sha256, encoding, rows_read, inserted, updated,"
-           " unchanged, rejected FROM import_files ORDER BY id DESC")
-    if limit:
-        sql += f" LIMIT {int(limit)}"
-    keys = ["import_id", "imported_at", "operator", "kind", "file", "sheet", "sha256", "encoding", "rows", "inserted",
-            "updated", "unchanged", "rejected"]
-    rows = [dict(zip(keys, r)) for r in conn.execute(sql)]
+    rows = logged(open_conn(db), limit)
     if fmt is Fmt.table:  # the office's clock, the kind in words, a workbook's sheet beside its name
         for r in rows:
             r.update(sha_short=r["sha256"][:12], time=local_time(r["imported_at"]),
@@ -516,163 +508,3 @@ def import_log(limit: LimitOpt = None,
                 ("inserted", "新增"), ("updated", "更新"), ("unchanged", "未变"), ("rejected", "拒绝")], fmt.value)
     if not rows:
         message("还没有导入过文件")
-
-
-export_app = typer.Typer(help="导出登记表、走访记录、检测记录，列名与导入时相同。", no_args_is_help=True)
-
-
-class ExportFmt(str, enum.Enum):
-    csv = "csv"
-    xlsx = "xlsx"
-    json = "json"
-
-
-def _export(kind: str, doc: str):
-    def command(
-        street: Annotated[Optional[str], typer.Option("--street", help="只导出这个街道", show_default=False)] = None,
-        date_from: Annotated[Optional[str], typer.Option("--from", show_default=False,
-                                                         help="从这天起（登记表按报到日期）；给月份（2026-03）或年份时从它的第一天起")] = None,
-        date_to: Annotated[Optional[str], typer.Option("--to", help="到这天止；给月份或年份时到它的最后一天", show_default=False)] = None,
-        fmt: Annotated[ExportFmt, typer.Option("--format", "-f", help="csv（带 BOM 的 UTF-8，Excel 可直接打开）、xlsx 或 json")] = ExportFmt.csv,
-        output: Annotated[Optional[Path], typer.Option("--output", "-o", metavar="FILE", show_default=False,
-                                                       help="写入这个文件（先写临时文件再改名，权限 0600）；不给时输出到标准输出（xlsx 必须给）")] = None,
-        reveal: Annotated[bool, typer.Option("--reveal", help="导出完整的身份证号和电话（会记入审计）；不加时脱敏，导出的文件不能再导入")] = False,
-        db: DbOpt = None, operator: OperatorOpt = None,
-    ):
-        run_export(kind, street, date_from, date_to, fmt, output, reveal, db, operator)
-
-    command.__doc__ = doc
-    command.__name__ = f"export_{kind}"
-    return guard(command)
-
-
-def run_export(kind, street, date_from, date_to, fmt, output, reveal, db, operator) -> None:
-    import sys
-
-    from jindu_cli.cli.common import dates_between
-    from jindu_cli.cli.output import write_atomic
-    from jindu_cli.domain import cases, exporter
-    from jindu_cli.errors import InvalidInput
-    from jindu_cli.storage.db import readable_beside, snapshot
-
-    if fmt is ExportFmt.xlsx and output is None:
-        raise InvalidInput("--output", "xlsx 是二进制文件，请用 --output 指定文件名")
-    conn = open_conn(db)
-    start, end = dates_between(date_from, date_to)
-    # the rows are written as they are read (memory stays flat however many there are), all of them
-    # from one moment of the database, which is also what is counted and audited
-    with snapshot(conn):
-        count, people = exporter.scope(conn, kind, street=street, date_from=start, date_to=end)
-        if reveal and people:
-            # recorded before a row is written, by a second connection while this one reads (in WAL
-            # mode, as jindu sets; otherwise by this one, and committed when the rows are written)
-            writer = open_conn(db) if readable_beside(conn) else conn
-            cases.record_reveal(writer, operator_name(operator), f"export {kind}", people)
-        bar = _progress() if count >= EXPORT_PROGRESS_ROWS else None
-        rows = _counted((cells for _, cells in exporter.rows(conn, kind, street=street, date_from=start, date_to=end,
-                                                            reveal=reveal)), bar, count, output)
-        write = {ExportFmt.json: _json_out, ExportFmt.csv: _csv_out, ExportFmt.xlsx: _xlsx_out}[fmt]
-        try:
-            if output is None:
-                write(sys.stdout.buffer, kind, rows, count)
-                sys.stdout.flush()
-            else:
-                write_atomic(output, lambda out: write(out, kind, rows, count))
-        finally:
-            if bar is not None:
-                bar.stop()
-    if output is not None:
-        message(f"已导出 {count} 行到 {output}" + ("" if reveal else "（身份证号和电话已脱敏）"))
-
-
-EXPORT_PROGRESS_ROWS = 20_000  # a bar on stderr, for a person watching, from this many rows
-
-
-def _counted(rows, bar, count: int, output):
-    """`rows`, advancing `bar` (if any) as they are written."""
-    if bar is None:
-        yield from rows
-        return
-    bar.start()
-    task = bar.add_task(f"导出到 {output.name if output else '标准输出'}", total=max(1, count))
-    for n, cells in enumerate(rows, start=1):
-        if n % 2000 == 0:
-            bar.update(task, completed=n)
-        yield cells
-
-
-def _json_out(out, kind: str, rows, count: int) -> None:
-    """The bytes of json.dumps(a list of the rows, indent=2), written one row at a time."""
-    import json
-
-    from jindu_cli.domain import exporter
-
-    fields = exporter.FIELDS[kind]
-    first = True
-    out.write(b"[")
-    for cells in rows:
-        item = json.dumps(dict(zip(fields, cells)), ensure_ascii=False, indent=2).replace("\n", "\n  ")
-        out.write(((("\n  " if first else ",\n  ") + item).encode("utf-8")))
-        first = False
-    out.write(b"]\n" if first else b"\n]\n")
-
-
-def _csv_out(out, kind: str, rows, count: int) -> None:
-    """UTF-8 with BOM, so Excel opens it; CRLF; cells shaped for a spreadsheet (exporter.csv_cell)."""
-    import csv
-    import io
-
-    from jindu_cli.domain import exporter
-
-    text = io.TextIOWrapper(out, encoding="utf-8", newline="")
-    try:
-        text.write("\ufeff")
-        writer = csv.writer(text, lineterminator="\r\n")
-        writer.writerow(exporter.headers(kind))
-        writer.writerows([exporter.csv_cell(c) for c in cells] for cells in rows)
-        text.flush()
-    finally:
-        text.detach()  # (the file stays open for whoever gave it)
-
-
-# a sheet of more cells than this may pass 2 GiB of XML (about 70 bytes a cell, or more) and is
-# written with zip64 sizes, which some readers take less well: only where it is needed
-ZIP64_CELLS = 20_000_000
-
-
-def _xlsx_out(out, kind: str, rows, count: int) -> None:
-    """Every cell written as text (a value like =1+1 is never a formula, an ID never a number),
-    widths set from the first rows. Rows past a sheet's limit (1,048,576 with the headers) go on
-    to another sheet, 检测记录（2）, and so on: jindu imports every sheet of a workbook."""
-    from datetime import datetime, timezone
-    from itertools import chain, islice
-
-    from jindu_cli import __version__
-    from jindu_cli.domain import exporter, xlsx_out
-    from jindu_cli.cli.output import width
-
-    headers = exporter.headers(kind)
-    name = {"cases": "登记表", "visits": "走访记录", "tests": "检测记录"}[kind]
-    first = list(islice(rows, 2000))
-    widths = [width(h) for h in headers]
-    for cells in first:
-        for i, c in enumerate(cells):
-            widths[i] = max(widths[i], min(60, width(c)))
-    rows = chain(first, rows)
-    header = [xlsx_out.Styled(h, "bold_text") for h in headers]
-    per_sheet = xlsx_out.MAX_ROWS - 1
-    sheets = []
-    for n, done in enumerate(range(0, max(1, count), per_sheet), start=1):
-        size = min(per_sheet, count - done)
-        sheets.append(xlsx_out.Sheet(name if n == 1 else f"{name}（{n}）", chain([header], islice(rows, size)),
-                                     style="text", widths={i: w + 2 for i, w in enumerate(widths)}, freeze="A2",
-                                     large=size * len(headers) > ZIP64_CELLS, size=(size + 1, len(headers))))
-    now = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
-    xlsx_out.write(out, sheets, when=now, creator=f"jindu {__version__}")
-    if next(rows, None) is not None:  # (counted in the same read transaction: never, but never drop a row)
-        raise RuntimeError(f"导出的行多于统计的 {count} 行")
-
-
-export_app.command("cases")(_export("cases", "导出登记表（含状态记录）。例：jindu export cases --reveal -o 登记表.csv"))
-export_app.command("visits")(_export("visits", "导出走访记录。例：jindu export visits --street 盐务街 --from 2026-11-01"))
-export_app.command("tests")(_export("tests", "导出检测记录。例：jindu export tests -f xlsx -o 检测.xlsx"))

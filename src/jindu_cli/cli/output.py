@@ -145,6 +145,18 @@ def console(stderr: bool = False):
     return Console(file=sys.stderr if stderr else sys.stdout, highlight=False, markup=False, emoji=False)
 
 
+def progress_bar():
+    """A progress bar on stderr when a person is watching; None for cron and pipes."""
+    if not sys.stderr.isatty():
+        return None
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    # a file's name is shown as it is, never read as rich markup
+    return Progress(TextColumn("{task.description}", markup=False), BarColumn(),
+                    TextColumn("{task.percentage:>3.0f}%"), TimeRemainingColumn(), transient=True,
+                    console=console(stderr=True))
+
+
 def _write(chunks: Iterable[str]) -> None:
     """Text to stdout, in pieces of a few thousand lines (a district's list is 100 MB of JSON)."""
     out = sys.stdout

@@ -12,6 +12,7 @@ from datetime import datetime
 from jindu_cli import __version__
 from jindu_cli.cli.output import plain_table
 from jindu_cli.cli.output import width
+from jindu_cli.cli.workbook import cell_text, for_print, workbook
 from jindu_cli.domain.reports import BY_LABELS, Report
 
 TOTAL = "合计"
@@ -149,37 +150,68 @@ def _md(report: Report, rules, trail=None) -> bytes:
 
 
 def _xlsx(report: Report, rules, trail=None) -> bytes:
-    from jindu_cli.domain.xlsx_out import Sheet, Styled, to_bytes
+    """A sheet for each breakdown and one of definitions. Counts are numbers in Excel's General
+    format, rates numbers as 0.0%. Printed: A4 across, every page repeating the title, the headers
+    and the groups' names (the indicators run to several pages wide), the page numbers below."""
+    end = report.period.end
+    buffer = io.BytesIO()
+    with workbook(buffer, created=datetime(end.year, end.month, end.day)) as book:
+        _xlsx_sheets(book, report, rules, trail)
+    return buffer.getvalue()
 
-    sheets = []
+
+def _xlsx_sheets(book, report: Report, rules, trail) -> None:
+    styles = {"title": {"bold": True, "font_size": 12},
+              "header": {"bold": True, "align": "center", "valign": "vcenter", "text_wrap": True},
+              "bold": {"bold": True}, "percent": {"num_format": "0.0%"},
+              "bold_percent": {"bold": True, "num_format": "0.0%"}}
+    style = {name: book.add_format(properties) for name, properties in styles.items()}
+
+    def put(sheet, row: int, column: int, value, fmt=None) -> None:
+        if isinstance(value, str):
+            sheet.write_string(row, column, cell_text(value), fmt)
+        elif value is not None:
+            sheet.write_number(row, column, value, fmt)
+        elif fmt is not None:  # (empty, but what is typed into it takes its format)
+            sheet.write_blank(row, column, None, fmt)
+
+    rates = [bool(ind.rate) for ind in report.indicators]
     for by, groups in report.breakdowns.items():
-        rates = [bool(ind.rate) for ind in report.indicators]
+        sheet = book.add_worksheet(f"按{BY_LABELS[by]}")
         subtitle = _subtitle(report).replace(f"按{BY_LABELS[report.by]}分组", f"按{BY_LABELS[by]}分组")
         headers = [BY_LABELS[by]] + [i.label for i in report.indicators]
-        rows: list[list] = [[Styled(f"{_title(report)}（{subtitle}）", "title")],
-                            [Styled(h, "header") for h in headers]]
-        # counts show as whole numbers in Excel's General format; rates as 0.0%
+        put(sheet, 0, 0, f"{_title(report)}（{subtitle}）", style["title"])
+        for column, header in enumerate(headers):
+            put(sheet, 1, column, header, style["header"])
+        row = 2
         for name, values in groups.items():
-            rows.append([name] + [Styled(values.get(i.key), "percent") if rate else values.get(i.key)
-                                  for i, rate in zip(report.indicators, rates)])
+            put(sheet, row, 0, name)
+            for column, (ind, rate) in enumerate(zip(report.indicators, rates), start=1):
+                put(sheet, row, column, values.get(ind.key), style["percent"] if rate else None)
+            row += 1
         totals = [report.total.get(i.key) if by == report.by else _sum(groups, i) for i in report.indicators]
-        rows.append([Styled(TOTAL, "bold")] + [Styled(v, "bold_percent" if rate else "bold")
-                                               for v, rate in zip(totals, rates)])
-        widths = {0: max(width(n) for n in [*groups, TOTAL, headers[0]]) + 4}
-        widths.update({column: max(8, min(16, width(ind.label) + 2))
-                       for column, ind in enumerate(report.indicators, start=1)})
-        # printed: A4 across, and every page repeats the title, the headers and the groups' names
-        # (the indicators run to several pages wide)
-        sheets.append(Sheet(f"按{BY_LABELS[by]}", rows, widths=widths, heights={2: 42}, freeze="B3", landscape=True,
-                            a4=True, print_rows=(1, 2), print_cols=(0, 0)))
-    legend = [[Styled(h, "bold") for h in ("指标", "英文键", "口径")]]
-    legend += [[ind.label, ind.key, ind.definition] for ind in report.indicators]
-    legend += [[], ["说明", "", _legend_lines(report, rules)[-1]]]
-    legend += [["审计链", "", _trail_line(trail)]] if trail else []
-    # one page wide, as many long as it takes
-    sheets.append(Sheet("口径说明", legend, widths={0: 20, 1: 24, 2: 90}, landscape=True, a4=True, fit_width=True))
-    end = report.period.end
-    return to_bytes(sheets, when=datetime(end.year, end.month, end.day), creator=f"jindu {__version__}")
+        put(sheet, row, 0, TOTAL, style["bold"])
+        for column, (value, rate) in enumerate(zip(totals, rates), start=1):
+            put(sheet, row, column, value, style["bold_percent" if rate else "bold"])
+        sheet.set_column(0, 0, max(width(n) for n in [*groups, TOTAL, headers[0]]) + 4)
+        for column, ind in enumerate(report.indicators, start=1):
+            sheet.set_column(column, column, max(8, min(16, width(ind.label) + 2)))
+        sheet.set_row(1, 42)
+        sheet.freeze_panes(2, 1)
+        for_print(sheet, title_rows=(0, 1), title_cols=(0, 0))
+    legend = book.add_worksheet("口径说明")
+    rows: list[list] = [[ind.label, ind.key, ind.definition] for ind in report.indicators]
+    rows += [[], ["说明", "", _legend_lines(report, rules)[-1]]]
+    rows += [["审计链", "", _trail_line(trail)]] if trail else []
+    for column, header in enumerate(("指标", "英文键", "口径")):
+        put(legend, 0, column, header, style["bold"])
+    for row, cells in enumerate(rows, start=1):
+        for column, value in enumerate(cells):
+            if value:
+                put(legend, row, column, value)
+    for column, wide in enumerate((20, 24, 90)):
+        legend.set_column(column, column, wide)
+    for_print(legend, title_rows=(0, 0), fit_width=True)  # one page wide, as many long as it takes
 
 
 def _sum(groups: dict, ind) -> float | None:

@@ -1,11 +1,16 @@
 """Export the register, visits and tests in the columns the importer reads, so that an export
 made with --reveal re-imports without loss. Without --reveal, 身份证号 and phones are masked:
-a file for sharing figures, not people."""
+a file for sharing figures, not people.
+
+`opened` is the export: its rows, their count and (with --reveal) the audit of the people shown
+in full, all of one moment of the database, on the caller's one connection."""
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date
 
 from jindu_cli.domain import records, reference
@@ -72,6 +77,7 @@ def _case_filter(conn: sqlite3.Connection, street: str | None, date_from: date |
 
 
 CASES_AT_ONCE = 2000  # people read at a time for the register's export (memory stays flat)
+REVEAL_ROUNDS = 5  # times the people are audited again when other writers keep adding to them
 RECORDS = {"visits": ("visits", "r.visited_on"), "tests": ("drug_tests", "r.tested_on")}
 
 
@@ -90,9 +96,10 @@ def scope(conn: sqlite3.Connection, kind: str, *, street: str | None = None, dat
 
 
 def rows(conn: sqlite3.Connection, kind: str, *, street: str | None = None, date_from: date | None = None,
-         date_to: date | None = None, reveal: bool = False) -> Iterator[tuple[int, list[str]]]:
+         date_to: date | None = None, reveal: bool = False,
+         at_once: int = CASES_AT_ONCE) -> Iterator[tuple[int, list[str]]]:
     """(case id, cells) in the export's column order, one at a time as they are read (the visits
-    and tests oldest first)."""
+    and tests oldest first; the register `at_once` people at a time)."""
     mask_number = (lambda v: v) if reveal else mask_id
     mask_tel = (lambda v: v) if reveal else mask_phone
     if kind == "cases":
@@ -119,3 +126,66 @@ def rows(conn: sqlite3.Connection, kind: str, *, street: str | None = None, date
     for record in each(conn, street=street, date_from=date_from, date_to=date_to, oldest_first=True):
         record["id_number"] = mask_number(record["id_number"])
         yield record["case_id"], [_cell(record.get(f)) for f in FIELDS[kind]]
+
+
+@dataclass
+class Export:
+    """One export, read in one snapshot: `count` rows, of the cases `people`; `rows` (each a list
+    of cells in the columns of `headers(kind)`) are read once, inside `opened`'s block."""
+    kind: str
+    count: int
+    people: list[int]
+    rows: Iterator[list[str]]
+
+
+def reveal(conn: sqlite3.Connection, kind: str, operator: str, *, street: str | None = None,
+           date_from: date | None = None, date_to: date | None = None,
+           audited: frozenset[int] | set[int] = frozenset()) -> set[int]:
+    """Record, and commit, that `operator` is shown in full the people the export holds now, but
+    those in `audited` (recorded already for this export). Returns all the people audited for it."""
+    from jindu_cli.domain.cases import record_reveal
+    from jindu_cli.storage.db import atomic
+
+    with atomic(conn):  # (a write transaction: the people as they are while nobody else writes)
+        _, people = scope(conn, kind, street=street, date_from=date_from, date_to=date_to)
+        new = set(people) - set(audited)
+        if new:
+            record_reveal(conn, operator, f"export {kind}", sorted(new))
+    return set(audited) | new
+
+
+@contextlib.contextmanager
+def opened(conn: sqlite3.Connection, kind: str, *, street: str | None = None, date_from: date | None = None,
+           date_to: date | None = None, reveal_as: str | None = None,
+           audited: frozenset[int] | set[int] = frozenset()) -> Iterator[Export]:
+    """The export of `kind`, its rows to be read inside the block. The rows and their count are
+    of one moment of the database (one read transaction), however long the writing takes and
+    whatever other processes write meanwhile. With `reveal_as` (the operator), the rows are in
+    full, and the people they show have been audited as shown to that operator, committed, before
+    the block begins: no file holds anyone in full whose showing is not on record.
+
+    One connection does both. The audit is written and committed first (`reveal`), then the read
+    transaction begins, and its people are checked against the ones audited: another process may
+    have added someone in between (a case, or a visit of someone not exported before). Then that
+    difference is audited too, and the rows read again from a new moment, until every person read
+    is on record (REVEAL_ROUNDS times at most, then DatabaseError: nothing is exported). Holding
+    one write transaction over the export instead would keep every other writer waiting for as
+    long as the file takes, and would commit the audit only after the file was written.
+    Someone removed in between stays audited though not shown: the record errs on the safe side.
+    `audited`: people already recorded for this export by `reveal`."""
+    from jindu_cli.errors import DatabaseError
+    from jindu_cli.storage.db import snapshot
+
+    audited = set(audited)
+    chosen = {"street": street, "date_from": date_from, "date_to": date_to}
+    if reveal_as is not None and not audited:
+        audited = reveal(conn, kind, reveal_as, **chosen)
+    for _ in range(REVEAL_ROUNDS):
+        with snapshot(conn):
+            count, people = scope(conn, kind, **chosen)
+            if reveal_as is None or audited.issuperset(people):
+                yield Export(kind, count, people,
+                             (cells for _, cells in rows(conn, kind, reveal=reveal_as is not None, **chosen)))
+                return
+        audited = reveal(conn, kind, reveal_as, audited=audited, **chosen)
+    raise DatabaseError("数据库正忙：另一个程序一直在添加要导出的记录，没有导出。请稍后再试")

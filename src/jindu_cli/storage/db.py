@@ -341,6 +341,17 @@ def journal_mode(conn: sqlite3.Connection) -> str:
     return conn.execute("PRAGMA journal_mode").fetchone()[0]
 
 
+def schema_version(conn: sqlite3.Connection) -> int:
+    """The number of migration steps applied (PRAGMA user_version)."""
+    return conn.execute("PRAGMA user_version").fetchone()[0]
+
+
+def applied_migrations(conn: sqlite3.Connection) -> list[dict]:
+    """The migrations applied to the file, in order: name and when (UTC ISO)."""
+    return [{"name": name, "applied_at": at} for name, at in conn.execute(
+        "SELECT name, applied_at FROM _sqlite_migrations WHERE migration_set = 'jindu' ORDER BY id")]
+
+
 def table_counts(conn: sqlite3.Connection) -> dict[str, int]:
     names = [
         r[0]

@@ -1,0 +1,136 @@
+"""jindu export: the register, visits and tests, in the columns the import reads."""
+
+from __future__ import annotations
+
+import enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from jindu_cli.cli.options import DbOpt, OperatorOpt, open_conn, operator_name
+from jindu_cli.cli.output import guard, message
+
+app = typer.Typer(help="导出登记表、走访记录、检测记录，列名与导入时相同。", no_args_is_help=True)
+
+SHEET_NAMES = {"cases": "登记表", "visits": "走访记录", "tests": "检测记录"}
+EXPORT_PROGRESS_ROWS = 20_000  # a bar on stderr, for a person watching, from this many rows
+
+
+class ExportFmt(str, enum.Enum):
+    csv = "csv"
+    xlsx = "xlsx"
+    json = "json"
+
+
+def _export(kind: str, doc: str):
+    def command(
+        street: Annotated[Optional[str], typer.Option("--street", help="只导出这个街道", show_default=False)] = None,
+        date_from: Annotated[Optional[str], typer.Option("--from", show_default=False,
+                                                         help="从这天起（登记表按报到日期）；给月份（2026-03）或年份时从它的第一天起")] = None,
+        date_to: Annotated[Optional[str], typer.Option("--to", help="到这天止；给月份或年份时到它的最后一天", show_default=False)] = None,
+        fmt: Annotated[ExportFmt, typer.Option("--format", "-f", help="csv（带 BOM 的 UTF-8，Excel 可直接打开）、xlsx 或 json")] = ExportFmt.csv,
+        output: Annotated[Optional[Path], typer.Option("--output", "-o", metavar="FILE", show_default=False,
+                                                       help="写入这个文件（先写临时文件再改名，权限 0600）；不给时输出到标准输出（xlsx 必须给）")] = None,
+        reveal: Annotated[bool, typer.Option("--reveal", help="导出完整的身份证号和电话（会记入审计）；不加时脱敏，导出的文件不能再导入")] = False,
+        db: DbOpt = None, operator: OperatorOpt = None,
+    ):
+        run_export(kind, street, date_from, date_to, fmt, output, reveal, db, operator)
+
+    command.__doc__ = doc
+    command.__name__ = f"export_{kind}"
+    return guard(command)
+
+
+def run_export(kind, street, date_from, date_to, fmt, output, reveal, db, operator) -> None:
+    """The rows are written as they are read (memory stays flat however many there are); which
+    rows, of which moment, and the audit of a reveal are the domain's (exporter.opened)."""
+    import sys
+
+    from jindu_cli.cli.common import dates_between
+    from jindu_cli.cli.output import progress_bar, write_atomic
+    from jindu_cli.domain import exporter
+    from jindu_cli.errors import InvalidInput
+
+    if fmt is ExportFmt.xlsx and output is None:
+        raise InvalidInput("--output", "xlsx 是二进制文件，请用 --output 指定文件名")
+    conn = open_conn(db)
+    start, end = dates_between(date_from, date_to)
+    with exporter.opened(conn, kind, street=street, date_from=start, date_to=end,
+                         reveal_as=operator_name(operator) if reveal else None) as export:
+        bar = progress_bar() if export.count >= EXPORT_PROGRESS_ROWS else None
+        rows = _counted(export.rows, bar, export.count, output)
+        try:
+            if output is None:
+                WRITERS[fmt](sys.stdout.buffer, kind, rows, None)
+                sys.stdout.flush()
+            else:
+                write_atomic(output, lambda out: WRITERS[fmt](out, kind, rows, output.parent))
+        finally:
+            if bar is not None:
+                bar.stop()
+    if output is not None:
+        message(f"已导出 {export.count} 行到 {output}" + ("" if reveal else "（身份证号和电话已脱敏）"))
+
+
+def _counted(rows, bar, count: int, output):
+    """`rows`, advancing `bar` (if any) as they are written."""
+    if bar is None:
+        yield from rows
+        return
+    bar.start()
+    task = bar.add_task(f"导出到 {output.name if output else '标准输出'}", total=max(1, count))
+    for n, cells in enumerate(rows, start=1):
+        if n % 2000 == 0:
+            bar.update(task, completed=n)
+        yield cells
+
+
+def _json_out(out, kind: str, rows, folder: Path | None) -> None:
+    """The bytes of json.dumps(a list of the rows, indent=2), written one row at a time."""
+    import json
+
+    from jindu_cli.domain import exporter
+
+    fields = exporter.FIELDS[kind]
+    first = True
+    out.write(b"[")
+    for cells in rows:
+        item = json.dumps(dict(zip(fields, cells)), ensure_ascii=False, indent=2).replace("\n", "\n  ")
+        out.write(((("\n  " if first else ",\n  ") + item).encode("utf-8")))
+        first = False
+    out.write(b"]\n" if first else b"\n]\n")
+
+
+def _csv_out(out, kind: str, rows, folder: Path | None) -> None:
+    """UTF-8 with BOM, so Excel opens it; CRLF; cells shaped for a spreadsheet (exporter.csv_cell)."""
+    import csv
+    import io
+
+    from jindu_cli.domain import exporter
+
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="")
+    try:
+        text.write("\ufeff")
+        writer = csv.writer(text, lineterminator="\r\n")
+        writer.writerow(exporter.headers(kind))
+        writer.writerows([exporter.csv_cell(c) for c in cells] for cells in rows)
+        text.flush()
+    finally:
+        text.detach()  # (the file stays open for whoever gave it)
+
+
+def _xlsx_out(out, kind: str, rows, folder: Path | None) -> None:
+    """Every cell text (a value like =1+1 is never a formula, an ID never a number); its
+    temporary files in a private folder beside the file (cli.workbook.write_listing)."""
+    from jindu_cli.cli.workbook import write_listing
+    from jindu_cli.domain import exporter
+
+    write_listing(out, SHEET_NAMES[kind], exporter.headers(kind), rows, scratch=folder)
+
+
+WRITERS = {ExportFmt.json: _json_out, ExportFmt.csv: _csv_out, ExportFmt.xlsx: _xlsx_out}
+
+app.command("cases")(_export("cases", "导出登记表（含状态记录）。例：jindu export cases --reveal -o 登记表.csv"))
+app.command("visits")(_export("visits", "导出走访记录。例：jindu export visits --street 盐务街 --from 2026-11-01"))
+app.command("tests")(_export("tests", "导出检测记录。例：jindu export tests -f xlsx -o 检测.xlsx"))
