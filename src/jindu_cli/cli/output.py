@@ -22,7 +22,7 @@ from typing import BinaryIO
 import typer
 from typer.exceptions import TyperException
 
-from jindu_cli.cli.table import fitted, plain_columns, width  # noqa: F401 (width: for the others)
+from jindu_cli.cli.table import fitted, plain_columns
 from jindu_cli.domain.text import spreadsheet_safe
 
 

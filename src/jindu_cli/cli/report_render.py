@@ -11,7 +11,7 @@ from datetime import datetime
 
 from jindu_cli import __version__
 from jindu_cli.cli.output import plain_table
-from jindu_cli.cli.output import width
+from jindu_cli.cli.table import width
 from jindu_cli.cli.workbook import cell_text, for_print, workbook
 from jindu_cli.domain.reports import BY_LABELS, Report
 

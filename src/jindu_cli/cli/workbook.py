@@ -146,7 +146,7 @@ def write_listing(out: BinaryIO, name: str, headers: Sequence[str], rows: Iterab
     names aside) go on in another sheet, `name`（2） and so on: jindu imports every sheet of a
     workbook. The rows are written as they come (constant_memory), the temporary files in a
     private folder made in `scratch`. Returns the number of rows written."""
-    from jindu_cli.cli.output import width
+    from jindu_cli.cli.table import width
 
     rows = iter(rows)
     first = list(islice(rows, 2000))
