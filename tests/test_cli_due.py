@@ -356,3 +356,43 @@ def test_a_street_or_worker_naming_nobody_is_said_so(db):
     res = run("due", "--street", "盐务街", "--worker", "王磊", *AS_OF)
     assert res.exit_code == 1 and "盐务街街道没有专干“王磊”负责的人" in res.stderr
     assert ok("due", "--street", "盐务街", "--worker", "李芳", *AS_OF).stdout
+
+
+def test_a_call_is_a_contact_attempt_not_a_successful_contact(db, tmp_path):
+    """§9.6: a call that got through does not reset R22's clock, unless the rules count calls."""
+    cid = add_case(reported_on="2026-09-01", received_on="2026-08-30")
+    ok("visit", "add", cid, "--kind", "谈话", "--on", "2026-09-05", *AS_OF)
+    ok("visit", "add", cid, "--kind", "电话联系", "--outcome", "已接通", "--on", "2026-11-20", *AS_OF)
+    lost = [d for d in due_json("--item", "lost_contact", *AS_OF)]
+    assert [(d["due_on"], d["reason"]) for d in lost] == [
+        ("2026-10-05", "超过 30 天没有成功联系就算失联，上次成功联系 2026-09-05（见面）")]
+    counting = tmp_path / "rules.toml"
+    counting.write_text(_rules_text().replace("calls_count = false", "calls_count = true"), encoding="utf-8")
+    lost = due_json("--item", "lost_contact", "--within", "30", "--rules", counting, *AS_OF)
+    assert [(d["due_on"], d["reason"]) for d in lost] == [
+        ("2026-12-20", "超过 30 天没有成功联系就算失联，上次成功联系 2026-11-20（电话联系）")]
+
+
+def test_an_older_database_s_calls_take_the_outcomes_of_a_call(tmp_path):
+    """m010: a call recorded as 见到本人 or 未见到本人 before calls had outcomes of their own."""
+    from sqlite_utils import Database, Migrations
+
+    from jindu_cli.storage import migrations
+
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    steps = Migrations("jindu")
+    for fn in migrations.STEPS[:9]:
+        steps()(fn)
+    steps.apply(Database(conn))
+    conn.execute("PRAGMA user_version = 9")
+    conn.execute("INSERT INTO cases (id, id_number, name, street, measure, term_months, status, created_at, updated_at)"
+                 " VALUES (1, ?, '张伟', '盐务街街道', 'community_treatment', 36, 'pending', '', '')", [make_id()])
+    for n, (kind, outcome) in enumerate([("phone", "seen"), ("phone", "not_seen"), ("talk", "seen"),
+                                         ("talk", "not_seen")]):
+        conn.execute("INSERT INTO visits (case_id, visited_on, kind, outcome, created_at, updated_at)"
+                     " VALUES (1, ?, ?, ?, '', '')", [f"2026-11-0{n + 1}", kind, outcome])
+    conn.close()
+    upgraded = open_db(path)
+    assert upgraded.execute("SELECT kind, outcome FROM visits ORDER BY id").fetchall() == [
+        ("phone", "reached"), ("phone", "unreached"), ("talk", "seen"), ("talk", "not_seen")]

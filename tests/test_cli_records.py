@@ -26,12 +26,26 @@ def test_visit_add_prints_its_id_and_defaults_outcome_and_worker(case, db):
 
 
 @pytest.mark.parametrize("kind,outcome,face", [
-    ("谈话", "见到本人", True), ("电话联系", "见到本人", False), ("入户走访", "未见到本人", False),
+    ("谈话", "见到本人", True), ("电话联系", "已接通", False), ("入户走访", "未见到本人", False),
     ("home-visit", "拒绝配合", False), ("帮扶", "seen", True),
 ])
 def test_face_to_face_follows_from_kind_and_outcome(case, kind, outcome, face):
     ok("visit", "add", case, "--kind", kind, "--outcome", outcome, "--on", "2026-11-20", *AS_OF)
     assert ok("visit", "list", "-f", "json").json()[0]["face_to_face"] is face
+
+
+def test_a_phone_call_has_the_outcomes_of_a_call(case):
+    ok("visit", "add", case, "--kind", "电话联系", "--on", "2026-11-20", *AS_OF)
+    ok("visit", "add", case, "--kind", "电话", "--outcome", "无人接听", "--on", "2026-11-21", *AS_OF)
+    listed = ok("visit", "list", "-f", "json").json()
+    assert [v["outcome"] for v in listed] == ["未接通", "已接通"]
+    res = run("visit", "add", case, "--kind", "电话联系", "--outcome", "见到本人", "--on", "2026-11-22", *AS_OF)
+    assert res.exit_code == 1 and "电话联系的结果是 已接通、未接通 或 拒接" in res.stderr
+    res = run("visit", "add", case, "--kind", "谈话", "--outcome", "已接通", "--on", "2026-11-22", *AS_OF)
+    assert res.exit_code == 1 and "已接通只用于电话联系" in res.stderr
+    # a call corrected into a talk takes a meeting's outcome
+    ok("visit", "update", listed[1]["visit_id"], "--kind", "谈话", *AS_OF)
+    assert ok("visit", "list", "-f", "json").json()[1]["outcome"] == "见到本人"
 
 
 def test_help_and_assessment_have_their_categories(case):

@@ -125,7 +125,7 @@ def test_lost_contact_second_clause():
                       failed_contacts=[date(2026, 11, 5), date(2026, 11, 9)])
     due = item(case, anchors, name="lost_contact", as_of=date(2026, 11, 12))
     # the urine test was due 2026-10-20, then two visits failed: lost on the second one
-    assert due.due_on == date(2026, 11, 9) and "2 次联系未见到本人" in due.reason
+    assert due.due_on == date(2026, 11, 9) and "此后 2 次联系未成功（2026-11-05、2026-11-09）" in due.reason
     alone = item(case, Anchors(urine=(date(2026, 11, 2), 1), contact=(date(2026, 11, 2), "检测")),
                  name="lost_contact", as_of=date(2026, 11, 12))
     assert alone.due_on == date(2026, 12, 2)
@@ -193,3 +193,19 @@ def test_no_due_date_precedes_its_anchor_and_days_is_the_difference(history):
         end = case.term_end(as_of)
         if due.item not in ("term_end", "police_report", "three_year_clean", "report_in", "agreement"):
             assert due.due_on <= end
+
+
+
+@pytest.mark.parametrize("first, counted", [
+    (date(2026, 10, 19), False), (date(2026, 10, 20), False), (date(2026, 10, 21), True)])
+def test_lost_contact_counts_failed_contacts_after_the_missed_test_only(first, counted):
+    """§9.6: a failed contact the day before the missed urine test fell due, or that day, is not
+    one of R22's; the day after, it is (the test fell due 2026-10-20)."""
+    case = make_case(reported_on=date(2026, 1, 10))
+    anchors = Anchors(urine=(date(2026, 9, 20), 1), contact=(date(2026, 10, 15), "见面"),
+                      failed_contacts=[first, date(2026, 11, 5)])
+    due = item(case, anchors, name="lost_contact", as_of=date(2026, 11, 12))
+    if counted:
+        assert due.due_on == date(2026, 11, 5) and f"（{first}、2026-11-05）" in due.reason
+    else:  # only one failed contact after: 30 days from the last success
+        assert due.due_on == date(2026, 11, 14) and "上次成功联系 2026-10-15（见面）" in due.reason

@@ -160,6 +160,7 @@ def import_both_ways(tmp_path, base, log, kind, monkeypatch):
             table = "drug_tests" if kind == "tests" else "visits"
             columns = [r[1] for r in conn.execute(f"PRAGMA table_info({table})")
                        if r[1] not in ("created_at", "updated_at")]
+            columns.sort(key=lambda c: c == "import_id")  # (last: the tests below find it there)
             stored = conn.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY id").fetchall()
             audited = conn.execute("SELECT action, entity, entity_id, case_id FROM audit_log ORDER BY id").fetchall()
             conn.close()
@@ -232,6 +233,7 @@ def import_in_each_process(tmp_path, base, log, kind, monkeypatch):
             table = "drug_tests" if kind == "tests" else "visits"
             columns = [r[1] for r in conn.execute(f"PRAGMA table_info({table})")
                        if r[1] not in ("created_at", "updated_at")]
+            columns.sort(key=lambda c: c == "import_id")  # (last: the tests below find it there)
             stored = conn.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY id").fetchall()
             audited = conn.execute("SELECT action, entity, entity_id, case_id, changes FROM audit_log"
                                    " WHERE action = 'add' ORDER BY id").fetchall()

@@ -21,7 +21,7 @@ KINDS = "谈话（talk）、入户走访（home-visit）、电话联系（phone�
 OnOpt = Annotated[Optional[str], typer.Option("--on", help="走访日期（默认今天）", show_default=False)]
 KindOpt = Annotated[Optional[str], typer.Option("--kind", help=f"方式：{KINDS}", show_default=False)]
 SubKindOpt = Annotated[Optional[str], typer.Option("--sub-kind", help="类别：帮扶写 就业、救助、医疗、心理、法律、其他；评估写 半年小结 或 年度评估", show_default=False)]
-OutcomeOpt = Annotated[Optional[str], typer.Option("--outcome", help="结果：见到本人（默认）、未见到本人、拒绝配合", show_default=False)]
+OutcomeOpt = Annotated[Optional[str], typer.Option("--outcome", help="结果：当面的走访写 见到本人（默认）、未见到本人、拒绝配合；电话联系写 已接通（默认）、未接通、拒接", show_default=False)]
 WorkerOpt = Annotated[Optional[str], typer.Option("--worker", help="走访人（默认：案件的负责专干）", show_default=False)]
 PlaceOpt = Annotated[Optional[str], typer.Option("--place", help="地点", show_default=False)]
 NotesOpt = Annotated[Optional[str], typer.Option("--notes", help="情况记录", show_default=False)]

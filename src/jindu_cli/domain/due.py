@@ -27,7 +27,7 @@ from jindu_cli.domain.due_items import BY_STATUS, ITEM_ORDER, Anchors, DueItem, 
 from jindu_cli.domain.enums import PERFORMED_RESULTS
 from jindu_cli.domain.rules import ITEMS, Rules, parse_interval
 from jindu_cli.storage.db import id_table, snapshot
-from jindu_cli.storage.migrations import FLAGGED
+from jindu_cli.storage.migrations import FAILED_CONTACT, FLAGGED
 
 PERFORMED = "(" + ", ".join(f"'{r}'" for r in PERFORMED_RESULTS) + ")"  # as SQL
 FACE_TO_FACE = "('talk', 'home_visit', 'help', 'assessment')"
@@ -98,7 +98,7 @@ LATEST = {
     "face_to_face": _latest("visits", f"r.outcome = 'seen' AND r.kind IN {FACE_TO_FACE}"),
     "home": _latest("visits", f"r.outcome = 'seen' AND r.kind IN {HOME}"),
     "assessment": _latest("visits", "r.outcome = 'seen' AND r.kind = 'assessment'"),
-    "phone": _latest("visits", "r.outcome = 'seen' AND r.kind = 'phone'"),
+    "phone": _latest("visits", "r.outcome = 'reached' AND r.kind = 'phone'"),
     "positive": f"(SELECT max(tested_on) FROM drug_tests r WHERE r.case_id = c.id AND {FLAGGED}"
                 " AND r.result = 'positive')",
 }
@@ -212,7 +212,7 @@ def load_anchors(conn: sqlite3.Connection, rules: Rules, cases: list[Case], scop
                       if n in items and (n != "three_year_clean" or _clean_could_be_due(w, case))]
             if wanted:
                 out[case.id] = (Anchors(), wanted)
-    _contacts(conn, out)
+    _contacts(conn, out, rules["lost_contact"]["calls_count"])
     _positives(conn, out)
     _flags(conn, [c for c in cases if c.id in out and "police_report" in out[c.id][1]], out, as_of)
     return out
@@ -226,10 +226,10 @@ def _anchors(latest: list, failed: Sequence[date]) -> Anchors:
                    assessment=(assessed, 0, "") if assessed else None, failed_contacts=failed)
 
 
-def _contacts(conn: sqlite3.Connection, out: dict[int, tuple[Anchors, list[str]]]) -> None:
-    """R22's last successful contact, for the people whose lost_contact is worked out: the latest
-    performed test or visit that saw them (the urine, hair and face-to-face anchors read already,
-    and the rarer kinds read here)."""
+def _contacts(conn: sqlite3.Connection, out: dict[int, tuple[Anchors, list[str]]], calls: bool) -> None:
+    """R22's last successful contact (domain.md §9.6), for the people whose lost_contact is worked
+    out: the latest performed test, or visit that saw them (the urine, hair and face-to-face anchors
+    read already, the rarer kinds here); a call that reached them only where the rules count calls."""
     ids = [cid for cid, (_, wanted) in out.items() if "lost_contact" in wanted]
     if not ids:
         return
@@ -238,7 +238,7 @@ def _contacts(conn: sqlite3.Connection, out: dict[int, tuple[Anchors, list[str]]
         a = out[cid][0]
         other, phone = rarer.get(cid, (None, None))
         found = {"urine": a.urine and a.urine[0], "hair": a.hair and a.hair[0], "other_test": other,
-                 "face_to_face": a.face_to_face and a.face_to_face[0], "phone": phone}
+                 "face_to_face": a.face_to_face and a.face_to_face[0], "phone": phone if calls else None}
         a.contact = max(((d, CONTACT_WORDS[k]) for k, d in found.items() if d), default=None)
 
 
@@ -257,7 +257,7 @@ def _failed_contacts(conn: sqlite3.Connection, scope: Scope) -> dict[int, list[d
     found: dict[int, list[date]] = {}
     for cid, day in conn.execute(
             "SELECT v.case_id, v.visited_on FROM visits v JOIN cases c ON c.id = v.case_id"
-            f" WHERE v.outcome != 'seen' AND {scope.sql} AND c.status = 'active' ORDER BY v.case_id, v.visited_on",
+            f" WHERE {FAILED_CONTACT} AND {scope.sql} AND c.status = 'active' ORDER BY v.case_id, v.visited_on",
             scope.params):
         found.setdefault(cid, []).append(_day(day))
     return found

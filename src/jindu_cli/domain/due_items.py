@@ -166,13 +166,13 @@ def lost_contact(case: Case, a: Anchors, rules: Rules, d: Dates) -> DueItem | No
     due, pushed = clocks.pause(case, anchor, anchor + timedelta(days=r["days"]))
     reason = None
     wanted = r["failed_contacts"]
-    failed = [f for f in a.failed_contacts if f > anchor] if wanted and a.failed_contacts else []
-    if wanted and len(failed) >= wanted:
+    if wanted and len([f for f in a.failed_contacts if f > anchor]) >= wanted:
         missed = urine_test(case, a, rules, d._replace(until=date.max))  # its date decides the second clause
-        nth = failed[wanted - 1]
-        if missed and missed.due_on < nth < due:
-            due = nth
-            reason = (f"尿检 {missed.due_on} 已到期，此后 {wanted} 次联系未见到本人"
+        # §9.6: the failed contacts made after the missed test fell due (and after the last success)
+        failed = [f for f in a.failed_contacts if missed and f > max(anchor, missed.due_on)]
+        if len(failed) >= wanted and failed[wanted - 1] < due:
+            due = failed[wanted - 1]
+            reason = (f"尿检 {missed.due_on} 已到期，此后 {wanted} 次联系未成功"
                       f"（{'、'.join(str(f) for f in failed[:wanted])}）")
     if (d.end is not None and due > d.end) or due > d.until:
         return None

@@ -108,10 +108,13 @@ ASSESSMENT_KIND = Enum(
 )
 OUTCOME = Enum(
     "走访结果",
-    {"seen": "见到本人", "not_seen": "未见到本人", "refused": "拒绝配合"},
+    {"seen": "见到本人", "not_seen": "未见到本人", "refused": "拒绝配合", "reached": "已接通", "unreached": "未接通"},
     {"见到": "seen", "已见到": "seen", "未见到": "not_seen", "未见": "not_seen", "拒绝": "refused",
-     "不配合": "refused"},
+     "不配合": "refused", "接通": "reached", "打通": "reached", "通话": "reached", "未接": "unreached",
+     "无人接听": "unreached", "没人接": "unreached", "关机": "unreached", "停机": "unreached", "空号": "unreached",
+     "拒接": "refused"},
 )
+CALL_OUTCOMES = ("reached", "unreached", "refused")  # a phone call's; the others are a meeting's
 FACE_TO_FACE_KINDS = ("talk", "home_visit", "help", "assessment")
 
 SPECIMEN = Enum(

@@ -29,7 +29,7 @@ SCHEMA: dict[str, dict[str, str]] = {
     "assessment": {"label": "str", "source": "str", "interval": "interval"},
     "term_end": {"label": "str", "source": "str", "notice_days": "int"},
     "three_year_clean": {"label": "str", "source": "str", "years": "int"},
-    "lost_contact": {"label": "str", "source": "str", "days": "int", "failed_contacts": "int"},
+    "lost_contact": {"label": "str", "source": "str", "days": "int", "failed_contacts": "int", "calls_count": "bool?"},
     "police_report": {"label": "str", "source": "str", "days": "int"},
 }
 URINE_SCHEMA = {
@@ -153,7 +153,7 @@ def _check(value, kind: str, where: str):
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise RulesError(where, f"“{value}”应为不小于 0 的整数")
         return value
-    if kind == "bool":
+    if kind in ("bool", "bool?"):
         if not isinstance(value, bool):
             raise RulesError(where, f"“{value}”应为 true 或 false")
         return value
@@ -178,7 +178,7 @@ def _table(data: dict, schema: dict[str, str], where: str) -> dict:
     for key, kind in schema.items():
         if key not in data:
             if kind.endswith("?"):
-                out[key] = None
+                out[key] = False if kind == "bool?" else None
                 continue
             raise RulesError(f"{where}.{key}", "缺少这个键")
         out[key] = _check(data[key], kind, f"{where}.{key}")

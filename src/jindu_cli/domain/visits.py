@@ -9,7 +9,9 @@ from datetime import date
 
 from jindu_cli.domain import records
 from jindu_cli.domain.dates import from_iso, iso
-from jindu_cli.domain.enums import ASSESSMENT_KIND, FACE_TO_FACE_KINDS, HELP_KIND, OUTCOME, VISIT_KIND
+from jindu_cli.domain.enums import (
+    ASSESSMENT_KIND, CALL_OUTCOMES, FACE_TO_FACE_KINDS, HELP_KIND, OUTCOME, VISIT_KIND,
+)
 from jindu_cli.domain.filters import enum, stripped
 from jindu_cli.domain.people import Case
 from jindu_cli.errors import InvalidInput
@@ -56,14 +58,30 @@ def _from_row(row) -> Visit:
 
 
 def _rules(rec: dict, raw: dict, existing: dict | None, as_of: date) -> dict:
-    """A date and a kind required; 见到本人 unless told; a category only of the kinds that have one."""
+    """A date and a kind required; the outcome of a meeting or of a call; a category only of the
+    kinds that have one."""
     if not rec.get("visited_on"):
         raise InvalidInput(LABELS["visited_on"], "必须填写")
     if not rec.get("kind"):
         raise InvalidInput(LABELS["kind"], f"必须填写；可选：{VISIT_KIND.choices()}")
-    rec.setdefault("outcome", "seen")
+    _outcome(rec, raw, existing)
     rec["sub_kind"] = _sub_kind(rec, raw, existing)
     return rec
+
+
+def _outcome(rec: dict, raw: dict, existing: dict | None) -> None:
+    """A meeting's outcome is 见到本人 (the default), 未见到本人 or 拒绝配合; a phone call's 已接通 (the
+    default), 未接通 or 拒接. A corrected kind takes its own default unless an outcome is given."""
+    call = rec["kind"] == "phone"
+    if rec.get("outcome") is None or ("kind" in raw and "outcome" not in raw and existing
+                                      and (existing.get("kind") == "phone") != call):
+        rec["outcome"] = "reached" if call else "seen"
+    if call and rec["outcome"] not in CALL_OUTCOMES:
+        raise InvalidInput(LABELS["outcome"], f"电话联系的结果是 已接通、未接通 或 拒接，不是{OUTCOME.label(rec['outcome'])}"
+                                              "（见到本人 只用于当面的走访）")
+    if not call and rec["outcome"] in ("reached", "unreached"):
+        raise InvalidInput(LABELS["outcome"], f"{OUTCOME.label(rec['outcome'])}只用于电话联系；当面的走访写 见到本人、"
+                                              "未见到本人 或 拒绝配合")
 
 
 def _sub_kind(rec: dict, raw: dict, existing: dict | None) -> str | None:

@@ -29,6 +29,10 @@ SUSPENSION_CHANGE = "(status = 'suspended' OR previous_status = 'suspended')"
 # use the partial index drug_tests_flagged
 FLAGGED = one_of("result", ("positive", "refused", "evaded"))
 
+# the visits that tried and failed to reach the person (R22's failed contacts), in the words of the
+# partial index visits_failed
+FAILED_CONTACT = one_of("outcome", ("not_seen", "refused", "unreached"))
+
 
 def names() -> list[str]:
     return [fn.__name__ for fn in STEPS]
@@ -394,3 +398,73 @@ def m009_due_list_worked_out(db) -> None:
     for table in ("due_items", "due_dirty", "due_state"):
         db.execute(f"DROP TABLE IF EXISTS {table}")
     db.execute("CREATE INDEX visits_failed ON visits (case_id, visited_on) WHERE outcome != 'seen'")
+
+
+@step
+def m010_the_law_completed(db) -> None:
+    """What domain.md §9.6-9.14 decide: a phone call has the outcomes of a call (已接通, 未接通: the
+    calls recorded as 见到本人 or 未见到本人 become them); a late 报到's good reason; an unannounced
+    test (R12); the changes of 执行地 (R4); the answer to a hair positive that cannot show use during
+    the measure (§9.8)."""
+    # a CHECK cannot change in place: the visits are copied into a table with the new one
+    outcomes = one_of("outcome", ("seen", "not_seen", "refused", "reached", "unreached"))
+    db.execute(
+        f"""
+        CREATE TABLE visits_new (
+            id INTEGER PRIMARY KEY,
+            case_id INTEGER NOT NULL REFERENCES cases (id),
+            visited_on TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK {one_of("kind", ("talk", "home_visit", "phone", "help", "assessment"))},
+            sub_kind TEXT,
+            outcome TEXT NOT NULL CHECK {outcomes},
+            worker TEXT,
+            place TEXT,
+            notes TEXT,
+            forced INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            import_id INTEGER REFERENCES import_files (id)
+        ) STRICT
+        """
+    )
+    call = ("CASE WHEN kind = 'phone' AND outcome = 'seen' THEN 'reached'"
+            " WHEN kind = 'phone' AND outcome = 'not_seen' THEN 'unreached' ELSE outcome END")
+    kept = "id, case_id, visited_on, kind, sub_kind, {outcome}, worker, place, notes, forced, created_at, updated_at, import_id"
+    db.execute(f"INSERT INTO visits_new ({kept.format(outcome='outcome')}) SELECT {kept.format(outcome=call)} FROM visits")
+    db.execute("DROP TABLE visits")
+    db.execute("ALTER TABLE visits_new RENAME TO visits")
+    db.execute("CREATE UNIQUE INDEX visits_natural ON visits (case_id, visited_on, kind)")
+    db.execute("CREATE INDEX visits_by_date ON visits (visited_on, kind, outcome, case_id)")
+    db.execute(f"CREATE INDEX visits_failed ON visits (case_id, visited_on) WHERE {FAILED_CONTACT}")
+    db.execute("ALTER TABLE cases ADD COLUMN late_reason TEXT")
+    db.execute("ALTER TABLE drug_tests ADD COLUMN unannounced INTEGER NOT NULL DEFAULT 0")
+    db.execute(
+        """
+        CREATE TABLE transfers (
+            id INTEGER PRIMARY KEY,
+            case_id INTEGER NOT NULL REFERENCES cases (id),
+            moved_on TEXT NOT NULL,
+            from_street TEXT NOT NULL,
+            to_street TEXT NOT NULL,
+            reason TEXT,
+            reported_on TEXT,
+            agreement_on TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        ) STRICT
+        """
+    )
+    db.execute("CREATE INDEX transfers_case ON transfers (case_id, moved_on)")
+    db.execute(
+        """
+        CREATE TABLE hair_reviews (
+            id INTEGER PRIMARY KEY,
+            test_id INTEGER NOT NULL UNIQUE REFERENCES drug_tests (id),
+            case_id INTEGER NOT NULL REFERENCES cases (id),
+            answer TEXT NOT NULL CHECK (answer = 'confirmed' OR answer = 'dismissed'),
+            reason TEXT,
+            answered_on TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        ) STRICT
+        """
+    )
