@@ -178,8 +178,8 @@ def _flags(conn, facts: dict, add, start: date, end: date, report_days: int) -> 
         f"SELECT DISTINCT case_id FROM drug_tests WHERE tested_on BETWEEN ? AND ? AND {FLAGGED}"
         " UNION SELECT case_id FROM leaves WHERE kind = 'unreported' AND left_on <= ?"
         " AND (returned_on IS NULL OR returned_on >= ?)", [s, e, e, s]) if cid in facts}
-    for cid, f in facts.items():
-        if f["status"] == "pending" and f["received"]:
+    for cid, f in facts.items():  # (still pending, or reported late: §9.7)
+        if f["received"]:
             arises = date.fromisoformat(f["received"]) + timedelta(days=report_days + 1)
             if start <= arises <= end:
                 candidates.add(cid)
@@ -190,11 +190,11 @@ def _flags(conn, facts: dict, add, start: date, end: date, report_days: int) -> 
     conn.execute("DELETE FROM temp.report_ids")
     conn.executemany("INSERT INTO temp.report_ids (id) VALUES (?)", [(i,) for i in candidates])
     cases = load_cases(conn, "c.id IN (SELECT id FROM temp.report_ids)")
-    found = flags_mod.load_facts(conn, candidates if len(candidates) <= 30000 else None, end)
+    found = flags_mod.load_facts(conn, candidates, end)
     for case in cases:
         then = dataclasses.replace(case, status=facts[case.id]["status"])  # the status it had at the end
         for flag in flags_mod.derive(then, found.get(case.id, flags_mod.Facts()), end):
-            if not start <= flag.triggered_on <= end:
+            if not start <= flag.triggered_on <= end or not flag.for_police:
                 continue
             if flag.kind == "serious_violation":
                 add(case.id, "serious_violations")

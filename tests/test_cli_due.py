@@ -336,14 +336,16 @@ def test_json_and_csv_are_those_of_the_rows(tmp_path, monkeypatch, fmt, as_of, a
 
 
 def test_explain_shows_an_open_police_report_in_every_format(db):
-    """An open 报告公安 item (its interval 0d: the day the flag arises) is explained as a table too."""
+    """An open 报告公安 item is explained as a table too: due the next working day (§9.13; the
+    positive of Friday 2026-11-20 is reported by Monday 2026-11-23)."""
     cid = add_case(reported_on="2026-09-01", received_on="2026-08-30")
     ok("test", "add", cid, "--specimen", "尿液", "--result", "阳性", "--on", "2026-11-20", *AS_OF)
     table = ok("due", "--explain", cid, *AS_OF).stdout
     police = next(line for line in table.splitlines() if "报告公安" in line)
-    assert "当天" in police and "2026-11-20" in police
+    assert "下一个工作日" in police and "2026-11-23" in police
     explained = ok("due", "--explain", cid, "-f", "json", *AS_OF).json()
-    assert [e["interval"] for e in explained if e["item"] == "police_report"] == ["0d"]
+    assert [(e["interval"], e["due_on"]) for e in explained if e["item"] == "police_report"] == [
+        ("1wd", "2026-11-23")]
 
 
 def test_a_street_or_worker_naming_nobody_is_said_so(db):

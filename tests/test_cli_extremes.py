@@ -28,6 +28,7 @@ BASE = {
     ("case", "show"): ["1"], ("case", "update"): ["1"], ("case", "police-report"): ["1"],
     ("visit", "add"): ["1", "--kind", "谈话"], ("visit", "update"): ["1"],
     ("test", "add"): ["1", "--specimen", "尿液", "--result", "阴性"], ("test", "update"): ["1"],
+    ("test", "review"): ["1", "--dismiss", "--reason", "复检阴性"],
     ("leave", "add"): ["1", "--from", "2026-11-10"], ("leave", "close"): ["1"],
     ("import", "auto"): ["{tmp}/log.csv"], ("import", "cases"): ["{tmp}/log.csv"],
     ("import", "visits"): ["{tmp}/log.csv"], ("import", "tests"): ["{tmp}/log.csv"],

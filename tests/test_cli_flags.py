@@ -80,8 +80,27 @@ def test_three_absences_are_a_flag_whatever_their_length(case):
 
 def test_reported_leave_is_never_counted(case):
     for month in ("02", "03", "04"):
-        ok("leave", "add", case, "--from", f"2026-{month}-01", "--to", f"2026-{month}-20", *AS_OF)
+        leave = ok("leave", "add", case, "--from", f"2026-{month}-01", "--to", f"2026-{month}-20", *AS_OF).stdout
+        ok("leave", "close", leave.strip(), "--returned-on", f"2026-{month}-20", *AS_OF)
     assert flags(case) == []
+
+
+@pytest.mark.parametrize("as_of, raised", [("2026-11-23", False), ("2026-11-24", True), ("2026-11-25", True)])
+def test_a_leave_not_closed_asks_for_its_return_then_raises_overdue_return(case, as_of, raised):
+    """§9.14: planned back 2026-11-20; 销假 due that day; three days on (a setting), 逾期未归 from the
+    fourth day (11-24), answered by the 销假 or by recording the days as 擅离."""
+    leave = ok("leave", "add", case, "--from", "2026-11-10", "--to", "2026-11-20", "--destination", "遵义",
+               "--as-of", "2026-11-10").stdout.strip()
+    items = [d for d in ok("due", "-f", "json", "--as-of", as_of).json() if d["case_id"] == int(case)]
+    back = [d for d in items if d["item"] == "leave_return"]
+    assert [(d["due_on"], d["rule"]) for d in back] == [("2026-11-20", "R6/§9.14")]
+    assert f"jindu leave close {leave} --returned-on" in back[0]["reason"]
+    found = [f for f in ok("case", "flags", case, "-f", "json", "--as-of", as_of).json() if f["kind"] == "overdue_return"]
+    assert [f["triggered_on"] for f in found] == (["2026-11-24"] if raised else [])
+    ok("leave", "close", leave, "--returned-on", "2026-11-22", "--as-of", as_of)
+    assert not [f for f in ok("case", "flags", case, "-f", "json", "--as-of", as_of).json()
+                if f["kind"] == "overdue_return"]
+    assert not [d for d in ok("due", "-f", "json", "--as-of", as_of).json() if d["item"] == "leave_return"]
 
 
 def test_positive_the_day_before_reporting_is_refused_and_not_counted(case):

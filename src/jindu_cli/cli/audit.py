@@ -13,7 +13,8 @@ from jindu_cli.cli.output import emit, guard, local_time, message
 app = typer.Typer(help="审计：谁在什么时候改了什么、看了谁的完整信息。", no_args_is_help=True)
 
 ACTIONS = {"add": "新增", "update": "修改", "status": "状态变更", "reveal": "查看完整信息",
-           "import": "导入", "export": "导出", "draw": "抽检", "restore": "恢复"}
+           "import": "导入", "export": "导出", "draw": "抽检", "restore": "恢复", "review": "核实",
+           "transfer": "变更执行地"}
 ENTITIES = {"case": "案件", "visit": "走访", "drug_test": "检测", "leave": "外出", "police_report": "报告公安",
             "draw": "抽检", "file": "文件", "database": "数据库"}
 COLUMNS = [("audit_id", "序号"), ("time", "时间"), ("operator", "操作员"), ("action_label", "操作"),
@@ -22,7 +23,8 @@ SENSITIVE = ("id_number", "phone")
 
 
 GENERAL = {"cases": "案件", "command": "命令", "changed_on": "日期", "reason": "原因", "forced": "强制",
-           "backup": "备份", "kept_aside": "另存为", "file": "文件", "sha256": "SHA-256", "kind": "类型"}
+           "backup": "备份", "kept_aside": "另存为", "file": "文件", "sha256": "SHA-256", "kind": "类型",
+           "answer": "核实结果", "answered_on": "核实日期"}
 
 
 def _words(entity: str) -> tuple[dict[str, str], dict]:

@@ -9,13 +9,14 @@ import typer
 from jindu_cli.cli.options import (
     AsOfOpt, DbOpt, FormatOpt, Fmt, OperatorOpt, RevealOpt, as_of_date, open_conn, operator_name,
 )
-from jindu_cli.cli.common import CaseArg, LimitOpt, print_changes, warn_flags
+from jindu_cli.cli.common import CaseArg, LimitOpt, ListCaseArg, person, print_changes, warn_flags
 from jindu_cli.cli.output import emit, emit_record, guard, message
 
 app = typer.Typer(help="案件登记：登记、查找、查看和修改社区戒毒、社区康复人员。", no_args_is_help=True)
 
 MEASURES = "社区戒毒（community-treatment，期限 36 个月）或 社区康复（community-rehab）"
-STATUSES = "未报到（pending）、在执行（active）、中止（suspended）、终止（terminated）、期满解除（released）、死亡（deceased）"
+STATUSES = ("未报到（pending）、在执行（active）、中止（suspended）、终止（terminated）、期满解除（released）、死亡（deceased）、"
+            "戒断三年未复吸（clean）")
 SEARCH_HELP = ("查找：姓名、拼音或首字母（zhangwei、zw）、尾号1232、身份证号；"
                "一串数字找这个编号的案件，以及身份证号以它结尾（四位）或含有它（五位以上）的人")
 DATE_HINT = "年份在前，如 2026-03-05、2026/3/5、2026年3月5日、20260305"
@@ -61,7 +62,7 @@ SHOW_LABELS = [
     ("reported_on", "报到日期"), ("reported_late", "逾期报到"), ("agreement_on", "协议签订日期"),
     ("term_start", "期限开始"), ("term_end", "期满日期"), ("term_end_overridden", "期满日期经人工调整"),
     ("suspended_days", "中止天数"), ("days_left", "剩余天数"), ("worker", "负责专干"),
-    ("test_every", "个案尿检间隔"), ("notes", "备注"),
+    ("test_every", "个案尿检间隔"), ("late_reason", "逾期报到理由"), ("notes", "备注"),
 ]
 
 
@@ -120,7 +121,7 @@ def case_add(
 def case_list(
     street: Annotated[Optional[str], typer.Option("--street", help="只看这个街道（可写简称）", show_default=False)] = None,
     community: Annotated[Optional[str], typer.Option("--community", help="只看这个社区", show_default=False)] = None,
-    status: Annotated[Optional[str], typer.Option("--status", help=f"只看这个状态：{STATUSES}", show_default=False)] = None,
+    status: Annotated[Optional[str], typer.Option("--status", help=f"只看这个状态：{STATUSES}，或 期满待解除（期限已过、尚未办理期满解除）", show_default=False)] = None,
     measure: Annotated[Optional[str], typer.Option("--measure", help=f"只看这个措施：{MEASURES}", show_default=False)] = None,
     worker: Annotated[Optional[str], typer.Option("--worker", help="只看这位专干负责的", show_default=False)] = None,
     risk: Annotated[Optional[str], typer.Option("--risk", help="只看这个风险等级：高、中、低", show_default=False)] = None,
@@ -139,7 +140,7 @@ def case_list(
     today = as_of_date(as_of)
     conn = open_conn(db)
     found = find.list_cases(conn, street=street, community=community, status=status, measure=measure,
-                             worker=worker, risk=risk, search=search, sort=sort, limit=limit)
+                             worker=worker, risk=risk, search=search, sort=sort, limit=limit, as_of=today)
     if reveal and found:
         cases.record_reveal(conn, operator_name(operator), "case list", [c.id for c in found])
     rows = [c.as_dict(today) for c in found]
@@ -182,7 +183,7 @@ def case_show(
     emit_record(shown, SHOW_LABELS, "table", reveal=reveal, title=f"{found.name}（案件 {found.id}）  按 {today} 计算")
     if record["flags"]:
         emit([_flag_row(f, today) for f in record["flags"]],
-             [("flag", "标记"), ("triggered_on", "产生日期"), ("reason", "情况"), ("police", "报告公安"),
+             [("flag", "标记"), ("triggered_on", "产生日期"), ("reason", "情况"), ("police", "报告公安或处理"),
               ("evidence_text", "依据")], "table", title="标记")
     if record["timeline"]:
         emit(record["timeline"], [("on", "日期"), ("type", "类别"), ("record_id", "编号"), ("text", "内容")],
@@ -192,11 +193,18 @@ def case_show(
 def _flag_row(flag: dict, today) -> dict:
     from datetime import date
 
+    from jindu_cli.domain.flags import FOR_POLICE
+
+    late = (today - date.fromisoformat(flag["triggered_on"])).days
+    since = f"（已过 {late} 天）" if late > 0 else "（今天）"
     if flag["police_reported_on"]:
         police = f"已报告 {flag['police_reported_on']}"
+    elif flag["answer"]:
+        police = flag["answer"]
+    elif flag["kind"] in FOR_POLICE:
+        police = "待报告" + since
     else:
-        late = (today - date.fromisoformat(flag["triggered_on"])).days
-        police = "待报告" + (f"（已过 {late} 天）" if late > 0 else "（今天）")
+        police = ("待核实" if flag["kind"] == "hair_unconfirmed" else "待销假") + since
     return dict(flag, police=police, evidence_text="；".join(e["text"] for e in flag["evidence"]))
 
 
@@ -212,6 +220,7 @@ def case_update(
     reported_on: ReportedOpt = None, agreement_on: AgreementOpt = None, risk: RiskOpt = None,
     risk_color: ColorOpt = None, drug: DrugOpt = None, worker: WorkerOpt = None, notes: NotesOpt = None,
     test_every: Annotated[Optional[str], typer.Option("--test-every", help="这个人自己的尿检间隔（R13，如高风险 1m 每月、15d 每15天）；给空字符串恢复按规则", show_default=False)] = None,
+    late_reason: Annotated[Optional[str], typer.Option("--late-reason", help="逾期报到的正当理由（domain.md §9.7）：记录后“逾期未报到”标记即告处理，不再要求报告公安", show_default=False)] = None,
     term_end: Annotated[Optional[str], typer.Option("--term-end", help="人工调整期满日期（如强戒期间折抵）；给空字符串恢复自动计算", show_default=False)] = None,
     status: Annotated[Optional[str], typer.Option("--status", help=f"改变状态：{STATUSES}", show_default=False)] = None,
     on: Annotated[Optional[str], typer.Option("--on", help="状态变更的生效日期：中止的开始日、恢复执行日、终止日、死亡日；期满解除默认今天", show_default=False)] = None,
@@ -236,7 +245,7 @@ def case_update(
         decision_authority=decision_authority, decision_number=decision_number,
         decided_on=decided_on, received_on=received_on, reported_on=reported_on,
         agreement_on=agreement_on, risk_level=risk, risk_color=risk_color, drugs=drug,
-        worker=worker, notes=notes, term_end_override=term_end, test_every=test_every,
+        worker=worker, notes=notes, term_end_override=term_end, test_every=test_every, late_reason=late_reason,
     )
     if (on or reason) and not status:
         from jindu_cli.errors import InvalidInput
@@ -268,6 +277,7 @@ def _shown(key, value):
 @app.command("flags")
 @guard
 def case_flags(
+    who: ListCaseArg = None,
     street: Annotated[Optional[str], typer.Option("--street", help="只看这个街道", show_default=False)] = None,
     worker: Annotated[Optional[str], typer.Option("--worker", help="只看这位专干负责的", show_default=False)] = None,
     unreported: Annotated[bool, typer.Option("--unreported", help="只看还没有报告公安的")] = False,
@@ -275,17 +285,18 @@ def case_flags(
     fmt: FormatOpt = Fmt.table, reveal: RevealOpt = False, as_of: AsOfOpt = None, db: DbOpt = None,
     operator: OperatorOpt = None,
 ):
-    """列出有标记的案件及其依据：复吸、严重违反协议、逾期未报到，以及是否已报告公安。
+    """列出有标记的案件及其依据：复吸、毛发阳性待核实、严重违反协议、逾期未报到、逾期未归，以及是否已报告公安或已处理。
 
-    例：jindu case flags --unreported
+    例：jindu case flags --unreported；jindu case flags 12
     """
     from jindu_cli.domain import flags
 
     today = as_of_date(as_of)
     conn = open_conn(db)
     rows = []
-    for case, flag in flags.flag_list(conn, today, street=street, worker=worker, include_closed=include_closed,
-                                      unreported=unreported):
+    one = person(conn, who).id if who else None
+    for case, flag in flags.flag_list(conn, today, street=street, worker=worker, include_closed=include_closed or bool(one),
+                                      unreported=unreported, case_id=one):
         row = _flag_row(flag.as_dict(), today)
         row.update(name=case.name, id_number=case.id_number, street=case.street, worker=case.worker)
         rows.append(row)
@@ -294,7 +305,7 @@ def case_flags(
 
         cases.record_reveal(conn, operator_name(operator), "case flags", [r["case_id"] for r in rows])
     columns = [("case_id", "编号"), ("name", "姓名"), ("id_number", "身份证号"), ("street", "街道"),
-               ("flag", "标记"), ("triggered_on", "产生日期"), ("reason", "情况"), ("police", "报告公安"),
+               ("flag", "标记"), ("triggered_on", "产生日期"), ("reason", "情况"), ("police", "报告公安或处理"),
                ("evidence_text", "依据")]
     if fmt is not Fmt.table:
         rows = [{k: v for k, v in r.items() if k not in ("police", "evidence_text")} for r in rows]

@@ -96,9 +96,21 @@ def warn_flags(conn, case, as_of, record: tuple[str, int] | None = None) -> None
     for flag in flags.case_flags(conn, case, as_of):
         if record is not None and record not in [(e.entity, e.record_id) for e in flag.evidence]:
             continue
-        if flag.police_reported_on is None:
-            message(f"注意：{case.name}（案件 {case.id}）{flag.label}：{flag.reason}。应立即报告公安，报告后记录："
-                    f"jindu case police-report {case.id} --on 日期")
+        if flag.open:
+            message(f"注意：{case.name}（案件 {case.id}）{flag.label}：{flag.reason}。{flag_next_step(case.id, flag)}")
+
+
+def flag_next_step(case_id: int, flag) -> str:
+    """What answers an open flag, and the command that records it."""
+    if flag.for_police:
+        return f"应及时报告公安，报告后记录：jindu case police-report {case_id} --on 日期"
+    if flag.kind == "hair_unconfirmed":
+        test = flag.evidence[0].record_id
+        return (f"请核实：认定复吸 jindu test review {test} --confirm；"
+                f"排除 jindu test review {test} --dismiss --reason 理由")
+    leave = flag.evidence[0].record_id
+    return (f"请销假：jindu leave close {leave} --on 返回日期；"
+            f"如属擅自离开：jindu leave close {leave} --on 返回日期 --unreported")
 
 
 def dates_between(date_from: str | None, date_to: str | None):

@@ -13,7 +13,7 @@ from jindu_cli.cli.common import (
 from jindu_cli.cli.options import (
     AsOfOpt, DbOpt, FormatOpt, Fmt, OperatorOpt, RevealOpt, as_of_date, open_conn, operator_name,
 )
-from jindu_cli.cli.output import guard
+from jindu_cli.cli.output import guard, message
 
 app = typer.Typer(help="检测：尿检、毛发检测等的结果；阳性、拒检、逃检会产生相应的标记。", no_args_is_help=True)
 
@@ -96,3 +96,32 @@ def drug_test_list(who: ListCaseArg = None, case: CaseOpt = None,
                        street=street, specimen=specimen,
                        result=result, tester=tester, limit=limit)
     show_records(conn, rows, COLUMNS, fmt, reveal, operator, "test list", "没有符合条件的检测记录")
+
+
+@app.command("review")
+@guard
+def drug_test_review(
+    test_id: Annotated[int, typer.Argument(metavar="检测编号", help="毛发阳性的检测记录编号（test list 的第一列）")],
+    confirm: Annotated[bool, typer.Option("--confirm", help="认定复吸：与其他复吸一样要报告公安")] = False,
+    dismiss: Annotated[bool, typer.Option("--dismiss", help="排除：不是措施期间吸毒（要写 --reason）")] = False,
+    reason: Annotated[Optional[str], typer.Option("--reason", help="理由，如 实验室复检阴性", show_default=False)] = None,
+    on: Annotated[Optional[str], typer.Option("--on", help="核实日期（默认今天）", show_default=False)] = None,
+    as_of: AsOfOpt = None, db: DbOpt = None, operator: OperatorOpt = None,
+):
+    """核实毛发阳性：报到后不满 6 个月采样的毛发阳性不能证明措施期间吸毒（毛发阳性待核实），由专干认定复吸或排除。会记入审计。
+
+    例：jindu test review 57 --confirm；jindu test review 57 --dismiss --reason 实验室复检阴性
+    """
+    from jindu_cli.domain import drug_tests, people
+    from jindu_cli.domain.dates import parse_date
+    from jindu_cli.errors import InvalidInput
+
+    if confirm == dismiss:
+        raise InvalidInput("--confirm/--dismiss", "请给出其中一个：--confirm（认定复吸）或 --dismiss（排除）")
+    today = as_of_date(as_of)
+    conn = open_conn(db)
+    test = drug_tests.review_hair(conn, test_id, confirm, reason, parse_date(on, "--on") or today, today,
+                                  operator_name(operator))
+    message(f"已核实：检测记录 {test_id}（{test.tested_on} 毛发阳性）{'认定复吸' if confirm else '排除'}")
+    if confirm:
+        warn_flags(conn, people.get_case(conn, test.case_id), today, ("drug_test", test.id))

@@ -109,9 +109,20 @@ def _style(row: dict) -> str | None:
     return "yellow" if row["days"] == 0 else None
 
 
+def _interval_words(text: str) -> str:
+    """An interval as the rules file writes it (1m, 15d), in words; 0d is the same day and 1wd
+    the next working day (a police report, R8)."""
+    from jindu_cli.domain.rules import parse_interval
+
+    if text == "0d":
+        return "当天"
+    if text.endswith("wd"):
+        return "下一个工作日" if text == "1wd" else f"第 {text[:-2]} 个工作日"
+    return parse_interval(text, "interval").words
+
+
 def _explain(conn, ref, ruleset, today, fmt, reveal, operator) -> None:
     from jindu_cli.domain import cases, due, find
-    from jindu_cli.domain.enums import status_label
 
     case = find.find_case(conn, ref)
     if reveal:
@@ -125,20 +136,18 @@ def _explain(conn, ref, ruleset, today, fmt, reveal, operator) -> None:
             "listed_from": d.listed_from.isoformat() if d.listed_from else None,
             "notes": d.notes, "reason": d.text(today),
         })
-    title = f"{case.name}（案件 {case.id}，{case.street}，{status_label(case.status, case.measure)}）按 {today} 计算"
+    title = f"{case.name}（案件 {case.id}，{case.street}，{case.shown_status(today)}）按 {today} 计算"
     if fmt is not Fmt.table:
         emit(rows, [], fmt.value)
         return
-    from jindu_cli.domain.rules import parse_interval
-
     for row in rows:  # the table in words (1m: 1 个月); csv and json keep the rules file's notation
-        if row["interval"]:  # (0d: the police report is due the day its flag arises)
-            row["interval"] = "当天" if row["interval"] == "0d" else parse_interval(row["interval"], "interval").words
+        if row["interval"]:
+            row["interval"] = _interval_words(row["interval"])
     emit(rows, [("item_label", "事项"), ("rule", "规则"), ("anchor", "起点"), ("interval", "间隔"),
                 ("term_year", "年度"), ("due_on", "到期日"), ("when", "天数"), ("notes", "调整"),
                 ("reason", "原因")], "table", title=title, caption=f"规则文件：{ruleset.path}")
     if not rows:
-        message(f"{case.name} 当前没有到期事项（{status_label(case.status, case.measure)}）")
+        message(f"{case.name} 当前没有到期事项（{case.shown_status(today)}）")
 
 
 due = guard(due_command)

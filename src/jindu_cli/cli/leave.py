@@ -63,20 +63,29 @@ def leave_add(
 def leave_close(
     leave_id: Annotated[int, typer.Argument(metavar="外出编号", help="外出记录编号（leave list 的第一列）")],
     returned_on: Annotated[Optional[str], typer.Option("--returned-on", help="返回日期（默认今天）", show_default=False)] = None,
+    unreported: Annotated[bool, typer.Option("--unreported", help="超过预计返回日期的天数属擅自离开：另记一条擅离（计入严重违反协议）")] = False,
     as_of: AsOfOpt = None, db: DbOpt = None, operator: OperatorOpt = None,
 ):
-    """销假：记录返回日期。例：jindu leave close 5 --returned-on 2026-12-09"""
+    """销假：记录返回日期。逾期未归的，可用 --unreported 把逾期的天数记为擅离。
+
+    例：jindu leave close 5 --returned-on 2026-12-09；jindu leave close 5 --returned-on 2026-12-20 --unreported
+    """
     from jindu_cli.domain import leaves
     from jindu_cli.domain.dates import parse_date
 
     today = as_of_date(as_of)
     conn = open_conn(db)
     leave, _ = leaves.close_leave(conn, leave_id, parse_date(returned_on, "--returned-on") or today, today,
-                                  operator_name(operator))
+                                  operator_name(operator), unreported)
     late = ""
     if leave.return_due and leave.returned_on > leave.return_due:
         late = f"，比预计晚 {(leave.returned_on - leave.return_due).days} 天"
     message(f"已销假：外出记录 {leave_id}，{leave.returned_on} 返回{late}")
+    if unreported:
+        from jindu_cli.domain import people
+
+        message(f"逾期的 {(leave.returned_on - leave.return_due).days} 天已记为擅离")
+        warn_flags(conn, people.get_case(conn, leave.case_id), today)
 
 
 @app.command("list")

@@ -21,6 +21,7 @@ from jindu_cli.storage.db import atomic
 
 DATE_FIELDS = ("decided_on", "received_on", "reported_on", "agreement_on", "term_end_override")
 TEXT_LIMITS = {
+    "late_reason": 500,
     "name": 50, "household_address": 200, "residence_address": 200, "community": 50,
     "decision_authority": 100, "decision_number": 100, "worker": 50, "notes": 2000,
 }

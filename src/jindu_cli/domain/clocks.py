@@ -76,6 +76,26 @@ def shift_holiday(d: date) -> tuple[date, str | None]:
     return moved, f"{d} 是法定节假日，顺延到 {moved}"
 
 
+def working_days_after(d: date, n: int, holidays: bool) -> tuple[date, str | None]:
+    """The n-th working day after `d` (0: `d` itself), and a note when the holiday calendar was
+    wanted but does not cover the year. Weekends never count; with `holidays`, neither do statutory
+    holidays, and make-up working days (调休) do (chinese-calendar)."""
+    import chinese_calendar
+
+    note = None
+    day = d
+    while n > 0:
+        day += timedelta(days=1)
+        workday = day.weekday() < 5
+        if holidays and note is None:
+            try:
+                workday = chinese_calendar.is_workday(day)
+            except NotImplementedError:
+                note = f"节假日数据未覆盖 {day.year} 年，只按周末计算工作日"
+        n -= workday
+    return day, note
+
+
 def urine_interval(case: Case, rules: Rules, year: int) -> tuple[Interval, str, str]:
     """The urine-test interval of a clock started in term year `year`, its rule's source, and
     what set it: "case" (the case's own cadence), "high_risk" or "term_year"."""

@@ -128,3 +128,34 @@ def each_drug_test(conn: sqlite3.Connection, *, case_id: int | None = None, stre
                                      by={"specimen": specimen, "result": result, "tester": tester}, limit=limit,
                                      oldest_first=oldest_first):
         yield dict(test.as_dict(), **person)
+
+
+def review_hair(conn: sqlite3.Connection, test_id: int, confirm: bool, reason: str | None, on: date, as_of: date,
+                operator: str) -> DrugTest:
+    """§9.8: answer a hair positive that cannot show use during the measure: confirmed, it is 复吸
+    (reported to the police); dismissed, with the reason why, it raises nothing. Audited; answered once."""
+    from jindu_cli.domain import audit
+    from jindu_cli.domain.text import clean_text
+    from jindu_cli.errors import Conflict
+    from jindu_cli.storage.db import atomic
+
+    test = get_drug_test(conn, test_id)
+    if test.specimen != "hair" or test.result != "positive":
+        raise Conflict(f"检测记录 {test_id} 是{SPECIMEN.label(test.specimen)}{RESULT.label(test.result)}，"
+                       "只有毛发阳性需要核实")
+    if on > as_of:
+        raise InvalidInput("核实日期", f"{on} 晚于今天（{as_of}）")
+    if on < test.tested_on:
+        raise InvalidInput("核实日期", f"{on} 早于采样日期 {test.tested_on}")
+    reason = clean_text(reason, "理由", 500)
+    if not confirm and not reason:
+        raise InvalidInput("--reason", "排除需要写明理由（如 实验室复检阴性、采样前已在强制隔离戒毒所）")
+    if conn.execute("SELECT 1 FROM hair_reviews WHERE test_id = ?", [test_id]).fetchone():
+        raise Conflict(f"检测记录 {test_id} 已经核实过")
+    answer = "confirmed" if confirm else "dismissed"
+    with atomic(conn):
+        conn.execute("INSERT INTO hair_reviews (test_id, case_id, answer, reason, answered_on, created_at)"
+                     " VALUES (?, ?, ?, ?, ?, ?)", [test_id, test.case_id, answer, reason, iso(on), audit.utc_now()])
+        audit.record(conn, operator, "review", "drug_test", test_id, test.case_id,
+                     {"answer": "认定复吸" if confirm else "排除", "reason": reason, "answered_on": iso(on)})
+    return test

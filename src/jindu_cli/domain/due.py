@@ -214,7 +214,7 @@ def load_anchors(conn: sqlite3.Connection, rules: Rules, cases: list[Case], scop
                 out[case.id] = (Anchors(), wanted)
     _contacts(conn, out, rules["lost_contact"]["calls_count"])
     _positives(conn, out)
-    _flags(conn, [c for c in cases if c.id in out and "police_report" in out[c.id][1]], out, as_of)
+    _flags(conn, rules, [c for c in cases if c.id in out and set(FROM_FLAGS) & set(out[c.id][1])], out, as_of)
     return out
 
 
@@ -263,16 +263,24 @@ def _failed_contacts(conn: sqlite3.Connection, scope: Scope) -> dict[int, list[d
     return found
 
 
-def _flags(conn: sqlite3.Connection, cases: list[Case], out: dict[int, tuple[Anchors, list[str]]],
+FROM_FLAGS = ("police_report", "hair_review", "leave_return")  # the items worked out from the flags' facts
+
+
+def _flags(conn: sqlite3.Connection, rules: Rules, cases: list[Case], out: dict[int, tuple[Anchors, list[str]]],
            as_of: date) -> None:
-    """The flags of the people whose police_report items are worked out."""
+    """The flags and open 外出报告 of the people whose items of FROM_FLAGS are worked out."""
     if not cases:
         return
     facts = flags_mod.load_facts(conn, [c.id for c in cases], as_of)
+    windows = flags_mod.windows_of(rules)
     for case in cases:
         found = facts.get(case.id)
-        if case.status == "pending" or (found is not None and not flags_mod.answered(found)):
-            out[case.id][0].flags = flags_mod.derive(case, found or flags_mod.Facts(), as_of)
+        anchors = out[case.id][0]
+        if found is not None:
+            anchors.leaves_out = found.leaves_out
+        # (without facts, only 逾期未报到 can arise: still pending, or reported late)
+        if case.status == "pending" or case.reported_late or (found is not None and not flags_mod.answered(found)):
+            anchors.flags = flags_mod.derive(case, found or flags_mod.Facts(), as_of, windows)
 
 
 # --- the list ----------------------------------------------------------------------------------
@@ -286,21 +294,29 @@ def _scope(conn: sqlite3.Connection, street: str | None, worker: str | None) -> 
     return Scope(f.sql, f.params)
 
 
+# a positive test after (no earlier than a month before) the term's end: what a released person's
+# police report rests on (§9.9)
+POSITIVE_AFTER = (f"EXISTS (SELECT 1 FROM drug_tests t WHERE t.case_id = c.id AND {FLAGGED} AND t.result = 'positive'"
+                  " AND t.tested_on > date(c.reported_on, '+' || (c.term_months - 1) || ' months'))")
+
+
 def _statuses(rules: Rules, items: tuple[str, ...], horizon: date, narrow: bool) -> str:
-    """SQL of the people whose status can have one of `items` due (`c` the case). A released person
-    reaches R21 three years after the measure ended at the earliest, so with `narrow` one whose
-    release is more recent than that is left out (a few days' margin for month ends)."""
+    """SQL of the people whose status can have one of `items` due (`c` the case). With `narrow`, a
+    released person is left out unless a positive after the measure can be due (§9.9), or R21
+    (three years after the measure ended at the earliest, a few days' margin for month ends)."""
     statuses = [s for s, names in BY_STATUS.items() if set(names) & set(items)]
-    held = f"c.status IN ({', '.join(repr(s) for s in statuses if s != 'released')})"
-    if "released" not in statuses:
-        return held
-    released = "c.status = 'released'"
-    if narrow:
+    held = f"c.status IN ({', '.join(repr(s) for s in statuses if s not in ('released', 'clean'))})"
+    if not narrow:
+        return f"c.status IN ({', '.join(repr(s) for s in statuses)})"
+    after = []
+    if "police_report" in items:
+        after.append(f"(c.status IN ('released', 'clean') AND {POSITIVE_AFTER})")
+    if "three_year_clean" in items:
         edge = iso(add_months(horizon, -12 * rules["three_year_clean"]["years"]) + timedelta(days=3))
-        released += (" AND (EXISTS (SELECT 1 FROM status_changes s WHERE s.case_id = c.id AND s.status = 'released'"
-                     f" AND s.changed_on <= '{edge}') OR NOT EXISTS (SELECT 1 FROM status_changes s"
-                     " WHERE s.case_id = c.id AND s.status = 'released'))")
-    return f"({held} OR ({released}))"
+        after.append("(c.status = 'released' AND (EXISTS (SELECT 1 FROM status_changes s WHERE s.case_id = c.id"
+                     f" AND s.status = 'released' AND s.changed_on <= '{edge}') OR NOT EXISTS (SELECT 1"
+                     " FROM status_changes s WHERE s.case_id = c.id AND s.status = 'released')))")
+    return f"({' OR '.join([held, *after])})"
 
 
 def due_items(conn: sqlite3.Connection, rules: Rules, as_of: date, within: int = 7, street: str | None = None,

@@ -58,6 +58,7 @@ class Anchors:
     failed_contacts: Sequence[date] = ()  # visits that did not see the person, in date order
     last_positive: date | None = None
     flags: Sequence = ()  # flags.Flag
+    leaves_out: Sequence[tuple[int, date, date]] = ()  # 外出报告 not closed: id, left on, planned return
 
 
 class Dates(NamedTuple):
@@ -182,7 +183,7 @@ def lost_contact(case: Case, a: Anchors, rules: Rules, d: Dates) -> DueItem | No
 
 
 def term_end(case: Case, a: Anchors, rules: Rules, d: Dates) -> DueItem | None:
-    """R19: the term's end, listed from the notice days before it; after it, the 期满解除 to record."""
+    """R19: the term's end, listed from the notice days before it."""
     r = rules["term_end"]
     end = d.end
     if end is None or end - timedelta(days=r["notice_days"]) > d.until:
@@ -194,8 +195,46 @@ def term_end(case: Case, a: Anchors, rules: Rules, d: Dates) -> DueItem | None:
     return DueItem(case, "term_end", end, r.source,
                    f"期限 {end} 届满；届满后公安应在 7 日内送达解除通知书，收到后办理期满解除",
                    f"报到日期 {d.start}", f"{case.term_months}m", None, end - timedelta(days=r["notice_days"]), notes,
-                   anchor_on=d.start, late_from=end + timedelta(days=1),
-                   late_reason=f"期限已于 {end} 届满，尚未办理期满解除（jindu case update {case.id} --status 期满解除）")
+                   anchor_on=d.start)
+
+
+def release_notice(case: Case, a: Anchors, rules: Rules, d: Dates) -> DueItem | None:
+    """R19, §9.10: a person past the term's end without 期满解除 (期满待解除): the 解除通知书 to ask the
+    police for once their days to send it have passed."""
+    if d.end is None or d.as_of <= d.end:
+        return None
+    r = rules["release_notice"]
+    due = d.end + timedelta(days=r["days"])
+    if due > d.until:
+        return None
+    return DueItem(case, "release_notice", due, r.source,
+                   f"期限已于 {d.end} 届满，公安应在 {r['days']} 日内送达解除通知书：请催要，收到后办理期满解除"
+                   f"（jindu case update {case.id} --status 期满解除）", f"期满日期 {d.end}", f"{r['days']}d",
+                   anchor_on=d.end)
+
+
+def hair_review(case: Case, a: Anchors, rules: Rules, d: Dates) -> list[DueItem]:
+    """§9.8: each hair positive that cannot show use during the measure, to be confirmed as 复吸 or
+    dismissed, due the day it was sampled."""
+    r = rules["hair_review"]
+    out = []
+    for flag in a.flags:
+        if flag.kind == "hair_unconfirmed" and flag.open and flag.triggered_on <= d.until:
+            test = flag.evidence[0].record_id
+            out.append(DueItem(case, "hair_review", flag.triggered_on, r.source,
+                               f"{flag.reason}：认定复吸（jindu test review {test} --confirm）或排除"
+                               f"（jindu test review {test} --dismiss --reason 理由）",
+                               flag.evidence[0].text, "0d", anchor_on=flag.triggered_on))
+    return out
+
+
+def leave_return(case: Case, a: Anchors, rules: Rules, d: Dates) -> list[DueItem]:
+    """R6, §9.14: each 外出报告 not closed, due to be closed (销假) on its planned return."""
+    r = rules["leave_return"]
+    return [DueItem(case, "leave_return", back, r.source,
+                    f"{left} 外出报告，预计 {back} 返回：请销假（jindu leave close {leave_id} --returned-on 返回日期）",
+                    f"外出 #{leave_id} {left}", "0d", anchor_on=left)
+            for leave_id, left, back in a.leaves_out if back <= d.until]
 
 
 def _clocked(case: Case, item: str, rule: str, due: date, pushed: int, anchor: date, anchor_text: str,
@@ -228,12 +267,19 @@ def three_year_clean(case: Case, a: Anchors, rules: Rules, d: Dates) -> DueItem 
 
 
 def police_report(case: Case, a: Anchors, rules: Rules, d: Dates) -> list[DueItem]:
-    """R8: each flag not yet reported to the police."""
+    """R8 (§9.13): each flag the police must be told of and have not been, due the working day after
+    it arose (`days` working days; 0: that day)."""
     r = rules["police_report"]
-    return [DueItem(case, "police_report", flag.triggered_on + timedelta(days=r["days"]), r.source,
-                    f"{flag.label}：{flag.reason}，应立即报告公安", f"{flag.label}产生于 {flag.triggered_on}",
-                    f"{r['days']}d", None, anchor_on=flag.triggered_on)
-            for flag in a.flags if flag.police_reported_on is None]
+    out = []
+    closed = case.status in ("released", "clean")
+    for flag in a.flags:
+        if not flag.for_police or not flag.open or (closed and not flag.after_release):
+            continue  # (after the measure, only a positive then (§9.9) is still for the police)
+        due, note = clocks.working_days_after(flag.triggered_on, r["days"], rules.holiday_shift)
+        out.append(DueItem(case, "police_report", due, r.source, f"{flag.label}：{flag.reason}，应及时报告公安",
+                           f"{flag.label}产生于 {flag.triggered_on}", f"{r['days']}wd" if r["days"] else "0d",
+                           None, notes=[note] if note else [], anchor_on=flag.triggered_on))
+    return out
 
 
 ItemFunction = Callable[[Case, Anchors, Rules, Dates], "DueItem | list[DueItem] | None"]
@@ -241,15 +287,19 @@ ITEM_FUNCTIONS: dict[str, ItemFunction] = {
     "report_in": report_in, "agreement": agreement, "urine_test": urine_test, "hair_test": hair_test,
     "talk": talk, "home_visit": home_visit, "assessment": assessment, "term_end": term_end,
     "three_year_clean": three_year_clean, "lost_contact": lost_contact, "police_report": police_report,
+    "hair_review": hair_review, "leave_return": leave_return, "release_notice": release_notice,
 }
 # the items each status can have; an active case without a 报到 date has only police reports
 BY_STATUS = {
     "pending": ("police_report", "report_in"),
     "active": ("police_report", "agreement", "urine_test", "hair_test", "talk", "home_visit", "assessment",
-               "lost_contact", "term_end"),
+               "lost_contact", "term_end", "hair_review", "leave_return", "release_notice"),
     "suspended": ("police_report",),
-    "released": ("three_year_clean",),
+    "released": ("police_report", "three_year_clean"),  # (§9.9: a positive after 期满解除)
+    "clean": ("police_report",),
 }
+# past the term's end without 期满解除 (期满待解除, §9.10): no longer 在管, only the 解除通知书 to ask for
+AWAITING_RELEASE = ("release_notice",)
 
 
 def items_for(case: Case, a: Anchors, rules: Rules, as_of: date, wanted=ITEMS,
@@ -259,6 +309,8 @@ def items_for(case: Case, a: Anchors, rules: Rules, as_of: date, wanted=ITEMS,
     if case.status == "active" and case.reported_on is None:
         names = ("police_report",)
     dates = Dates(as_of, case.reported_on, case.term_end(as_of) if case.reported_on else None, until)
+    if case.status == "active" and dates.end is not None and as_of > dates.end:
+        names = AWAITING_RELEASE
     out: list[DueItem] = []
     for name in names:
         if name in wanted:

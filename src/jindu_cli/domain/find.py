@@ -6,10 +6,12 @@ import re
 import sqlite3
 import unicodedata
 from dataclasses import dataclass
+from datetime import date
 
 from jindu_cli.domain.filters import Filter
+from jindu_cli.domain.enums import STATUS
 from jindu_cli.domain.ids import mask_id, mask_phone, parse_id_number
-from jindu_cli.domain.people import Case, get_case, load_cases
+from jindu_cli.domain.people import AWAITING_RELEASE, Case, get_case, load_cases
 from jindu_cli.domain.text import without_invisible
 from jindu_cli.errors import Conflict, InvalidInput, NotFound
 
@@ -186,8 +188,14 @@ def list_cases(
     search: str | None = None,
     sort: str = "id",
     limit: int | None = None,
+    as_of: date | None = None,
 ) -> list[Case]:
-    f = Filter(conn).by(street=street, community=community, status=status, measure=measure, worker=worker, risk=risk)
+    """The cases the filters give, in `sort` order. The status 期满待解除 (§9.10: in execution past the
+    term's end) is worked out from the term end as of `as_of` (today when not given), and 在执行
+    leaves those people out."""
+    awaiting = status is not None and _fold(status) in (_fold(AWAITING_RELEASE), "awaiting_release", "awaiting-release")
+    f = Filter(conn).by(street=street, community=community, status="active" if awaiting else status,
+                        measure=measure, worker=worker, risk=risk)
     if search:
         clause, params = _search_clause(search)
         f.where(clause, *params)
@@ -195,7 +203,15 @@ def list_cases(
         raise InvalidInput("排序", f"“{sort}”不是可选的排序；可选：{'、'.join(SORTS)}")
     if limit is not None and limit < 1:
         raise InvalidInput("条数", "必须大于 0")
-    return load_cases(conn, f.sql, f.params, SORTS[sort], limit)
+    if status is None or STATUS.lookup(status) != "active" and not awaiting:
+        return load_cases(conn, f.sql, f.params, SORTS[sort], limit)
+    day = as_of or date.today()
+    found = [c for c in load_cases(conn, f.sql, f.params, SORTS[sort]) if c.awaiting_release(day) == awaiting]
+    return found[:limit] if limit else found
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFKC", str(text)).strip().lower()
 
 
 def require_people(conn: sqlite3.Connection, street: str | None = None, worker: str | None = None) -> None:

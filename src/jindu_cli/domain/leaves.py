@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from jindu_cli.domain import records
 from jindu_cli.domain.dates import from_iso, iso
@@ -117,13 +117,28 @@ def update_leave(conn: sqlite3.Connection, leave_id: int, raw: dict, as_of: date
     return records.update(conn, KIND, leave_id, raw, as_of, operator, force)
 
 
-def close_leave(conn: sqlite3.Connection, leave_id: int, returned_on: date, as_of: date,
-                operator: str) -> tuple[Leave, dict]:
-    """销假: record the return of a reported leave (or of an open absence)."""
+def close_leave(conn: sqlite3.Connection, leave_id: int, returned_on: date, as_of: date, operator: str,
+                unreported: bool = False) -> tuple[Leave, dict]:
+    """销假: record the return of a reported leave (or of an open absence). `unreported` (§9.14): the
+    days past the planned return were an absence without report (擅离), recorded as one, in the
+    same transaction."""
+    from jindu_cli.domain.people import get_case
+    from jindu_cli.storage.db import atomic
+
     leave = get_leave(conn, leave_id)
     if leave.returned_on or leave.days:
         raise Conflict(f"外出记录 {leave_id} 已经结束（{leave.returned_on or str(leave.days) + ' 天'}）")
-    return update_leave(conn, leave_id, {"returned_on": returned_on}, as_of, operator)
+    if unreported and (leave.kind != "reported" or not leave.return_due or returned_on <= leave.return_due):
+        raise InvalidInput("--unreported", f"只有返回晚于预计返回日期（{leave.return_due or '未填'}）的外出报告，"
+                                           "才能把逾期的天数记为擅离")
+    with atomic(conn):
+        closed = update_leave(conn, leave_id, {"returned_on": returned_on}, as_of, operator)
+        if unreported:
+            add_leave(conn, get_case(conn, leave.case_id),
+                      {"kind": "unreported", "left_on": leave.return_due + timedelta(days=1),
+                       "returned_on": returned_on, "destination": leave.destination,
+                       "notes": f"外出报告 #{leave_id} 逾期未归"}, as_of, operator)
+    return closed
 
 
 def list_leaves(conn: sqlite3.Connection, *, case_id: int | None = None, street: str | None = None,

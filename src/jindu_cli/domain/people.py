@@ -17,6 +17,7 @@ from jindu_cli.domain.ids import birth_date, sex
 from jindu_cli.errors import NotFound
 from jindu_cli.storage.db import id_table
 
+AWAITING_RELEASE = "期满待解除"
 TREATMENT_MONTHS = 36  # 禁毒法33, 条例14: 社区戒毒 lasts three years
 MAX_REHAB_MONTHS = 36  # 禁毒法48: 社区康复 不超过三年
 REPORT_WITHIN_DAYS = 15  # 条例14, 38: 报到 within 15 days of receiving the decision
@@ -46,6 +47,7 @@ LABELS = {
     "notes": "备注",
     "term_end_override": "期满日期（人工调整）",
     "test_every": "个案尿检间隔",
+    "late_reason": "逾期报到理由",
 }
 
 
@@ -77,6 +79,7 @@ class Case:
     created_at: str
     updated_at: str
     test_every: str | None = None
+    late_reason: str | None = None  # §9.7: the good reason for a 报到 after its deadline
     suspensions: list[tuple[date, date | None]] = field(default_factory=list)
     closed_on: date | None = None  # the date of the 终止, 期满解除 or 死亡
 
@@ -125,6 +128,15 @@ class Case:
         deadline = self.report_deadline
         return bool(deadline and self.reported_on and self.reported_on > deadline)
 
+    def awaiting_release(self, as_of: date) -> bool:
+        """§9.10: in execution past the term's end, 期满解除 not yet recorded (期满待解除): no longer 在管."""
+        end = self.term_end(as_of) if self.status == "active" else None
+        return end is not None and as_of > end
+
+    def shown_status(self, as_of: date) -> str:
+        """The status as every listing shows it: 社区戒毒中 or 社区康复中 for 在执行, 期满待解除 past the end."""
+        return AWAITING_RELEASE if self.awaiting_release(as_of) else status_label(self.status, self.measure)
+
     def days_left(self, as_of: date) -> int | None:
         end = self.term_end(as_of)
         if end is None or self.status not in ("active", "suspended"):
@@ -152,7 +164,7 @@ class Case:
             "received_on": iso(self.received_on),
             "reported_on": iso(self.reported_on),
             "agreement_on": iso(self.agreement_on),
-            "status": status_label(self.status, self.measure),
+            "status": self.shown_status(as_of),
             "risk_level": RISK.label(self.risk_level),
             "risk_color": self.risk_color,
             "drugs": list(self.drugs),
@@ -165,6 +177,7 @@ class Case:
             "report_deadline": iso(self.report_deadline),
             "report_overdue": self.report_overdue(as_of),
             "reported_late": self.reported_late,
+            "late_reason": self.late_reason,
             "days_left": self.days_left(as_of),
             "test_every": self.test_every,
             "created_at": self.created_at,
@@ -176,14 +189,14 @@ _COLUMNS = (
     "id, id_number, name, phone, household_address, residence_address, street, community,"
     " measure, term_months, decision_authority, decision_number, decided_on, received_on,"
     " reported_on, agreement_on, term_end_override, status, risk_level, risk_color, drugs,"
-    " worker, notes, created_at, updated_at, test_every"
+    " worker, notes, created_at, updated_at, test_every, late_reason"
 )
 
 
 def _from_row(row, drug_lists: dict) -> Case:
     (cid, idn, name, phone, hh, res, street, community, measure, months, auth, number,
      decided, received, reported, agreement, override, status, risk, color, drugs, worker,
-     notes, created, updated, test_every) = row
+     notes, created, updated, test_every, late_reason) = row
     parsed = drug_lists.get(drugs)
     if parsed is None:
         parsed = drug_lists[drugs] = json.loads(drugs)  # shared between cases: never mutated
@@ -191,7 +204,7 @@ def _from_row(row, drug_lists: dict) -> Case:
         cid, idn, name, phone, hh, res, street, community, measure, months, auth, number,
         from_iso(decided), from_iso(received), from_iso(reported), from_iso(agreement),
         from_iso(override), status, risk, color, parsed, worker, notes, created, updated,
-        test_every,
+        test_every, late_reason,
     )
 
 
@@ -235,7 +248,7 @@ def _attach_history(conn: sqlite3.Connection, cases: list[Case]) -> None:
 
 # the fields the due list's clocks and lines read (`load_cases(..., clocks_only=True)`)
 CLOCK_FIELDS = ("id", "id_number", "name", "street", "measure", "term_months", "received_on", "reported_on",
-                "agreement_on", "term_end_override", "status", "risk_level", "worker", "test_every")
+                "agreement_on", "term_end_override", "status", "risk_level", "worker", "test_every", "late_reason")
 
 
 def load_cases(conn: sqlite3.Connection, where: str = "", params: list | tuple | dict = (),

@@ -21,8 +21,12 @@ from jindu_cli.errors import Conflict, InvalidInput, NotFound
 from jindu_cli.storage.db import atomic
 
 
+AFTER_RELEASE = ("released", "clean")  # §9.9: still tested and seen after 期满解除 (动态管控)
+
+
 def window_problems(case: Case, on: date, as_of: date) -> list[str]:
-    """Why a record dated `on` does not fit the case's measure (empty when it fits)."""
+    """Why a record dated `on` does not fit the case's measure (empty when it fits). After 期满解除
+    the person stays under 动态管控 (§9.9): records after the term's end are normal then."""
     problems: list[str] = []
     if on > as_of:
         problems.append(f"{on} 晚于今天（{as_of}）")
@@ -30,6 +34,8 @@ def window_problems(case: Case, on: date, as_of: date) -> list[str]:
         problems.append(f"{case.name} 还没有报到，措施尚未开始")
     elif on < case.reported_on:
         problems.append(f"{on} 早于报到日期 {case.reported_on}，措施尚未开始")
+    elif case.status in AFTER_RELEASE:
+        return problems
     else:
         end = case.term_end(as_of)
         if end and on > end:

@@ -224,7 +224,7 @@ def _count(conn, rules: Rules, settings: dict, period: Period, end: date, bys: l
     _gather(conn, scope.sql, scope.params, iso(e), ONE_STREET if street else BY)
     _people(add_grouped, rules, settings, s, e)
     _changes_and_contact(add_grouped, rules, period, e)
-    _flags(conn, columns, width, tally, s, e, rules["report_in"]["days"])
+    _flags(conn, columns, width, tally, s, e, rules)
     _on_time(conn, rules, columns, width, tally, s, e)
     _tests_and_visits(add_grouped, settings, period, e)
     counts: dict[str, dict[str, Counter]] = {b: defaultdict(Counter) for b in bys}
@@ -410,22 +410,23 @@ def _clock_case(cid: int, measure: str, months: int, reported: date, override: s
     """A Case with what its R15 clock and term end are worked out from; its other fields, which
     they do not read, are left empty (loading whole cases for everyone costs a second)."""
     return Case(cid, "", "", None, None, None, "", None, measure, months, None, None, None, None, reported, None,
-                from_iso(override), "active", risk, None, [], None, None, "", "", every, suspensions)
+                from_iso(override), "active", risk, None, [], None, None, "", "", test_every=every,
+                suspensions=suspensions)
 
 
-def _flags(conn, columns: str, width: int, tally: Counter, start: date, end: date, report_days: int) -> None:
+def _flags(conn, columns: str, width: int, tally: Counter, start: date, end: date, rules: Rules) -> None:
     """Flags that arose within the period. Only a case with a flagged test or an absence in the
     period, or one still pending whose 报到 deadline passed in it, can have one."""
     from jindu_cli.storage.migrations import FLAGGED
 
     s, e = iso(start), iso(end)
-    arises = timedelta(days=report_days + 1)  # the day after the deadline
+    arises = timedelta(days=rules["report_in"]["days"] + 1)  # the day after the deadline
     found = {cid: (tuple(groups), status) for cid, status, *groups in conn.execute(
         f"SELECT p.id, p.status, {columns} FROM temp.report_people p WHERE p.id IN"
         f" (SELECT case_id FROM drug_tests WHERE tested_on BETWEEN ? AND ? AND {FLAGGED}"
         "  UNION SELECT case_id FROM leaves WHERE kind = 'unreported' AND left_on <= ?"
         "  AND (returned_on IS NULL OR returned_on >= ?))"
-        " OR (p.status = 'pending' AND p.received BETWEEN ? AND ?)",
+        " OR (p.received BETWEEN ? AND ? AND (p.status = 'pending' OR p.reported > p.received))",
         [s, e, e, s, iso(start - arises), iso(end - arises)])}
     if not found:
         return
@@ -434,12 +435,13 @@ def _flags(conn, columns: str, width: int, tally: Counter, start: date, end: dat
     conn.execute("DELETE FROM temp.report_ids")
     conn.executemany("INSERT INTO temp.report_ids (id) VALUES (?)", [(i,) for i in candidates])
     cases = load_cases(conn, "c.id IN (SELECT id FROM temp.report_ids)")
-    facts = flags_mod.load_facts(conn, candidates if len(candidates) <= 30000 else None, end)
+    facts = flags_mod.load_facts(conn, candidates, end)
+    windows = flags_mod.windows_of(rules)
     for case in cases:
         groups, status = found[case.id]
         then = case if case.status == status else dataclasses.replace(case, status=status)  # as it was at the end
-        for flag in flags_mod.derive(then, facts.get(case.id, flags_mod.Facts()), end):
-            if not start <= flag.triggered_on <= end:
+        for flag in flags_mod.derive(then, facts.get(case.id, flags_mod.Facts()), end, windows):
+            if not start <= flag.triggered_on <= end or not flag.for_police:
                 continue
             if flag.kind == "serious_violation":
                 tally[groups, "serious_violations"] += 1

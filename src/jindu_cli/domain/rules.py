@@ -15,7 +15,10 @@ from jindu_cli.domain.dates import add_months
 from jindu_cli.errors import JinduError
 
 ITEMS = ("report_in", "agreement", "urine_test", "hair_test", "talk", "home_visit", "assessment",
-         "term_end", "three_year_clean", "lost_contact", "police_report")
+         "term_end", "three_year_clean", "lost_contact", "police_report", "hair_review", "leave_return",
+         "release_notice")
+# items added after offices made their own rules files: a file without them takes the shipped ones
+LATER_ITEMS = ("hair_review", "leave_return", "release_notice")
 URINE_VARIANTS = ("community_treatment", "community_rehab_3y", "community_rehab_other", "high_risk")
 
 # rule -> {key: kind}; "interval", "intervals", "int", "str", "interval?" (may be "")
@@ -31,14 +34,22 @@ SCHEMA: dict[str, dict[str, str]] = {
     "three_year_clean": {"label": "str", "source": "str", "years": "int"},
     "lost_contact": {"label": "str", "source": "str", "days": "int", "failed_contacts": "int", "calls_count": "bool?"},
     "police_report": {"label": "str", "source": "str", "days": "int"},
+    "hair_review": {"label": "str", "source": "str", "window_months": "int"},
+    "leave_return": {"label": "str", "source": "str", "grace_days": "int"},
+    "release_notice": {"label": "str", "source": "str", "days": "int"},
 }
+# a variant's optional keys: a shorter interval for the first months of year 1 (R12's strict
+# preset), and the unannounced tests (突击检测) wanted over the term (counted, never made due)
+_VARIANT = {"source": "str", "intervals": "intervals", "start_interval": "interval?", "start_months": "int?",
+            "unannounced": "int?"}
 URINE_SCHEMA = {
-    "community_treatment": {"source": "str", "intervals": "intervals"},
-    "community_rehab_3y": {"source": "str", "intervals": "intervals"},
-    "community_rehab_other": {"source": "str", "intervals": "intervals"},
+    "community_treatment": _VARIANT,
+    "community_rehab_3y": _VARIANT,
+    "community_rehab_other": _VARIANT,
     "high_risk": {"source": "str", "interval": "interval?"},
 }
-SETTINGS = {"holiday_shift": "bool"}
+SETTINGS = {"holiday_shift": "bool", "unannounced_after_draw_days": "int"}
+SETTING_DEFAULTS = {"holiday_shift": False, "unannounced_after_draw_days": 3}
 # the settings of the upward report (domain.md §9.2): optional, each with a default
 REPORT = {"face_to_face_per_month": "int", "visits_per_month": "int", "execution_rate": "str"}
 REPORT_DEFAULTS = {"face_to_face_per_month": 1, "visits_per_month": 2, "execution_rate": "executed"}
@@ -125,6 +136,7 @@ class Rules:
     urine: dict[str, Rule]  # variant -> Rule (source, intervals/interval)
     holiday_shift: bool
     report: dict
+    settings: dict  # SETTINGS, each given or its default
 
     def __getitem__(self, item: str) -> Rule:
         return self.rules[item]
@@ -161,6 +173,8 @@ def _check(value, kind: str, where: str):
         return parse_interval(value, where)
     if kind == "interval?":
         return None if value in ("", None) else parse_interval(value, where)
+    if kind == "int?":
+        return _check(value, "int", where)
     if kind == "intervals":
         if not isinstance(value, list) or not value:
             raise RulesError(where, "应为间隔的列表，每个年度一个，如 [\"1m\", \"2m\", \"3m\"]；最后一个也用于以后的年度")
@@ -178,19 +192,23 @@ def _table(data: dict, schema: dict[str, str], where: str) -> dict:
     for key, kind in schema.items():
         if key not in data:
             if kind.endswith("?"):
-                out[key] = False if kind == "bool?" else None
+                out[key] = {"bool?": False, "int?": 0}.get(kind)
                 continue
             raise RulesError(f"{where}.{key}", "缺少这个键")
         out[key] = _check(data[key], kind, f"{where}.{key}")
     return out
 
 
-def parse_rules(data: dict, path: Path) -> Rules:
+def parse_rules(data: dict, path: Path, shipped: dict | None = None) -> Rules:
+    """A rules file's contents checked; the items added since an office's file was made (LATER_ITEMS)
+    taken from `shipped` (the shipped file's contents) where the file lacks them."""
     try:
         known = set(ITEMS) | {"settings", "report"}
         unknown = sorted(set(data) - known)
         if unknown:
             raise RulesError(unknown[0], f"未知的规则；可用的规则：{'、'.join(ITEMS)}")
+        if shipped is not None:
+            data = {**{item: shipped[item] for item in LATER_ITEMS if item not in data}, **data}
         missing = [item for item in ITEMS if item not in data]
         if missing:
             raise RulesError(missing[0], "缺少这条规则（文件必须完整：可用 jindu rules template 取得完整的默认文件）")
@@ -214,7 +232,7 @@ def parse_rules(data: dict, path: Path) -> Rules:
             else:
                 values = _table(section, SCHEMA[item], item)
                 rules[item] = Rule(item, values["label"], values["source"], values)
-        settings = {"holiday_shift": False}
+        settings = dict(SETTING_DEFAULTS)
         given = data.get("settings", {})
         unknown = sorted(set(given) - set(SETTINGS))
         if unknown:
@@ -228,7 +246,7 @@ def parse_rules(data: dict, path: Path) -> Rules:
         report.update({k: _check(v, REPORT[k], f"report.{k}") for k, v in given.items()})
         if report["execution_rate"] not in EXECUTION_RATES:
             raise RulesError("report.execution_rate", f"“{report['execution_rate']}”不是可选的口径；可选：{'、'.join(EXECUTION_RATES)}")
-        return Rules(path, rules, urine, settings["holiday_shift"], report)
+        return Rules(path, rules, urine, settings["holiday_shift"], report, settings)
     except RulesError as exc:
         raise JinduError(f"规则文件 {path} 有误：{exc.where}：{exc.reason}") from None
 
@@ -252,5 +270,13 @@ def load_rules(conn: sqlite3.Connection | None = None, path: str | Path | None =
                 data = tomllib.load(fh)
         except tomllib.TOMLDecodeError as exc:
             raise JinduError(f"规则文件 {chosen} 不是有效的 TOML：{exc}") from None
-        _CACHE[key] = parse_rules(data, chosen)
+        _CACHE[key] = parse_rules(data, chosen, _shipped())
     return _CACHE[key]
+
+
+def _shipped() -> dict:
+    """The shipped rules file's contents: where an office's own file lacks a later item."""
+    from jindu_cli.domain.reference import packaged_data_dir
+
+    with open(packaged_data_dir() / "rules.toml", "rb") as fh:
+        return tomllib.load(fh)

@@ -1,0 +1,167 @@
+"""domain.md §9.7-9.10 and §9.13, each at its edges: a late 报到, a hair positive too soon after
+报到, a positive after 期满解除, 期满待解除, and the police report due the next working day."""
+
+import pytest
+
+from support import add_case, make_id, ok, rows, run
+
+AS_OF = ["--as-of", "2026-11-28"]
+
+
+def flags_of(case, *args):
+    return [f for f in ok("case", "flags", case, "-f", "json", *args).json()]
+
+
+def items_of(case, *args):
+    return [d for d in ok("due", "-f", "json", *args).json() if d["case_id"] == int(case)]
+
+
+# --- §9.7 a late 报到 -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("reported, flagged", [("2026-11-19", False), ("2026-11-20", False), ("2026-11-21", True)])
+def test_a_late_report_keeps_its_flag_with_its_evidence(db, reported, flagged):
+    """Received 2026-11-05: the 15 days end 2026-11-20; a 报到 that day is on time, the next day late."""
+    cid = add_case(received_on="2026-11-05", reported_on=reported)
+    found = [f for f in flags_of(cid, *AS_OF) if f["kind"] == "report_overdue"]
+    if not flagged:
+        assert found == []
+        return
+    [flag] = found
+    assert flag["triggered_on"] == "2026-11-21" and flag["police_reported_on"] is None
+    assert "2026-11-21 才报到" in flag["reason"]
+    assert [e["text"] for e in flag["evidence"]] == ["2026-11-05 收到决定书", "2026-11-21 报到"]
+    police = [d for d in items_of(cid, *AS_OF) if d["item"] == "police_report"]
+    assert [d["due_on"] for d in police] == ["2026-11-23"]  # 11-21 a Saturday: the next working day
+
+
+def test_a_good_reason_for_the_late_report_answers_it_and_is_audited(db):
+    cid = add_case(received_on="2026-11-05", reported_on="2026-11-25")
+    ok("case", "update", cid, "--late-reason", "住院治疗，有医院证明", *AS_OF)
+    [flag] = flags_of(cid, *AS_OF)
+    assert flag["answer"] == "已记录逾期报到理由：住院治疗，有医院证明"
+    assert not [d for d in items_of(cid, *AS_OF) if d["item"] == "police_report"]
+    [(changes,)] = rows(db, "SELECT changes FROM audit_log WHERE action = 'update'")
+    assert "住院治疗" in changes
+    assert [f["case_id"] for f in ok("case", "flags", "--unreported", "-f", "json", *AS_OF).json()] == []
+
+
+def test_a_police_report_answers_a_late_report_too(db):
+    cid = add_case(received_on="2026-11-05", reported_on="2026-11-25")
+    ok("case", "police-report", cid, "--on", "2026-11-26", *AS_OF)
+    [flag] = flags_of(cid, *AS_OF)
+    assert flag["police_reported_on"] == "2026-11-26"
+
+
+# --- §9.8 hair positives --------------------------------------------------------------------
+
+@pytest.mark.parametrize("sampled, kind", [
+    ("2026-07-09", "hair_unconfirmed"), ("2026-07-10", "relapse"), ("2026-07-11", "relapse")])
+def test_a_hair_positive_within_six_months_of_reporting_is_to_be_confirmed(db, sampled, kind):
+    """报到 2026-01-10: six months on is 2026-07-10; a hair sampled the day before cannot show use
+    during the measure."""
+    cid = add_case(received_on="2026-01-05", reported_on="2026-01-10")
+    ok("test", "add", cid, "--specimen", "毛发", "--result", "阳性", "--on", sampled, *AS_OF)
+    [flag] = flags_of(cid, *AS_OF)
+    assert flag["kind"] == kind
+    items = {d["item"] for d in items_of(cid, "--within", "0", *AS_OF)}
+    if kind == "hair_unconfirmed":
+        assert "hair_review" in items and "police_report" not in items
+    else:
+        assert "police_report" in items and "hair_review" not in items
+
+
+def test_a_hair_positive_confirmed_is_a_relapse_dismissed_raises_nothing(db):
+    first = add_case(received_on="2026-01-05", reported_on="2026-01-10")
+    second = add_case(id=make_id(seq=556), name="李四", received_on="2026-01-05", reported_on="2026-01-10")
+    tests = [ok("test", "add", cid, "--specimen", "毛发", "--result", "阳性", "--on", "2026-03-01",
+                *AS_OF).stdout.strip() for cid in (first, second)]
+    ok("test", "review", tests[0], "--confirm", *AS_OF)
+    [flag] = flags_of(first, *AS_OF)
+    assert flag["kind"] == "relapse" and "经核实认定" in flag["reason"]
+    refused = run("test", "review", tests[1], "--dismiss", *AS_OF)
+    assert refused.exit_code == 1 and "排除需要写明理由" in refused.stderr
+    ok("test", "review", tests[1], "--dismiss", "--reason", "实验室复检阴性", *AS_OF)
+    [flag] = flags_of(second, *AS_OF)
+    assert flag["kind"] == "hair_unconfirmed" and "已排除：实验室复检阴性" in flag["answer"]
+    assert not [d for d in items_of(second, *AS_OF) if d["item"] in ("hair_review", "police_report")]
+    again = run("test", "review", tests[1], "--confirm", *AS_OF)
+    assert again.exit_code == 1 and "已经核实过" in again.stderr
+    assert len(rows(db, "SELECT * FROM audit_log WHERE action = 'review'")) == 2
+
+
+# --- §9.9 after 期满解除 -------------------------------------------------------------------------
+
+def test_after_release_records_are_normal_and_a_positive_is_a_relapse_for_the_police(db):
+    cid = add_case(received_on="2023-06-01", reported_on="2023-06-10")  # term to 2026-06-09
+    ok("case", "update", cid, "--status", "期满解除", "--on", "2026-06-15", *AS_OF)
+    ok("visit", "add", cid, "--kind", "谈话", "--on", "2026-10-01", *AS_OF)  # no --force needed
+    ok("test", "add", cid, "--specimen", "毛发", "--result", "阴性", "--on", "2026-10-01", *AS_OF)
+    clean = [d for d in items_of(cid, "--within", "36500", *AS_OF) if d["item"] == "three_year_clean"]
+    assert [d["due_on"] for d in clean] == ["2029-06-15"]
+    ok("test", "add", cid, "--specimen", "尿液", "--result", "阳性", "--on", "2026-11-02", *AS_OF)
+    [flag] = flags_of(cid, *AS_OF)
+    assert flag["kind"] == "relapse" and flag["after_release"] and "期满解除后" in flag["reason"]
+    items = items_of(cid, "--within", "36500", *AS_OF)
+    assert [d["due_on"] for d in items if d["item"] == "police_report"] == ["2026-11-03"]
+    # the positive restarts R21's clock
+    assert [d["due_on"] for d in items if d["item"] == "three_year_clean"] == ["2029-11-02"]
+
+
+# --- §9.10 期满待解除 ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("as_of, status", [("2026-06-09", "社区戒毒中"), ("2026-06-10", "期满待解除")])
+def test_past_the_term_without_release_is_awaiting_release(db, as_of, status):
+    cid = add_case(received_on="2023-06-01", reported_on="2023-06-10")  # term to 2026-06-09
+    [shown] = ok("case", "list", "-f", "json", "--as-of", as_of).json()
+    assert shown["status"] == status
+    awaiting = ok("case", "list", "--status", "期满待解除", "-f", "json", "--as-of", as_of).json()
+    active = ok("case", "list", "--status", "在执行", "-f", "json", "--as-of", as_of).json()
+    assert (len(awaiting), len(active)) == ((1, 0) if status == "期满待解除" else (0, 1))
+    items = {d["item"] for d in items_of(cid, "--within", "36500", "--as-of", as_of)}
+    if status == "期满待解除":
+        assert items == {"release_notice"}
+    else:
+        assert "talk" in items and "release_notice" not in items
+
+
+@pytest.mark.parametrize("as_of, days", [("2026-06-16", 0), ("2026-06-17", -1)])
+def test_the_release_notice_is_asked_for_once_the_polices_seven_days_have_passed(db, as_of, days):
+    cid = add_case(received_on="2023-06-01", reported_on="2023-06-10")  # term to 2026-06-09
+    [item] = [d for d in items_of(cid, "--within", "0", "--as-of", as_of) if d["item"] == "release_notice"]
+    assert (item["due_on"], item["days"]) == ("2026-06-16", days)
+    assert f"jindu case update {cid} --status 期满解除" in item["reason"]
+    assert not items_of(cid, "--within", "0", "--as-of", "2026-06-15")
+
+
+# --- §9.13 the police report on the next working day -----------------------------------------
+
+@pytest.mark.parametrize("positive, due", [
+    ("2026-11-26", "2026-11-27"),  # Thursday: Friday
+    ("2026-11-27", "2026-11-30"),  # Friday: Monday
+    ("2026-11-28", "2026-11-30"),  # Saturday: Monday
+])
+def test_the_police_report_falls_due_the_next_working_day(db, positive, due):
+    cid = add_case()
+    ok("test", "add", cid, "--specimen", "尿液", "--result", "阳性", "--on", positive, *AS_OF)
+    assert [d["due_on"] for d in items_of(cid, *AS_OF) if d["item"] == "police_report"] == [due]
+
+
+def test_holidays_count_with_the_holiday_setting_and_an_uncovered_year_says_so(db, tmp_path):
+    from jindu_cli.domain.reference import packaged_data_dir
+
+    shifting = tmp_path / "office" / "rules.toml"  # (not beside the database, where it would be in force)
+    shifting.parent.mkdir()
+    text = (packaged_data_dir() / "rules.toml").read_text(encoding="utf-8")
+    shifting.write_text(text.replace("holiday_shift = false", "holiday_shift = true"), encoding="utf-8")
+    cid = add_case()
+    ok("test", "add", cid, "--specimen", "尿液", "--result", "阳性", "--on", "2026-09-30", *AS_OF)
+    police = [d for d in ok("due", "-f", "json", "--rules", shifting, *AS_OF).json() if d["item"] == "police_report"]
+    assert [d["due_on"] for d in police] == ["2026-10-08"]  # after the National Day holiday, 10-01 to 10-07
+    plain = [d for d in ok("due", "-f", "json", *AS_OF).json() if d["item"] == "police_report"]
+    assert [d["due_on"] for d in plain] == ["2026-10-01"]
+    late = add_case(id=make_id(seq=556), name="李四", received_on="2099-12-01", reported_on="2099-12-05",
+                    as_of="2100-01-05")
+    ok("test", "add", late, "--specimen", "尿液", "--result", "阳性", "--on", "2099-12-31", "--as-of", "2100-01-05")
+    explained = ok("due", "--explain", late, "-f", "json", "--rules", shifting, "--as-of", "2100-01-05").json()
+    [police] = [e for e in explained if e["item"] == "police_report"]
+    assert police["due_on"] == "2100-01-01" and any("只按周末计算工作日" in n for n in police["notes"])
