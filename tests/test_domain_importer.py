@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jindu_cli.domain import importer, importer_child
+from jindu_cli.domain import importer
 from jindu_cli.domain.cases import load_cases
 from jindu_cli.storage.db import open_db
 from support import make_id, random_district
@@ -208,138 +208,6 @@ def test_fast_path_gives_the_full_conversion_of_a_visit_log(district, tmp_path, 
     assert fast[:3] == full[:3]
     assert fast[0]["rows"] - fast[3] > 300  # rows that took the fast path
     assert full[3] == fast[0]["rows"] and fast[0]["inserted"] > 500 and fast[0]["rejected"] > 100
-
-
-def import_in_each_process(tmp_path, base, log, kind, monkeypatch):
-    """Import `log` into two copies of `base`: converted in this process, and by a child process."""
-    outcome = {}
-    for way in ("here", "child"):
-        db = tmp_path / f"{way}.db"
-        shutil.copy(base, db)
-        children, errors, progress = [], [], []
-        with monkeypatch.context() as m:
-            m.setattr(importer, "BATCH", 301)  # the child is told it too
-            m.setattr(importer, "REBUILD_MIN", 100)  # the indexes are dropped and built afresh
-            m.setattr(importer_child, "CHILD_MIN_BYTES", 0 if way == "child" else 1 << 60)
-            m.setattr(importer_child, "convert_beside", counting(importer_child.convert_beside, children))
-            conn = open_db(db)
-            conn.execute("DELETE FROM drug_tests")
-            conn.execute("DELETE FROM visits")
-            report = importer.import_file(
-                conn, log, importer.Options(kind, AS_OF, "tester"),
-                on_error=lambda cells, rejected, header: errors.append((list(cells), rejected, header)),
-                progress=lambda done, total: progress.append((done, total)))
-            table = "drug_tests" if kind == "tests" else "visits"
-            columns = [r[1] for r in conn.execute(f"PRAGMA table_info({table})")
-                       if r[1] not in ("created_at", "updated_at")]
-            stored = conn.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY id").fetchall()
-            audited = conn.execute("SELECT action, entity, entity_id, case_id, changes FROM audit_log"
-                                   " WHERE action = 'add' ORDER BY id").fetchall()
-            made = conn.execute("SELECT name, sql FROM sqlite_master ORDER BY name").fetchall()
-            assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
-            conn.close()
-        assert len(children) == (way == "child")
-        outcome[way] = (report.as_dict(), stored, audited, made, errors, progress[-1])
-    return outcome
-
-
-@pytest.mark.parametrize("kind", ["tests", "visits"])
-def test_a_child_process_converts_a_log_as_this_process_would(district, tmp_path, monkeypatch, kind):
-    base, cases = district
-    rng = random.Random(12)
-    if kind == "tests":
-        log = write_log(tmp_path / "log.csv", TESTS_HEADER, log_rows(cases, rng, 2400), damaged_at=1700)
-    else:
-        log = write_log(tmp_path / "log.csv", VISITS_HEADER, visit_rows(cases, rng, 1800), damaged_at=1100)
-    outcome = import_in_each_process(tmp_path, base, log, kind, monkeypatch)
-    here, child = outcome["here"], outcome["child"]
-    assert here == child
-    report, stored, audited, _, errors, _ = child
-    assert report["inserted"] == len(stored) > 500 and report["unchanged"] > 0 and report["rejected"] > 100
-    assert len(errors) == report["rejected"] and errors[0][2][0] == "身份证号"
-    assert any("无法识别的字符" in e[1].reason for e in errors)
-    conn = sqlite3.connect(tmp_path / "child.db")
-    table = "drug_tests" if kind == "tests" else "visits"
-    forced = conn.execute(f"SELECT id, case_id FROM {table} WHERE forced = 1 ORDER BY id").fetchall()
-    conn.close()
-    assert forced and [a[2:4] for a in audited] == forced  # the rows forced in past a window guard, each audited
-    assert child[5] == (log.stat().st_size, log.stat().st_size)  # the progress bar reached its end
-
-
-def test_a_child_process_finds_the_column_names_below_a_title_and_the_form_s_lines_as_this_process_does(district, tmp_path, monkeypatch):
-    base, cases = district
-    log = write_log(tmp_path / "log.csv", TESTS_HEADER, log_rows(cases, random.Random(5), 900))
-    lines = log.read_text(encoding="utf-8").split("\r\n")
-    title = ["某某街道社区戒毒人员检测登记表" + "," * (len(TESTS_HEADER) - 1), "填报单位：某某街道,,填报日期：2026年11月"]
-    footer = ["合计：900 人次", "填表人：王磊,,审核人：李芳"]
-    log.write_text("\r\n".join(title + lines[:500] + footer[:1] + lines[500:] + footer[1:]), encoding="utf-8")
-    outcome = import_in_each_process(tmp_path, base, log, "tests", monkeypatch)
-    assert outcome["here"] == outcome["child"]
-    report, stored, *_ = outcome["child"]
-    assert (report["header_line"], report["above_header"], report["note_lines"]) == (3, 2, 2)
-    assert report["inserted"] == len(stored) > 300
-
-
-def test_a_child_that_fails_leaves_the_database_as_it_was(district, tmp_path, monkeypatch):
-    """A child that stops (a crash, a kill) or meets a broken file: the file is reported failed,
-    with a reason, and nothing of it is written. Faults are put into the child through a
-    sitecustomize module that its interpreter loads at start."""
-    base, cases = district
-    log = write_log(tmp_path / "log.csv", TESTS_HEADER, log_rows(cases, random.Random(13), 1500))
-    monkeypatch.setattr(importer, "BATCH", 200)
-    monkeypatch.setattr(importer, "REBUILD_MIN", 100)
-    monkeypatch.setattr(importer_child, "CHILD_MIN_BYTES", 0)
-    hooks = tmp_path / "hooks"
-    hooks.mkdir()
-    monkeypatch.setenv("PYTHONPATH", str(hooks))
-    conn = open_db(base)
-    conn.execute("DELETE FROM drug_tests")
-    before = [conn.execute(f"SELECT count(*) FROM {t}").fetchone() for t in ("drug_tests", "import_files", "audit_log")]
-    schema = conn.execute("SELECT name, sql FROM sqlite_master ORDER BY name").fetchall()
-    faults = {
-        "crash": ("raise RuntimeError('the fifth batch breaks')", "读取这个文件时出错（RuntimeError: the fifth batch breaks）：这个文件一行也没有导入"),
-        "exit": ("os._exit(7)", "第二个 jindu 进程意外退出（退出码 7）：这个文件一行也没有导入"),
-        "problem": ("raise importer.FileProblem('第 999 行附近的格式无法解析')", "第 999 行附近的格式无法解析"),
-    }
-    for name, (fault, words) in faults.items():
-        (hooks / "sitecustomize.py").write_text(
-            "import os\n"
-            "from jindu_cli.domain import importer\n"
-            "prepare = importer._RecordRows.prepare\n"
-            "seen = []\n"
-            "def broken(self, batch):\n"
-            "    seen.append(1)\n"
-            "    if len(seen) == 5:\n"
-            f"        {fault}\n"
-            "    return prepare(self, batch)\n"
-            "importer._RecordRows.prepare = broken\n", encoding="utf-8")
-        report = importer.import_file(conn, log, importer.Options("tests", AS_OF, "tester"))
-        assert report.status == "failed" and words in report.message, (name, report.message)
-        assert report.ledger_id is None and report.inserted == 0
-        assert [conn.execute(f"SELECT count(*) FROM {t}").fetchone()
-                for t in ("drug_tests", "import_files", "audit_log")] == before
-        assert conn.execute("SELECT name, sql FROM sqlite_master ORDER BY name").fetchall() == schema
-    (hooks / "sitecustomize.py").unlink()
-    report = importer.import_file(conn, log, importer.Options("tests", AS_OF, "tester"))
-    assert report.status == "imported" and report.inserted > 0  # the same file goes in afterwards
-    conn.close()
-
-
-def test_only_a_large_log_in_a_database_others_can_read_is_converted_by_a_child(tmp_path):
-    wal = open_db(tmp_path / "wal.db")
-    source = importer.Source("UTF-8", "", ["身份证号"], 1, iter(()), 0, lambda: 0, lambda: None, lambda: False)
-    big = importer_child.CHILD_MIN_BYTES
-    assert importer_child.wanted(wal, source, big, "tests") == tmp_path / "wal.db"
-    assert importer_child.wanted(wal, source, big, "visits") == tmp_path / "wal.db"
-    assert importer_child.wanted(wal, source, big - 1, "tests") is None
-    assert importer_child.wanted(wal, source, big, "cases") is None  # the register goes through add and update
-    sheet = importer.Source("xlsx", "Sheet1", ["身份证号"], 1, iter(()), 0, lambda: 0, lambda: None, lambda: True)
-    assert importer_child.wanted(wal, sheet, big, "tests") is None
-    wal.execute("PRAGMA journal_mode = DELETE")  # a reader would wait for this connection's commit
-    assert importer_child.wanted(wal, source, big, "tests") is None
-    wal.close()
-    memory = sqlite3.connect(":memory:")
-    assert importer_child.wanted(memory, source, big, "tests") is None
 
 
 def indexes(conn):

@@ -978,11 +978,6 @@ def import_file(conn: sqlite3.Connection, path: Path, opts: Options,
                  opts.operator]).lastrowid
             rows = (RECORD_ROWS.get(opts.kind) or _CaseRows)(conn, opts, report, columns, source.header, ledger_id,
                                                              on_error)
-            from jindu_cli.domain import importer_child
-
-            # (a child reads what is committed: inside a rehearsal, the register given with this log is not)
-            if not enclosed:
-                rows.beside = importer_child.job_for(conn, path, facts, size, opts, source, columns, ledger_id)
             rows.run(source, progress)
             conn.execute("UPDATE import_files SET rows_read = ?, inserted = ?, updated = ?, unchanged = ?,"
                          " rejected = ? WHERE id = ?",
@@ -1218,7 +1213,6 @@ class _RecordRows(_Rows):
         self.pick = operator.itemgetter(*self.bound)
         self.dropped: list[tuple[str, str]] | None = None
         self.existing = _max_id(self.conn, self.table)
-        self.beside: dict | None = None  # the job of a child process that reads and converts the file
 
     def _clean(self, name: str, limit: int, raw) -> str | None:
         return clean_text(_text(raw), self.labels.get(name, name), limit)
@@ -1261,12 +1255,7 @@ class _RecordRows(_Rows):
     def run(self, source: Source, progress) -> None:
         self.suspect = source.suspect
         with _no_collector_passes():
-            if self.beside is None:
-                super().run(source, progress)
-            else:
-                from jindu_cli.domain.importer_child import convert_beside
-
-                convert_beside(self, self.beside, progress)
+            super().run(source, progress)
         self.people = People(self.conn, self.opts.as_of)  # let the rows' people go before SQLite sorts indexes
         self.restore_indexes()
 
@@ -1292,13 +1281,8 @@ class _RecordRows(_Rows):
             plain.append(self.pick(row))
 
     def flush(self, batch) -> None:
-        self.write(*self.prepare(batch))
-
-    def prepare(self, batch) -> tuple[str, list[tuple], list[tuple]]:
-        """Convert a batch: (its time stamp, the plain rows, the rows forced in past a window guard
-        as (case id, problems overridden, row)). Bad rows are reported as they are met. Reads
-        the database, never writes it: this may run in another process than `write` (see
-        importer_child)."""
+        """Convert a batch and insert it: the plain rows, and the rows forced in past a window guard
+        as (case id, problems overridden, row). Bad rows are reported as they are met."""
         index, found, nobody, width = self.ix["id_number"], self.people.by_cell, self.people.nobody, self.width
         unseen = set()
         for _, cells in batch:
@@ -1313,10 +1297,10 @@ class _RecordRows(_Rows):
         plain: list[tuple] = []
         forced: list[tuple] = []
         self.convert_all(batch, plain, forced)
-        return self.now, plain, forced
+        self.write(self.now, plain, forced)
 
     def write(self, now: str, plain: list[tuple], forced: list[tuple]) -> None:
-        """Insert a batch `prepare` made; a row already there is counted unchanged."""
+        """Insert a converted batch; a row already there is counted unchanged."""
         self.make_room()
         sql = (f"INSERT OR IGNORE INTO {self.table} ({', '.join(self.COLUMNS)}, forced, import_id, created_at,"
                f" updated_at) VALUES ")
