@@ -270,6 +270,24 @@ def test_test_log_dedupes_and_is_never_imported_twice(db, tmp_path):
     assert (overlap["inserted"], overlap["unchanged"]) == (0, 3)
 
 
+@pytest.mark.parametrize("kind, header, record", [
+    ("tests", TESTS_HEADER, [A, "张伟", " ", "尿检", "阴性", "", "王磊"]),
+    ("visits", ["身份证号", "姓名", "走访日期", "走访方式"], [A, "张伟", "\u3000", "谈话"]),
+])
+def test_a_date_of_spaces_is_refused_as_empty_on_every_row_that_has_it(db, tmp_path, kind, header, record):
+    """A date cell holding only spaces is an empty date: each such row is refused as empty, however
+    many there are, and the others go in."""
+    imported("cases", register(tmp_path))
+    good = [*record[:2], "2026-01-05", *record[3:]]
+    path = write(tmp_path / "log.csv", header, [record, good, record, record])
+    res = run("import", kind, path, "-f", "json", *AS_OF)
+    assert res.exit_code == 1, res.stderr
+    [report] = res.json()
+    assert (report["inserted"], report["rejected"]) == (1, 3)
+    assert {(e["column"], e["reason"]) for e in report["errors"]} == {(header[2], "不能为空")}
+    assert [e["line"] for e in report["errors"]] == [2, 4, 5]
+
+
 def test_a_repeat_names_the_day_of_the_first_import_by_the_office_s_clock(db, tmp_path, monkeypatch):
     import time
 

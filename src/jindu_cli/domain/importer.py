@@ -31,7 +31,7 @@ from pathlib import Path
 
 from jindu_cli.domain import audit, reference
 from jindu_cli.domain.cases import Case
-from jindu_cli.domain.dates import add_months, from_iso, iso, parse_date
+from jindu_cli.domain.dates import add_months, from_iso, parse_date
 from jindu_cli.domain.enums import (
     ASSESSMENT_KIND, CLOSED_STATUSES, HELP_KIND, MEASURE, METHOD, OUTCOME, RESULT, RISK, SPECIMEN, STATUS,
     VISIT_KIND,
@@ -713,6 +713,14 @@ def as_date(value, label: str) -> date | None:
         raise InvalidInput(label, exc.reason) from None
 
 
+def as_day(value, label: str) -> str:
+    """The date a visit or test needs, as ISO text: a cell of spaces is as empty as an empty one."""
+    day = as_date(value, label)
+    if day is None:
+        raise InvalidInput(label, "不能为空")
+    return day.isoformat()
+
+
 def as_id(value) -> str:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         text = _text(value)
@@ -1377,7 +1385,7 @@ class _TestRows(_RecordRows):
         method = vocabulary(self.conn, "method", METHOD)
         result = vocabulary(self.conn, "result", RESULT)
         drugs = reference.drugs(self.conn)
-        self.day = Memo(lambda v: iso(as_date(v, "检测日期")), "tested_on")
+        self.day = Memo(lambda v: as_day(v, "检测日期"), "tested_on")
         self.specimen = Memo(lambda v: specimen(_text(v)), "specimen")
         self.method = Memo(lambda v: method(_text(v)), "method", empty="field")
         self.result = Memo(lambda v: result(_text(v)), "result")
@@ -1448,7 +1456,7 @@ class _VisitRows(_RecordRows):
         outcome = vocabulary(self.conn, "outcome", OUTCOME)
         help_kind = vocabulary(self.conn, "help_kind", HELP_KIND)
         assessment_kind = vocabulary(self.conn, "assessment_kind", ASSESSMENT_KIND)
-        self.day = Memo(lambda v: iso(as_date(v, "走访日期")), "visited_on")
+        self.day = Memo(lambda v: as_day(v, "走访日期"), "visited_on")
         self.visit_kind = Memo(lambda v: kinds(_text(v)), "kind")
         self.outcome = Memo(lambda v: outcome(_text(v)), "outcome", empty="seen")
         self.sub_kinds = {"help": Memo(lambda v: help_kind(_text(v)), "sub_kind"),
