@@ -1154,6 +1154,13 @@ class Memo:
         # a new one each time: the remembered one never holds a traceback, nor a frame that holds it
         raise RowProblem(problem.field, problem.value, problem.reason)
 
+    def learn(self, cells: Iterable) -> None:
+        """Convert the values among `cells` not seen before, ahead of their rows: a district's log
+        holds thousands of dates, and each would otherwise send its first row the slow way."""
+        for raw in set(cells) - self.good.keys() - self.bad.keys():
+            with contextlib.suppress(RowProblem):
+                self(raw)
+
 
 def _damaged(text: str) -> bool:
     return "\x00" in text or "\ufffd" in text
@@ -1202,7 +1209,7 @@ class _RecordRows(_Rows):
     a few dictionary look-ups. Any other row goes through `convert`, with every check and
     message. Both give the same row; tests compare them."""
 
-    table = entity = ""
+    table = entity = DAY = ""
     COLUMNS: tuple[str, ...] = ()  # the table's columns a row fills, before forced, import_id, created_at, updated_at
     ABSENT: dict[str, object] = {}  # what a column the file lacks gives every row
     TEXTS = (("worker", 100), ("place", 100), ("tester", 100), ("sample_number", 100), ("notes", 2000))
@@ -1298,6 +1305,8 @@ class _RecordRows(_Rows):
             cells += blanks[len(cells):]
         index = self.ix["id_number"]
         self.people.look_up({cells[index] for _, cells in batch}, self.id_number)
+        index = self.ix[self.DAY]
+        self.day.learn(cells[index] for _, cells in batch)
         self.now = audit.utc_now()
         plain: list[tuple] = []
         forced: list[tuple] = []
@@ -1373,7 +1382,7 @@ def _literal(value) -> str:
 
 
 class _TestRows(_RecordRows):
-    kind, table, entity = "tests", "drug_tests", "drug_test"
+    kind, table, entity, DAY = "tests", "drug_tests", "drug_test", "tested_on"
     COLUMNS = ("case_id", "tested_on", "specimen", "method", "result", "substances", "sample_number", "place",
                "tester", "notes")
     ABSENT = {"method": "field", "substances": "[]", "sample_number": None, "place": None, "tester": None,
@@ -1446,7 +1455,7 @@ class _TestRows(_RecordRows):
 
 
 class _VisitRows(_RecordRows):
-    kind, table, entity = "visits", "visits", "visit"
+    kind, table, entity, DAY = "visits", "visits", "visit", "visited_on"
     COLUMNS = ("case_id", "visited_on", "kind", "sub_kind", "outcome", "worker", "place", "notes")
     ABSENT = {"sub_kind": None, "outcome": "seen", "place": None, "notes": None}
 
