@@ -1154,13 +1154,6 @@ class Memo:
         # a new one each time: the remembered one never holds a traceback, nor a frame that holds it
         raise RowProblem(problem.field, problem.value, problem.reason)
 
-    def learn(self, cells: Iterable) -> None:
-        """Convert the values among `cells` not seen before, ahead of their rows: a district's log
-        holds thousands of dates, and each would otherwise send its first row the slow way."""
-        for raw in set(cells) - self.good.keys() - self.bad.keys():
-            with contextlib.suppress(RowProblem):
-                self(raw)
-
 
 def _damaged(text: str) -> bool:
     return "\x00" in text or "\ufffd" in text
@@ -1209,7 +1202,7 @@ class _RecordRows(_Rows):
     a few dictionary look-ups. Any other row goes through `convert`, with every check and
     message. Both give the same row; tests compare them."""
 
-    table = entity = DAY = ""
+    table = entity = ""
     COLUMNS: tuple[str, ...] = ()  # the table's columns a row fills, before forced, import_id, created_at, updated_at
     ABSENT: dict[str, object] = {}  # what a column the file lacks gives every row
     TEXTS = (("worker", 100), ("place", 100), ("tester", 100), ("sample_number", 100), ("notes", 2000))
@@ -1305,8 +1298,6 @@ class _RecordRows(_Rows):
             cells += blanks[len(cells):]
         index = self.ix["id_number"]
         self.people.look_up({cells[index] for _, cells in batch}, self.id_number)
-        index = self.ix[self.DAY]
-        self.day.learn(cells[index] for _, cells in batch)
         self.now = audit.utc_now()
         plain: list[tuple] = []
         forced: list[tuple] = []
@@ -1382,7 +1373,7 @@ def _literal(value) -> str:
 
 
 class _TestRows(_RecordRows):
-    kind, table, entity, DAY = "tests", "drug_tests", "drug_test", "tested_on"
+    kind, table, entity = "tests", "drug_tests", "drug_test"
     COLUMNS = ("case_id", "tested_on", "specimen", "method", "result", "substances", "sample_number", "place",
                "tester", "notes")
     ABSENT = {"method": "field", "substances": "[]", "sample_number": None, "place": None, "tester": None,
@@ -1423,6 +1414,7 @@ class _TestRows(_RecordRows):
         i_id, i_name, i_day, i_specimen, i_method, i_result, i_found, i_sample, i_place, i_tester, i_notes = (
             ix[name] for name in ("id_number", "name", "tested_on", "specimen", "method", "result", "substances",
                                   "sample_number", "place", "tester", "notes"))
+        new_day = self.day
         people, days, specimens, methods, results, substances = (
             self.people.by_cell, self.day.good, self.specimen.good, self.method.good, self.result.good,
             self.substances.good)
@@ -1436,7 +1428,10 @@ class _TestRows(_RecordRows):
                 name = cells[i_name]
                 if name and name != person.name:
                     raise _Slow
-                day = days[cells[i_day]]
+                try:
+                    day = days[cells[i_day]]
+                except KeyError:  # a date not seen before (a district's log holds thousands): read here
+                    day = new_day(cells[i_day])
                 span = person.span
                 if span is None or not span[0] <= day <= span[1]:
                     raise _Slow
@@ -1455,7 +1450,7 @@ class _TestRows(_RecordRows):
 
 
 class _VisitRows(_RecordRows):
-    kind, table, entity, DAY = "visits", "visits", "visit", "visited_on"
+    kind, table, entity = "visits", "visits", "visit"
     COLUMNS = ("case_id", "visited_on", "kind", "sub_kind", "outcome", "worker", "place", "notes")
     ABSENT = {"sub_kind": None, "outcome": "seen", "place": None, "notes": None}
 
@@ -1494,6 +1489,7 @@ class _VisitRows(_RecordRows):
         i_id, i_name, i_day, i_kind, i_sub, i_outcome, i_worker, i_place, i_notes = (
             ix[name] for name in ("id_number", "name", "visited_on", "kind", "sub_kind", "outcome", "worker",
                                   "place", "notes"))
+        new_day = self.day
         people, days, kinds, outcomes = (self.people.by_cell, self.day.good, self.visit_kind.good,
                                          self.outcome.good)
         workers, places = self.texts["worker"].good, self.texts["place"].good
@@ -1506,7 +1502,10 @@ class _VisitRows(_RecordRows):
                 name = cells[i_name]
                 if name and name != person.name or cells[i_sub] != "":
                     raise _Slow
-                day = days[cells[i_day]]
+                try:
+                    day = days[cells[i_day]]
+                except KeyError:  # a date not seen before (a district's log holds thousands): read here
+                    day = new_day(cells[i_day])
                 span = person.span
                 if span is None or not span[0] <= day <= span[1]:
                     raise _Slow
