@@ -831,7 +831,8 @@ class People:
                 " LEFT JOIN (SELECT case_id, status, max(changed_on) AS closed_on FROM status_changes"
                 f"  WHERE status IN ({closed}) GROUP BY case_id, status) z ON z.case_id = c.id AND z.status = c.status",
                 CLOSED_STATUSES):
-            self.by_id_number.setdefault(row[1], self._person(row))
+            person = self.by_id_number.setdefault(row[1], self._person(row))
+            self.by_cell.setdefault(row[1], person)
         self.whole = True
 
     def _person(self, row: tuple) -> Person:
@@ -1248,6 +1249,8 @@ class _RecordRows(_Rows):
         if case is None:
             raise RowProblem("id_number", _text(raw), "这个身份证号不在登记表中：请先导入或登记这个人（jindu import cases）",
                              unregistered=True)
+        if type(raw) is str:
+            self.people.by_cell[raw] = case  # (an ID written otherwise than in the register: its next rows are fast)
         name = cells[self.ix["name"]]
         if name and name != case.name and not _same_name(name, case.name):
             raise RowProblem("name", _text(name), f"与登记表中这个身份证号的姓名“{case.name}”不符")
@@ -1296,8 +1299,9 @@ class _RecordRows(_Rows):
         blanks = [""] * (self.width + 1)
         for _, cells in batch:
             cells += blanks[len(cells):]
-        index = self.ix["id_number"]
-        self.people.look_up({cells[index] for _, cells in batch}, self.id_number)
+        if not self.people.whole:  # (once it is, everyone's ID as registered is in by_cell)
+            index = self.ix["id_number"]
+            self.people.look_up({cells[index] for _, cells in batch}, self.id_number)
         self.now = audit.utc_now()
         plain: list[tuple] = []
         forced: list[tuple] = []
