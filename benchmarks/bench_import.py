@@ -112,7 +112,7 @@ def sqlite_floor(imported: Path, db: Path, base: Path) -> tuple[float, float]:
     there is: each row is appended to the index), into the same table with the same settings,
     secondary indexes dropped and rebuilt as the importer does, committed. Neither reading nor
     decoding nor checking the file is timed."""
-    from jindu_cli.domain.importer import CACHE_KIB, REBUILD_CACHE_KIB, secondary_indexes
+    from jindu_cli.domain.importer.rows import CACHE_KIB, REBUILD_CACHE_KIB, secondary_indexes
     from jindu_cli.storage.db import set_cache_kib
 
     done = open_db(imported, readonly=True)

@@ -15,6 +15,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from jindu_cli.domain import importer
+from jindu_cli.domain.importer.headers import HEADER_SEARCH, find_header
+from jindu_cli.domain.importer.logs import DrugTestRows, VisitRows
+from jindu_cli.domain.importer.people import People
+from jindu_cli.domain.importer.rows import RecordRows
+from jindu_cli.domain.importer.values import Memo, as_id
 from jindu_cli.domain.cases import load_cases
 from jindu_cli.storage.db import open_db
 from support import make_id, random_district
@@ -36,7 +41,7 @@ def district(tmp_path):
 
 
 @pytest.mark.parametrize("whole", [True, False], ids=["whole register read", "looked up by number"])
-def test_people_have_the_bounds_of_their_whole_case(district, monkeypatch, whole):
+def test_people_have_the_bounds_of_their_whole_case(district, whole):
     path, _ = district
     conn = open_db(path)
     with conn:  # some closed before their term ended, so that the closing date bounds their records
@@ -50,9 +55,8 @@ def test_people_have_the_bounds_of_their_whole_case(district, monkeypatch, whole
             conn.execute("UPDATE cases SET status = ? WHERE id = ?", [status, cid])
     cases = load_cases(conn)
     assert sum(1 for c in cases if c.closed_on and c.closed_on < min(c.term_end(AS_OF), AS_OF)) >= 10
-    monkeypatch.setattr(importer.People, "WHOLE", 0.1 if whole else 100)
-    people = importer.People(conn, AS_OF)
-    id_number = importer.Memo(importer.as_id, "id_number")
+    people = People(conn, AS_OF, whole_share=0.1 if whole else 100)
+    id_number = Memo(as_id, "id_number")
     spelled = {f" {c.id_number} ": c for c in cases[:40]}
     spelled |= {c.id_number.lower(): c for c in cases if "X" in c.id_number}
     nobody = {make_id(seq=999, area="110101"), "坏号码"}
@@ -150,13 +154,13 @@ def import_both_ways(tmp_path, base, log, kind, monkeypatch):
         shutil.copy(base, db)
         calls = []
         with monkeypatch.context() as m:
-            m.setattr(importer, "BATCH", 37)  # many batches: what one batch learns, the next ones use
-            m.setattr(importer._RecordRows, "convert_one", counting(importer._RecordRows.convert_one, calls))
+            m.setattr(RecordRows, "convert_one", counting(RecordRows.convert_one, calls))
             if way == "full":
-                m.setattr(importer._TestRows, "convert_all", importer._RecordRows.convert_all)
-                m.setattr(importer._VisitRows, "convert_all", importer._RecordRows.convert_all)
+                m.setattr(DrugTestRows, "convert_all", RecordRows.convert_all)
+                m.setattr(VisitRows, "convert_all", RecordRows.convert_all)
             conn = open_db(db)
-            report = importer.import_file(conn, log, importer.Options(kind, AS_OF, "tester"))
+            # many batches: what one batch learns, the next ones use
+            report = importer.import_file(conn, log, importer.Options(kind, AS_OF, "tester"), batch=37)
             table = "drug_tests" if kind == "tests" else "visits"
             columns = [r[1] for r in conn.execute(f"PRAGMA table_info({table})")
                        if r[1] not in ("created_at", "updated_at")]
@@ -210,22 +214,36 @@ def test_fast_path_gives_the_full_conversion_of_a_visit_log(district, tmp_path, 
     assert full[3] == fast[0]["rows"] and fast[0]["inserted"] > 500 and fast[0]["rejected"] > 100
 
 
+def test_a_sheet_s_progress_follows_its_rows_batch_by_batch(tmp_path):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    for row in [TESTS_HEADER[:5], *([make_id(seq=3), "张伟", f"2026-01-{d:02d}", "尿检", "阴性"] for d in range(1, 29))]:
+        book.active.append(row)
+    book.save(tmp_path / "log.xlsx")
+    conn = open_db(tmp_path / "jindu.db")
+    progress = []
+    report = importer.import_file(conn, tmp_path / "log.xlsx", importer.Options("tests", AS_OF, "tester"),
+                                  progress=lambda done, total: progress.append((done, total)), batch=10)
+    conn.close()
+    assert report.rows == 28
+    assert progress == [(11, 29), (21, 29), (29, 29), (29, 29)]  # the rows read (the names' row first) of 29
+
+
 def indexes(conn):
     return conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'drug_tests'"
                         " ORDER BY name").fetchall()
 
 
-def test_a_large_import_rebuilds_the_secondary_indexes_as_they_were(district, tmp_path, monkeypatch):
+def test_a_large_import_rebuilds_the_secondary_indexes_as_they_were(district, tmp_path):
     base, cases = district
     log = write_log(tmp_path / "tests.csv", TESTS_HEADER, log_rows(cases, random.Random(5), 1200))
-    monkeypatch.setattr(importer, "REBUILD_MIN", 100)
-    monkeypatch.setattr(importer, "BATCH", 200)
     conn = open_db(base)
     conn.execute("DELETE FROM drug_tests")  # an empty table: the file brings more rows than it held
     before = indexes(conn)
     statements = []
     conn.set_trace_callback(statements.append)
-    report = importer.import_file(conn, log, importer.Options("tests", AS_OF, "tester"))
+    report = importer.import_file(conn, log, importer.Options("tests", AS_OF, "tester"), batch=200, rebuild_min=100)
     conn.set_trace_callback(None)
     dropped = [s for s in statements if s.startswith("DROP INDEX")]
     assert sorted(dropped) == ['DROP INDEX "drug_tests_by_date"', 'DROP INDEX "drug_tests_flagged"']
@@ -239,20 +257,18 @@ def test_a_failure_after_the_indexes_were_dropped_leaves_them_and_the_data_as_th
         district, tmp_path, monkeypatch):
     base, cases = district
     log = write_log(tmp_path / "tests.csv", TESTS_HEADER, log_rows(cases, random.Random(6), 600))
-    monkeypatch.setattr(importer, "REBUILD_MIN", 100)
-    monkeypatch.setattr(importer, "BATCH", 200)
 
     def crash(self):
         assert self.dropped  # the indexes are gone at this moment
         raise RuntimeError("the machine stops here")
 
-    monkeypatch.setattr(importer._RecordRows, "restore_indexes", crash)
+    monkeypatch.setattr(RecordRows, "restore_indexes", crash)
     conn = open_db(base)
     conn.execute("DELETE FROM drug_tests")
     before = indexes(conn)
     held = conn.execute("SELECT count(*) FROM import_files").fetchone()
     with pytest.raises(RuntimeError):
-        importer.import_file(conn, log, importer.Options("tests", AS_OF, "tester"))
+        importer.import_file(conn, log, importer.Options("tests", AS_OF, "tester"), batch=200, rebuild_min=100)
     conn.close()
     conn = sqlite3.connect(base)
     assert indexes(conn) == before
@@ -261,15 +277,14 @@ def test_a_failure_after_the_indexes_were_dropped_leaves_them_and_the_data_as_th
     conn.close()
 
 
-def test_a_small_import_into_a_large_table_keeps_its_indexes(district, tmp_path, monkeypatch):
+def test_a_small_import_into_a_large_table_keeps_its_indexes(district, tmp_path):
     base, cases = district
-    monkeypatch.setattr(importer, "REBUILD_MIN", 100)
     second = write_log(tmp_path / "second.csv", TESTS_HEADER, log_rows(cases, random.Random(8), 300))
     conn = open_db(base)
     assert conn.execute("SELECT max(id) FROM drug_tests").fetchone()[0] > 300
     statements = []
     conn.set_trace_callback(statements.append)
-    report = importer.import_file(conn, second, importer.Options("tests", AS_OF, "tester"))
+    report = importer.import_file(conn, second, importer.Options("tests", AS_OF, "tester"), rebuild_min=100)
     conn.set_trace_callback(None)
     assert report.inserted > 0 and not [s for s in statements if "INDEX" in s]
     conn.close()
@@ -347,6 +362,6 @@ def test_the_column_names_are_found_below_any_title_and_above_any_data(data):
     titles = draw(st.lists(st.lists(texts, min_size=1, max_size=3).filter(lambda row: known(row) == 0), max_size=3))
     data_rows = draw(st.lists(st.lists(st.sampled_from([make_id(seq=3), "张伟", "2026-01-05", "阴性", "尿检", ""]),
                                        min_size=len(names), max_size=len(names)), max_size=6))
-    rows = [(n, row) for n, row in enumerate([*titles, names, *data_rows], start=1)][:importer.HEADER_SEARCH]
-    index, header, above = importer._header_row(rows, known)
+    rows = [(n, row) for n, row in enumerate([*titles, names, *data_rows], start=1)][:HEADER_SEARCH]
+    index, header, above = find_header(rows, known)
     assert (index, header, above) == (len(titles), names, len(titles))
