@@ -182,8 +182,8 @@ def main() -> None:
     shutil.copy(base, work / "big.db")
     started = time.perf_counter()
     # this checkout's jindu, whatever else is installed
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(HERE.parent / "src"),
-                                                                     os.environ.get("PYTHONPATH")])))
+    paths = [str(HERE.parent / "src"), os.environ.get("PYTHONPATH")]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, paths)))
     proc = subprocess.run([sys.executable, "-c", PEAK_REPORTING_JINDU, "import", "tests", str(big),
                            "--db", str(work / "big.db"), "--as-of", AS_OF.isoformat(), "-f", "json"],
                           capture_output=True, text=True, env=env)
