@@ -127,9 +127,9 @@ def test_numbers_tails_names_and_pinyin_in_a_colliding_register(drawn, probe):
 
 
 def test_typed_and_imported_text_lose_the_same_invisible_characters():
-    from jindu_cli.domain.importer import _text
+    from jindu_cli.domain.importer import cell_text
 
     typed = "\u202e张\u200b伟\u2066\u00ad"
-    assert clean_name(typed) == clean_name(_text(typed)) == "张伟"
+    assert clean_name(typed) == clean_name(cell_text(typed)) == "张伟"
     assert clean_text("\ufeff家属\u200d配合\u200f", "备注") == "家属配合"
-    assert make_id().endswith(_text(f"\u200e{make_id()[-4:]}\u202c"))
+    assert make_id().endswith(cell_text(f"\u200e{make_id()[-4:]}\u202c"))

@@ -14,7 +14,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jindu_cli.domain import importer, importer_child
+from jindu_cli.domain import importer
+from jindu_cli.domain.importer.headers import HEADER_SEARCH, find_header
+from jindu_cli.domain.importer.logs import DrugTestRows, VisitRows
+from jindu_cli.domain.importer.people import People
+from jindu_cli.domain.importer.rows import RecordRows
+from jindu_cli.domain.importer.values import Memo, as_id
 from jindu_cli.domain.people import load_cases
 from jindu_cli.storage.db import open_db
 from support import make_id, random_district
@@ -36,7 +41,7 @@ def district(tmp_path):
 
 
 @pytest.mark.parametrize("whole", [True, False], ids=["whole register read", "looked up by number"])
-def test_people_have_the_bounds_of_their_whole_case(district, monkeypatch, whole):
+def test_people_have_the_bounds_of_their_whole_case(district, whole):
     path, _ = district
     conn = open_db(path)
     with conn:  # some closed before their term ended, so that the closing date bounds their records
@@ -50,9 +55,8 @@ def test_people_have_the_bounds_of_their_whole_case(district, monkeypatch, whole
             conn.execute("UPDATE cases SET status = ? WHERE id = ?", [status, cid])
     cases = load_cases(conn)
     assert sum(1 for c in cases if c.closed_on and c.closed_on < min(c.term_end(AS_OF), AS_OF)) >= 10
-    monkeypatch.setattr(importer.People, "WHOLE", 0.1 if whole else 100)
-    people = importer.People(conn, AS_OF)
-    id_number = importer.Memo(importer.as_id, "id_number")
+    people = People(conn, AS_OF, whole_share=0.1 if whole else 100)
+    id_number = Memo(as_id, "id_number")
     spelled = {f" {c.id_number} ": c for c in cases[:40]}
     spelled |= {c.id_number.lower(): c for c in cases if "X" in c.id_number}
     nobody = {make_id(seq=999, area="110101"), "坏号码"}
@@ -150,13 +154,13 @@ def import_both_ways(tmp_path, base, log, kind, monkeypatch):
         shutil.copy(base, db)
         calls = []
         with monkeypatch.context() as m:
-            m.setattr(importer, "BATCH", 37)  # many batches: what one batch learns, the next ones use
-            m.setattr(importer._RecordRows, "convert_one", counting(importer._RecordRows.convert_one, calls))
+            m.setattr(RecordRows, "convert_one", counting(RecordRows.convert_one, calls))
             if way == "full":
-                m.setattr(importer._TestRows, "convert_all", importer._RecordRows.convert_all)
-                m.setattr(importer._VisitRows, "convert_all", importer._RecordRows.convert_all)
+                m.setattr(DrugTestRows, "convert_all", RecordRows.convert_all)
+                m.setattr(VisitRows, "convert_all", RecordRows.convert_all)
             conn = open_db(db)
-            report = importer.import_file(conn, log, importer.Options(kind, AS_OF, "tester"))
+            # many batches: what one batch learns, the next ones use
+            report = importer.import_file(conn, log, importer.Options(kind, AS_OF, "tester"), batch=37)
             table = "drug_tests" if kind == "tests" else "visits"
             columns = [r[1] for r in conn.execute(f"PRAGMA table_info({table})")
                        if r[1] not in ("created_at", "updated_at")]
@@ -211,137 +215,20 @@ def test_fast_path_gives_the_full_conversion_of_a_visit_log(district, tmp_path, 
     assert full[3] == fast[0]["rows"] and fast[0]["inserted"] > 500 and fast[0]["rejected"] > 100
 
 
-def import_in_each_process(tmp_path, base, log, kind, monkeypatch):
-    """Import `log` into two copies of `base`: converted in this process, and by a child process."""
-    outcome = {}
-    for way in ("here", "child"):
-        db = tmp_path / f"{way}.db"
-        shutil.copy(base, db)
-        children, errors, progress = [], [], []
-        with monkeypatch.context() as m:
-            m.setattr(importer, "BATCH", 301)  # the child is told it too
-            m.setattr(importer, "REBUILD_MIN", 100)  # the indexes are dropped and built afresh
-            m.setattr(importer_child, "CHILD_MIN_BYTES", 0 if way == "child" else 1 << 60)
-            m.setattr(importer_child, "convert_beside", counting(importer_child.convert_beside, children))
-            conn = open_db(db)
-            conn.execute("DELETE FROM drug_tests")
-            conn.execute("DELETE FROM visits")
-            report = importer.import_file(
-                conn, log, importer.Options(kind, AS_OF, "tester"),
-                on_error=lambda cells, rejected, header: errors.append((list(cells), rejected, header)),
-                progress=lambda done, total: progress.append((done, total)))
-            table = "drug_tests" if kind == "tests" else "visits"
-            columns = [r[1] for r in conn.execute(f"PRAGMA table_info({table})")
-                       if r[1] not in ("created_at", "updated_at")]
-            columns.sort(key=lambda c: c == "import_id")  # (last: the tests below find it there)
-            stored = conn.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY id").fetchall()
-            audited = conn.execute("SELECT action, entity, entity_id, case_id, changes FROM audit_log"
-                                   " WHERE action = 'add' ORDER BY id").fetchall()
-            made = conn.execute("SELECT name, sql FROM sqlite_master ORDER BY name").fetchall()
-            assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
-            conn.close()
-        assert len(children) == (way == "child")
-        outcome[way] = (report.as_dict(), stored, audited, made, errors, progress[-1])
-    return outcome
+def test_a_sheet_s_progress_follows_its_rows_batch_by_batch(tmp_path):
+    from openpyxl import Workbook
 
-
-@pytest.mark.parametrize("kind", ["tests", "visits"])
-def test_a_child_process_converts_a_log_as_this_process_would(district, tmp_path, monkeypatch, kind):
-    base, cases = district
-    rng = random.Random(12)
-    if kind == "tests":
-        log = write_log(tmp_path / "log.csv", TESTS_HEADER, log_rows(cases, rng, 2400), damaged_at=1700)
-    else:
-        log = write_log(tmp_path / "log.csv", VISITS_HEADER, visit_rows(cases, rng, 1800), damaged_at=1100)
-    outcome = import_in_each_process(tmp_path, base, log, kind, monkeypatch)
-    here, child = outcome["here"], outcome["child"]
-    assert here == child
-    report, stored, audited, _, errors, _ = child
-    assert report["inserted"] == len(stored) > 500 and report["unchanged"] > 0 and report["rejected"] > 100
-    assert len(errors) == report["rejected"] and errors[0][2][0] == "身份证号"
-    assert any("无法识别的字符" in e[1].reason for e in errors)
-    conn = sqlite3.connect(tmp_path / "child.db")
-    table = "drug_tests" if kind == "tests" else "visits"
-    forced = conn.execute(f"SELECT id, case_id FROM {table} WHERE forced = 1 ORDER BY id").fetchall()
+    book = Workbook()
+    for row in [TESTS_HEADER[:5], *([make_id(seq=3), "张伟", f"2026-01-{d:02d}", "尿检", "阴性"] for d in range(1, 29))]:
+        book.active.append(row)
+    book.save(tmp_path / "log.xlsx")
+    conn = open_db(tmp_path / "jindu.db")
+    progress = []
+    report = importer.import_file(conn, tmp_path / "log.xlsx", importer.Options("tests", AS_OF, "tester"),
+                                  progress=lambda done, total: progress.append((done, total)), batch=10)
     conn.close()
-    assert forced and [a[2:4] for a in audited] == forced  # the rows forced in past a window guard, each audited
-    assert child[5] == (log.stat().st_size, log.stat().st_size)  # the progress bar reached its end
-
-
-def test_a_child_process_finds_the_column_names_below_a_title_and_the_form_s_lines_as_this_process_does(district, tmp_path, monkeypatch):
-    base, cases = district
-    log = write_log(tmp_path / "log.csv", TESTS_HEADER, log_rows(cases, random.Random(5), 900))
-    lines = log.read_text(encoding="utf-8").split("\r\n")
-    title = ["某某街道社区戒毒人员检测登记表" + "," * (len(TESTS_HEADER) - 1), "填报单位：某某街道,,填报日期：2026年11月"]
-    footer = ["合计：900 人次", "填表人：王磊,,审核人：李芳"]
-    log.write_text("\r\n".join(title + lines[:500] + footer[:1] + lines[500:] + footer[1:]), encoding="utf-8")
-    outcome = import_in_each_process(tmp_path, base, log, "tests", monkeypatch)
-    assert outcome["here"] == outcome["child"]
-    report, stored, *_ = outcome["child"]
-    assert (report["header_line"], report["above_header"], report["note_lines"]) == (3, 2, 2)
-    assert report["inserted"] == len(stored) > 300
-
-
-def test_a_child_that_fails_leaves_the_database_as_it_was(district, tmp_path, monkeypatch):
-    """A child that stops (a crash, a kill) or meets a broken file: the file is reported failed,
-    with a reason, and nothing of it is written. Faults are put into the child through a
-    sitecustomize module that its interpreter loads at start."""
-    base, cases = district
-    log = write_log(tmp_path / "log.csv", TESTS_HEADER, log_rows(cases, random.Random(13), 1500))
-    monkeypatch.setattr(importer, "BATCH", 200)
-    monkeypatch.setattr(importer, "REBUILD_MIN", 100)
-    monkeypatch.setattr(importer_child, "CHILD_MIN_BYTES", 0)
-    hooks = tmp_path / "hooks"
-    hooks.mkdir()
-    monkeypatch.setenv("PYTHONPATH", str(hooks))
-    conn = open_db(base)
-    conn.execute("DELETE FROM drug_tests")
-    before = [conn.execute(f"SELECT count(*) FROM {t}").fetchone() for t in ("drug_tests", "import_files", "audit_log")]
-    schema = conn.execute("SELECT name, sql FROM sqlite_master ORDER BY name").fetchall()
-    faults = {
-        "crash": ("raise RuntimeError('the fifth batch breaks')", "读取这个文件时出错（RuntimeError: the fifth batch breaks）：这个文件一行也没有导入"),
-        "exit": ("os._exit(7)", "第二个 jindu 进程意外退出（退出码 7）：这个文件一行也没有导入"),
-        "problem": ("raise importer.FileProblem('第 999 行附近的格式无法解析')", "第 999 行附近的格式无法解析"),
-    }
-    for name, (fault, words) in faults.items():
-        (hooks / "sitecustomize.py").write_text(
-            "import os\n"
-            "from jindu_cli.domain import importer\n"
-            "prepare = importer._RecordRows.prepare\n"
-            "seen = []\n"
-            "def broken(self, batch):\n"
-            "    seen.append(1)\n"
-            "    if len(seen) == 5:\n"
-            f"        {fault}\n"
-            "    return prepare(self, batch)\n"
-            "importer._RecordRows.prepare = broken\n", encoding="utf-8")
-        report = importer.import_file(conn, log, importer.Options("tests", AS_OF, "tester"))
-        assert report.status == "failed" and words in report.message, (name, report.message)
-        assert report.ledger_id is None and report.inserted == 0
-        assert [conn.execute(f"SELECT count(*) FROM {t}").fetchone()
-                for t in ("drug_tests", "import_files", "audit_log")] == before
-        assert conn.execute("SELECT name, sql FROM sqlite_master ORDER BY name").fetchall() == schema
-    (hooks / "sitecustomize.py").unlink()
-    report = importer.import_file(conn, log, importer.Options("tests", AS_OF, "tester"))
-    assert report.status == "imported" and report.inserted > 0  # the same file goes in afterwards
-    conn.close()
-
-
-def test_only_a_large_log_in_a_database_others_can_read_is_converted_by_a_child(tmp_path):
-    wal = open_db(tmp_path / "wal.db")
-    source = importer.Source("UTF-8", "", ["身份证号"], 1, iter(()), 0, lambda: 0, lambda: None, lambda: False)
-    big = importer_child.CHILD_MIN_BYTES
-    assert importer_child.wanted(wal, source, big, "tests") == tmp_path / "wal.db"
-    assert importer_child.wanted(wal, source, big, "visits") == tmp_path / "wal.db"
-    assert importer_child.wanted(wal, source, big - 1, "tests") is None
-    assert importer_child.wanted(wal, source, big, "cases") is None  # the register goes through add and update
-    sheet = importer.Source("xlsx", "Sheet1", ["身份证号"], 1, iter(()), 0, lambda: 0, lambda: None, lambda: True)
-    assert importer_child.wanted(wal, sheet, big, "tests") is None
-    wal.execute("PRAGMA journal_mode = DELETE")  # a reader would wait for this connection's commit
-    assert importer_child.wanted(wal, source, big, "tests") is None
-    wal.close()
-    memory = sqlite3.connect(":memory:")
-    assert importer_child.wanted(memory, source, big, "tests") is None
+    assert report.rows == 28
+    assert progress == [(11, 29), (21, 29), (29, 29), (29, 29)]  # the rows read (the names' row first) of 29
 
 
 def indexes(conn):
@@ -349,17 +236,15 @@ def indexes(conn):
                         " ORDER BY name").fetchall()
 
 
-def test_a_large_import_rebuilds_the_secondary_indexes_as_they_were(district, tmp_path, monkeypatch):
+def test_a_large_import_rebuilds_the_secondary_indexes_as_they_were(district, tmp_path):
     base, cases = district
     log = write_log(tmp_path / "tests.csv", TESTS_HEADER, log_rows(cases, random.Random(5), 1200))
-    monkeypatch.setattr(importer, "REBUILD_MIN", 100)
-    monkeypatch.setattr(importer, "BATCH", 200)
     conn = open_db(base)
     conn.execute("DELETE FROM drug_tests")  # an empty table: the file brings more rows than it held
     before = indexes(conn)
     statements = []
     conn.set_trace_callback(statements.append)
-    report = importer.import_file(conn, log, importer.Options("tests", AS_OF, "tester"))
+    report = importer.import_file(conn, log, importer.Options("tests", AS_OF, "tester"), batch=200, rebuild_min=100)
     conn.set_trace_callback(None)
     dropped = [s for s in statements if s.startswith("DROP INDEX")]
     assert sorted(dropped) == ['DROP INDEX "drug_tests_by_date"', 'DROP INDEX "drug_tests_flagged"']
@@ -373,20 +258,18 @@ def test_a_failure_after_the_indexes_were_dropped_leaves_them_and_the_data_as_th
         district, tmp_path, monkeypatch):
     base, cases = district
     log = write_log(tmp_path / "tests.csv", TESTS_HEADER, log_rows(cases, random.Random(6), 600))
-    monkeypatch.setattr(importer, "REBUILD_MIN", 100)
-    monkeypatch.setattr(importer, "BATCH", 200)
 
     def crash(self):
         assert self.dropped  # the indexes are gone at this moment
         raise RuntimeError("the machine stops here")
 
-    monkeypatch.setattr(importer._RecordRows, "restore_indexes", crash)
+    monkeypatch.setattr(RecordRows, "restore_indexes", crash)
     conn = open_db(base)
     conn.execute("DELETE FROM drug_tests")
     before = indexes(conn)
     held = conn.execute("SELECT count(*) FROM import_files").fetchone()
     with pytest.raises(RuntimeError):
-        importer.import_file(conn, log, importer.Options("tests", AS_OF, "tester"))
+        importer.import_file(conn, log, importer.Options("tests", AS_OF, "tester"), batch=200, rebuild_min=100)
     conn.close()
     conn = sqlite3.connect(base)
     assert indexes(conn) == before
@@ -395,15 +278,14 @@ def test_a_failure_after_the_indexes_were_dropped_leaves_them_and_the_data_as_th
     conn.close()
 
 
-def test_a_small_import_into_a_large_table_keeps_its_indexes(district, tmp_path, monkeypatch):
+def test_a_small_import_into_a_large_table_keeps_its_indexes(district, tmp_path):
     base, cases = district
-    monkeypatch.setattr(importer, "REBUILD_MIN", 100)
     second = write_log(tmp_path / "second.csv", TESTS_HEADER, log_rows(cases, random.Random(8), 300))
     conn = open_db(base)
     assert conn.execute("SELECT max(id) FROM drug_tests").fetchone()[0] > 300
     statements = []
     conn.set_trace_callback(statements.append)
-    report = importer.import_file(conn, second, importer.Options("tests", AS_OF, "tester"))
+    report = importer.import_file(conn, second, importer.Options("tests", AS_OF, "tester"), rebuild_min=100)
     conn.set_trace_callback(None)
     assert report.inserted > 0 and not [s for s in statements if "INDEX" in s]
     conn.close()
@@ -481,6 +363,6 @@ def test_the_column_names_are_found_below_any_title_and_above_any_data(data):
     titles = draw(st.lists(st.lists(texts, min_size=1, max_size=3).filter(lambda row: known(row) == 0), max_size=3))
     data_rows = draw(st.lists(st.lists(st.sampled_from([make_id(seq=3), "张伟", "2026-01-05", "阴性", "尿检", ""]),
                                        min_size=len(names), max_size=len(names)), max_size=6))
-    rows = [(n, row) for n, row in enumerate([*titles, names, *data_rows], start=1)][:importer.HEADER_SEARCH]
-    index, header, above = importer._header_row(rows, known)
+    rows = [(n, row) for n, row in enumerate([*titles, names, *data_rows], start=1)][:HEADER_SEARCH]
+    index, header, above = find_header(rows, known)
     assert (index, header, above) == (len(titles), names, len(titles))

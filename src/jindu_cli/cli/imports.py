@@ -95,7 +95,7 @@ class ErrorsFile:
             import tempfile
 
             from jindu_cli.domain.exporter import csv_cell
-            from jindu_cli.domain.importer import _text
+            from jindu_cli.domain.importer import cell_text
 
             if key not in self.open:
                 final = self.path_for(source, sheet)
@@ -108,7 +108,7 @@ class ErrorsFile:
                 self.open[key] = (fh, csv.writer(fh), tmp, final)
                 self._row(key, header + ["错误原因"])
             where = f"第 {rejected.line} 行" + (f"“{rejected.column}”" if rejected.column else "")
-            cells = [csv_cell(_text(c)) for c in cells[:len(header)]] + [""] * max(0, len(header) - len(cells))
+            cells = [csv_cell(cell_text(c)) for c in cells[:len(header)]] + [""] * max(0, len(header) - len(cells))
             self._row(key, [*cells, f"{where}：{rejected.reason}"])
 
         return write

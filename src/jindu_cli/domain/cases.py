@@ -12,7 +12,7 @@ from datetime import date
 from jindu_cli.domain import audit, reference
 from jindu_cli.domain.lifecycle import StatusChange, plan_status_change
 from jindu_cli.domain.dates import iso, parse_date
-from jindu_cli.domain.enums import MEASURE, RISK, status_label  # noqa: F401 (status_label: the importer's)
+from jindu_cli.domain.enums import MEASURE, RISK
 from jindu_cli.domain.ids import birth_date, mask_id, parse_id_number, sex
 from jindu_cli.domain.people import LABELS, MAX_REHAB_MONTHS, TREATMENT_MONTHS, Case, get_case
 from jindu_cli.domain.text import clean_name, clean_text

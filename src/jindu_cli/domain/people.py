@@ -228,12 +228,14 @@ def _attach_history(conn: sqlite3.Connection, cases: list[Case]) -> None:
     if not cases:
         return
     by_id = {c.id: c for c in cases}
-    # the changes of these cases that ever left 在执行 (the others have no 中止 and are not closed)
+    # of many cases, only the changes of those that ever left 在执行 (the others have no 中止 and are not
+    # closed); that list is a pass over every change, 30 ms on the 100,000-case district: not for a few cases
+    left = (" AND case_id IN (SELECT case_id FROM status_changes WHERE status != 'active')"
+            if len(by_id) > 10_000 else "")
     grouped: dict[int, list] = {}
     for case_id, previous, status, changed_on in conn.execute(
             "SELECT case_id, previous_status, status, changed_on FROM status_changes"
-            f" WHERE case_id IN ({id_table(conn, by_id, 'history_ids')})"
-            " AND case_id IN (SELECT case_id FROM status_changes WHERE status != 'active')"
+            f" WHERE case_id IN ({id_table(conn, by_id, 'history_ids')}){left}"
             " ORDER BY case_id, changed_on, id"):
         grouped.setdefault(case_id, []).append((previous, status, changed_on))
     for case_id, changes in grouped.items():

@@ -1,0 +1,163 @@
+"""The rows of the two logs: tests (检测记录) and visits (走访记录), each converted in full or, when
+every value was seen before, on the fast path."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from jindu_cli.domain import reference
+from jindu_cli.domain.enums import ASSESSMENT_KIND, HELP_KIND, METHOD, OUTCOME, RESULT, SPECIMEN, VISIT_KIND
+from jindu_cli.domain.importer.report import RowProblem
+from jindu_cli.domain.importer.rows import RecordRows, Slow
+from jindu_cli.domain.importer.values import Memo, as_day, cell_text, damaged, joined, vocabulary
+
+
+class DrugTestRows(RecordRows):
+    kind, table, entity = "tests", "drug_tests", "drug_test"
+    COLUMNS = ("case_id", "tested_on", "specimen", "method", "result", "substances", "sample_number", "place",
+               "tester", "notes")
+    ABSENT = {"method": "field", "substances": "[]", "sample_number": None, "place": None, "tester": None,
+              "notes": None}
+
+    def __init__(self, *args, **sizes):
+        super().__init__(*args, **sizes)
+        specimen = vocabulary(self.conn, "specimen", SPECIMEN)
+        method = vocabulary(self.conn, "method", METHOD)
+        result = vocabulary(self.conn, "result", RESULT)
+        drugs = reference.drugs(self.conn)
+        self.day = Memo(lambda v: as_day(v, "检测日期"), "tested_on")
+        self.specimen = Memo(lambda v: specimen(cell_text(v)), "specimen")
+        self.method = Memo(lambda v: method(cell_text(v)), "method", empty="field")
+        self.result = Memo(lambda v: result(cell_text(v)), "result")
+        self.substances = Memo(lambda v: json.dumps(drugs.resolve_many([cell_text(v)]), ensure_ascii=False),
+                               "substances", empty="[]")
+
+    def convert(self, cells: list):
+        case = self.person_of(cells)
+        day = self.needed(cells, "tested_on", self.day)
+        specimen = self.needed(cells, "specimen", self.specimen)
+        result = self.needed(cells, "result", self.result)
+        raw = cells[self.ix["method"]]
+        method = self.method(raw) if raw else "field"
+        raw = cells[self.ix["substances"]]
+        found = self.substances(raw) if raw else "[]"
+        if found != "[]" and result != "positive":
+            raise RowProblem("substances", cell_text(raw), f"只有阳性结果才有检出毒品，这一行的结果是{RESULT.label(result)}")
+        overridden = self.in_window(case, date.fromisoformat(day), "tested_on", cells)
+        text = self.text
+        return case, overridden, (case.id, day, specimen, method, result, found, text(cells, "sample_number"),
+                                  text(cells, "place"), text(cells, "tester"), text(cells, "notes"),
+                                  1 if overridden else 0, self.ledger_id, self.now, self.now)
+
+    def convert_all(self, batch, plain, forced) -> None:
+        ix, pick, slow, suspect = self.ix, self.pick, self.convert_one, self.suspect()
+        i_id, i_name, i_day, i_specimen, i_method, i_result, i_found, i_sample, i_place, i_tester, i_notes = (
+            ix[name] for name in ("id_number", "name", "tested_on", "specimen", "method", "result", "substances",
+                                  "sample_number", "place", "tester", "notes"))
+        new_day = self.day
+        people, days, specimens, methods, results, substances = (
+            self.people.by_cell, self.day.good, self.specimen.good, self.method.good, self.result.good,
+            self.substances.good)
+        samples, places, testers = (self.texts[name].good for name in ("sample_number", "place", "tester"))
+        notes = self.texts["notes"]
+        for number, cells in batch:
+            try:
+                if suspect and damaged(joined(cells)):
+                    raise Slow
+                person = people[cells[i_id]]
+                name = cells[i_name]
+                if name and name != person.name:
+                    raise Slow
+                try:
+                    day = days[cells[i_day]]
+                except KeyError:  # a date not seen before (a district's log holds thousands): read here
+                    day = new_day(cells[i_day])
+                span = person.span
+                if span is None or not span[0] <= day <= span[1]:
+                    raise Slow
+                result = results[cells[i_result]]
+                found = substances[cells[i_found]]
+                if found != "[]" and result != "positive":
+                    raise Slow
+                raw = cells[i_notes]
+                row = (person.id, day, specimens[cells[i_specimen]], methods[cells[i_method]], result, found,
+                       samples[cells[i_sample]], places[cells[i_place]], testers[cells[i_tester]],
+                       notes(raw) if raw else None)
+            except (KeyError, RowProblem, Slow):
+                slow(number, cells, plain, forced)
+            else:
+                plain.append(pick(row))
+
+
+class VisitRows(RecordRows):
+    kind, table, entity = "visits", "visits", "visit"
+    COLUMNS = ("case_id", "visited_on", "kind", "sub_kind", "outcome", "worker", "place", "notes")
+    ABSENT = {"sub_kind": None, "outcome": "seen", "place": None, "notes": None}
+
+    def __init__(self, *args, **sizes):
+        super().__init__(*args, **sizes)
+        kinds = vocabulary(self.conn, "kind", VISIT_KIND)
+        outcome = vocabulary(self.conn, "outcome", OUTCOME)
+        help_kind = vocabulary(self.conn, "help_kind", HELP_KIND)
+        assessment_kind = vocabulary(self.conn, "assessment_kind", ASSESSMENT_KIND)
+        self.day = Memo(lambda v: as_day(v, "走访日期"), "visited_on")
+        self.visit_kind = Memo(lambda v: kinds(cell_text(v)), "kind")
+        self.outcome = Memo(lambda v: outcome(cell_text(v)), "outcome", empty="seen")
+        self.sub_kinds = {"help": Memo(lambda v: help_kind(cell_text(v)), "sub_kind"),
+                          "assessment": Memo(lambda v: assessment_kind(cell_text(v)), "sub_kind")}
+
+    def convert(self, cells: list):
+        case = self.person_of(cells)
+        day = self.needed(cells, "visited_on", self.day)
+        kind = self.needed(cells, "kind", self.visit_kind)
+        raw = cells[self.ix["outcome"]]
+        outcome = self.outcome(raw) if raw else "seen"
+        sub = None
+        raw = cells[self.ix["sub_kind"]]
+        if cell_text(raw):
+            if kind not in self.sub_kinds:
+                raise RowProblem("sub_kind", cell_text(raw), f"只有帮扶和评估有类别，{VISIT_KIND.label(kind)}没有")
+            sub = self.sub_kinds[kind](raw)
+        overridden = self.in_window(case, date.fromisoformat(day), "visited_on", cells)
+        text = self.text
+        return case, overridden, (case.id, day, kind, sub, outcome, text(cells, "worker") or case.worker,
+                                  text(cells, "place"), text(cells, "notes"), 1 if overridden else 0,
+                                  self.ledger_id, self.now, self.now)
+
+    def convert_all(self, batch, plain, forced) -> None:
+        ix, pick, slow, suspect = self.ix, self.pick, self.convert_one, self.suspect()
+        i_id, i_name, i_day, i_kind, i_sub, i_outcome, i_worker, i_place, i_notes = (
+            ix[name] for name in ("id_number", "name", "visited_on", "kind", "sub_kind", "outcome", "worker",
+                                  "place", "notes"))
+        new_day = self.day
+        people, days, kinds, outcomes = (self.people.by_cell, self.day.good, self.visit_kind.good,
+                                         self.outcome.good)
+        workers, places = self.texts["worker"].good, self.texts["place"].good
+        notes = self.texts["notes"]
+        for number, cells in batch:
+            try:
+                if suspect and damaged(joined(cells)):
+                    raise Slow
+                person = people[cells[i_id]]
+                name = cells[i_name]
+                if name and name != person.name or cells[i_sub] != "":
+                    raise Slow
+                try:
+                    day = days[cells[i_day]]
+                except KeyError:  # a date not seen before (a district's log holds thousands): read here
+                    day = new_day(cells[i_day])
+                span = person.span
+                if span is None or not span[0] <= day <= span[1]:
+                    raise Slow
+                raw = cells[i_notes]
+                row = (person.id, day, kinds[cells[i_kind]], None, outcomes[cells[i_outcome]],
+                       workers[cells[i_worker]] or person.worker, places[cells[i_place]],
+                       notes(raw) if raw else None)
+            except (KeyError, RowProblem, Slow):
+                slow(number, cells, plain, forced)
+            else:
+                plain.append(pick(row))
+
+
+RECORD_ROWS: dict[str, type[RecordRows]] = {"visits": VisitRows, "tests": DrugTestRows}
