@@ -373,32 +373,42 @@ def _show(reports, fmt: Fmt, kind: str) -> None:
     else:
         emit(rows, SUMMARY, "table", title=f"导入{KIND_LABELS[kind]}")
     for r, name in zip(reports, names):
-        if r.message:
-            message(f"{name}：{r.message}")
-        if r.above_header:
-            message(f"{name}：列名在第 {r.header_line} 行；其上 {r.above_header} 行（标题、填报单位等）"
-                    "不是数据，没有导入")
-        if r.note_lines:
-            message(f"{name}：{r.note_lines} 行是表格自带的说明（填表人、审核人、合计等），不是数据，没有导入")
-        if r.unknown_columns:
-            message(f"{name}：不认识的列已忽略：{'、'.join(r.unknown_columns)}")
-        if r.updated_fields:  # what a street's register changed, at a glance (each change is audited)
-            from jindu_cli.domain.people import LABELS
+        for line in _notes(r):
+            message(f"{name}：{line}")
+    _show_refused(reports, names)
+    _refused_in_the_register(reports, names)
+    for r, name in zip(reports, names):
+        if r.outside_measure:
+            message(f"{name}：{r.outside_measure} 行只因日期不在措施期内被拒绝（早于报到、中止期间、期满或结案以后）。"
+                    "确实要记录的，在文件里加一列“强制记录”填“是”，再导入（每一行都记入审计）")
 
-            message(f"{name}：更新了 {r.updated} 人：" + "，".join(f"{LABELS.get(key, key)} {n} 人"
-                                                              for key, n in r.updated_fields.most_common())
-                    + "（每一处改动都记入审计，jindu audit list 可查）")
+
+def _show_refused(reports, names: list[str]) -> None:
+    """The refused rows, alike ones together, the first 50 of them."""
     problems = _alike([dict(e.as_dict(), file=name) for r, name in zip(reports, names) for e in r.errors])
     if problems:
         shown = problems[:50]
         more = sum(r.rejected for r in reports) - sum(p["count"] for p in shown)
         emit(shown, [("file", "文件"), ("line", "行"), ("column", "列"), ("value", "值"), ("reason", "原因")], "table",
              title="被拒绝的行", caption=f"另有 {more} 行未列出（用 --errors 导出全部，或 -f json）" if more > 0 else None)
-    _refused_in_the_register(reports, names)
-    for r, name in zip(reports, names):
-        if r.outside_measure:
-            message(f"{name}：{r.outside_measure} 行只因日期不在措施期内被拒绝（早于报到、中止期间、期满或结案以后）。"
-                    "确实要记录的，在文件里加一列“强制记录”填“是”，再导入（每一行都记入审计）")
+
+
+def _notes(r) -> list[str]:
+    """What a file's import has to say besides its counts."""
+    notes = [r.message] if r.message else []
+    if r.above_header:
+        notes.append(f"列名在第 {r.header_line} 行；其上 {r.above_header} 行（标题、填报单位等）不是数据，没有导入")
+    if r.note_lines:
+        notes.append(f"{r.note_lines} 行是表格自带的说明（填表人、审核人、合计等），不是数据，没有导入")
+    if r.unknown_columns:
+        notes.append(f"不认识的列已忽略：{'、'.join(r.unknown_columns)}")
+    if r.updated_fields:  # what a street's register changed, at a glance (each change is audited)
+        from jindu_cli.domain.people import LABELS
+
+        notes.append(f"更新了 {r.updated} 人：" + "，".join(f"{LABELS.get(key, key)} {n} 人"
+                                                       for key, n in r.updated_fields.most_common())
+                     + "（每一处改动都记入审计，jindu audit list 可查）")
+    return notes
 
 
 def _refused_in_the_register(reports: list, names: list[str]) -> None:

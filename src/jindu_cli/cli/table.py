@@ -21,6 +21,7 @@ import functools
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 # the East Asian wide and full-width ranges; compiled when first needed (it costs some
 # milliseconds, and `jindu --version` needs no width)
@@ -92,7 +93,7 @@ def _street(name: str) -> str:
 SHORT: dict[str, Callable[[str], str]] = {"id_number": _id_tail, "street": _street}
 GIVE_WAY = ("rule",)
 GAP = "  "
-INDENT = "    "  # a row's second line
+INDENT = "  "  # a row's second line
 FLOW_MIN = 30  # the fewest columns long text keeps beside the others before it goes under its row
 FLOW_WIDE = 24  # a last column wider than this is long text
 
@@ -148,40 +149,63 @@ def _split(cols: list[_Col], limit: int) -> list[tuple[list[_Col], list[int]]]:
     return lines
 
 
+class _Layout(NamedTuple):
+    """Where a fitted table's columns go: grids of columns, one line each (the second and later
+    indented), and the long text beside the first line (starting at `beside`) or under the row."""
+
+    grids: list[tuple[list[_Col], list[int]]]
+    flow: _Col | None
+    beside: int | None
+    limit: int
+
+    @property
+    def under(self) -> bool:
+        return self.flow is not None and self.beside is None
+
+    def heads(self) -> list[str]:
+        heads = [(INDENT if n else "") + _pad([c.label for c in cols], widths)
+                 for n, (cols, widths) in enumerate(self.grids)]
+        if self.flow is not None:
+            if self.under:
+                heads.append(INDENT + self.flow.label)
+            else:
+                heads[0] = heads[0] + " " * (self.beside - width(heads[0])) + self.flow.label
+        return heads
+
+    def parts(self, i: int) -> list[str]:
+        """Row `i`'s lines."""
+        parts = [(INDENT if n else "") + _pad([c.values[i] for c in cols], widths)
+                 for n, (cols, widths) in enumerate(self.grids)]
+        if self.flow is None:
+            return parts
+        text = self.flow.values[i]
+        if self.under:
+            return parts + ([INDENT + piece for piece in wrap(text, self.limit - len(INDENT))] if text else [])
+        pieces = wrap(text, self.limit - self.beside) or [""]
+        parts[0] = parts[0] + " " * (self.beside - width(parts[0])) + pieces[0]
+        return parts + [" " * self.beside + piece for piece in pieces[1:]]
+
+    def count(self) -> int:
+        if self.grids and self.grids[0][0]:
+            return len(self.grids[0][0][0].values)
+        return len(self.flow.values) if self.flow else 0
+
+
 def _lines(grids: list[tuple[list[_Col], list[int]]], flow: _Col | None, beside: int | None, limit: int,
            title: str | None, caption: str | None, header: bool, styles, sections) -> Iterator[str]:
-    """The table's lines: each grid of columns on a line of its own (the second and later indented),
-    then the long text beside the first (starting at `beside`) or under the row (`beside` None)."""
-    under = flow is not None and beside is None
+    """The table's lines, as `_Layout` places them."""
+    layout = _Layout(grids, flow, beside, limit)
     if title:
         yield title + "\n"
     if header:
-        heads = []
-        for n, (cols, widths) in enumerate(grids):
-            heads.append((INDENT if n else "") + _pad([c.label for c in cols], widths))
-        if flow is not None:
-            if under:
-                heads.append(INDENT + flow.label)
-            else:
-                heads[0] = heads[0] + " " * (beside - width(heads[0])) + flow.label
+        heads = layout.heads()
         yield "".join(h.rstrip() + "\n" for h in heads)
         yield "─" * min(limit, max(width(h) for h in heads)) + "\n"
-    count = len(grids[0][0][0].values) if grids and grids[0][0] else (len(flow.values) if flow else 0)
-    for i in range(count):
-        parts = [(INDENT if n else "") + _pad([c.values[i] for c in cols], widths)
-                 for n, (cols, widths) in enumerate(grids)]
-        if flow is not None:
-            text = flow.values[i]
-            if under:
-                parts += [INDENT + piece for piece in wrap(text, limit - len(INDENT))] if text else []
-            else:
-                pieces = wrap(text, limit - beside) or [""]
-                parts[0] = parts[0] + " " * (beside - width(parts[0])) + pieces[0]
-                parts += [" " * beside + piece for piece in pieces[1:]]
+    for i in range(layout.count()):
         style = styles[i] if styles else None
         if sections and i in sections:
             yield sections[i] + "\n"
-        for part in parts:
+        for part in layout.parts(i):
             line = part.rstrip()
             yield (f"\x1b[{style}m{line}\x1b[0m" if style else line) + "\n"
     if caption:

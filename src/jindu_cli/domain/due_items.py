@@ -276,7 +276,7 @@ def police_report(case: Case, a: Anchors, rules: Rules, d: Dates) -> list[DueIte
         if not flag.for_police or not flag.open or (closed and not flag.after_release):
             continue  # (after the measure, only a positive then (§9.9) is still for the police)
         due, note = clocks.working_days_after(flag.triggered_on, r["days"], rules.holiday_shift)
-        out.append(DueItem(case, "police_report", due, r.source, f"{flag.label}：{flag.reason}，应及时报告公安",
+        out.append(DueItem(case, "police_report", due, r.source, f"{flag.label}：{flag.reason}",
                            f"{flag.label}产生于 {flag.triggered_on}", f"{r['days']}wd" if r["days"] else "0d",
                            None, notes=[note] if note else [], anchor_on=flag.triggered_on))
     return out
