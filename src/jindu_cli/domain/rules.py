@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -43,6 +43,9 @@ SETTINGS = {"holiday_shift": "bool"}
 REPORT = {"face_to_face_per_month": "int", "visits_per_month": "int", "execution_rate": "str"}
 REPORT_DEFAULTS = {"face_to_face_per_month": 1, "visits_per_month": 2, "execution_rate": "executed"}
 EXECUTION_RATES = ("executed", "reported")
+# the office's name and signature lines on the documents it prints (jindu doc): optional, each
+# worked out from the person's street or left as a line to fill in by hand when not given
+OFFICE = {"name": "str", "department": "str", "phone": "str", "address": "str", "signer": "str", "police": "str"}
 
 _INTERVAL = re.compile(r"^([1-9][0-9]{0,2})([dwmy])$")
 
@@ -125,6 +128,7 @@ class Rules:
     urine: dict[str, Rule]  # variant -> Rule (source, intervals/interval)
     holiday_shift: bool
     report: dict
+    office: dict = field(default_factory=dict)
 
     def __getitem__(self, item: str) -> Rule:
         return self.rules[item]
@@ -187,7 +191,7 @@ def _table(data: dict, schema: dict[str, str], where: str) -> dict:
 
 def parse_rules(data: dict, path: Path) -> Rules:
     try:
-        known = set(ITEMS) | {"settings", "report"}
+        known = set(ITEMS) | {"settings", "report", "office"}
         unknown = sorted(set(data) - known)
         if unknown:
             raise RulesError(unknown[0], f"未知的规则；可用的规则：{'、'.join(ITEMS)}")
@@ -228,7 +232,12 @@ def parse_rules(data: dict, path: Path) -> Rules:
         report.update({k: _check(v, REPORT[k], f"report.{k}") for k, v in given.items()})
         if report["execution_rate"] not in EXECUTION_RATES:
             raise RulesError("report.execution_rate", f"“{report['execution_rate']}”不是可选的口径；可选：{'、'.join(EXECUTION_RATES)}")
-        return Rules(path, rules, urine, settings["holiday_shift"], report)
+        given = data.get("office", {})
+        unknown = sorted(set(given) - set(OFFICE))
+        if unknown:
+            raise RulesError(f"office.{unknown[0]}", f"未知的设置；可用的设置：{'、'.join(OFFICE)}")
+        office = {k: _check(v, OFFICE[k], f"office.{k}").strip() for k, v in given.items()}
+        return Rules(path, rules, urine, settings["holiday_shift"], report, office)
     except RulesError as exc:
         raise JinduError(f"规则文件 {path} 有误：{exc.where}：{exc.reason}") from None
 
