@@ -22,7 +22,7 @@ from jindu_cli.errors import JinduError
 
 FOLDER = "templates"
 # what XML 1.0 cannot hold (control characters but tab and newline, lone surrogates, U+FFFE/U+FFFF)
-_NOT_XML = re.compile("[\x00-\x08\x0b-\x1f\ud800-\udfff\ufffe\uffff]")
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def shipped(name: str) -> Path:
@@ -53,7 +53,10 @@ def _environment():
             raise jinja2.UndefinedError("一个字段没有值")
         if isinstance(value, Markup):
             return value
-        return Markup(escape(_NOT_XML.sub("", str(value))))
+        shown = _NOT_XML.sub("", str(value)).replace("\r\n", "\n").replace("\r", "\n")
+        # docxtpl turns {_{ into {{ (and the like) after filling: an underscore of a value is
+        # written as a character reference, so that no value can make it
+        return Markup(str(escape(shown)).replace("_", "&#95;"))
 
     return jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=True, finalize=finalize)
 
