@@ -22,7 +22,7 @@ from pathlib import Path
 from docx import Document
 from docx.enum.section import WD_ORIENT
 from docx.enum.style import WD_STYLE_TYPE
-from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.table import WD_ALIGN_VERTICAL, WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
@@ -154,9 +154,11 @@ def _repeat_header(row) -> None:
     trpr.append(header)
 
 
-def _cell(cell, text: str, style: str, bold: bool = False, align=None) -> None:
+def _cell(cell, text: str, style: str, bold: bool = False, align=None, keep: bool = False) -> None:
+    cell.vertical_alignment = WD_ALIGN_VERTICAL.CENTER
     p = cell.paragraphs[0]
     p.style = style
+    p.paragraph_format.keep_with_next = keep or None
     if align is not None:
         p.alignment = align
     run = p.add_run(text)
@@ -164,20 +166,21 @@ def _cell(cell, text: str, style: str, bold: bool = False, align=None) -> None:
         run.bold = True
 
 
-def table(doc, widths: list[float], style: str = "表格", borders: bool = True):
+def table(doc, widths: list[float], style: str = "表格", borders: bool = True, together: bool = False):
+    """A table of columns `widths` (mm); `together` keeps it on one page (each row kept with the next)."""
     t = doc.add_table(rows=0, cols=len(widths))
     if borders:
         t.style = doc.styles["Table Grid"]
     else:
         _no_borders(t)
     t.alignment = WD_TABLE_ALIGNMENT.CENTER
-    t._jindu = (widths, style)
+    t._jindu = (widths, style, together)
     return t
 
 
 def row(t, *texts: str, bold: bool = False, spans: tuple[int, ...] = (), align=None, height: float = 0):
     """A row of `texts`; `spans` gives how many columns each takes (all 1 when not given)."""
-    widths, style = t._jindu
+    widths, style, together = t._jindu
     r = t.add_row()
     if height:
         r.height = Mm(height)
@@ -189,7 +192,7 @@ def row(t, *texts: str, bold: bool = False, spans: tuple[int, ...] = (), align=N
         cell = r.cells[col]
         if span > 1:
             cell = cell.merge(r.cells[col + span - 1])
-        _cell(cell, text, style, bold, align)
+        _cell(cell, text, style, bold, align, together)
         col += span
     return r
 
@@ -381,7 +384,7 @@ def worker_ledger():
     loop_rows(t, "entries", "e", ["name", "case_id", "on", "type", "text", "record"])
     _widths(t, widths)
     para(doc, "合计", "一级标题")
-    t = table(doc, [60, 30], style="小表格")
+    t = table(doc, [60, 30], style="小表格", together=True)
     header_row(t, "项目", "次数")
     loop_rows(t, "totals", "t", ["item", "count"])
     _widths(t, [60, 30])

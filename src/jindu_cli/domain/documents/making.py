@@ -68,7 +68,8 @@ def make_one(conn: sqlite3.Connection, rules: Rules, name: str, case: Case, as_o
 
 
 def street_people(conn: sqlite3.Connection, name: str, street: str, missing: bool) -> tuple[list[Case], list[str]]:
-    """The people of `street` a batch is made for, and why the others of it are left out."""
+    """The people of `street` a batch is made for (those under management), and why the others
+    of it are left out."""
     if name not in BATCH:
         raise InvalidInput("--street", f"{document(name).title}一次只做一个人；--street 可用于："
                                        f"{'、'.join(BATCH)}")
@@ -76,18 +77,22 @@ def street_people(conn: sqlite3.Connection, name: str, street: str, missing: boo
         raise InvalidInput("--missing", "只用于 agreement（还没有签订协议的人）")
     find.require_people(conn, street=street)
     pool = [c for c in find.list_cases(conn, street=street, sort="street") if c.status not in CLOSED_STATUSES]
+    return _agreement_pool(pool, missing) if name == "agreement" else (pool, [])
+
+
+def _agreement_pool(pool: list[Case], missing: bool) -> tuple[list[Case], list[str]]:
+    """An agreement is signed at 报到: those who have reported (with `missing`, and not signed)."""
     skipped: list[str] = []
-    if name == "agreement":
-        unreported = [c for c in pool if c.reported_on is None]
-        if unreported:
-            skipped.append(f"{len(unreported)} 人还没有报到（{'、'.join(c.name for c in unreported[:5])}"
-                           f"{'……' if len(unreported) > 5 else ''}）")
-        pool = [c for c in pool if c.reported_on is not None]
-        if missing:
-            signed = sum(1 for c in pool if c.agreement_on)
-            if signed:
-                skipped.append(f"{signed} 人已签订协议")
-            pool = [c for c in pool if c.agreement_on is None]
+    unreported = [c for c in pool if c.reported_on is None]
+    if unreported:
+        more = "……" if len(unreported) > 5 else ""
+        skipped.append(f"{len(unreported)} 人还没有报到（{'、'.join(c.name for c in unreported[:5])}{more}）")
+    pool = [c for c in pool if c.reported_on is not None]
+    if missing:
+        signed = [c for c in pool if c.agreement_on]
+        if signed:
+            skipped.append(f"{len(signed)} 人已签订协议")
+        pool = [c for c in pool if c.agreement_on is None]
     return pool, skipped
 
 
