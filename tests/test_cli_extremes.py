@@ -35,6 +35,8 @@ BASE = {
     ("db", "restore"): ["{tmp}/seed.db"], ("db", "backup"): ["{tmp}/backups/"],
     ("draw",): ["--count", "1"], ("demo",): ["--db", "{tmp}/demo.db"],
     ("case", "add"): ["--id", make_id(seq=556), "--name", "李四", "--street", "盐务街", "--measure", "社区戒毒"],
+    ("doc", "fields"): ["agreement"], ("doc", "template"): ["agreement", "-o", "{tmp}/t.docx"],
+    ("doc", "police-letter"): ["1"], ("doc", "release-request"): ["1"],
 }
 # an option that means something only beside another
 BESIDE = {

@@ -15,7 +15,7 @@ import typer
 
 from jindu_cli import __version__
 from jindu_cli.cli import (
-    audit, case, db, demo, draw, drug_tests, due, exports, imports, leave, report, rules, visit,
+    audit, case, db, demo, doc, draw, drug_tests, due, exports, imports, leave, report, rules, visit,
 )
 from jindu_cli.cli.options import ROOT, DbOpt, db_location
 from jindu_cli.cli.output import guard
@@ -40,6 +40,7 @@ app.add_typer(db.app, name="db")
 app.add_typer(imports.app, name="import")
 app.add_typer(exports.app, name="export")
 app.add_typer(rules.app, name="rules")
+app.add_typer(doc.app, name="doc")
 app.command("due")(due.due)
 app.command("draw")(draw.draw)
 app.command("report")(report.report)

@@ -24,7 +24,7 @@ SENSITIVE = ("id_number", "phone")
 
 GENERAL = {"cases": "案件", "command": "命令", "changed_on": "日期", "reason": "原因", "forced": "强制",
            "backup": "备份", "kept_aside": "另存为", "file": "文件", "sha256": "SHA-256", "kind": "类型",
-           "answer": "核实结果", "answered_on": "核实日期"}
+           "answer": "核实结果", "answered_on": "核实日期", "document": "文书", "files": "文件", "where": "写到"}
 
 
 def _words(entity: str) -> tuple[dict[str, str], dict]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -54,6 +54,9 @@ SETTING_DEFAULTS = {"holiday_shift": False, "unannounced_after_draw_days": 3}
 REPORT = {"face_to_face_per_month": "int", "visits_per_month": "int", "execution_rate": "str"}
 REPORT_DEFAULTS = {"face_to_face_per_month": 1, "visits_per_month": 2, "execution_rate": "executed"}
 EXECUTION_RATES = ("executed", "reported")
+# the office's name and signature lines on the documents it prints (jindu doc): optional, each
+# worked out from the person's street or left as a line to fill in by hand when not given
+OFFICE = {"name": "str", "department": "str", "phone": "str", "address": "str", "signer": "str", "police": "str"}
 
 _INTERVAL = re.compile(r"^([1-9][0-9]{0,2})([dwmy])$")
 
@@ -137,6 +140,7 @@ class Rules:
     holiday_shift: bool
     report: dict
     settings: dict  # SETTINGS, each given or its default
+    office: dict = field(default_factory=dict)
 
     def __getitem__(self, item: str) -> Rule:
         return self.rules[item]
@@ -199,11 +203,38 @@ def _table(data: dict, schema: dict[str, str], where: str) -> dict:
     return out
 
 
+def _urine(section: dict, urine: dict[str, Rule]) -> Rule:
+    """The urine_test rule with its variants (filled into `urine`)."""
+    head = {k: v for k, v in section.items() if not isinstance(v, dict)}
+    nested = {k: v for k, v in section.items() if isinstance(v, dict)}
+    values = _table(head, SCHEMA["urine_test"], "urine_test")
+    unknown_variants = sorted(set(nested) - set(URINE_SCHEMA))
+    if unknown_variants:
+        raise RulesError(f"urine_test.{unknown_variants[0]}", f"未知的尿检类别；可用：{'、'.join(URINE_SCHEMA)}")
+    for variant, schema in URINE_SCHEMA.items():
+        if variant not in nested:
+            raise RulesError(f"urine_test.{variant}", "缺少这个尿检类别")
+        v = _table(nested[variant], schema, f"urine_test.{variant}")
+        urine[variant] = Rule(f"urine_test.{variant}", values["label"], v["source"], v)
+    return Rule("urine_test", values["label"], "/".join(urine[v].source for v in URINE_VARIANTS), values)
+
+
+def _options(data: dict, name: str, schema: dict[str, str], defaults: dict) -> dict:
+    """An optional section of settings: each key checked, the defaults for those not given."""
+    given = data.get(name, {})
+    if not isinstance(given, dict):
+        raise RulesError(name, "应为一个表（[...] 段）")
+    unknown = sorted(set(given) - set(schema))
+    if unknown:
+        raise RulesError(f"{name}.{unknown[0]}", f"未知的设置；可用的设置：{'、'.join(schema)}")
+    return {**defaults, **{k: _check(v, schema[k], f"{name}.{k}") for k, v in given.items()}}
+
+
 def parse_rules(data: dict, path: Path, shipped: dict | None = None) -> Rules:
     """A rules file's contents checked; the items added since an office's file was made (LATER_ITEMS)
     taken from `shipped` (the shipped file's contents) where the file lacks them."""
     try:
-        known = set(ITEMS) | {"settings", "report"}
+        known = set(ITEMS) | {"settings", "report", "office"}
         unknown = sorted(set(data) - known)
         if unknown:
             raise RulesError(unknown[0], f"未知的规则；可用的规则：{'、'.join(ITEMS)}")
@@ -215,38 +246,17 @@ def parse_rules(data: dict, path: Path, shipped: dict | None = None) -> Rules:
         rules: dict[str, Rule] = {}
         urine: dict[str, Rule] = {}
         for item in ITEMS:
-            section = data[item]
             if item == "urine_test":
-                head = {k: v for k, v in section.items() if not isinstance(v, dict)}
-                nested = {k: v for k, v in section.items() if isinstance(v, dict)}
-                values = _table(head, SCHEMA[item], item)
-                unknown_variants = sorted(set(nested) - set(URINE_SCHEMA))
-                if unknown_variants:
-                    raise RulesError(f"urine_test.{unknown_variants[0]}", f"未知的尿检类别；可用：{'、'.join(URINE_SCHEMA)}")
-                for variant, schema in URINE_SCHEMA.items():
-                    if variant not in nested:
-                        raise RulesError(f"urine_test.{variant}", "缺少这个尿检类别")
-                    v = _table(nested[variant], schema, f"urine_test.{variant}")
-                    urine[variant] = Rule(f"urine_test.{variant}", values["label"], v["source"], v)
-                rules[item] = Rule(item, values["label"], "/".join(urine[v].source for v in URINE_VARIANTS), values)
+                rules[item] = _urine(data[item], urine)
             else:
-                values = _table(section, SCHEMA[item], item)
+                values = _table(data[item], SCHEMA[item], item)
                 rules[item] = Rule(item, values["label"], values["source"], values)
-        settings = dict(SETTING_DEFAULTS)
-        given = data.get("settings", {})
-        unknown = sorted(set(given) - set(SETTINGS))
-        if unknown:
-            raise RulesError(f"settings.{unknown[0]}", f"未知的设置；可用的设置：{'、'.join(SETTINGS)}")
-        settings.update({k: _check(v, SETTINGS[k], f"settings.{k}") for k, v in given.items()})
-        report = dict(REPORT_DEFAULTS)
-        given = data.get("report", {})
-        unknown = sorted(set(given) - set(REPORT))
-        if unknown:
-            raise RulesError(f"report.{unknown[0]}", f"未知的设置；可用的设置：{'、'.join(REPORT)}")
-        report.update({k: _check(v, REPORT[k], f"report.{k}") for k, v in given.items()})
+        settings = _options(data, "settings", SETTINGS, SETTING_DEFAULTS)
+        report = _options(data, "report", REPORT, REPORT_DEFAULTS)
         if report["execution_rate"] not in EXECUTION_RATES:
             raise RulesError("report.execution_rate", f"“{report['execution_rate']}”不是可选的口径；可选：{'、'.join(EXECUTION_RATES)}")
-        return Rules(path, rules, urine, settings["holiday_shift"], report, settings)
+        office = {k: v.strip() for k, v in _options(data, "office", OFFICE, {}).items()}
+        return Rules(path, rules, urine, settings["holiday_shift"], report, settings, office)
     except RulesError as exc:
         raise JinduError(f"规则文件 {path} 有误：{exc.where}：{exc.reason}") from None
 
