@@ -26,6 +26,7 @@ DATES = ["0001-01-01", "9999-12-31", "0001-01", "9999-12", "9999-Q4", "0001", "9
 # what a command needs before any option of it means something ({tmp}: the test's own folder)
 BASE = {
     ("case", "show"): ["1"], ("case", "update"): ["1"], ("case", "police-report"): ["1"],
+    ("case", "transfer"): ["1", "--to", "中华北", "--on", "2026-11-20"],
     ("visit", "add"): ["1", "--kind", "谈话"], ("visit", "update"): ["1"],
     ("test", "add"): ["1", "--specimen", "尿液", "--result", "阴性"], ("test", "update"): ["1"],
     ("test", "review"): ["1", "--dismiss", "--reason", "复检阴性"],

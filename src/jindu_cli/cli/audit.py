@@ -16,7 +16,7 @@ ACTIONS = {"add": "新增", "update": "修改", "status": "状态变更", "revea
            "import": "导入", "export": "导出", "draw": "抽检", "restore": "恢复", "review": "核实",
            "transfer": "变更执行地"}
 ENTITIES = {"case": "案件", "visit": "走访", "drug_test": "检测", "leave": "外出", "police_report": "报告公安",
-            "draw": "抽检", "file": "文件", "database": "数据库"}
+            "draw": "抽检", "file": "文件", "database": "数据库", "transfer": "变更执行地"}
 COLUMNS = [("audit_id", "序号"), ("time", "时间"), ("operator", "操作员"), ("action_label", "操作"),
            ("entity_label", "对象"), ("case_id", "案件"), ("summary", "内容")]
 SENSITIVE = ("id_number", "phone")
@@ -29,10 +29,11 @@ GENERAL = {"cases": "案件", "command": "命令", "changed_on": "日期", "reas
 
 def _words(entity: str) -> tuple[dict[str, str], dict]:
     """The Chinese names of an entity's fields, and the enumerations its codes are labels of."""
-    from jindu_cli.domain import drug_tests, enums, leaves, visits
+    from jindu_cli.domain import drug_tests, enums, leaves, transfers, visits
     from jindu_cli.domain.people import LABELS as CASE_LABELS
 
     labels = {"case": CASE_LABELS, "visit": visits.LABELS, "drug_test": drug_tests.LABELS, "leave": leaves.LABELS,
+              "transfer": transfers.LABELS,
               "police_report": {"reported_on": "报告日期", "matter": "报告事项", "reference": "回执或文号",
                                 "notes": "备注"}}.get(entity, {})
     codes = {"measure": enums.MEASURE, "status": enums.STATUS, "risk_level": enums.RISK, "specimen": enums.SPECIMEN,
@@ -62,7 +63,7 @@ def _summary(entity: str, action: str, changes: dict, reveal: bool) -> str:
     parts = []
     for key, value in changes.items():
         label = labels.get(key) or GENERAL.get(key, key)
-        paired = isinstance(value, list) and len(value) == 2 and action in ("add", "update", "status") \
+        paired = isinstance(value, list) and len(value) == 2 and action in ("add", "update", "status", "transfer") \
             and key not in ("cases",)
         if paired:
             old, new = value

@@ -274,6 +274,61 @@ def _shown(key, value):
     return enum.label(value) if enum else value
 
 
+@app.command("transfer")
+@guard
+def case_transfer(
+    case: CaseArg,
+    to: Annotated[Optional[str], typer.Option("--to", help="新的执行地街道，可写简称", show_default=False)] = None,
+    on: Annotated[Optional[str], typer.Option("--on", help="变更日期（和 --to 一起）：新街道的报到期限从这天起算 15 天", show_default=False)] = None,
+    reason: Annotated[Optional[str], typer.Option("--reason", help="变更原因，如 搬家、换工作", show_default=False)] = None,
+    community: CommunityOpt = None,
+    worker: Annotated[Optional[str], typer.Option("--worker", help="新街道的负责专干（不给则清空，原专干属于原街道）", show_default=False)] = None,
+    reported_on: Annotated[Optional[str], typer.Option("--reported-on", help="在新街道报到的日期", show_default=False)] = None,
+    agreement_on: Annotated[Optional[str], typer.Option("--agreement-on", help="在新街道重新签订协议的日期", show_default=False)] = None,
+    as_of: AsOfOpt = None, db: DbOpt = None, operator: OperatorOpt = None,
+):
+    """变更执行地（条例22）：记下变更的日期和两个街道，此后 15 日内应在新街道报到，报到后 7 日内重新签订协议；
+    期限照常计算，时间线保留两个街道，统计报表按期末所在街道统计。
+
+    只是街道写错了，请用 jindu case update --street 改正（不算变更，不要求重新报到）。
+
+    例：jindu case transfer 12 --to 中华北路 --on 2026-11-20 --reason 搬家
+        jindu case transfer 12 --reported-on 2026-11-28          （在新街道报到后补记）
+    """
+    from jindu_cli.domain import find, transfers
+    from jindu_cli.domain.dates import parse_date
+    from jindu_cli.errors import InvalidInput
+
+    today = as_of_date(as_of)
+    conn = open_conn(db)
+    found = find.find_case(conn, case)
+    who = operator_name(operator)
+    reported, signed = parse_date(reported_on, "--reported-on"), parse_date(agreement_on, "--agreement-on")
+    if to is None:
+        if on or reason or community or worker:
+            raise InvalidInput("--to", "变更执行地要给出 --to 新街道 和 --on 日期")
+        moved = transfers.record_rereport(conn, found, reported, signed, today, who)
+        done = [f"{moved.reported_on} 在{moved.to_street}报到"] + ([f"{moved.agreement_on} 签订协议"] if moved.agreement_on else [])
+        message(f"已记录：{found.name}（案件 {found.id}）{'，'.join(done)}")
+        return
+    if not on:
+        raise InvalidInput("--on", "请给出变更日期")
+    moved = transfers.move(conn, found, to, parse_date(on, "--on"), today, who, reason=reason or None,
+                           community=community or None, worker=worker or None, reported_on=reported, agreement_on=signed)
+    print(moved.id)
+    message(f"已记录：{found.name}（案件 {found.id}）{moved.moved_on} 执行地由{moved.from_street}变更为{moved.to_street}")
+    if not moved.reported_on:
+        from datetime import timedelta
+
+        from jindu_cli.domain.rules import load_rules
+
+        days = load_rules(conn)["transfer_report"]["days"]
+        message(f"应在 {moved.moved_on + timedelta(days=days)} 前到{moved.to_street}报到；报到后用"
+                f" jindu case transfer {found.id} --reported-on 日期 补记")
+    if not (community and worker):
+        message("原来的社区、专干属于原街道，未给出的已清空，请用 jindu case update 补填")
+
+
 @app.command("flags")
 @guard
 def case_flags(

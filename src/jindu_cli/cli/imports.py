@@ -402,6 +402,12 @@ def _notes(r) -> list[str]:
         notes.append(f"{r.note_lines} 行是表格自带的说明（填表人、审核人、合计等），不是数据，没有导入")
     if r.unknown_columns:
         notes.append(f"不认识的列已忽略：{'、'.join(r.unknown_columns)}")
+    if r.transfers:
+        undated = r.transfers - r.transfers_dated
+        how = "，".join(part for part in (f"{r.transfers_dated} 人按“变更日期”列" if r.transfers_dated else "",
+                                          f"{undated} 人文件没有变更日期，按导入当天记" if undated else "") if part)
+        notes.append(f"{r.transfers} 名在执行人员的街道与登记不同，记为变更执行地（{how}）；"
+                     "应在 15 日内到新街道报到，已列入到期清单")
     if r.updated_fields:  # what a street's register changed, at a glance (each change is audited)
         from jindu_cli.domain.people import LABELS
 

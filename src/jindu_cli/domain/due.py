@@ -21,6 +21,7 @@ from typing import NamedTuple
 
 from jindu_cli.domain import clocks
 from jindu_cli.domain import flags as flags_mod
+from jindu_cli.domain import transfers
 from jindu_cli.domain.people import Case, load_cases
 from jindu_cli.domain.dates import add_months, iso
 from jindu_cli.domain.due_items import BY_STATUS, ITEM_ORDER, Anchors, DueItem, items_for
@@ -214,6 +215,10 @@ def load_anchors(conn: sqlite3.Connection, rules: Rules, cases: list[Case], scop
                 out[case.id] = (Anchors(), wanted)
     _contacts(conn, out, rules["lost_contact"]["calls_count"])
     _positives(conn, out)
+    if {"agreement", "transfer_report"} & set(items):
+        for cid, moved in transfers.unfinished(conn).items():  # (few: a 报到 or agreement still to record)
+            if cid in out:
+                out[cid][0].transfer = moved
     _flags(conn, rules, [c for c in cases if c.id in out and set(FROM_FLAGS) & set(out[c.id][1])], out, as_of)
     return out
 

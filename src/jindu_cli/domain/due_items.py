@@ -59,6 +59,7 @@ class Anchors:
     last_positive: date | None = None
     flags: Sequence = ()  # flags.Flag
     leaves_out: Sequence[tuple[int, date, date]] = ()  # 外出报告 not closed: id, left on, planned return
+    transfer: object = None  # transfers.Transfer: the latest change of 执行地, its 报到 or agreement to record
 
 
 class Dates(NamedTuple):
@@ -73,14 +74,33 @@ class Dates(NamedTuple):
 # --- the items of a person in execution ----------------------------------------------------
 
 def agreement(case: Case, a: Anchors, rules: Rules, d: Dates) -> DueItem | None:
-    """R5: the agreement signed within days of 报到."""
-    if case.agreement_on is not None:
-        return None
+    """R5: the agreement signed within days of 报到; after a change of 执行地 (§9.11), a new one
+    within days of the 报到 at the new street."""
     r = rules["agreement"]
-    measure = MEASURE.label(case.measure)
-    return DueItem(case, "agreement", d.start + timedelta(days=r["days"]), r.source,
-                   f"{d.start} 报到，{r['days']} 日内应签订社区{measure[2:]}协议", f"报到日期 {d.start}",
-                   f"{r['days']}d", anchor_on=d.start)
+    measure = MEASURE.label(case.measure)[2:]
+    moved = a.transfer
+    if case.agreement_on is None:
+        return DueItem(case, "agreement", d.start + timedelta(days=r["days"]), r.source,
+                       f"{d.start} 报到，{r['days']} 日内应签订社区{measure}协议", f"报到日期 {d.start}",
+                       f"{r['days']}d", anchor_on=d.start)
+    if moved is None or moved.reported_on is None or moved.agreement_on is not None:
+        return None
+    return DueItem(case, "agreement", moved.reported_on + timedelta(days=r["days"]), r.source,
+                   f"{moved.reported_on} 在{moved.to_street}报到，{r['days']} 日内应重新签订社区{measure}协议"
+                   f"（jindu case transfer {case.id} --agreement-on 日期）",
+                   f"变更执行地 #{moved.id} 新街道报到 {moved.reported_on}", f"{r['days']}d", anchor_on=moved.reported_on)
+
+
+def transfer_report(case: Case, a: Anchors, rules: Rules, d: Dates) -> DueItem | None:
+    """R4 (§9.11): after a change of 执行地, 报到 at the new street within days."""
+    moved = a.transfer
+    if moved is None or moved.reported_on is not None:
+        return None
+    r = rules["transfer_report"]
+    return DueItem(case, "transfer_report", moved.moved_on + timedelta(days=r["days"]), r.source,
+                   f"{moved.moved_on} 执行地由{moved.from_street}变更为{moved.to_street}，{r['days']} 日内应到"
+                   f"{moved.to_street}报到（jindu case transfer {case.id} --reported-on 日期）",
+                   f"变更执行地 #{moved.id} {moved.moved_on}", f"{r['days']}d", anchor_on=moved.moved_on)
 
 
 def urine_test(case: Case, a: Anchors, rules: Rules, d: Dates) -> DueItem | None:
@@ -288,12 +308,13 @@ ITEM_FUNCTIONS: dict[str, ItemFunction] = {
     "talk": talk, "home_visit": home_visit, "assessment": assessment, "term_end": term_end,
     "three_year_clean": three_year_clean, "lost_contact": lost_contact, "police_report": police_report,
     "hair_review": hair_review, "leave_return": leave_return, "release_notice": release_notice,
+    "transfer_report": transfer_report,
 }
 # the items each status can have; an active case without a 报到 date has only police reports
 BY_STATUS = {
     "pending": ("police_report", "report_in"),
     "active": ("police_report", "agreement", "urine_test", "hair_test", "talk", "home_visit", "assessment",
-               "lost_contact", "term_end", "hair_review", "leave_return", "release_notice"),
+               "lost_contact", "term_end", "hair_review", "leave_return", "release_notice", "transfer_report"),
     "suspended": ("police_report",),
     "released": ("police_report", "three_year_clean"),  # (§9.9: a positive after 期满解除)
     "clean": ("police_report",),

@@ -2,8 +2,8 @@
 was counted by (domain.md §4.2). Everything is read in one snapshot of the database, so a report
 taken while an import writes counts the database as it was before or after that import.
 
-Statuses are those in force at the end of the period (from the status history); street, community,
-worker and risk level are the current ones.
+Statuses are those in force at the end of the period (from the status history), and so is the
+street (from the changes of 执行地); community, worker and risk level are the current ones.
 """
 
 from __future__ import annotations
@@ -22,9 +22,11 @@ from dateutil.relativedelta import relativedelta
 from jindu_cli.domain import flags as flags_mod
 from jindu_cli.domain.people import Case, load_cases, suspension_periods
 from jindu_cli.domain.dates import check_year, from_iso, iso, parse_bound
+from jindu_cli.domain import filters
 from jindu_cli.domain.filters import Filter
 from jindu_cli.domain.due import PERFORMED
 from jindu_cli.domain.rules import Rules
+from jindu_cli.domain.transfers import STREETS_AT
 from jindu_cli.errors import InvalidInput
 from jindu_cli.storage.db import snapshot
 from jindu_cli.storage.migrations import SUSPENSION_CHANGE
@@ -159,10 +161,14 @@ class Report:
 # a 社区 belongs to its 街道: two streets' communities of one name are counted apart, each named
 # after its street ("盐务街街道 和平社区"), but in a report of one street (ONE_STREET)
 # a community, and a 禁毒专干, is counted within its street and named after it: two streets may each
-# have a 和平社区, and a 王磊 (a name shared by several people)
-BY = {"street": "c.street", "community": "c.street || ' ' || coalesce(c.community, '（未填社区）')",
-      "worker": "c.street || ' ' || coalesce(c.worker, '（未填专干）')"}
-ONE_STREET = dict(BY, community="coalesce(c.community, '（未填社区）')", worker="coalesce(c.worker, '（未填专干）')")
+# have a 和平社区, and a 王磊 (a name shared by several people). A person is counted in the street
+# where they were at the period's end (`street_at`, §9.11); the community and worker are the current
+# ones, unknown for a person who has moved to another street since.
+_SINCE_MOVED = "CASE WHEN c.street_at = c.street THEN coalesce(c.{0}, '{1}') ELSE '（迁出前的{2}未记录）' END"
+_COMMUNITY = _SINCE_MOVED.format("community", "（未填社区）", "社区")
+_WORKER = _SINCE_MOVED.format("worker", "（未填专干）", "专干")
+BY = {"street": "c.street_at", "community": f"c.street_at || ' ' || {_COMMUNITY}", "worker": f"c.street_at || ' ' || {_WORKER}"}
+ONE_STREET = dict(BY, community=_COMMUNITY, worker=_WORKER)
 BY_LABELS = {"street": "街道", "community": "社区", "worker": "专干"}
 
 
@@ -207,7 +213,7 @@ def _count(conn, rules: Rules, settings: dict, period: Period, end: date, bys: l
     gathered once, each with its status at the end, into temp.report_people; each indicator is then
     counted over them by SQL, grouped by the breakdowns' columns. Only the R15 clock and the flags
     are worked out person by person, and only for the people they can concern."""
-    scope = Filter(conn).by(street=street)
+    scope = Filter(conn, {"street": ("c.street_at", filters.street)}).by(street=street)
     columns = ", ".join(f"p.{b}" for b in bys)
     width = len(bys)
     s, e = period.start, end
@@ -251,7 +257,9 @@ def _gather(conn, scope: str, params: list, e: str, by: dict[str, str]) -> None:
         " c.term_months, c.decided_on, c.received_on, c.reported_on, c.term_end_override, c.risk_level, c.test_every,"
         " coalesce((SELECT x.status FROM status_changes x WHERE x.case_id = c.id AND x.changed_on <= ?"
         "           ORDER BY x.changed_on DESC, x.id DESC LIMIT 1), 'pending')"
-        f" FROM cases c WHERE {scope} AND {KNOWN} <= ?", [e] + params + [e])
+        f" FROM (SELECT c.*, coalesce(m.street, c.street) AS street_at FROM cases c"
+        f"       LEFT JOIN ({STREETS_AT.format(at=repr(e))}) m ON m.case_id = c.id) c WHERE {scope} AND {KNOWN} <= ?",
+        [e] + params + [e])
 
 
 def _people(add_grouped, rules: Rules, settings: dict, start: date, end: date) -> None:

@@ -16,9 +16,9 @@ from jindu_cli.errors import JinduError
 
 ITEMS = ("report_in", "agreement", "urine_test", "hair_test", "talk", "home_visit", "assessment",
          "term_end", "three_year_clean", "lost_contact", "police_report", "hair_review", "leave_return",
-         "release_notice")
+         "release_notice", "transfer_report")
 # items added after offices made their own rules files: a file without them takes the shipped ones
-LATER_ITEMS = ("hair_review", "leave_return", "release_notice")
+LATER_ITEMS = ("hair_review", "leave_return", "release_notice", "transfer_report")
 URINE_VARIANTS = ("community_treatment", "community_rehab_3y", "community_rehab_other", "high_risk")
 
 # rule -> {key: kind}; "interval", "intervals", "int", "str", "interval?" (may be "")
@@ -37,6 +37,7 @@ SCHEMA: dict[str, dict[str, str]] = {
     "hair_review": {"label": "str", "source": "str", "window_months": "int"},
     "leave_return": {"label": "str", "source": "str", "grace_days": "int"},
     "release_notice": {"label": "str", "source": "str", "days": "int"},
+    "transfer_report": {"label": "str", "source": "str", "days": "int"},
 }
 # a variant's optional keys: a shorter interval for the first months of year 1 (R12's strict
 # preset), and the unannounced tests (突击检测) wanted over the term (counted, never made due)

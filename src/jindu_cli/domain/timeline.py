@@ -1,4 +1,5 @@
-"""The story of one case, newest first: status changes, visits, tests, leave, police reports."""
+"""The story of one case, newest first: status changes, changes of 执行地, visits, tests, leave,
+police reports."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ from jindu_cli.domain.dates import iso
 from jindu_cli.domain.drug_tests import drug_tests_of
 from jindu_cli.domain.enums import METHOD, OUTCOME, RESULT, SPECIMEN, STATUS, VISIT_KIND
 from jindu_cli.domain.leaves import leaves_of
+from jindu_cli.domain.transfers import transfers_of
 from jindu_cli.domain.visits import sub_kind_label, visits_of
 
-ORDER = {"status": 0, "police_report": 1, "drug_test": 2, "visit": 3, "leave": 4}
+ORDER = {"status": 0, "transfer": 1, "police_report": 2, "drug_test": 3, "visit": 4, "leave": 5}
 
 
 def build(conn: sqlite3.Connection, case: Case, as_of: date) -> list[dict]:
@@ -22,6 +24,12 @@ def build(conn: sqlite3.Connection, case: Case, as_of: date) -> list[dict]:
         before = f"{STATUS.label(previous)} → " if previous else ""
         why = f"（{reason}）" if reason else ""
         events.append((on, "status", sid, f"状态：{before}{STATUS.label(status)}{why}"))
+    for moved in transfers_of(conn, case.id):
+        why = f"（{moved.reason}）" if moved.reason else ""
+        after = "，".join(f"{on} {what}" for on, what in ((moved.reported_on, "在新街道报到"),
+                                                          (moved.agreement_on, "重新签订协议")) if on)
+        events.append((iso(moved.moved_on), "transfer", moved.id,
+                       f"变更执行地：{moved.from_street} → {moved.to_street}{why}" + (f"；{after}" if after else "；尚未在新街道报到")))
     for visit in visits_of(conn, case.id):
         sub = sub_kind_label(visit.kind, visit.sub_kind)
         kind = VISIT_KIND.label(visit.kind) + (f"·{sub}" if sub else "")
@@ -43,7 +51,7 @@ def build(conn: sqlite3.Connection, case: Case, as_of: date) -> list[dict]:
         "SELECT id, reported_on, matter FROM police_reports WHERE case_id = ?", [case.id]):
         events.append((on, "police_report", pid, f"报告公安{('：' + matter) if matter else ''}"))
     events.sort(key=lambda e: (e[0], -ORDER[e[1]], e[2]), reverse=True)
-    labels = {"status": "状态", "visit": "走访", "drug_test": "检测", "leave": "外出", "police_report": "报告公安"}
+    labels = {"status": "状态", "transfer": "执行地", "visit": "走访", "drug_test": "检测", "leave": "外出", "police_report": "报告公安"}
     return [{"on": on, "entity": entity, "record_id": rid, "type": labels[entity], "text": text}
             for on, entity, rid, text in events]
 

@@ -154,5 +154,5 @@ def _ledger_counts(conn: sqlite3.Connection, path: Path, opts: Options, report: 
 def _failed(report: Report, message: str) -> Report:
     report.status = "failed"
     report.message = message
-    report.inserted = report.updated = report.unchanged = 0
+    report.inserted = report.updated = report.unchanged = report.transfers = report.transfers_dated = 0
     return report

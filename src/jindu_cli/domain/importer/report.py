@@ -66,6 +66,8 @@ class Report:
     above_header: int = 0  # rows that are not blank above it (a title, 填报单位...): not imported
     note_lines: int = 0  # the form's own lines among the rows (填表人：…, 合计): not imported, not counted in rows
     refused_before: int = 0  # of a repeat, the rows its last import refused
+    transfers: int = 0  # of a register: people in execution it shows at another street (§9.11)
+    transfers_dated: int = 0  # of those, dated by the file's 变更日期 (the others by the day of the import)
     updated_fields: Counter = field(default_factory=Counter)  # of a register: field -> people it changed for
     errors: list[Rejected] = field(default_factory=list)
     ledger_id: int | None = None
@@ -95,6 +97,7 @@ class Report:
                 "unknown_columns": self.unknown_columns, "sheet": self.sheet, "header_line": self.header_line,
                 "above_header": self.above_header, "note_lines": self.note_lines,
                 "updated_fields": dict(self.updated_fields.most_common()), "ledger_id": self.ledger_id,
+                "transfers": self.transfers, "transfers_dated": self.transfers_dated,
                 "errors": [e.as_dict() for e in self.errors]}
 
 

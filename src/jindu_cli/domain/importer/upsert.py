@@ -1,5 +1,7 @@
 """The register (登记表): each row added or updated by 身份证号 through the register's own add and
-update, with its status history given as one cell."""
+update, with its status history given as one cell. A person in execution whom the file shows at
+another street has moved (§9.11): a transfer, dated by the file's 变更日期 where it has one, else by
+the day of the import."""
 
 from __future__ import annotations
 
@@ -8,12 +10,14 @@ import sqlite3
 import unicodedata
 from datetime import date
 
+from jindu_cli.domain.dates import iso
+
 from jindu_cli.domain.people import Case, get_case
 from jindu_cli.domain.enums import MEASURE, RISK, STATUS, status_label
 from jindu_cli.domain.importer.report import RowProblem
 from jindu_cli.domain.importer.rows import Rows
 from jindu_cli.domain.importer.values import as_date, as_id, cell_text, vocabulary
-from jindu_cli.errors import JinduError
+from jindu_cli.errors import InvalidInput, JinduError
 from jindu_cli.storage.db import atomic
 
 
@@ -24,8 +28,9 @@ class CaseRows(Rows):
     FIELDS = ("id_number", "name", "sex", "birth_date", "phone", "household_address", "residence_address",
               "street", "community", "measure", "term_months", "decision_authority", "decision_number",
               "decided_on", "received_on", "reported_on", "agreement_on", "risk_level", "risk_color", "drugs",
-              "worker", "notes", "test_every", "term_end_override")
-    DATES = ("birth_date", "decided_on", "received_on", "reported_on", "agreement_on", "term_end_override")
+              "worker", "notes", "test_every", "term_end_override", "moved_on")
+    DATES = ("birth_date", "decided_on", "received_on", "reported_on", "agreement_on", "term_end_override",
+             "moved_on")
 
     def __init__(self, *args, **sizes):
         super().__init__(*args, **sizes)
@@ -69,6 +74,7 @@ class CaseRows(Rows):
         from jindu_cli.domain import cases
 
         raw = self.raw(cells)
+        moved_on = raw.pop("moved_on", None)  # (not a field of the register: the day of a transfer)
         existing = self.conn.execute("SELECT id FROM cases WHERE id_number = ?", [raw["id_number"]]).fetchone()
         status = cell_text(self.cell(cells, "status"))
         history = cell_text(self.cell(cells, "status_history"))
@@ -92,13 +98,44 @@ class CaseRows(Rows):
                     and STATUS.lookup(status) != case.status:
                 raise RowProblem("status", status, f"与现有状态“{status_label(case.status, case.measure)}”不同；"
                                                    "状态请用 jindu case update 修改")
-            _, changes = cases.update_case(self.conn, case, {k: v for k, v in raw.items() if k != "id_number"},
+            moved = self.transfer(case, raw, moved_on)
+            _, changes = cases.update_case(self.conn, get_case(self.conn, case.id) if moved else case,
+                                           {k: v for k, v in raw.items() if k != "id_number"},
                                            self.opts.as_of, self.opts.operator)
+            if moved:
+                changes["street"] = moved
             if changes:
                 self.report.updated += 1
                 self.report.updated_fields.update(changes.keys())
             else:
                 self.report.unchanged += 1
+
+    def transfer(self, case: Case, raw: dict, moved_on: date | None) -> list | None:
+        """A person in execution whom the row shows at another street has moved (§9.11): the transfer
+        recorded (the row's community and worker go with it), the street taken out of `raw`; the
+        street's [old, new], or None."""
+        from jindu_cli.domain import reference, transfers
+
+        if "street" not in raw or case.status not in transfers.MOVABLE:
+            return None
+        street = reference.streets(self.conn).resolve(raw["street"], self.labels["street"])
+        if street == case.street:
+            return None
+        history = transfers.transfers_of(self.conn, case.id)
+        if history and history[-1].from_street == street and (moved_on is None or moved_on <= history[-1].moved_on):
+            last = history[-1]
+            raise RowProblem("street", raw["street"], f"{case.name} 已于 {last.moved_on} 从{street}变更到{last.to_street}"
+                             "（这可能是一份旧表）；确实迁回的，请在“变更日期”列写明日期，或用 jindu case transfer")
+        try:
+            transfers.move(self.conn, case, street, moved_on or self.opts.as_of, self.opts.as_of, self.opts.operator,
+                           community=raw.pop("community", None), worker=raw.pop("worker", None),
+                           source=f"导入 {self.report.file}")
+        except InvalidInput as exc:
+            raise RowProblem("moved_on", iso(moved_on), exc.reason) from None
+        del raw["street"]
+        self.report.transfers += 1
+        self.report.transfers_dated += moved_on is not None
+        return [case.street, street]
 
 
 # --- status history as one cell -----------------------------------------------------------
