@@ -18,12 +18,16 @@ from jindu_cli.domain.reports import BY_LABELS, Report
 TOTAL = "合计"
 
 
-def render(report: Report, fmt: str, rules, columns: int | None = None, trail=None) -> bytes:
+def render(report: Report, fmt: str, rules, columns: int | None = None, trail=None, people: bool = False) -> bytes:
     """The report as `fmt`. `columns`: the width of the terminal the table is shown on, if any (a
     file or a pipe gets the whole table, the same bytes every time). `trail`: the audit chain's head
-    when the report was made, printed at the foot of the forms people read (not csv, json)."""
+    when the report was made, printed at the foot of the forms people read (not csv, json).
+    `people`: a file written with --output, whose csv has Chinese column names and a BOM (to
+    stdout, csv is for programs: English keys, rates as fractions)."""
     if fmt == "table":
         return _table(report, rules, columns, trail)
+    if fmt == "csv" and people:
+        return _csv_people(report)
     if fmt in ("csv", "json"):
         return {"csv": _csv, "json": _json}[fmt](report, rules)
     return {"md": _md, "xlsx": _xlsx, "html": _html}[fmt](report, rules, trail)
@@ -116,6 +120,19 @@ def _csv(report: Report, rules) -> bytes:
         writer.writerow([report.period.slug, report.as_of, report.by, row["group"]]
                         + ["" if row.get(k) is None else row.get(k) for k in keys])
     return buf.getvalue().encode("utf-8")
+
+
+def _csv_people(report: Report) -> bytes:
+    """The groups down and the indicators across, as for programs, in words: rates as 62.5%."""
+    from jindu_cli.cli.files import write_csv
+
+    header = ["统计期", "计算日期", BY_LABELS[report.by]] + [i.label for i in report.indicators]
+    rows = [[report.period.label, report.as_of.isoformat(), row["group"]]
+            + ["" if row.get(i.key) is None else shown(row.get(i.key), i.rate is not None) for i in report.indicators]
+            for row in _machine_rows(report)]
+    buffer = io.BytesIO()
+    write_csv(buffer, header, rows)
+    return buffer.getvalue()
 
 
 def as_json(report: Report) -> dict:
