@@ -83,15 +83,7 @@ def due_command(
     from jindu_cli.domain.rules import ITEMS
     from jindu_cli.errors import InvalidInput
 
-    if output is not None:
-        from jindu_cli.cli.files import output_format
-
-        if explain:
-            raise InvalidInput("--output", "不能和 --explain 一起用")
-        written = output_format(output, fmt.value if fmt else None, FILE_FORMATS)
-    elif fmt is DueFmt.xlsx:
-        raise InvalidInput("--output", "xlsx 是二进制文件，请用 --output 指定文件名，如 -o 今日清单.xlsx")
-    fmt = Fmt(fmt.value) if fmt and output is None else Fmt.table  # (a file's format is `written`)
+    fmt, written = _formats(fmt, output, explain)
     if within < 0:
         raise InvalidInput("--within", "天数不能为负")
     if within > MAX_WITHIN:  # (the date that far ahead must stay inside the calendar)
@@ -105,7 +97,7 @@ def due_command(
     listed = due.due_list(conn, ruleset, today, within, street, worker, _parse_item(ruleset, item))
     if reveal:
         _record_reveal(conn, operator, sorted({r.case_id for r in listed}))
-    if output is not None:
+    if written is not None:
         _write(output, written, listed, ruleset, today, within, reveal)
         return
     if fmt is not Fmt.table:
@@ -125,6 +117,22 @@ def due_command(
              [("street", "街道"), ("overdue", "逾期"), ("today", "今天到期"), ("soon", f"{within} 天内到期")], "table")
     if not listed:
         message(f"{within} 天内没有到期事项，也没有逾期的")
+
+
+def _formats(fmt: "DueFmt | None", output: Path | None, explain: str | None) -> tuple[Fmt, str | None]:
+    """What is printed (-f, table by default) and what a file is written as (its name's format):
+    checked before anything is read."""
+    from jindu_cli.errors import InvalidInput
+
+    if output is None:
+        if fmt is DueFmt.xlsx:
+            raise InvalidInput("--output", "xlsx 是二进制文件，请用 --output 指定文件名，如 -o 今日清单.xlsx")
+        return Fmt(fmt.value) if fmt else Fmt.table, None
+    from jindu_cli.cli.files import output_format
+
+    if explain:
+        raise InvalidInput("--output", "不能和 --explain 一起用")
+    return Fmt.table, output_format(output, fmt.value if fmt else None, FILE_FORMATS)
 
 
 def _write(path: Path, fmt: str, listed, ruleset, today, within: int, reveal: bool) -> None:

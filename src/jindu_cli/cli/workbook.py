@@ -44,11 +44,12 @@ def cell_text(value: str) -> str:
 
 
 @contextlib.contextmanager
-def workbook(target: BinaryIO, *, created: datetime, scratch: Path | None = None) -> Iterator:
+def workbook(target: BinaryIO, *, created: datetime, scratch: Path | None = None, font: dict | None = None) -> Iterator:
     """An XlsxWriter workbook, written to `target` at the end of the block. `created`: the
     document's creation and modification time. `scratch`: where to make the private folder for
     constant_memory's temporary files (a long workbook); without it the workbook is put together
-    in memory. A failure to write (a full disk) is raised as the OSError it is, which write_atomic
+    in memory. `font`: the workbook's own type (XlsxWriter's default_format_properties), whose
+    digits are the unit of its columns' widths. A failure to write (a full disk) is raised as the OSError it is, which write_atomic
     names with the file asked for; however the block ends, no temporary file is left."""
     import xlsxwriter
     from xlsxwriter.exceptions import FileCreateError
@@ -56,6 +57,8 @@ def workbook(target: BinaryIO, *, created: datetime, scratch: Path | None = None
     from jindu_cli import __version__
 
     options = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+    if font:
+        options["default_format_properties"] = font
     folder = None
     if scratch is None:
         options["in_memory"] = True

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -43,6 +43,9 @@ SETTINGS = {"holiday_shift": "bool"}
 REPORT = {"face_to_face_per_month": "int", "visits_per_month": "int", "execution_rate": "str"}
 REPORT_DEFAULTS = {"face_to_face_per_month": 1, "visits_per_month": 2, "execution_rate": "executed"}
 EXECUTION_RATES = ("executed", "reported")
+# the office itself, for what it prints (the reporting unit of the report): optional, each with a default
+OFFICE = {"name": "text"}
+OFFICE_DEFAULTS = {"name": ""}
 
 _INTERVAL = re.compile(r"^([1-9][0-9]{0,2})([dwmy])$")
 
@@ -125,6 +128,7 @@ class Rules:
     urine: dict[str, Rule]  # variant -> Rule (source, intervals/interval)
     holiday_shift: bool
     report: dict
+    office: dict = field(default_factory=lambda: dict(OFFICE_DEFAULTS))
 
     def __getitem__(self, item: str) -> Rule:
         return self.rules[item]
@@ -153,6 +157,8 @@ def _check(value, kind: str, where: str):
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise RulesError(where, f"“{value}”应为不小于 0 的整数")
         return value
+    if kind == "text":
+        return _text(value, where)
     if kind == "bool":
         if not isinstance(value, bool):
             raise RulesError(where, f"“{value}”应为 true 或 false")
@@ -166,6 +172,13 @@ def _check(value, kind: str, where: str):
             raise RulesError(where, "应为间隔的列表，每个年度一个，如 [\"1m\", \"2m\", \"3m\"]；最后一个也用于以后的年度")
         return [parse_interval(v, f"{where}[{i}]") for i, v in enumerate(value)]
     raise AssertionError(kind)
+
+
+def _text(value, where: str) -> str:
+    """A text that may be empty (a setting not made)."""
+    if not isinstance(value, str):
+        raise RulesError(where, f"“{value}”应为文字（用英文引号括起来）")
+    return value.strip()
 
 
 def _table(data: dict, schema: dict[str, str], where: str) -> dict:
@@ -187,7 +200,7 @@ def _table(data: dict, schema: dict[str, str], where: str) -> dict:
 
 def parse_rules(data: dict, path: Path) -> Rules:
     try:
-        known = set(ITEMS) | {"settings", "report"}
+        known = set(ITEMS) | {"settings", "report", "office"}
         unknown = sorted(set(data) - known)
         if unknown:
             raise RulesError(unknown[0], f"未知的规则；可用的规则：{'、'.join(ITEMS)}")
@@ -228,9 +241,20 @@ def parse_rules(data: dict, path: Path) -> Rules:
         report.update({k: _check(v, REPORT[k], f"report.{k}") for k, v in given.items()})
         if report["execution_rate"] not in EXECUTION_RATES:
             raise RulesError("report.execution_rate", f"“{report['execution_rate']}”不是可选的口径；可选：{'、'.join(EXECUTION_RATES)}")
-        return Rules(path, rules, urine, settings["holiday_shift"], report)
+        return Rules(path, rules, urine, settings["holiday_shift"], report, _optional(data, "office", OFFICE, OFFICE_DEFAULTS))
     except RulesError as exc:
         raise JinduError(f"规则文件 {path} 有误：{exc.where}：{exc.reason}") from None
+
+
+def _optional(data: dict, section: str, schema: dict[str, str], defaults: dict) -> dict:
+    """An optional table of settings, each with its default."""
+    given = data.get(section, {})
+    if not isinstance(given, dict):
+        raise RulesError(section, "应为一个表（[...] 段）")
+    unknown = sorted(set(given) - set(schema))
+    if unknown:
+        raise RulesError(f"{section}.{unknown[0]}", f"未知的设置；可用的设置：{'、'.join(schema)}")
+    return dict(defaults, **{k: _check(v, schema[k], f"{section}.{k}") for k, v in given.items()})
 
 
 _CACHE: dict[tuple, Rules] = {}
