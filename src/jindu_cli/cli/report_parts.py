@@ -58,8 +58,11 @@ def unit(rules) -> str:
     return f"填报单位：{rules.office['name'] or BLANK}"
 
 
+SIGNATURES = (f"填报人：{BLANK}", f"审核人：{BLANK}", "填报日期：＿＿＿＿年＿＿月＿＿日")
+
+
 def signatures() -> str:
-    return f"填报人：{BLANK}　　审核人：{BLANK}　　填报日期：＿＿＿＿年＿＿月＿＿日"
+    return "　　".join(SIGNATURES)
 
 
 def grid(report: Report) -> tuple[list[str], list[list[str]]]:

@@ -20,7 +20,7 @@ import math
 from datetime import datetime
 
 from jindu_cli.cli.report_parts import (
-    TOTAL, breakdown_total, cell, legend_lines, signatures, small_base, subtitle, title, trail_line, unit,
+    SIGNATURES, TOTAL, breakdown_total, cell, legend_lines, signatures, small_base, subtitle, title, trail_line, unit,
 )
 from jindu_cli.cli.table import width
 from jindu_cli.cli.workbook import FOOTER, cell_text, workbook
@@ -37,7 +37,6 @@ FONT = {"font_name": "Arial", "font_size": 10}
 SLACK = 0.95  # of the page, for what a program's type takes beyond the nominal widths
 ROW = 15.0  # the height of a row of figures, in points
 HEAD_ROWS = 4  # title, unit, period, the groups' names: repeated on every page
-TAIL_ROWS = 2  # a blank line and the lines to sign, after the last indicator
 
 
 def column_points(chars: float) -> float:
@@ -47,21 +46,26 @@ def column_points(chars: float) -> float:
 
 def pieces(columns: int, first_chars: float, chars: float) -> list[range]:
     """The columns after the first (the indicators'), cut into pieces that each fit the page beside
-    the first, as even as may be."""
+    the first, as few as may be and as even (sizes one apart at most)."""
     fit = max(1, int((PAGE_WIDTH * SLACK - column_points(first_chars)) // column_points(chars)))
     count = math.ceil(columns / fit)
-    size = math.ceil(columns / count)
-    return [range(1 + start, 1 + min(columns, start + size)) for start in range(0, columns, size)]
+    size, more = divmod(columns, count)
+    out, start = [], 1
+    for n in range(count):
+        stop = start + size + (1 if n < more else 0)
+        out.append(range(start, stop))
+        start = stop
+    return out
 
 
-def page_rows(indicators: int, head_points: float) -> int:
+def page_rows(indicators: int, head_points: float, tail: int) -> int:
     """How many indicators go on each page down: an even share, leaving room on the last page for
-    the lines to sign."""
+    the `tail` rows after them (the lines to sign)."""
     fits = max(1, int((PAGE_HEIGHT * SLACK - head_points) // ROW))
-    pages = max(1, math.ceil((indicators + TAIL_ROWS) / fits))
+    pages = max(1, math.ceil((indicators + tail) / fits))
     while True:
         share = math.ceil(indicators / pages)
-        if share <= fits and indicators - share * (pages - 1) + TAIL_ROWS <= fits:
+        if share <= fits and indicators - share * (pages - 1) + tail <= fits:
             return share
         pages += 1
 
@@ -119,7 +123,8 @@ def _breakdown(book, styles, report: Report, rules, by: str) -> None:
     sheet = book.add_worksheet(f"按{BY_LABELS[by]}")
     first = max(width(i.label) for i in report.indicators) + 2
     values_wide = max(width(cell(values, ind)) for values in columns for ind in report.indicators)
-    chars = max(8, values_wide + 1, min(max(width(n) for n in names) + 1, 13))
+    # a group's name on two lines at most: more groups a page than each on one
+    chars = max(8, values_wide + 1, min(math.ceil(max(width(n) for n in names) / 2) + 1, 13))
     lines = max(math.ceil(width(n) / (chars - 1)) for n in names)
     heights = [22, 16, 16, ROW * lines + 2]
     cut = pieces(len(names), first, chars)
@@ -140,14 +145,24 @@ def _breakdown(book, styles, report: Report, rules, by: str) -> None:
         sheet.write_string(row, 0, ind.label, styles["label"])
         for column, values in enumerate(columns, start=1):
             _figure(sheet, styles, row, column, values, ind, bold=column == len(names))
-    last = cut[-1]
-    _across(sheet, HEAD_ROWS + len(report.indicators) + 1, last.start if len(cut) > 1 else 0, last.stop - 1,
-            signatures(), styles["line"])
-    share = page_rows(len(report.indicators), sum(heights))
+    signed = _sign(sheet, styles, HEAD_ROWS + len(report.indicators) + 1, cut, first, chars)
+    share = page_rows(len(report.indicators), sum(heights), 1 + signed)
     sheet.set_h_pagebreaks(list(range(HEAD_ROWS + share, HEAD_ROWS + len(report.indicators), share)))
     sheet.set_v_pagebreaks([piece.start for piece in cut[1:]])
     sheet.freeze_panes(HEAD_ROWS, 1)
     _print(sheet, head=HEAD_ROWS - 1, first_column=True)
+
+
+def _sign(sheet, styles, row: int, cut: list[range], first: float, chars: float) -> int:
+    """The lines to sign under the last piece, in a line, or one under another where the piece is
+    too narrow for that. Returns the rows they take."""
+    last = cut[-1]
+    left = last.start if len(cut) > 1 else 0
+    room = len(last) * chars + (first if left == 0 else 0)
+    lines = [signatures()] if width(signatures()) + 2 <= room else list(SIGNATURES)
+    for n, text in enumerate(lines):
+        _across(sheet, row + n, left, last.stop - 1, text, styles["line"])
+    return len(lines)
 
 
 def _across(sheet, row: int, first: int, last: int, text: str, style) -> None:
