@@ -227,18 +227,8 @@ def parse_rules(data: dict, path: Path) -> Rules:
             else:
                 values = _table(section, SCHEMA[item], item)
                 rules[item] = Rule(item, values["label"], values["source"], values)
-        settings = {"holiday_shift": False}
-        given = data.get("settings", {})
-        unknown = sorted(set(given) - set(SETTINGS))
-        if unknown:
-            raise RulesError(f"settings.{unknown[0]}", f"未知的设置；可用的设置：{'、'.join(SETTINGS)}")
-        settings.update({k: _check(v, SETTINGS[k], f"settings.{k}") for k, v in given.items()})
-        report = dict(REPORT_DEFAULTS)
-        given = data.get("report", {})
-        unknown = sorted(set(given) - set(REPORT))
-        if unknown:
-            raise RulesError(f"report.{unknown[0]}", f"未知的设置；可用的设置：{'、'.join(REPORT)}")
-        report.update({k: _check(v, REPORT[k], f"report.{k}") for k, v in given.items()})
+        settings = _optional(data, "settings", SETTINGS, {"holiday_shift": False})
+        report = _optional(data, "report", REPORT, REPORT_DEFAULTS)
         if report["execution_rate"] not in EXECUTION_RATES:
             raise RulesError("report.execution_rate", f"“{report['execution_rate']}”不是可选的口径；可选：{'、'.join(EXECUTION_RATES)}")
         return Rules(path, rules, urine, settings["holiday_shift"], report, _optional(data, "office", OFFICE, OFFICE_DEFAULTS))
