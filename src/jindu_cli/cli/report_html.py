@@ -116,6 +116,7 @@ th:first-child, td:first-child { text-align: left; }
 thead th { background: #edf2f7; white-space: normal; vertical-align: bottom; }
 table.many { font-size: 8px; }
 table.many th, table.many td { padding: 1px 2px; }
+table.many .base { display: block; }
 tbody tr:nth-child(even) { background: #f7fafc; }
 td.total, th.total { font-weight: bold; }
 dl { columns: 2; font-size: 11px; }
@@ -139,6 +140,12 @@ def _card(values: dict, ind) -> str:
             f'{under}</div><div class="label">{html.escape(ind.label)}</div></div>')
 
 
+def _figure(text: str) -> str:
+    """A cell of the table; a rate's base apart, under the rate where the columns are many."""
+    value, bracket, base = text.partition("（")
+    return html.escape(value) + (f'<span class="base">{html.escape(bracket + base)}</span>' if bracket else "")
+
+
 def _css_text(text: str) -> str:
     """`text` as a CSS string, inside a <style> element (no </style> can end it early)."""
     return '"' + "".join(c if c.isalnum() or c in " ：（）·-" else f"\\{ord(c):x} " for c in text) + '"'
@@ -151,7 +158,7 @@ def html_page(report: Report, rules, trail=None) -> bytes:
     marked = ' class="total"'
     head = "".join(f"<th{marked if h == TOTAL else ''}>{html.escape(h)}</th>" for h in header)
     rows = "".join("<tr>" + "".join(
-        f"<td{marked if i == len(row) - 1 else ''}>{html.escape(c)}</td>" for i, c in enumerate(row))
+        f"<td{marked if i == len(row) - 1 else ''}>{_figure(c) if i else html.escape(c)}</td>" for i, c in enumerate(row))
         + "</tr>" for row in body)
     charts = ""
     if report.months:
