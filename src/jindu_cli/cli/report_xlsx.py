@@ -23,7 +23,7 @@ from jindu_cli.cli.report_parts import (
     SIGNATURES, TOTAL, breakdown_total, cell, legend_lines, signatures, small_base, subtitle, title, trail_line, unit,
 )
 from jindu_cli.cli.table import width
-from jindu_cli.cli.workbook import FOOTER, cell_text, workbook
+from jindu_cli.cli.workbook import FOOTER, cell_text, for_print, workbook
 from jindu_cli.domain.reports import BY_LABELS, Report
 
 # A4 landscape less the margins (inches), in points
@@ -173,17 +173,10 @@ def _across(sheet, row: int, first: int, last: int, text: str, style) -> None:
 
 
 def _print(sheet, head: int, first_column: bool = False, fit_width: bool = False) -> None:
-    """A4 landscape at full size, the rows to `head` (and the first column) on every page, the
-    pages numbered below and printed down before across."""
-    sheet.set_paper(9)
-    sheet.set_landscape()
-    sheet.set_margins(**MARGINS)
-    sheet.repeat_rows(0, head)
-    if first_column:
-        sheet.repeat_columns(0, 0)
-    if fit_width:
-        sheet.fit_to_pages(1, 0)
-    sheet.set_footer(FOOTER + "&R&A", {"margin": 0.25})
+    """The rows to `head` (and the first column) on every page, the page's number and the sheet's
+    name below; printed down before across (Excel's default, which XlsxWriter leaves)."""
+    for_print(sheet, title_rows=(0, head), title_cols=(0, 0) if first_column else None, fit_width=fit_width,
+              margins=MARGINS, footer=FOOTER + "&R&A")
 
 
 def _definitions(book, styles, report: Report, rules, trail) -> None:

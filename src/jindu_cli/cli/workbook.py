@@ -128,17 +128,20 @@ class _Sink:
 
 
 def for_print(sheet, *, title_rows: tuple[int, int], title_cols: tuple[int, int] | None = None,
-              fit_width: bool = False) -> None:
-    """A4 across, `title_rows` (from 0, first and last) on every page, and the page numbers in the
-    footer; `title_cols` repeated on every page across, or the whole width on one page."""
+              fit_width: bool = False, margins: dict | None = None, footer: str = FOOTER) -> None:
+    """A4 across at full size, `title_rows` (from 0, first and last) on every page, and the page
+    numbers in the footer; `title_cols` repeated on every page across, or the whole width on one
+    page; `margins` in inches (left, right, top, bottom), else Excel's."""
     sheet.set_paper(9)
     sheet.set_landscape()
+    if margins:
+        sheet.set_margins(**margins)
     sheet.repeat_rows(*title_rows)
     if title_cols is not None:
         sheet.repeat_columns(*title_cols)
     if fit_width:
         sheet.fit_to_pages(1, 0)
-    sheet.set_footer(FOOTER)
+    sheet.set_footer(footer, {"margin": 0.25} if margins else None)
 
 
 def write_listing(out: BinaryIO, name: str, headers: Sequence[str], rows: Iterable[Sequence[str]], *,
