@@ -102,11 +102,20 @@ def test_the_charts_need_no_style_sheet_and_say_the_year(office, tmp_path):
         assert years == {"2025年": months["11月"], "2026年": months["1月"]}
 
 
-def test_the_html_numbers_its_printed_pages():
-    from jindu_cli.cli.report_html import CSS
-
-    page = CSS[CSS.index("@page"):CSS.index("* {")]
-    assert 'counter(page)' in page and "counter(pages)" in page
+@pytest.mark.skipif(chromium() is None or shutil.which("pdftotext") is None,
+                    reason="Debian's chromium and poppler-utils are not installed (.ci/run installs them)")
+def test_the_html_printed_numbers_its_pages_and_names_the_report_on_each(office, tmp_path):
+    rules = rules_with(tmp_path, f'[office]\nname = "{UNIT}"\n')
+    ok("report", "--rules", rules, "-o", tmp_path / "r.html", *NOW)
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+             "--disable-component-update", "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}"]
+    printed = subprocess.run([chromium(), *flags, "--no-pdf-header-footer", f"--print-to-pdf={tmp_path / 'r.pdf'}",
+                              (tmp_path / "r.html").as_uri()], capture_output=True, text=True, timeout=120)
+    assert printed.returncode == 0, printed.stderr[-2000:]
+    pages = pages_of(tmp_path / "r.pdf")
+    assert len(pages) > 1
+    for n, page in enumerate(pages, start=1):
+        assert f"第 {n} 页，共 {len(pages)} 页" in page and f"填报单位：{UNIT}" in page, n
 
 
 def breakdown_breaks(sheet):
