@@ -161,8 +161,8 @@ def test_report_settings_change_the_formulas(office, tmp_path):
 
 
 def test_same_database_period_and_date_give_the_same_bytes_in_every_format(office, tmp_path):
-    for fmt in ("table", "csv", "json", "md", "html", "xlsx"):
-        first, second = tmp_path / f"1.{fmt}", tmp_path / f"2.{fmt}"
+    for fmt, ext in [("table", "txt"), ("csv", "csv"), ("json", "json"), ("md", "md"), ("html", "html"), ("xlsx", "xlsx")]:
+        first, second = tmp_path / f"1.{ext}", tmp_path / f"2.{ext}"
         ok("report", "-f", fmt, "-o", first, *NOW)
         ok("report", "-f", fmt, "-o", second, *NOW)
         assert first.read_bytes() == second.read_bytes(), fmt
@@ -177,32 +177,42 @@ def test_formats_parse_back(office, tmp_path):
     assert [r["group"] for r in rows] == ["头桥街道", "盐务街街道", "合计"]
     assert int(rows[-1]["registered"]) == 8 and float(rows[-1]["execution_rate"]) == 0.625 and rows[0]["report_rate"] == ""
     md = ok("report", "-f", "md", *NOW).stdout
-    assert md.startswith("# 社区戒毒社区康复工作统计 2026年10月") and "| 报到率 | — | 33.3% | 33.3% |" in md
-    assert "## 口径说明" in md
+    # a rate over a small base shows it: 1 reported of the 3 due in 盐务街
+    assert md.startswith("# 社区戒毒社区康复工作统计 2026年10月") and "| 报到率 | — | 33.3%（1/3） | 33.3%（1/3） |" in md
+    assert "## 口径说明" in md and "填报人：" in md and "审核人：" in md and "填报日期：" in md
     table = ok("report", *NOW).stdout
-    assert "按时检测率" in table and "50.0%" in table and "口径说明" in table
+    assert "按时检测率" in table and "50.0%（1/2）" in table and "口径说明" in table and "填报单位：" in table
     ok("report", "-f", "xlsx", "-o", tmp_path / "r.xlsx", *NOW)
     book = load_workbook(tmp_path / "r.xlsx")
     assert book.sheetnames == ["按街道", "按社区", "按专干", "口径说明"]
     sheet = book["按街道"]
-    headers = [c.value for c in sheet[2]]
-    assert headers[:3] == ["街道", "在册人数", "未报到"]
-    last = [c.value for c in sheet[sheet.max_row]]
-    assert last[0] == "合计" and last[1] == 8
-    rate = headers.index("执行率")
-    assert last[rate] == 0.625 and sheet.cell(sheet.max_row, rate + 1).number_format == "0.0%"
-    assert isinstance(last[1], int) and sheet.cell(sheet.max_row, 2).number_format == "General"  # a count
-    assert sheet.column_dimensions["B"].width >= 8
-    assert [c.value for c in book["按专干"]["A"]][2:] == ["头桥街道 赵敏", "头桥街道 （未填专干）", "盐务街街道 李芳",
-                                                     "盐务街街道 （未填专干）", "合计"]
-    # printed, each page of a breakdown repeats its title, headers and groups' names, on A4 across
-    assert (sheet.print_title_rows, sheet.print_title_cols) == ("$1:$2", "$A:$A")
+    # laid out as the HTML table: the indicators down, the groups across, the total last
+    grid = [[c.value for c in row] for row in sheet.iter_rows(min_row=4, max_row=4 + len(OCTOBER))]
+    assert grid[0] == ["指标", "头桥街道", "盐务街街道", "合计"]
+    by_label = {row[0]: row[1:] for row in grid[1:]}
+    assert by_label["在册人数"] == [3, 5, 8]
+    assert isinstance(by_label["在册人数"][2], int) and sheet["D5"].number_format == "General"  # a count
+    rates = {row[0]: n for n, row in enumerate(grid[1:], start=5)}
+    assert by_label["执行率"][2] == 0.625 and sheet[f"D{rates['执行率']}"].number_format == '0.0%"（5/8）"'
+    assert by_label["报到率"][0] == "—"
+    # 复吸率 over one tested person: still the number 1, shown with its base
+    assert by_label["复吸率"][2] == 1 and sheet[f"D{rates['复吸率']}"].number_format == '0.0%"（1/1）"'
+    assert [c.value for c in book["按专干"][4]] == ["指标", "头桥街道 赵敏", "头桥街道 （未填专干）", "盐务街街道 李芳",
+                                                "盐务街街道 （未填专干）", "合计"]
+    assert sheet["A1"].value == "社区戒毒社区康复工作统计 2026年10月" and sheet["A2"].value == "填报单位：＿＿＿＿＿＿"
+    assert sheet["A3"].value.startswith("统计期 2026-10-01 至 2026-10-31")
+    # printed, each page of a breakdown repeats the title, unit, period, groups and indicators, on A4 across
+    assert (sheet.print_title_rows, sheet.print_title_cols) == ("$1:$4", "$A:$A")
     assert (sheet.page_setup.orientation, str(sheet.page_setup.paperSize)) == ("landscape", sheet.PAPERSIZE_A4)
-    assert sheet.freeze_panes == "B3" and sheet.oddFooter.center.text == "第 &P 页，共 &N 页"
+    assert not sheet.sheet_properties.pageSetUpPr or not sheet.sheet_properties.pageSetUpPr.fitToPage  # full size
+    assert sheet.freeze_panes == "B5" and sheet.oddFooter.center.text == "第 &P 页，共 &N 页"
+    # under the table the lines to sign: in a line, or (a table this narrow) one under another
+    signed = [c.value for row in sheet.iter_rows(min_row=5 + len(OCTOBER)) for c in row if c.value]
+    assert [line[:line.index("：") + 1] for line in signed] == ["填报人：", "审核人：", "填报日期："]
     legend = book["口径说明"]
     # one page wide (fitToWidth left out means 1, as the standard says), as many pages long as it takes
     assert legend.sheet_properties.pageSetUpPr.fitToPage and (legend.page_setup.fitToWidth or 1) == 1
-    assert legend.page_setup.fitToHeight == 0
+    assert legend.page_setup.fitToHeight == 0 and legend.print_title_rows == "$1:$4"
     # openpyxl stamps "now" on saving; the report fixes it to the period's end so the bytes repeat
     assert book.properties.modified.date() == date(2026, 10, 31) == book.properties.created.date()
 

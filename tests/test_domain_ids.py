@@ -1,12 +1,17 @@
+import re
 from datetime import date
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jindu_cli.domain.ids import birth_date, mask_id, mask_phone, parse_id_number, sex
+from jindu_cli.domain.ids import birth_date, mask_id, mask_phone, parse_id_number, region_warning, sex
 from jindu_cli.errors import InvalidInput
 from support import make_id
+
+# the province-level codes of GB/T 2260, typed here from the standard (not read from jindu's table)
+PROVINCES = ("11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 54 61 62 63 64 65 "
+             "71 81 82").split()
 
 
 @pytest.mark.parametrize("number", ["360426199101010071", "120103198806018241", "110101202311012176"])
@@ -79,7 +84,7 @@ def test_masks():
 
 
 births = st.dates(min_value=date(1900, 1, 1), max_value=date(2026, 12, 31))
-areas = st.from_regex(r"[1-8][0-9]{5}", fullmatch=True)
+areas = st.builds(str.__add__, st.sampled_from(PROVINCES), st.from_regex(r"[0-9]{4}", fullmatch=True))
 
 
 @settings(max_examples=300)
@@ -99,3 +104,50 @@ def test_any_single_changed_character_fails(born, seq, area, pos, data):
     changed = number[:pos] + new + number[pos + 1:]
     with pytest.raises(InvalidInput):
         parse_id_number(changed)
+
+
+@pytest.mark.parametrize("first_two", [f"{n:02d}" for n in range(100)])
+def test_the_first_two_digits_must_be_a_province(first_two):
+    number = make_id(area=first_two + "0101")
+    if first_two in PROVINCES:
+        assert parse_id_number(number) == number
+        return
+    with pytest.raises(InvalidInput) as err:
+        parse_id_number(number)
+    assert f"前两位 {first_two} 不是省级行政区划代码" in err.value.reason and number not in str(err.value)
+    with pytest.raises(InvalidInput):  # an old 15-digit number too
+        parse_id_number(first_two + "0101" + "900101123")
+
+
+@pytest.mark.parametrize("area,words", [
+    ("520103", None),  # 云岩区, in use
+    ("522401", None),  # the county-level 毕节市, abolished: still the code on its people's cards
+    ("520100", None),  # 贵阳市 itself
+    ("810000", None), ("820000", None), ("710000", None),
+    ("520199", "不是贵州省已知的县级行政区划代码"),
+    ("110199", "不是北京市已知的县级行政区划代码"),
+])
+def test_an_unknown_county_in_a_known_province_is_a_warning_only(area, words):
+    number = make_id(area=area)
+    assert parse_id_number(number) == number
+    warning = region_warning(number)
+    if words is None:
+        assert warning is None
+    else:
+        assert words in warning and area in warning and number not in warning and mask_id(number) in warning
+
+
+def test_the_region_table_is_whole_and_dated():
+    from jindu_cli.domain.reference import packaged_data_dir
+
+    text = (packaged_data_dir() / "regions.csv").read_text(encoding="utf-8")
+    head = [line for line in text.splitlines() if line.startswith("#")]
+    assert any(re.search(r"\d{4}-\d{2}-\d{2}", line) for line in head)  # the source's date
+    body = [line.split(",") for line in text.splitlines() if line and not line.startswith("#")]
+    assert body[0] == ["code", "name", "status"]
+    codes = [row[0] for row in body[1:]]
+    assert all(len(row) == 3 and re.fullmatch(r"\d{6}", row[0]) and row[1] and row[2] in ("现行", "曾用")
+               for row in body[1:])
+    assert codes == sorted(set(codes))
+    assert sorted({c[:2] for c in codes if c.endswith("0000")}) == sorted(PROVINCES)
+    assert {c[:2] for c in codes} == set(PROVINCES)

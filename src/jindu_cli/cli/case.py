@@ -112,6 +112,7 @@ def case_add(
     print(case.id)
     status = "在执行" if case.status == "active" else "未报到"
     message(f"已登记：{case.name}（案件 {case.id}，{case.street}，{status}）")
+    _region_warning(case.id_number)
     if not case.received_on and not case.reported_on:
         message("提示：没有收到决定书日期和报到日期，无法计算报到期限；知道后请用 jindu case update 补上")
 
@@ -260,8 +261,18 @@ def case_update(
         message(f"案件 {found.id}（{found.name}）没有变化")
         return
     print_changes(f"已修改案件 {updated.id}（{updated.name}）：", changes, people.LABELS, _shown)
+    if "id_number" in changes:
+        _region_warning(updated.id_number)
     if "status" in changes or "reported_on" in changes:
         warn_flags(conn, updated, today)
+
+
+def _region_warning(id_number: str) -> None:
+    """A number of an unknown county is kept (the table may lag behind), with a word to check it."""
+    from jindu_cli.domain.ids import region_warning
+
+    if warning := region_warning(id_number):
+        message(f"注意：{warning}（已照常保存）")
 
 
 def _shown(key, value):

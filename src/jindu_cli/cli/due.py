@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import enum
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
 from jindu_cli.cli.common import PERSON_HELP
 from jindu_cli.cli.options import (
-    AsOfOpt, DbOpt, FormatOpt, Fmt, OperatorOpt, RevealOpt, as_of_date, open_conn, operator_name,
+    AsOfOpt, DbOpt, Fmt, OperatorOpt, RevealOpt, as_of_date, open_conn, operator_name,
 )
 from jindu_cli.cli.output import emit, guard, message
 from jindu_cli.cli.rules import RulesOpt
@@ -20,6 +22,19 @@ COLUMNS = [("case_id", "案件"), ("name", "姓名"), ("id_number", "身份证�
            ("item_label", "事项"), ("due_on", "到期日"), ("when", "天数"), ("rule", "依据"), ("reason", "原因")]
 
 
+FILE_FORMATS = ("xlsx", "csv", "json")  # what --output writes, by the file's extension
+
+
+class DueFmt(str, enum.Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    xlsx = "xlsx"
+
+
+FileFormatOpt = Annotated[Optional[DueFmt], typer.Option(
+    "-f", "--format", show_default=False,
+    help="输出格式：table 表格（默认，给人看）；json、csv（给程序用）；xlsx 只写文件。写文件时按扩展名，不必给")]
 MAX_WITHIN = 36500  # 100 years: longer than any term, well short of where date arithmetic ends (9999-12-31)
 
 # the days from the as-of date in words: overdue, today, later
@@ -53,17 +68,22 @@ def due_command(
     item: Annotated[Optional[str], typer.Option("--item", help=f"只看这种事项：{ITEMS_HELP}", show_default=False)] = None,
     explain: Annotated[Optional[str], typer.Option("--explain", metavar="人员", show_default=False,
                                                    help=f"说明一个人每个事项的到期日是怎么算出来的；人员写{PERSON_HELP}")] = None,
-    rules_file: RulesOpt = None, fmt: FormatOpt = Fmt.table, reveal: RevealOpt = False, as_of: AsOfOpt = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", metavar="FILE", show_default=False,
+                                                   help="把清单写入文件，扩展名决定格式：.xlsx、.csv（中文列名，Excel 可直接打开）或 .json；"
+                                                        "先写临时文件再改名，权限 0600")] = None,
+    rules_file: RulesOpt = None, fmt: FileFormatOpt = None, reveal: RevealOpt = False, as_of: AsOfOpt = None,
     db: DbOpt = None, operator: OperatorOpt = None,
 ):
     """到期清单：谁该检测、谈话、走访、报告公安，谁已经逾期。分逾期、今天到期、几天内到期三组，每组里最早到期的在前，同一天高风险在前。
 
-    例：jindu due；jindu due --street 盐务街 --within 14；jindu due --explain 12
+    例：jindu due；jindu due --street 盐务街 --within 14；jindu due --explain 12；
+    每天早上的清单（cron）：jindu due -o /srv/jindu/今日清单.xlsx
     """
     from jindu_cli.domain import due, rules
     from jindu_cli.domain.rules import ITEMS
     from jindu_cli.errors import InvalidInput
 
+    fmt, written = _formats(fmt, output, explain)
     if within < 0:
         raise InvalidInput("--within", "天数不能为负")
     if within > MAX_WITHIN:  # (the date that far ahead must stay inside the calendar)
@@ -77,6 +97,9 @@ def due_command(
     listed = due.due_list(conn, ruleset, today, within, street, worker, _parse_item(ruleset, item))
     if reveal:
         _record_reveal(conn, operator, sorted({r.case_id for r in listed}))
+    if written is not None:
+        _write(output, written, listed, ruleset, today, within, reveal)
+        return
     if fmt is not Fmt.table:
         emit((d.as_dict(today) for d in listed), COLUMNS, fmt.value, reveal=reveal, fields=FIELDS)
         return
@@ -94,6 +117,44 @@ def due_command(
              [("street", "街道"), ("overdue", "逾期"), ("today", "今天到期"), ("soon", f"{within} 天内到期")], "table")
     if not listed:
         message(f"{within} 天内没有到期事项，也没有逾期的")
+
+
+def _formats(fmt: "DueFmt | None", output: Path | None, explain: str | None) -> tuple[Fmt, str | None]:
+    """What is printed (-f, table by default) and what a file is written as (its name's format):
+    checked before anything is read."""
+    from jindu_cli.errors import InvalidInput
+
+    if output is None:
+        if fmt is DueFmt.xlsx:
+            raise InvalidInput("--output", "xlsx 是二进制文件，请用 --output 指定文件名，如 -o 今日清单.xlsx")
+        return Fmt(fmt.value) if fmt else Fmt.table, None
+    from jindu_cli.cli.files import output_format
+
+    if explain:
+        raise InvalidInput("--output", "不能和 --explain 一起用")
+    return Fmt.table, output_format(output, fmt.value if fmt else None, FILE_FORMATS)
+
+
+def _write(path: Path, fmt: str, listed, ruleset, today, within: int, reveal: bool) -> None:
+    """The list as a file for people (json: the English keys of -f json), with what it holds on stderr."""
+    from jindu_cli.cli.output import cell, json_text, masked, write_atomic
+    from jindu_cli.domain import due
+    from jindu_cli.domain.rules import ITEMS
+
+    rows = [masked(d.as_dict(today), reveal) for d in listed]
+    if fmt == "json":
+        write_atomic(path, "".join(json_text(rows)).encode("utf-8"))
+    else:
+        from jindu_cli.cli.files import write_table
+
+        labels = {i: ruleset.label(i) for i in ITEMS}
+        for row in rows:
+            row.update(item_label=labels[row["item"]], when=when_text(row["days"]))
+        write_table(path, fmt, "到期清单", [label for _, label in COLUMNS],
+                    ([cell(row.get(key)) for key, _ in COLUMNS] for row in rows))
+    t = due.counts(listed, today)["total"]
+    message(f"已写入 {path}：逾期 {t['overdue']} 项，今天到期 {t['today']} 项，{within} 天内到期 {t['soon']} 项（按 {today} 计算）"
+            + ("" if reveal else "，身份证号已脱敏"))
 
 
 def _record_reveal(conn, operator: str | None, case_ids: list[int]) -> None:

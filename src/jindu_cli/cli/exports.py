@@ -29,9 +29,10 @@ def _export(kind: str, doc: str):
         date_from: Annotated[Optional[str], typer.Option("--from", show_default=False,
                                                          help="从这天起（登记表按报到日期）；给月份（2026-03）或年份时从它的第一天起")] = None,
         date_to: Annotated[Optional[str], typer.Option("--to", help="到这天止；给月份或年份时到它的最后一天", show_default=False)] = None,
-        fmt: Annotated[ExportFmt, typer.Option("--format", "-f", help="csv（带 BOM 的 UTF-8，Excel 可直接打开）、xlsx 或 json")] = ExportFmt.csv,
+        fmt: Annotated[Optional[ExportFmt], typer.Option("--format", "-f", show_default=False,
+                                                         help="csv（默认；带 BOM 的 UTF-8，Excel 可直接打开）、xlsx 或 json；写文件时按扩展名，不必给")] = None,
         output: Annotated[Optional[Path], typer.Option("--output", "-o", metavar="FILE", show_default=False,
-                                                       help="写入这个文件（先写临时文件再改名，权限 0600）；不给时输出到标准输出（xlsx 必须给）")] = None,
+                                                       help="写入这个文件，扩展名（.csv、.xlsx、.json）决定格式；先写临时文件再改名，权限 0600。不给时输出到标准输出")] = None,
         reveal: Annotated[bool, typer.Option("--reveal", help="导出完整的身份证号和电话（会记入审计）；不加时脱敏，导出的文件不能再导入")] = False,
         db: DbOpt = None, operator: OperatorOpt = None,
     ):
@@ -48,12 +49,16 @@ def run_export(kind, street, date_from, date_to, fmt, output, reveal, db, operat
     import sys
 
     from jindu_cli.cli.common import dates_between
+    from jindu_cli.cli.files import output_format
     from jindu_cli.cli.output import progress_bar, write_atomic
     from jindu_cli.domain import exporter
     from jindu_cli.errors import InvalidInput
 
-    if fmt is ExportFmt.xlsx and output is None:
+    if output is not None:  # (before the database is opened: a reveal is audited when it is)
+        fmt = ExportFmt(output_format(output, fmt.value if fmt else None, [f.value for f in ExportFmt]))
+    elif fmt is ExportFmt.xlsx:
         raise InvalidInput("--output", "xlsx 是二进制文件，请用 --output 指定文件名")
+    fmt = fmt or ExportFmt.csv
     conn = open_conn(db)
     start, end = dates_between(date_from, date_to)
     with exporter.opened(conn, kind, street=street, date_from=start, date_to=end,
@@ -103,34 +108,23 @@ def _json_out(out, kind: str, rows, folder: Path | None) -> None:
 
 
 def _csv_out(out, kind: str, rows, folder: Path | None) -> None:
-    """UTF-8 with BOM, so Excel opens it; CRLF; cells shaped for a spreadsheet (exporter.csv_cell)."""
-    import csv
-    import io
-
+    """The columns the import reads, as a CSV for people (files.write_csv): to stdout too."""
+    from jindu_cli.cli.files import write_csv
     from jindu_cli.domain import exporter
 
-    text = io.TextIOWrapper(out, encoding="utf-8", newline="")
-    try:
-        text.write("\ufeff")
-        writer = csv.writer(text, lineterminator="\r\n")
-        writer.writerow(exporter.headers(kind))
-        writer.writerows([exporter.csv_cell(c) for c in cells] for cells in rows)
-        text.flush()
-    finally:
-        text.detach()  # (the file stays open for whoever gave it)
+    write_csv(out, exporter.headers(kind), rows)
 
 
-def _xlsx_out(out, kind: str, rows, folder: Path | None) -> None:
-    """Every cell text (a value like =1+1 is never a formula, an ID never a number); its
-    temporary files in a private folder beside the file (cli.workbook.write_listing)."""
-    from jindu_cli.cli.workbook import write_listing
+def _xlsx_out(out, kind: str, rows, folder: Path) -> None:
+    """Every cell text (a value like =1+1 is never a formula, an ID never a number)."""
+    from jindu_cli.cli.files import write_xlsx
     from jindu_cli.domain import exporter
 
-    write_listing(out, SHEET_NAMES[kind], exporter.headers(kind), rows, scratch=folder)
+    write_xlsx(out, SHEET_NAMES[kind], exporter.headers(kind), rows, folder)
 
 
 WRITERS = {ExportFmt.json: _json_out, ExportFmt.csv: _csv_out, ExportFmt.xlsx: _xlsx_out}
 
 app.command("cases")(_export("cases", "导出登记表（含状态记录）。例：jindu export cases --reveal -o 登记表.csv"))
 app.command("visits")(_export("visits", "导出走访记录。例：jindu export visits --street 盐务街 --from 2026-11-01"))
-app.command("tests")(_export("tests", "导出检测记录。例：jindu export tests -f xlsx -o 检测.xlsx"))
+app.command("tests")(_export("tests", "导出检测记录。例：jindu export tests -o 检测.xlsx"))

@@ -44,11 +44,12 @@ def cell_text(value: str) -> str:
 
 
 @contextlib.contextmanager
-def workbook(target: BinaryIO, *, created: datetime, scratch: Path | None = None) -> Iterator:
+def workbook(target: BinaryIO, *, created: datetime, scratch: Path | None = None, font: dict | None = None) -> Iterator:
     """An XlsxWriter workbook, written to `target` at the end of the block. `created`: the
     document's creation and modification time. `scratch`: where to make the private folder for
     constant_memory's temporary files (a long workbook); without it the workbook is put together
-    in memory. A failure to write (a full disk) is raised as the OSError it is, which write_atomic
+    in memory. `font`: the workbook's own type (XlsxWriter's default_format_properties), whose
+    digits are the unit of its columns' widths. A failure to write (a full disk) is raised as the OSError it is, which write_atomic
     names with the file asked for; however the block ends, no temporary file is left."""
     import xlsxwriter
     from xlsxwriter.exceptions import FileCreateError
@@ -56,6 +57,8 @@ def workbook(target: BinaryIO, *, created: datetime, scratch: Path | None = None
     from jindu_cli import __version__
 
     options = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+    if font:
+        options["default_format_properties"] = font
     folder = None
     if scratch is None:
         options["in_memory"] = True
@@ -125,17 +128,20 @@ class _Sink:
 
 
 def for_print(sheet, *, title_rows: tuple[int, int], title_cols: tuple[int, int] | None = None,
-              fit_width: bool = False) -> None:
-    """A4 across, `title_rows` (from 0, first and last) on every page, and the page numbers in the
-    footer; `title_cols` repeated on every page across, or the whole width on one page."""
+              fit_width: bool = False, margins: dict | None = None, footer: str = FOOTER) -> None:
+    """A4 across at full size, `title_rows` (from 0, first and last) on every page, and the page
+    numbers in the footer; `title_cols` repeated on every page across, or the whole width on one
+    page; `margins` in inches (left, right, top, bottom), else Excel's."""
     sheet.set_paper(9)
     sheet.set_landscape()
+    if margins:
+        sheet.set_margins(**margins)
     sheet.repeat_rows(*title_rows)
     if title_cols is not None:
         sheet.repeat_columns(*title_cols)
     if fit_width:
         sheet.fit_to_pages(1, 0)
-    sheet.set_footer(FOOTER)
+    sheet.set_footer(footer, {"margin": 0.25} if margins else None)
 
 
 def write_listing(out: BinaryIO, name: str, headers: Sequence[str], rows: Iterable[Sequence[str]], *,

@@ -1,7 +1,15 @@
-"""居民身份证号码 (GB 11643-1999): parsing, validation, the 15 -> 18 upgrade, and masking."""
+"""居民身份证号码 (GB 11643-1999): parsing, validation, the 15 -> 18 upgrade, and masking.
+
+The first six digits are the code (GB/T 2260) of the county where the number was first issued,
+kept for life: a code abolished since is still a valid one. data/regions.csv lists every code in
+use or once used. A number whose first two digits are no province's is refused; one whose six are
+no county's known in that province is accepted with a warning (region_warning), since the table
+may lag behind a county set up since.
+"""
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from datetime import date
@@ -59,6 +67,7 @@ def parse_id_number(raw: str) -> str:
         if not text.isdigit():
             raise InvalidInput(FIELD, f"15 位旧号码只能由数字组成（{shown}）")
         _birth("19" + text[6:12], shown)
+        _check_province(text, shown)
         first17 = text[:6] + "19" + text[6:]
         return first17 + check_char(first17)
     if len(text) != 18:
@@ -69,7 +78,42 @@ def parse_id_number(raw: str) -> str:
     expected = check_char(text[:17])
     if text[17] != expected:
         raise InvalidInput(FIELD, f"校验位错误：按前 17 位算应为 {expected}，实际是 {text[17]}（{shown}）")
+    _check_province(text, shown)
     return text
+
+
+def _check_province(number: str, shown: str) -> None:
+    if number[:2] not in regions().provinces:
+        raise InvalidInput(FIELD, f"前两位 {number[:2]} 不是省级行政区划代码（GB/T 2260），号码有误（{shown}）")
+
+
+@functools.cache
+def regions() -> "Regions":
+    """The codes of data/regions.csv (read once a process: about 7,000 lines)."""
+    from jindu_cli.domain.reference import packaged_data_dir
+
+    # (plain code,name,status lines, no field quoted: split by hand, quicker than the csv module)
+    text = (packaged_data_dir() / "regions.csv").read_text(encoding="utf-8")
+    names = dict(line.split(",", 2)[:2] for line in text.splitlines() if line[:1].isdigit())
+    return Regions(names, {code[:2]: name for code, name in names.items() if code.endswith("0000")})
+
+
+class Regions:
+    def __init__(self, names: dict[str, str], provinces: dict[str, str]):
+        self.names = names  # code -> name, every code in use or once used
+        self.provinces = provinces  # the first two digits -> the province's name
+
+
+def region_warning(id_number: str) -> str | None:
+    """What to tell the clerk about a valid number (parse_id_number's) whose first six digits are
+    no county code known in its province; None when they are one. Not a refusal: a county set up
+    after the table was made is real, and the number is still the one on the card."""
+    table = regions()
+    code = id_number[:6]
+    if code in table.names or id_number[:2] not in table.provinces:
+        return None
+    return (f"身份证号 {mask_id(id_number)} 的前六位 {code} 不是{table.provinces[id_number[:2]]}已知的县级行政区划代码"
+            "（现行的和曾用的都查过），请核对号码")
 
 
 def birth_date(id_number: str) -> date:
