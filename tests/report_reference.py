@@ -25,25 +25,33 @@ def counts(conn, rules: Rules, period: Period, end: date, bys: list[str], street
 
     start = period.start
     s, e = iso(start), iso(end)
-    scope, params = "1 = 1", []
-    if street:
-        scope, params = "c.street = ?", [reference.streets(conn).resolve(street)]
     group_of: dict[int, tuple] = {}
     facts: dict[int, dict] = {}
     # the groups, written out here rather than taken from the code under test: a community is named
-    # after its street too, unless the report is of one street
-    community = "coalesce(c.community, '（未填社区）')"
-    worker = "coalesce(c.worker, '（未填专干）')"
-    by = {"street": "c.street", "community": community if street else f"c.street || ' ' || {community}",
-          "worker": worker if street else f"c.street || ' ' || {worker}"}
-    for cid, *rest in conn.execute(
-            f"SELECT c.id, {', '.join(by[b] for b in bys)}, c.measure, c.decided_on, c.received_on, c.reported_on,"
-            f" substr(c.created_at, 1, 10), c.risk_level FROM cases c WHERE {scope}", params):
-        groups, (measure, decided, received, reported, created, risk) = rest[:len(bys)], rest[len(bys):]
+    # after its street too, unless the report is of one street; a person is counted in the street the person was in at the period's end (a transfer since:
+    # its community and worker unknown)
+    moves: dict[int, list] = defaultdict(list)
+    for cid, on, left, to in conn.execute("SELECT case_id, moved_on, from_street, to_street FROM transfers"
+                                          " ORDER BY case_id, moved_on, id"):
+        moves[cid].append((on, left, to))
+    wanted = reference.streets(conn).resolve(street) if street else None
+    for cid, current, community, worker, measure, decided, received, reported, created, risk in conn.execute(
+            "SELECT c.id, c.street, c.community, c.worker, c.measure, c.decided_on, c.received_on, c.reported_on,"
+            " substr(c.created_at, 1, 10), c.risk_level FROM cases c"):
         known = min(d for d in (decided, received, reported) if d) if (decided or received or reported) else created
         if known > e:
             continue  # not yet known at the end of the period
-        group_of[cid] = tuple(groups)
+        before = [to for on, _, to in moves.get(cid, []) if on <= e]
+        after = [left for on, left, _ in moves.get(cid, []) if on > e]
+        then = before[-1] if before else after[0] if after else current
+        if wanted and then != wanted:
+            continue
+        if then != current:
+            community, worker = "（迁出前的社区未记录）", "（迁出前的专干未记录）"
+        community, worker = community or "（未填社区）", worker or "（未填专干）"
+        by = {"street": then, "community": community if street else f"{then} {community}",
+              "worker": worker if street else f"{then} {worker}"}
+        group_of[cid] = tuple(by[b] for b in bys)
         facts[cid] = {"measure": measure, "decided": decided, "received": received, "reported": reported,
                       "risk": risk, "status": "pending"}
     counts: dict[str, dict[str, Counter]] = {b: defaultdict(Counter) for b in bys}
@@ -65,56 +73,71 @@ def counts(conn, rules: Rules, period: Period, end: date, bys: list[str], street
                    "suspended": "suspended_in_period"}.get(status)
             if key:
                 add(cid, key)
+    awaiting = _past_the_term(conn, facts, end)
     for cid, f in facts.items():
         status = f["status"]
-        add(cid, "registered")
-        if status == "active":
+        listed = bool(f["received"] and f["received"] <= e or f["reported"] and f["reported"] <= e)
+        if listed:
+            add(cid, "registered")
+        if cid in awaiting:
+            add(cid, "status_awaiting_release")
+        elif status == "active":
             add(cid, "status_active_treatment" if f["measure"] == "community_treatment" else "status_active_rehab")
             add(cid, "managed")
-        else:
+        elif listed:
             add(cid, f"status_{status}")
-        if status in ("active", "suspended"):
+        if status in ("active", "suspended") and cid not in awaiting:
             add(cid, f"risk_{f['risk']}")
-        if status not in ("clean", "deceased"):
+        if listed and status not in ("clean", "deceased"):
             add(cid, "current_users")
-        if status != "deceased":
+        reported_by_end = f["reported"] and f["reported"] <= e
+        if listed and status != "deceased":
             add(cid, "execution_base")
-            reported_by_end = f["reported"] and f["reported"] <= e
-            if settings["execution_rate"] == "reported":
-                if reported_by_end:
-                    add(cid, "executed")
-            elif status in ("active", "suspended", "released", "clean") and reported_by_end:
+        if settings["execution_rate"] == "reported":
+            if status != "deceased" and reported_by_end:
                 add(cid, "executed")
+        elif status in ("active", "suspended", "released", "clean") and reported_by_end:
+            add(cid, "executed")
         if f["decided"] and s <= f["decided"] <= e:
             add(cid, "new_orders_treatment" if f["measure"] == "community_treatment" else "new_orders_rehab")
         if f["received"]:
+            # §9.12: the deadline by the period's end, not reported before it began (who ended
+            # without ever reporting no longer has to)
             deadline = iso(date.fromisoformat(f["received"]) + timedelta(days=rules["report_in"]["days"]))
-            if s <= deadline <= e:
+            never = not f["reported"] and status not in ("terminated", "deceased")
+            if deadline <= e and (never or f["reported"] and f["reported"] >= s):
                 add(cid, "report_due")
                 if f["reported"] and f["reported"] <= e:
                     add(cid, "reported")
                 else:
                     add(cid, "report_overdue")
-    # tests and visits in the period
-    tested_people, relapsed = set(), set()
-    for cid, result, n in conn.execute(
-            "SELECT case_id, result, count(*) FROM drug_tests WHERE tested_on BETWEEN ? AND ? GROUP BY case_id, result",
-            [s, e]):
+    # tests and visits in the period; a test after the person's 期满解除 is counted apart (§9.9)
+    released = dict(conn.execute("SELECT case_id, min(changed_on) FROM status_changes WHERE status = 'released'"
+                                 " GROUP BY case_id"))
+    tested_people, relapsed, relapsed_after = set(), set(), set()
+    for cid, on, result, unannounced in conn.execute(
+            "SELECT case_id, tested_on, result, unannounced FROM drug_tests WHERE tested_on BETWEEN ? AND ?", [s, e]):
         if cid not in facts:
             continue
-        add(cid, "tests", n)
-        if result == "positive":
-            add(cid, "positives", n)
-            relapsed.add(cid)
-        if result in ("refused", "evaded"):
-            add(cid, "refusals", n)
+        after = cid in released and on > released[cid] and facts[cid]["status"] in ("released", "clean")
         if result in ("negative", "positive"):
-            tested_people.add(cid)
+            add(cid, "tests")
+            if unannounced:
+                add(cid, "unannounced_tests")
+            if not after:
+                tested_people.add(cid)
+        if result == "positive":
+            add(cid, "positives")
+            (relapsed_after if after else relapsed).add(cid)
+        if result in ("refused", "evaded"):
+            add(cid, "refusals")
     for cid in tested_people:
         add(cid, "tested_people")
     for cid in relapsed:
         add(cid, "relapsed")
-    managed = {cid for cid, f in facts.items() if f["status"] == "active"}
+    for cid in relapsed_after:
+        add(cid, "relapsed_after_release")
+    managed = {cid for cid, f in facts.items() if f["status"] == "active" and cid not in awaiting}
     met_need = settings["face_to_face_per_month"] * period.months
     visit_need = settings["visits_per_month"] * period.months
     for cid, face, total in conn.execute(
@@ -130,8 +153,17 @@ def counts(conn, rules: Rules, period: Period, end: date, bys: list[str], street
     return counts
 
 
+def _past_the_term(conn, facts: dict, end: date) -> set[int]:
+    """§9.10: the people in execution at the end whose term had ended by then (期满待解除)."""
+    active = [cid for cid, f in facts.items() if f["status"] == "active" and f["reported"]]
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS report_ids (id INTEGER PRIMARY KEY)")
+    conn.execute("DELETE FROM temp.report_ids")
+    conn.executemany("INSERT INTO temp.report_ids (id) VALUES (?)", [(i,) for i in active])
+    return {c.id for c in load_cases(conn, "c.id IN (SELECT id FROM temp.report_ids)") if c.term_end(end) < end}
+
+
 def _testing_and_contact(conn, rules: Rules, facts: dict, managed: set[int], add, start: date, end: date) -> None:
-    """按时检测 and 失联 need each person's clock: the cases in execution at the end, loaded whole."""
+    """按时检测 and 失联 need each person's clock: the cases 在管 at the end, loaded whole."""
     from jindu_cli.domain import clocks
 
     if not managed:
@@ -141,6 +173,7 @@ def _testing_and_contact(conn, rules: Rules, facts: dict, managed: set[int], add
     conn.executemany("INSERT INTO temp.report_ids (id) VALUES (?)", [(i,) for i in managed])
     cases = {c.id: c for c in load_cases(conn, "c.id IN (SELECT id FROM temp.report_ids)")}
     s, e = iso(start), iso(end)
+    calls = " OR (v.kind = 'phone' AND v.outcome = 'reached')" if rules["lost_contact"]["calls_count"] else ""
     rows = conn.execute(
         "SELECT r.id,"
         f" (SELECT tested_on FROM drug_tests t WHERE t.case_id = r.id AND t.specimen = 'urine' AND t.result IN {PERFORMED}"
@@ -149,23 +182,42 @@ def _testing_and_contact(conn, rules: Rules, facts: dict, managed: set[int], add
         "   AND t.tested_on BETWEEN ? AND ? ORDER BY tested_on LIMIT 1),"
         f" (SELECT tested_on FROM drug_tests t WHERE t.case_id = r.id AND t.result IN {PERFORMED} AND t.tested_on <= ?"
         "   ORDER BY tested_on DESC LIMIT 1),"
-        " (SELECT visited_on FROM visits v WHERE v.case_id = r.id AND v.outcome = 'seen' AND v.visited_on <= ?"
-        "   ORDER BY visited_on DESC LIMIT 1)"
-        " FROM temp.report_ids r", [s, s, e, e, e]).fetchall()
-    lost_days = rules["lost_contact"]["days"]
-    for cid, before, first_in, last_test, last_visit in rows:
+        f" (SELECT visited_on FROM visits v WHERE v.case_id = r.id AND (v.outcome = 'seen'{calls}) AND v.visited_on <= ?"
+        "   ORDER BY visited_on DESC LIMIT 1),"
+        f" (SELECT tested_on FROM drug_tests t WHERE t.case_id = r.id AND t.specimen = 'urine' AND t.result IN {PERFORMED}"
+        "   AND t.tested_on <= ? ORDER BY tested_on DESC LIMIT 1)"
+        " FROM temp.report_ids r", [s, s, e, e, e, e]).fetchall()
+    failed: dict[int, list[date]] = defaultdict(list)
+    for cid, on in conn.execute("SELECT case_id, visited_on FROM visits WHERE outcome IN ('not_seen', 'refused',"
+                                " 'unreached') AND visited_on <= ? ORDER BY visited_on", [e]):
+        failed[cid].append(date.fromisoformat(on))
+    for cid, before, first_in, last_test, last_visit, last_urine in rows:
         case = cases[cid]
-        if case.reported_on is None:
-            continue
         anchor = date.fromisoformat(before) if before else case.reported_on
-        due_on = clocks.urine_due(case, anchor, rules, case.term_end(end))
+        term_end = case.term_end(end)
+        due_on = clocks.urine_due(case, anchor, rules, term_end)
         if due_on is not None and due_on <= end:
             add(cid, "test_due_people")
             if first_in and (date.fromisoformat(first_in) <= due_on or due_on < start):
                 add(cid, "tested_on_time")
-        contact = max([d for d in (last_test, last_visit, iso(case.reported_on)) if d])
-        if (end - date.fromisoformat(contact)).days > lost_days:
+        if _lost(case, rules, end, term_end, last_test, last_visit, last_urine, failed.get(cid, [])):
             add(cid, "lost_contact")
+
+
+def _lost(case, rules: Rules, end: date, term_end: date, last_test, last_visit, last_urine, failed) -> bool:
+    """R22 on the day `end` (§9.6): no successful contact for the rule's days (中止 not counted), or a
+    missed urine test and then the rule's number of failed contacts."""
+    from jindu_cli.domain import clocks
+
+    r = rules["lost_contact"]
+    contact = max([date.fromisoformat(d) for d in (last_test, last_visit) if d] + [case.reported_on])
+    lost_on = clocks.pause(case, contact, contact + timedelta(days=r["days"]))[0]
+    urine = date.fromisoformat(last_urine) if last_urine else case.reported_on
+    missed = clocks.urine_due(case, urine, rules, term_end)
+    after = [f for f in failed if missed and f > max(contact, missed)]
+    if r["failed_contacts"] and len(after) >= r["failed_contacts"]:
+        lost_on = min(lost_on, after[r["failed_contacts"] - 1])
+    return lost_on <= end and lost_on <= term_end
 
 
 def _flags(conn, facts: dict, add, start: date, end: date, report_days: int) -> None:
@@ -204,7 +256,7 @@ def _flags(conn, facts: dict, add, start: date, end: date, report_days: int) -> 
 
 
 def months(conn, period: Period, street: str | None) -> list[dict]:
-    """The twelve months up to the period's end: tests, positives, visits, caseload by status."""
+    """The twelve months up to the period's end: tests performed, positives, visits, caseload by status."""
     from jindu_cli.domain import reference
 
     last = date(period.end.year, period.end.month, 1)
@@ -216,7 +268,8 @@ def months(conn, period: Period, street: str | None) -> list[dict]:
         params = [reference.streets(conn).resolve(street)]
     span = [iso(firsts[0]), iso(ends[-1])]
     tests = {m: (n, p) for m, n, p in conn.execute(
-        f"SELECT substr(x.tested_on, 1, 7), count(*), sum(x.result = 'positive') FROM drug_tests x{join}"
+        f"SELECT substr(x.tested_on, 1, 7), sum(x.result IN ('negative', 'positive')), sum(x.result = 'positive')"
+        f" FROM drug_tests x{join}"
         " WHERE x.tested_on BETWEEN ? AND ? GROUP BY 1", params + span)}
     visits = {m: n for m, n in conn.execute(
         f"SELECT substr(x.visited_on, 1, 7), count(*) FROM visits x{join} WHERE x.visited_on BETWEEN ? AND ? GROUP BY 1",

@@ -168,10 +168,12 @@ def random_district(path: Path, seed: int, cases: int = 150, as_of: date = date(
                          [cid, day.isoformat(), rng.choice(["urine", "urine", "urine", "hair"]), result])
         for _ in range(rng.randrange(0, 25)):
             day = reported + timedelta(days=rng.randrange(0, span + 1))
+            kind = rng.choice(["talk", "home_visit", "phone", "help", "assessment"])
+            outcome = rng.choice(["seen", "seen", "seen", "not_seen", "refused"])
+            if kind == "phone":  # a call has the outcomes of a call (§9.6)
+                outcome = {"seen": "reached", "not_seen": "unreached"}.get(outcome, outcome)
             conn.execute("INSERT OR IGNORE INTO visits (case_id, visited_on, kind, outcome, created_at, updated_at)"
-                         " VALUES (?, ?, ?, ?, '', '')",
-                         [cid, day.isoformat(), rng.choice(["talk", "home_visit", "phone", "help", "assessment"]),
-                          rng.choice(["seen", "seen", "seen", "not_seen", "refused"])])
+                         " VALUES (?, ?, ?, ?, '', '')", [cid, day.isoformat(), kind, outcome])
         if rng.random() < 0.1:
             day = reported + timedelta(days=rng.randrange(0, span + 1))
             conn.execute("INSERT INTO leaves (case_id, kind, left_on, days, created_at, updated_at)"

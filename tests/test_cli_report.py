@@ -70,7 +70,8 @@ OCTOBER = {
     "current_users": 8, "new_orders_treatment": 0, "new_orders_rehab": 1,
     "report_due": 3, "reported": 1, "report_overdue": 2, "report_rate": 0.3333,
     "executed": 5, "execution_base": 8, "execution_rate": 0.625,
-    "tests": 5, "positives": 1, "refusals": 3, "tested_people": 1, "relapsed": 1, "relapse_rate": 1.0,
+    "tests": 2, "positives": 1, "refusals": 3, "unannounced_tests": 0, "tested_people": 1, "relapsed": 1,
+    "relapse_rate": 1.0, "relapsed_after_release": 0, "status_awaiting_release": 0,
     "managed": 3, "met": 1, "meeting_rate": 0.3333, "visited": 1, "visit_rate": 0.3333,
     "test_due_people": 2, "tested_on_time": 1, "on_time_rate": 0.5,
     "lost_contact": 1, "control_rate": 0.6667,
@@ -99,8 +100,9 @@ def test_default_period_is_the_last_complete_month(office):
 
 
 def test_period_boundaries(office):
-    # 1 and 31 October are inside October; 30 September and 1 November are not
-    assert report("--period", "2026-10", *NOW)["total"]["tests"] == 5
+    # 1 and 31 October are inside October; 30 September and 1 November are not (B's three 拒检·逃检
+    # in October are not tests: §9.12)
+    assert report("--period", "2026-10", *NOW)["total"]["tests"] == 2
     assert report("--period", "2026-09", *NOW)["total"]["tests"] == 1
     assert report("--from", "2026-10-01", "--to", "2026-10-01", *NOW)["total"]["tests"] == 1
     assert report("--from", "2026-10-31", "--to", "2026-11-01", *NOW)["total"]["tests"] == 2
@@ -109,15 +111,15 @@ def test_period_boundaries(office):
     assert months["total"] == report("--period", "2026-10", *NOW)["total"]
     q4 = report("--period", "2026-Q4", *NOW)
     assert (q4["period"]["start"], q4["period"]["end"]) == ("2026-10-01", "2026-12-31")
-    assert q4["total"]["tests"] == 6  # the quarter is not over: counted to 28 November
+    assert q4["total"]["tests"] == 3  # the quarter is not over: counted to 28 November
     year = report("--period", "2026", *NOW)
-    assert (year["period"]["start"], year["period"]["end"], year["total"]["tests"]) == ("2026-01-01", "2026-12-31", 8)
+    assert (year["period"]["start"], year["period"]["end"], year["total"]["tests"]) == ("2026-01-01", "2026-12-31", 5)
     assert report("--period", "2025-Q4", *NOW)["total"]["registered"] == 5  # C, D, H not yet known
 
 
 def test_as_of_in_the_past_counts_only_what_was_known(office):
     early = report("--period", "2026-10", "--as-of", "2026-10-20")
-    assert early["total"]["tests"] == 4 and early["total"]["positives"] == 0
+    assert early["total"]["tests"] == 1 and early["total"]["positives"] == 0 and early["total"]["refusals"] == 3
     assert early["total"]["status_suspended"] == 1 and early["total"]["status_terminated"] == 1
     assert report("--period", "2026-10", "--as-of", "2026-10-19")["total"]["status_terminated"] == 0
 
@@ -304,8 +306,8 @@ def test_html_report_renders_in_a_real_browser(office, tmp_path):
                              capture_output=True, text=True, timeout=120)
     assert printed.returncode == 0 and pdf.read_bytes().startswith(b"%PDF")
     # printed, the cards and the three charts share the first page (two charts a row), then the
-    # table and the legend: four pages of A4 (six when each chart took a row of its own)
-    assert len(re.findall(rb"/Type\s*/Page(?![a-z])", pdf.read_bytes())) <= 4
+    # table and the legend: five pages of A4 (seven when each chart took a row of its own)
+    assert len(re.findall(rb"/Type\s*/Page(?![a-z])", pdf.read_bytes())) <= 5
 
 
 def test_a_report_during_an_import_counts_before_or_after_never_half(office, tmp_path):

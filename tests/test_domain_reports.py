@@ -22,7 +22,8 @@ AS_OF = date(2026, 11, 28)
 
 def more_shapes(path, seed: int) -> None:
     """What random_district leaves out: communities and workers (some blank), decision dates, cases
-    known only from their creation, deaths, terminations, 戒断三年, and two changes on one day."""
+    known only from their creation, deaths, terminations, 戒断三年, two changes on one day, changes
+    of 执行地, and unannounced tests."""
     rng = random.Random(seed)
     conn = sqlite3.connect(path)
     with conn:
@@ -58,6 +59,21 @@ def more_shapes(path, seed: int) -> None:
                              " VALUES (?, 'released', 'clean', ?, '')", [cid, clean.isoformat()])
                 status = "clean"
             conn.execute("UPDATE cases SET status = ? WHERE id = ?", [status, cid])
+        streets = sorted({street for (street,) in conn.execute("SELECT street FROM cases")})
+        for cid, street, reported in conn.execute("SELECT id, street, reported_on FROM cases WHERE reported_on"
+                                                  " IS NOT NULL").fetchall():
+            if rng.random() < 0.15:  # moved once or twice (§9.11): counted where they were at the end
+                here = street
+                on = date.fromisoformat(reported)
+                for _ in range(rng.choice([1, 1, 2])):
+                    on += timedelta(days=rng.randrange(1, 300))
+                    there = rng.choice([s for s in streets if s != here])
+                    conn.execute("INSERT INTO transfers (case_id, moved_on, from_street, to_street, created_at,"
+                                 " updated_at) VALUES (?, ?, ?, ?, '', '')", [cid, on.isoformat(), here, there])
+                    here = there
+                conn.execute("UPDATE cases SET street = ? WHERE id = ?", [here, cid])
+        tests = [tid for (tid,) in conn.execute("SELECT id FROM drug_tests ORDER BY id")]
+        conn.executemany("UPDATE drug_tests SET unannounced = 1 WHERE id = ?", [(t,) for t in rng.sample(tests, len(tests) // 5)])
     conn.close()
 
 
@@ -126,7 +142,7 @@ def test_a_report_is_counted_while_another_process_is_writing(district):
 
 def test_a_urine_test_due_on_the_terms_last_day_is_counted(tmp_path):
     """The clocks summed by SQL: a test falling due on the last day of the term (the clerk's date)
-    is still due; one day later it is not."""
+    is still due; with the term ending the day before, it is not."""
     from jindu_cli.domain import report_clocks
     from jindu_cli.domain.reports import PERFORMED
 
@@ -147,15 +163,21 @@ def test_a_urine_test_due_on_the_terms_last_day_is_counted(tmp_path):
         if "2026-10-01" <= on <= "2026-10-31":
             ends[cid] = on
     assert len(ends) >= 10
-    counted = []
+    # a report up to each of a few of those days: past the term's end the person is 期满待解除 and
+    # no longer due a test (§9.10), so only a term ending on the report's last day shows the edge
+    days = sorted(set(ends.values()))[:4]
+    counted: dict = {}
     for later in (0, 1):
         with conn:
             for cid, on in ends.items():
                 conn.execute("UPDATE cases SET term_end_override = date(?, ?) WHERE id = ?", [on, f"-{later} days", cid])
-        report = reports.build(conn, RULES, october, AS_OF, every_breakdown=True)
-        assert report.breakdowns == expected(conn, RULES, october, AS_OF, None)
-        counted.append(report.total["test_due_people"])
-    assert counted[1] == counted[0] - len(ends)
+        for day in days:
+            period = reports.parse_period(None, "2026-10-01", day, AS_OF)
+            report = reports.build(conn, RULES, period, AS_OF, every_breakdown=True)
+            assert report.breakdowns == expected(conn, RULES, period, AS_OF, None)
+            counted[later, day] = report.total["test_due_people"]
+    for day in days:
+        assert counted[1, day] == counted[0, day] - sum(on == day for on in ends.values()), day
 
 
 def test_the_months_caseload_follows_the_dates_of_changes_entered_late(tmp_path):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import sqlite3
+from collections import Counter
 from datetime import date, timedelta
 from collections.abc import Iterator, Sequence
 from typing import NamedTuple
@@ -24,7 +25,7 @@ from jindu_cli.domain import flags as flags_mod
 from jindu_cli.domain import transfers
 from jindu_cli.domain.people import Case, load_cases
 from jindu_cli.domain.dates import add_months, iso
-from jindu_cli.domain.due_items import BY_STATUS, ITEM_ORDER, Anchors, DueItem, items_for
+from jindu_cli.domain.due_items import BY_STATUS, ITEM_ORDER, Anchors, Dates, DueItem, items_for, lost_contact
 from jindu_cli.domain.enums import PERFORMED_RESULTS
 from jindu_cli.domain.rules import ITEMS, Rules, parse_interval
 from jindu_cli.storage.db import id_table, snapshot
@@ -85,24 +86,27 @@ def rows_of(items: list[DueItem], as_of: date) -> list[DueRow]:
 
 # --- the facts the clocks start from ---------------------------------------------------------
 
-def _latest(table: str, condition: str) -> str:
-    """SQL of the date of a person's (`c`) latest record that meets `condition`: a walk back from
-    the newest end of the person's records in the natural-key index, to the first that does."""
+def _latest(table: str, condition: str, until: date | None = None) -> str:
+    """SQL of the date of a person's (`c`) latest record that meets `condition` (and is dated by
+    `until`): a walk back from the newest end of the person's records in the natural-key index, to
+    the first that does."""
     day = "tested_on" if table == "drug_tests" else "visited_on"
-    return f"(SELECT {day} FROM {table} r WHERE r.case_id = c.id AND {condition} ORDER BY {day} DESC LIMIT 1)"
+    bound = f" AND r.{day} <= '{iso(until)}'" if until else ""
+    return f"(SELECT {day} FROM {table} r WHERE r.case_id = c.id AND {condition}{bound} ORDER BY {day} DESC LIMIT 1)"
 
 
-LATEST = {
-    "urine": _latest("drug_tests", f"r.specimen = 'urine' AND r.result IN {PERFORMED}"),
-    "hair": _latest("drug_tests", f"r.specimen = 'hair' AND r.result IN {PERFORMED}"),
-    "other_test": _latest("drug_tests", f"r.specimen IN ('blood', 'saliva') AND r.result IN {PERFORMED}"),
-    "face_to_face": _latest("visits", f"r.outcome = 'seen' AND r.kind IN {FACE_TO_FACE}"),
-    "home": _latest("visits", f"r.outcome = 'seen' AND r.kind IN {HOME}"),
-    "assessment": _latest("visits", "r.outcome = 'seen' AND r.kind = 'assessment'"),
-    "phone": _latest("visits", "r.outcome = 'reached' AND r.kind = 'phone'"),
-    "positive": f"(SELECT max(tested_on) FROM drug_tests r WHERE r.case_id = c.id AND {FLAGGED}"
-                " AND r.result = 'positive')",
+RECORDS = {
+    "urine": ("drug_tests", f"r.specimen = 'urine' AND r.result IN {PERFORMED}"),
+    "hair": ("drug_tests", f"r.specimen = 'hair' AND r.result IN {PERFORMED}"),
+    "other_test": ("drug_tests", f"r.specimen IN ('blood', 'saliva') AND r.result IN {PERFORMED}"),
+    "face_to_face": ("visits", f"r.outcome = 'seen' AND r.kind IN {FACE_TO_FACE}"),
+    "home": ("visits", f"r.outcome = 'seen' AND r.kind IN {HOME}"),
+    "assessment": ("visits", "r.outcome = 'seen' AND r.kind = 'assessment'"),
+    "phone": ("visits", "r.outcome = 'reached' AND r.kind = 'phone'"),
 }
+LATEST = {kind: _latest(*found) for kind, found in RECORDS.items()}
+LATEST["positive"] = (f"(SELECT max(tested_on) FROM drug_tests r WHERE r.case_id = c.id AND {FLAGGED}"
+                      " AND r.result = 'positive')")
 # what a successful contact was, by the kind of its record (a tie goes to the greater word, as `max`
 # of (date, word) gives it)
 CONTACT_WORDS = {"urine": "尿检", "hair": "毛发检测", "other_test": "检测", "face_to_face": "见面", "phone": "电话联系"}
@@ -149,10 +153,12 @@ def _day(text: str | None) -> date | None:
     return found
 
 
-def _latest_of(conn: sqlite3.Connection, kinds: tuple[str, ...], where: str, params) -> dict[int, list]:
-    """{case id: [the date of the latest record of each of `kinds`, or None]} of the people `where`
-    says (SQL on the case `c`)."""
-    sql = f"SELECT c.id, {', '.join(LATEST[k] for k in kinds)} FROM cases c WHERE {where}"
+def _latest_of(conn: sqlite3.Connection, kinds: tuple[str, ...], where: str, params,
+               until: date | None = None) -> dict[int, list]:
+    """{case id: [the date of the latest record of each of `kinds` (dated by `until`), or None]} of
+    the people `where` says (SQL on the case `c`)."""
+    latest = [_latest(*RECORDS[k], until) if until else LATEST[k] for k in kinds]
+    sql = f"SELECT c.id, {', '.join(latest)} FROM cases c WHERE {where}"
     known = _DAYS.get
     return {cid: [known(v) or _day(v) for v in values] for cid, *values in conn.execute(sql, params)}
 
@@ -196,7 +202,8 @@ def load_anchors(conn: sqlite3.Connection, rules: Rules, cases: list[Case], scop
     less, with a `horizon`, those their latest records rule out (see `Window`)."""
     active = _latest_of(conn, KINDS, f"{scope.sql} AND c.status = 'active' AND c.reported_on IS NOT NULL",
                         scope.params)
-    failed = _failed_contacts(conn, scope) if "lost_contact" in items else {}
+    failed = _failed_contacts(conn, Scope(f"{scope.sql} AND c.status = 'active'", scope.params)) \
+        if "lost_contact" in items else {}
     edge = {item: horizon - timedelta(days=shortest(rules, item, conn))
             for item in (*ANCHOR_OF, "lost_contact") if item in items} if horizon else {}
     w = Window(items, horizon, edge, 12 * rules["three_year_clean"]["years"])
@@ -242,9 +249,13 @@ def _contacts(conn: sqlite3.Connection, out: dict[int, tuple[Anchors, list[str]]
     for cid in ids:
         a = out[cid][0]
         other, phone = rarer.get(cid, (None, None))
-        found = {"urine": a.urine and a.urine[0], "hair": a.hair and a.hair[0], "other_test": other,
-                 "face_to_face": a.face_to_face and a.face_to_face[0], "phone": phone if calls else None}
-        a.contact = max(((d, CONTACT_WORDS[k]) for k, d in found.items() if d), default=None)
+        a.contact = _last_contact(a.urine and a.urine[0], a.hair and a.hair[0], other,
+                                  a.face_to_face and a.face_to_face[0], phone if calls else None)
+
+
+def _last_contact(*found: date | None) -> tuple[date, str] | None:
+    """The latest of the dates of CONTACT_WORDS' kinds, in their order, with what it was."""
+    return max(((d, word) for d, word in zip(found, CONTACT_WORDS.values()) if d), default=None)
 
 
 def _positives(conn: sqlite3.Connection, out: dict[int, tuple[Anchors, list[str]]]) -> None:
@@ -256,14 +267,14 @@ def _positives(conn: sqlite3.Connection, out: dict[int, tuple[Anchors, list[str]
             out[cid][0].last_positive = _day(day)
 
 
-def _failed_contacts(conn: sqlite3.Connection, scope: Scope) -> dict[int, list[date]]:
-    """R22's failed contacts (visits that did not see the person) of the people in execution, in
-    date order."""
+def _failed_contacts(conn: sqlite3.Connection, scope: Scope, until: date | None = None) -> dict[int, list[date]]:
+    """R22's failed contacts (visits that did not see the person, dated by `until`) of the people in
+    `scope`, in date order."""
     found: dict[int, list[date]] = {}
+    bound = f" AND v.visited_on <= '{iso(until)}'" if until else ""
     for cid, day in conn.execute(
             "SELECT v.case_id, v.visited_on FROM visits v JOIN cases c ON c.id = v.case_id"
-            f" WHERE {FAILED_CONTACT} AND {scope.sql} AND c.status = 'active' ORDER BY v.case_id, v.visited_on",
-            scope.params):
+            f" WHERE {FAILED_CONTACT}{bound} AND {scope.sql} ORDER BY v.case_id, v.visited_on", scope.params):
         found.setdefault(cid, []).append(_day(day))
     return found
 
@@ -395,3 +406,44 @@ def explain(conn: sqlite3.Connection, case: Case, rules: Rules, as_of: date) -> 
         if getattr(anchors, kind):
             setattr(anchors, kind, _detail(conn, case.id, kind))
     return sorted(items_for(case, anchors, rules, as_of), key=lambda d: (d.due_on, ITEM_ORDER[d.item]))
+
+
+# --- on a day gone by (the report) ---------------------------------------------------------------
+
+CONTACTS = tuple(CONTACT_WORDS)
+
+
+def lost_on(conn: sqlite3.Connection, rules: Rules, day: date, ids: list[int]) -> dict[int, DueItem]:
+    """R22 as the due list had it on `day`, from the records dated by then: of the people `ids` (in
+    execution that day), those whose 失联 had fallen due, with its item. Worked out only for those
+    who could be: not seen in R22's days before `day`, or with its failed contacts in them."""
+    if not ids:
+        return {}
+    r = rules["lost_contact"]
+    since, until = iso(day - timedelta(days=r["days"])), iso(day)
+    # who was seen in those days: reported, a test performed (of any specimen), a visit that saw the
+    # person, a call that reached them where calls count (ranges of the date indexes)
+    visits = f"outcome = 'seen' AND kind IN {FACE_TO_FACE}"
+    if r["calls_count"]:
+        visits = f"({visits} OR (outcome = 'reached' AND kind = 'phone'))"
+    seen = {cid for (cid,) in conn.execute(
+        "SELECT id FROM cases WHERE reported_on > :since AND reported_on <= :until"
+        f" UNION SELECT case_id FROM drug_tests WHERE tested_on > :since AND tested_on <= :until AND result IN {PERFORMED}"
+        f" UNION SELECT case_id FROM visits WHERE visited_on > :since AND visited_on <= :until AND {visits}",
+        {"since": since, "until": until})}
+    failed = Counter(cid for (cid,) in conn.execute(
+        f"SELECT case_id FROM visits WHERE visited_on > ? AND visited_on <= ? AND {FAILED_CONTACT}", [since, until]))
+    wanted = r["failed_contacts"]
+    could = [cid for cid in ids if cid not in seen or (wanted and failed[cid] >= wanted)]
+    where = f"c.id IN ({id_table(conn, could, 'lost_could')})"
+    latest = _latest_of(conn, CONTACTS, where, [], until=day)
+    fails = _failed_contacts(conn, Scope(where, []), until=day)
+    out = {}
+    for case in load_cases(conn, where, clocks_only=True):
+        urine, hair, other, seen_on, phone = latest[case.id]
+        a = Anchors(urine=(urine, 0) if urine else None, failed_contacts=fails.get(case.id, ()),
+                    contact=_last_contact(urine, hair, other, seen_on, phone if r["calls_count"] else None))
+        item = lost_contact(case, a, rules, Dates(day, case.reported_on, case.term_end(day), day))
+        if item is not None:
+            out[case.id] = item
+    return out

@@ -28,7 +28,7 @@ from jindu_cli.domain.due import PERFORMED
 from jindu_cli.domain.rules import Rules
 from jindu_cli.domain.transfers import STREETS_AT
 from jindu_cli.errors import InvalidInput
-from jindu_cli.storage.db import snapshot
+from jindu_cli.storage.db import id_table, snapshot
 from jindu_cli.storage.migrations import SUSPENSION_CHANGE
 
 @dataclass(frozen=True)
@@ -228,8 +228,10 @@ def _count(conn, rules: Rules, settings: dict, period: Period, end: date, bys: l
                     tally[groups, key] += n
 
     _gather(conn, scope.sql, scope.params, iso(e), ONE_STREET if street else BY)
+    _awaiting_release(conn, e)
     _people(add_grouped, rules, settings, s, e)
-    _changes_and_contact(add_grouped, rules, period, e)
+    _changes(add_grouped, period, e)
+    _lost_contact(conn, add_grouped, rules, e)
     _flags(conn, columns, width, tally, s, e, rules)
     _on_time(conn, rules, columns, width, tally, s, e)
     _tests_and_visits(add_grouped, settings, period, e)
@@ -262,28 +264,53 @@ def _gather(conn, scope: str, params: list, e: str, by: dict[str, str]) -> None:
         [e] + params + [e])
 
 
+def _awaiting_release(conn, end: date) -> None:
+    """§9.10: who was in execution past the term's end at the period's end, 期满解除 not yet recorded
+    (期满待解除), is no longer 在管: status 'awaiting' in temp.report_people. The term's end in SQL
+    for the people never in 中止, person by person for the others."""
+    from jindu_cli.domain.report_clocks import sql_term_end
+
+    e = iso(end)
+    paused = f"p.id IN (SELECT case_id FROM status_changes WHERE {SUSPENSION_CHANGE})"
+    conn.execute("UPDATE temp.report_people AS p SET status = 'awaiting' WHERE p.status = 'active'"
+                 f" AND p.reported IS NOT NULL AND NOT {paused}"
+                 f" AND {sql_term_end('p.reported', 'p.term_months', 'p.term_end_override')} < ?", [e])
+    suspensions = _suspensions(conn)
+    past = [cid for cid, measure, months, reported, override in conn.execute(
+                "SELECT p.id, p.measure, p.term_months, p.reported, p.term_end_override FROM temp.report_people p"
+                f" WHERE p.status = 'active' AND p.reported IS NOT NULL AND {paused}")
+            if _clock_case(cid, measure, months, date.fromisoformat(reported), override, "", None,
+                           suspensions.get(cid, [])).term_end(end) < end]
+    conn.executemany("UPDATE temp.report_people SET status = 'awaiting' WHERE id = ?", [(cid,) for cid in past])
+
+
 def _people(add_grouped, rules: Rules, settings: dict, start: date, end: date) -> None:
     """The indicators that are a count of people by their status and dates."""
     s, e = iso(start), iso(end)
     days = timedelta(days=rules["report_in"]["days"])
     reported = "p.reported <= :e"
+    listed = "(p.received <= :e OR p.reported <= :e)"  # 在册: the decision received, or reported
     if settings["execution_rate"] == "reported":
         executed = f"p.status != 'deceased' AND {reported}"
     else:
-        executed = f"p.status IN ('active', 'suspended', 'released', 'clean') AND {reported}"
-    report_due = "p.received BETWEEN :due_from AND :due_to"  # received + 15 days falls in the period
+        executed = f"p.status IN ('active', 'awaiting', 'suspended', 'released', 'clean') AND {reported}"
+    # §9.12: the 报到 deadline (received + 15 days) by the period's end, not reported before it began;
+    # who ended (终止, 死亡) without reporting is no longer to report
+    report_due = ("p.received <= :due_by AND (p.reported IS NULL AND p.status NOT IN ('terminated', 'deceased')"
+                  " OR p.reported >= :s)")
     counted = {
-        "registered": "1",
-        "status_pending": "p.status = 'pending'",
+        "registered": listed,
+        "status_pending": f"p.status = 'pending' AND {listed}",
         "status_active_treatment": "p.status = 'active' AND p.measure = 'community_treatment'",
         "status_active_rehab": "p.status = 'active' AND p.measure != 'community_treatment'",
+        "status_awaiting_release": "p.status = 'awaiting'",
         "managed": "p.status = 'active'",
-        **{f"status_{status}": f"p.status = '{status}'"
+        **{f"status_{status}": f"p.status = '{status}' AND {listed}"
            for status in ("suspended", "terminated", "released", "deceased", "clean")},
         **{f"risk_{level}": f"p.status IN ('active', 'suspended') AND p.risk = '{level}'"
            for level in ("high", "medium", "low")},
-        "current_users": "p.status NOT IN ('clean', 'deceased')",
-        "execution_base": "p.status != 'deceased'",
+        "current_users": f"p.status NOT IN ('clean', 'deceased') AND {listed}",
+        "execution_base": f"p.status != 'deceased' AND {listed}",
         "executed": executed,
         "new_orders_treatment": "p.decided BETWEEN :s AND :e AND p.measure = 'community_treatment'",
         "new_orders_rehab": "p.decided BETWEEN :s AND :e AND p.measure != 'community_treatment'",
@@ -294,36 +321,53 @@ def _people(add_grouped, rules: Rules, settings: dict, start: date, end: date) -
     add_grouped("SELECT {groups}, "
                 + ", ".join(f"count(CASE WHEN {condition} THEN 1 END)" for condition in counted.values())
                 + " FROM temp.report_people p GROUP BY {groups}",
-                {"s": s, "e": e, "due_from": iso(start - days), "due_to": iso(end - days)}, list(counted))
+                {"s": s, "e": e, "due_by": iso(end - days)}, list(counted))
 
 
-def _changes_and_contact(add_grouped, rules: Rules, period: Period, end: date) -> None:
-    """Status changes in the period, and 失联 at its end."""
+def _changes(add_grouped, period: Period, end: date) -> None:
+    """Status changes in the period."""
     s, e = iso(period.start), iso(end)
     add_grouped("SELECT {groups}, count(CASE WHEN x.status = 'released' THEN 1 END),"
                 " count(CASE WHEN x.status = 'terminated' THEN 1 END), count(CASE WHEN x.status = 'suspended' THEN 1 END)"
                 " FROM status_changes x JOIN temp.report_people p ON p.id = x.case_id"
                 " WHERE x.changed_on BETWEEN ? AND ? GROUP BY {groups}", [s, e],
                 ["released_in_period", "terminated_in_period", "suspended_in_period"])
-    # 失联: no performed test, no visit that saw the person, and no 报到 in the last R22 days
-    since = iso(end - timedelta(days=rules["lost_contact"]["days"]))
-    add_grouped("SELECT {groups}, count(*) FROM temp.report_people p WHERE p.status = 'active' AND p.reported < ?"
-                " AND p.id NOT IN (SELECT case_id FROM drug_tests"
-                f"   WHERE tested_on BETWEEN ? AND ? AND result IN {PERFORMED}"
-                "   UNION ALL SELECT case_id FROM visits WHERE visited_on BETWEEN ? AND ? AND outcome = 'seen')"
-                " GROUP BY {groups}", [since, since, e, since, e], ["lost_contact"])
+
+
+def _lost_contact(conn, add_grouped, rules: Rules, end: date) -> None:
+    """失联 at the period's end as the due list had it that day (R22, both criteria, §9.12), over
+    the people 在管."""
+    from jindu_cli.domain import due
+
+    managed = [cid for (cid,) in conn.execute("SELECT id FROM temp.report_people WHERE status = 'active'")]
+    lost = id_table(conn, due.lost_on(conn, rules, end, managed), "report_lost")
+    add_grouped(f"SELECT {{groups}}, count(*) FROM temp.report_people p WHERE p.id IN ({lost}) GROUP BY {{groups}}",
+                [], ["lost_contact"])
+
+
+# a test after the person's 期满解除 (§9.9: counted apart)
+AFTER_RELEASE = ("t.tested_on > (SELECT min(x.changed_on) FROM status_changes x WHERE x.case_id = t.case_id"
+                 " AND x.status = 'released')")
 
 
 def _tests_and_visits(add_grouped, settings: dict, period: Period, end: date) -> None:
     """Tests and visits in the period."""
     s, e = iso(period.start), iso(end)
-    add_grouped("SELECT {groups}, sum(t.n), sum(t.positive), sum(t.missed), count(CASE WHEN t.performed THEN 1 END),"
-                " count(CASE WHEN t.positive THEN 1 END) FROM"
-                " (SELECT case_id, count(*) AS n, sum(result = 'positive') AS positive,"
-                "  sum(result IN ('refused', 'evaded')) AS missed, sum(result IN ('negative', 'positive')) AS performed"
-                "  FROM drug_tests WHERE tested_on BETWEEN ? AND ? GROUP BY case_id) t"
+    # (only who was released by the end can have been tested after it: the look-up for them alone)
+    add_grouped("SELECT {groups}, sum(t.performed), sum(t.positive), sum(t.missed), sum(t.unannounced),"
+                " count(CASE WHEN t.tested THEN 1 END), count(CASE WHEN t.relapsed THEN 1 END),"
+                " count(CASE WHEN t.relapsed_after THEN 1 END) FROM"
+                " (SELECT case_id, sum(performed) AS performed, sum(result = 'positive') AS positive,"
+                "  sum(result IN ('refused', 'evaded')) AS missed, sum(performed AND unannounced) AS unannounced,"
+                "  sum(performed AND NOT after) AS tested, sum(result = 'positive' AND NOT after) AS relapsed,"
+                "  sum(result = 'positive' AND after) AS relapsed_after"
+                f"  FROM (SELECT t.case_id, t.result, t.unannounced, t.result IN {PERFORMED} AS performed,"
+                f"        CASE WHEN p.status IN ('released', 'clean') THEN coalesce({AFTER_RELEASE}, 0) ELSE 0 END AS after"
+                "        FROM drug_tests t JOIN temp.report_people p ON p.id = t.case_id WHERE t.tested_on BETWEEN ? AND ?)"
+                "  GROUP BY case_id) t"
                 " JOIN temp.report_people p ON p.id = t.case_id GROUP BY {groups}", [s, e],
-                ["tests", "positives", "refusals", "tested_people", "relapsed"])
+                ["tests", "positives", "refusals", "unannounced_tests", "tested_people", "relapsed",
+                 "relapsed_after_release"])
     add_grouped("SELECT {groups}, count(CASE WHEN v.face >= ? THEN 1 END), count(CASE WHEN v.n >= ? THEN 1 END) FROM"
                 " (SELECT case_id, sum(outcome = 'seen' AND kind != 'phone') AS face, count(*) AS n"
                 "  FROM visits WHERE visited_on BETWEEN ? AND ? GROUP BY case_id) v"
@@ -447,6 +491,7 @@ def _flags(conn, columns: str, width: int, tally: Counter, start: date, end: dat
     windows = flags_mod.windows_of(rules)
     for case in cases:
         groups, status = found[case.id]
+        status = "active" if status == "awaiting" else status
         then = case if case.status == status else dataclasses.replace(case, status=status)  # as it was at the end
         for flag in flags_mod.derive(then, facts.get(case.id, flags_mod.Facts()), end, windows):
             if not start <= flag.triggered_on <= end or not flag.for_police:
@@ -474,13 +519,14 @@ def _street_join(conn, street: str | None) -> tuple[str, Filter]:
 
 
 def _month_activity(conn, period: Period, street: str | None) -> dict:
-    """Tests, positives and visits in each of the twelve months, and the people 未报到 at their
+    """Tests performed, positives and visits in each of the twelve months, and the people 未报到 at their
     ends (counts that SQLite sums up by itself)."""
     firsts, ends, _ = _month_ranges(period)
     join, scope = _street_join(conn, street)
     params = scope.params
     # a count over each month's range of the date index: nothing to sort
-    tests = [conn.execute(f"SELECT count(*), count(CASE WHEN x.result = 'positive' THEN 1 END) FROM drug_tests x{join}"
+    tests = [conn.execute(f"SELECT count(CASE WHEN x.result IN {PERFORMED} THEN 1 END),"
+                          f" count(CASE WHEN x.result = 'positive' THEN 1 END) FROM drug_tests x{join}"
                           " WHERE x.tested_on BETWEEN ? AND ?", params + [iso(f), iso(e)]).fetchone()
              for f, e in zip(firsts, ends)]
     visits = [conn.execute(f"SELECT count(*) FROM visits x{join} WHERE x.visited_on BETWEEN ? AND ?",
