@@ -6,7 +6,6 @@ import shutil
 import sqlite3
 import subprocess
 from datetime import date
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings

@@ -149,7 +149,6 @@ def test_a_urine_test_due_on_the_terms_last_day_is_counted(tmp_path):
     path = tmp_path / "jindu.db"
     random_district(path, seed=7, cases=300, as_of=AS_OF)
     conn = open_db(path)
-    october = reports.month(2026, 10)
     clocks = report_clocks.UrineClocks(RULES)
     rows = conn.execute(
         "SELECT c.id, c.measure, c.term_months, c.risk_level, c.reported_on, coalesce((SELECT max(t.tested_on)"
