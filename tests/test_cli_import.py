@@ -1285,3 +1285,18 @@ def test_a_folder_given_to_an_import_stands_for_its_files(db, tmp_path):
     empty.mkdir()
     res = run("import", "tests", empty, *AS_OF)
     assert res.exit_code == 1 and f"文件夹 {empty} 里没有可导入的文件" in res.stderr
+
+
+def test_a_logs_calls_take_the_outcomes_of_a_call(db, tmp_path):
+    """§9.6: a street's log writes a call answered as 见到本人; kept as 已接通 (not a meeting), one not
+    answered as 未接通; a meeting with a call's outcome is refused, naming its row."""
+    number = make_id()
+    add_case(id=number)
+    path = write(tmp_path / "走访.csv", ["身份证号", "走访日期", "走访方式", "走访结果"], [
+        [number, "2026-11-01", "电话联系", "见到本人"], [number, "2026-11-02", "电话", "未见到本人"],
+        [number, "2026-11-03", "电话联系", ""], [number, "2026-11-04", "谈话", "已接通"]])
+    r = run("import", "visits", str(path), "--as-of", "2026-11-28")
+    [refused] = [line.split() for line in r.stdout.splitlines() if line.startswith("走访.csv") and "已接通" in line]
+    assert r.exit_code == 1 and refused[1:4] == ["5", "走访结果", "已接通"]
+    assert rows(db, "SELECT visited_on, kind, outcome FROM visits ORDER BY visited_on") == [
+        ("2026-11-01", "phone", "reached"), ("2026-11-02", "phone", "unreached"), ("2026-11-03", "phone", "reached")]

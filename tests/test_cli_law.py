@@ -165,3 +165,56 @@ def test_holidays_count_with_the_holiday_setting_and_an_uncovered_year_says_so(d
     explained = ok("due", "--explain", late, "-f", "json", "--rules", shifting, "--as-of", "2100-01-05").json()
     [police] = [e for e in explained if e["item"] == "police_report"]
     assert police["due_on"] == "2100-01-01" and any("只按周末计算工作日" in n for n in police["notes"])
+
+
+# --- R12 the strict preset and unannounced tests -------------------------------------------------
+
+@pytest.fixture
+def strict(tmp_path):
+    path = tmp_path / "office" / "rules.toml"  # (not beside the database, where it would be in force)
+    path.parent.mkdir()
+    path.write_text(ok("rules", "template", "--profile", "strict").stdout, encoding="utf-8")
+    return str(path)
+
+
+@pytest.mark.parametrize("tested, due", [
+    ("2026-04-09", "2026-04-24"),  # the day before six months from 报到 (2025-10-10): every 15 days
+    ("2026-04-10", "2026-05-10"),  # six months on: monthly, as R9's first year
+    ("2026-04-11", "2026-05-11"),
+])
+def test_the_strict_preset_tests_every_fifteen_days_in_the_first_six_months(db, strict, tested, due):
+    cid = add_case(received_on="2025-10-01", reported_on="2025-10-10")
+    ok("test", "add", cid, "--specimen", "尿液", "--result", "阴性", "--on", tested, "--as-of", tested)
+    [urine] = [d for d in ok("due", "--explain", cid, "-f", "json", "--rules", strict, "--as-of", tested).json()
+               if d["item"] == "urine_test"]
+    assert urine["due_on"] == due and urine["rule"] == ("R12" if due == "2026-04-24" else "R9")
+    [standard] = [d for d in ok("due", "--explain", cid, "-f", "json", "--as-of", tested).json()
+                  if d["item"] == "urine_test"]
+    assert standard["rule"] == "R9"  # the shipped rules: monthly throughout the first year
+
+
+@pytest.mark.parametrize("drawn, tested, unannounced", [
+    ("2026-11-20", "2026-11-20", True), ("2026-11-20", "2026-11-23", True), ("2026-11-20", "2026-11-24", False)])
+def test_a_test_within_three_days_of_the_draw_is_unannounced(db, drawn, tested, unannounced):
+    cid = add_case()
+    ok("draw", "--count", "1", "--as-of", drawn)
+    ok("test", "add", cid, "--specimen", "尿液", "--result", "阴性", "--on", tested, *AS_OF)
+    assert rows(db, "SELECT unannounced FROM drug_tests") == [(int(unannounced),)]
+
+
+def test_unannounced_is_said_or_unsaid_and_counted_against_the_goal(db, strict):
+    cid = add_case(received_on="2026-03-01", reported_on="2026-03-05")
+    ok("draw", "--count", "1", "--as-of", "2026-10-01")
+    ok("test", "add", cid, "--specimen", "尿液", "--result", "阴性", "--on", "2026-10-02", "--announced", *AS_OF)
+    ok("test", "add", cid, "--specimen", "尿液", "--result", "阴性", "--on", "2026-10-20", "--unannounced", *AS_OF)
+    ok("test", "add", cid, "--specimen", "尿液", "--result", "拒检", "--on", "2026-10-25", "--unannounced", *AS_OF)
+    assert rows(db, "SELECT tested_on, unannounced FROM drug_tests ORDER BY tested_on") == \
+        [("2026-10-02", 0), ("2026-10-20", 1), ("2026-10-25", 1)]
+    [urine] = [d for d in ok("due", "--explain", cid, "-f", "json", "--rules", strict, *AS_OF).json()
+               if d["item"] == "urine_test"]
+    assert any(n.startswith("突击检测 1/3 次") for n in urine["notes"])  # a refusal is not a test performed
+    total = ok("report", "--period", "2026-10", "-f", "json", *AS_OF).json()["total"]
+    assert (total["unannounced_tests"], total["tests"]) == (1, 2)
+    [test_id] = [r[0] for r in rows(db, "SELECT id FROM drug_tests WHERE tested_on = '2026-10-20'")]
+    ok("test", "update", test_id, "--announced", *AS_OF)
+    assert ok("report", "--period", "2026-10", "-f", "json", *AS_OF).json()["total"]["unannounced_tests"] == 0

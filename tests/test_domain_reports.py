@@ -234,3 +234,19 @@ def test_a_table_too_wide_for_the_terminal_is_shown_in_pieces_that_fit(district)
     named = [name for head in heads for name in head.split("   ")[1:] if name.strip()]
     assert sorted(n.strip() for n in named) == sorted([*report.groups, "合计"])
     assert table.count("在册人数") == len(heads) and shown.split("\n口径说明\n")[1] == whole.split("\n口径说明\n")[1]
+
+
+def test_the_strict_preset_counts_the_same(district, tmp_path):
+    """R12: an anchor in the first six months of a 社区戒毒 term falls due in 15 days."""
+    from jindu_cli.domain.rules import template
+
+    path = tmp_path / "rules.toml"
+    path.write_text(template("strict"), encoding="utf-8")
+    strict = load_rules(None, path)
+    differs = 0
+    for text in ("2026-10", "2025-06", "2025"):
+        period = reports.parse_period(text, None, None, AS_OF)
+        report = reports.build(district, strict, period, AS_OF, every_breakdown=True)
+        assert report.breakdowns == expected(district, strict, period, AS_OF, None)
+        differs += report.total != reports.build(district, RULES, period, AS_OF).total
+    assert differs  # (the district has people in their first six months in one of the periods)

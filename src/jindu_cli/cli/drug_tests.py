@@ -28,6 +28,9 @@ SampleOpt = Annotated[Optional[str], typer.Option("--sample-number", help="样�
 PlaceOpt = Annotated[Optional[str], typer.Option("--place", help="检测地点", show_default=False)]
 TesterOpt = Annotated[Optional[str], typer.Option("--tester", help="检测人", show_default=False)]
 NotesOpt = Annotated[Optional[str], typer.Option("--notes", help="备注", show_default=False)]
+UnannouncedOpt = Annotated[Optional[bool], typer.Option(
+    "--unannounced/--announced", help="突击检测（R12）与否。不写时：jindu draw 抽中后几天内（规则文件 settings."
+    "unannounced_after_draw_days，默认 3 天）的检测记为突击检测，其他的不算", show_default=False)]
 
 COLUMNS = [("test_id", "编号"), ("tested_on", "日期"), ("case_id", "案件"), ("name", "姓名"),
            ("id_number", "身份证号"), ("street", "街道"), ("specimen", "样本"), ("method", "方法"),
@@ -38,22 +41,27 @@ COLUMNS = [("test_id", "编号"), ("tested_on", "日期"), ("case_id", "案件")
 @guard
 def drug_test_add(case: CaseArg, on: OnOpt = None, specimen: SpecimenOpt = None, method: MethodOpt = None,
              result: ResultOpt = None, substance: SubstanceOpt = None, sample_number: SampleOpt = None,
-             place: PlaceOpt = None, tester: TesterOpt = None, notes: NotesOpt = None, force: ForceOpt = False,
+             place: PlaceOpt = None, tester: TesterOpt = None, notes: NotesOpt = None,
+             unannounced: UnannouncedOpt = None, force: ForceOpt = False,
              as_of: AsOfOpt = None, db: DbOpt = None, operator: OperatorOpt = None):
     """记录一次检测；成功时标准输出只打印检测记录的编号。
 
     例：jindu test add 12 --specimen 尿液 --result 阴性 --on 2026-11-20
     """
     from jindu_cli.domain import drug_tests
+    from jindu_cli.domain.rules import load_rules
 
     today = as_of_date(as_of)
     conn = open_conn(db)
     found = person(conn, case)
     raw = given(tested_on=on or today, specimen=specimen, method=method, result=result, substances=substance,
-               sample_number=sample_number, place=place, tester=tester, notes=notes)
-    test = drug_tests.add_drug_test(conn, found, raw, today, operator_name(operator), force)
+               sample_number=sample_number, place=place, tester=tester, notes=notes, unannounced=unannounced)
+    days = load_rules(conn).settings["unannounced_after_draw_days"]
+    test = drug_tests.add_drug_test(conn, found, raw, today, operator_name(operator), force, days)
     shown = test.as_dict()
-    added(test.id, f"{found.name} {test.tested_on} {shown['specimen']}{shown['method']}，{shown['result']}", test.forced)
+    surprise = "（突击检测）" if test.unannounced else ""
+    added(test.id, f"{found.name} {test.tested_on} {shown['specimen']}{shown['method']}，{shown['result']}{surprise}",
+          test.forced)
     warn_flags(conn, found, today, ("drug_test", test.id))
 
 
@@ -63,6 +71,7 @@ def drug_test_update(test_id: Annotated[int, typer.Argument(metavar="检测编�
                 on: OnOpt = None, specimen: SpecimenOpt = None, method: MethodOpt = None,
                 result: ResultOpt = None, substance: SubstanceOpt = None, sample_number: SampleOpt = None,
                 place: PlaceOpt = None, tester: TesterOpt = None, notes: NotesOpt = None,
+                unannounced: UnannouncedOpt = None,
                 force: ForceOpt = False, as_of: AsOfOpt = None, db: DbOpt = None, operator: OperatorOpt = None):
     """改正一条检测记录；标记随之重新判断（如把拒检改为阴性，它引起的严重违反协议标记就会消失）。"""
     from jindu_cli.domain import drug_tests, people
@@ -71,7 +80,7 @@ def drug_test_update(test_id: Annotated[int, typer.Argument(metavar="检测编�
     today = as_of_date(as_of)
     conn = open_conn(db)
     raw = given(tested_on=on, specimen=specimen, method=method, result=result, substances=substance,
-               sample_number=sample_number, place=place, tester=tester, notes=notes)
+               sample_number=sample_number, place=place, tester=tester, notes=notes, unannounced=unannounced)
     test, changes = drug_tests.update_drug_test(conn, test_id, raw, today, operator_name(operator), force)
     if changed(f"检测记录 {test_id}", changes, drug_tests.LABELS,
                {"specimen": SPECIMEN, "method": METHOD, "result": RESULT}):

@@ -96,28 +96,43 @@ def working_days_after(d: date, n: int, holidays: bool) -> tuple[date, str | Non
     return day, note
 
 
-def urine_interval(case: Case, rules: Rules, year: int) -> tuple[Interval, str, str]:
-    """The urine-test interval of a clock started in term year `year`, its rule's source, and
-    what set it: "case" (the case's own cadence), "high_risk" or "term_year"."""
+def urine_interval(case: Case, rules: Rules, year: int, early: bool = False) -> tuple[Interval, str, str]:
+    """The urine-test interval of a clock started in term year `year` (`early`: within the first
+    months of the term that R12's strict preset tests more often), its rule's source, and what set
+    it: "case" (the case's own cadence), "high_risk", "start" or "term_year"."""
     if case.test_every:
         return parse_interval(case.test_every, "个案尿检间隔"), "个案", "case"
-    return variant_interval(rules, rules.urine_variant(case.measure, case.term_months), year, case.risk_level == "high")
+    return variant_interval(rules, rules.urine_variant(case.measure, case.term_months), year, case.risk_level == "high",
+                            early)
 
 
-def variant_interval(rules: Rules, variant: str, year: int, high_risk: bool) -> tuple[Interval, str, str]:
-    """`urine_interval` of a variant of the rules (R9-R11), a term year, and high risk (R13) or not."""
+def variant_interval(rules: Rules, variant: str, year: int, high_risk: bool,
+                     early: bool = False) -> tuple[Interval, str, str]:
+    """`urine_interval` of a variant of the rules (R9-R11), a term year, high risk (R13) or not, and
+    the strict preset's first months (R12) or not: the shortest interval that applies."""
     rule = rules.urine[variant]
     intervals = rule["intervals"]
-    interval = intervals[min(year, len(intervals)) - 1]
+    found = (intervals[min(year, len(intervals)) - 1], rule.source, "term_year")
+    start = rule["start_interval"]
+    if early and start and start.min_days < found[0].min_days:
+        found = (start, "R12", "start")
     high = rules.urine["high_risk"]
-    if high_risk and high["interval"] and high["interval"].min_days < interval.min_days:
+    if high_risk and high["interval"] and high["interval"].min_days < found[0].min_days:
         return high["interval"], high.source, "high_risk"
-    return interval, rule.source, "term_year"
+    return found
+
+
+def early_in_term(case: Case, rules: Rules, anchor: date) -> bool:
+    """Whether `anchor` falls within the first months of the term that the person's variant tests
+    more often (R12's start_months; 中止 days moving them on), when it has such months."""
+    rule = rules.urine[rules.urine_variant(case.measure, case.term_months)]
+    return bool(rule["start_interval"] and rule["start_months"]) and \
+        anchor < add_months(shifted_start(case, anchor), rule["start_months"])
 
 
 def urine_due(case: Case, anchor: date, rules: Rules, end: date | None) -> date | None:
     """R15's date of the next urine test from `anchor` (None past the term end)."""
-    interval = urine_interval(case, rules, term_year(case, anchor))[0]
+    interval = urine_interval(case, rules, term_year(case, anchor), early_in_term(case, rules, anchor))[0]
     return next_due(case, anchor, interval, end)[0]
 
 

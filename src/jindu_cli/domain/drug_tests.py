@@ -10,7 +10,7 @@ import json
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from jindu_cli.domain import records
 from jindu_cli.domain.dates import from_iso, iso
@@ -21,7 +21,7 @@ from jindu_cli.errors import InvalidInput
 
 LABELS = {"tested_on": "检测日期", "specimen": "检测样本", "method": "检测方法", "result": "检测结果",
           "substances": "检出毒品", "sample_number": "样本编号", "place": "检测地点", "tester": "检测人",
-          "notes": "备注"}
+          "notes": "备注", "unannounced": "突击检测"}
 
 
 @dataclass
@@ -38,6 +38,7 @@ class DrugTest:
     tester: str | None = None
     notes: str | None = None
     forced: bool = False
+    unannounced: bool = False  # R12: a test the person was not told of beforehand (突击检测)
 
     def as_dict(self) -> dict:
         return {
@@ -45,13 +46,25 @@ class DrugTest:
             "specimen": SPECIMEN.label(self.specimen), "method": METHOD.label(self.method),
             "result": RESULT.label(self.result), "substances": list(self.substances),
             "sample_number": self.sample_number, "place": self.place, "tester": self.tester,
-            "notes": self.notes, "forced": self.forced,
+            "notes": self.notes, "unannounced": self.unannounced, "forced": self.forced,
         }
 
 
 def _from_row(row) -> DrugTest:
     return DrugTest(row[0], row[1], from_iso(row[2]), row[3], row[4], row[5], json.loads(row[6]),
-                    row[7], row[8], row[9], row[10], bool(row[11]))
+                    row[7], row[8], row[9], row[10], bool(row[12]), bool(row[11]))
+
+
+YES = {"是": True, "否": False, "yes": True, "no": False, "true": True, "false": False, "1": True, "0": False}
+
+
+def _yes_no(conn: sqlite3.Connection, typed) -> bool:
+    if isinstance(typed, bool):
+        return typed
+    found = YES.get(str(typed).strip().lower())
+    if found is None:
+        raise InvalidInput(LABELS["unannounced"], f"“{typed}”应为 是 或 否")
+    return found
 
 
 def _substances(conn: sqlite3.Connection, typed) -> list[str]:
@@ -84,6 +97,7 @@ KIND = records.RecordKind(
         "substances": _substances,
         **{key: records.text(LABELS[key], 100) for key in ("sample_number", "place", "tester")},
         "notes": records.text(LABELS["notes"], 2000),
+        "unannounced": _yes_no,
     },
     rules=_rules,
     filters={"specimen": ("r.specimen", enum(SPECIMEN)), "result": ("r.result", enum(RESULT)),
@@ -101,8 +115,19 @@ def drug_tests_of(conn: sqlite3.Connection, case_id: int) -> list[DrugTest]:
 
 
 def add_drug_test(conn: sqlite3.Connection, case: Case, raw: dict, as_of: date, operator: str,
-                  force: bool = False) -> DrugTest:
-    return records.add(conn, KIND, case, raw, as_of, operator, force)
+                  force: bool = False, draw_days: int = 0) -> DrugTest:
+    """Record a test; unless told otherwise, it is unannounced (R12) when `jindu draw` picked the
+    person within `draw_days` days before it."""
+    day = records.a_date(LABELS["tested_on"])(conn, raw.get("tested_on"))
+    return records.add(conn, KIND, case, raw, as_of, operator, force,
+                       defaults={"unannounced": bool(day and drawn_within(conn, case.id, day, draw_days))})
+
+
+def drawn_within(conn: sqlite3.Connection, case_id: int, day: date, days: int) -> bool:
+    """Whether a draw picked the person in the `days` days before `day` (the day itself included)."""
+    return days > 0 and conn.execute(
+        "SELECT 1 FROM draws d, json_each(d.case_ids) j WHERE j.value = ? AND d.drawn_on BETWEEN ? AND ?",
+        [case_id, iso(day - timedelta(days=days)), iso(day)]).fetchone() is not None
 
 
 def update_drug_test(conn: sqlite3.Connection, test_id: int, raw: dict, as_of: date, operator: str,

@@ -119,8 +119,8 @@ KINDS = ("urine", "hair", "face_to_face", "home", "assessment")
 def shortest(rules: Rules, item: str, conn: sqlite3.Connection) -> int:
     """The fewest days an item's interval can span, over every variant and override."""
     if item == "urine_test":
-        spans = [i.min_days for v in ("community_treatment", "community_rehab_3y", "community_rehab_other")
-                 for i in rules.urine[v]["intervals"]]
+        variants = [rules.urine[v] for v in ("community_treatment", "community_rehab_3y", "community_rehab_other")]
+        spans = [i.min_days for v in variants for i in [*v["intervals"], v["start_interval"]] if i]
         if rules.urine["high_risk"]["interval"]:
             spans.append(rules.urine["high_risk"]["interval"].min_days)
         for (text,) in conn.execute("SELECT DISTINCT test_every FROM cases WHERE test_every IS NOT NULL"):
@@ -405,7 +405,14 @@ def explain(conn: sqlite3.Connection, case: Case, rules: Rules, as_of: date) -> 
     for kind in ("urine", "hair", "face_to_face", "home", "assessment"):
         if getattr(anchors, kind):
             setattr(anchors, kind, _detail(conn, case.id, kind))
-    return sorted(items_for(case, anchors, rules, as_of), key=lambda d: (d.due_on, ITEM_ORDER[d.item]))
+    items = sorted(items_for(case, anchors, rules, as_of), key=lambda d: (d.due_on, ITEM_ORDER[d.item]))
+    goal = rules.urine[rules.urine_variant(case.measure, case.term_months)]["unannounced"]
+    for item in items:
+        if item.item == "urine_test" and goal:  # R12: counted against its goal, never made due
+            done = conn.execute(f"SELECT count(*) FROM drug_tests WHERE case_id = ? AND unannounced AND result IN {PERFORMED}"
+                                " AND tested_on >= ?", [case.id, iso(case.reported_on)]).fetchone()[0]
+            item.notes.append(f"突击检测 {done}/{goal} 次（R12：期限内的目标，只计数，不列入到期）")
+    return items
 
 
 # --- on a day gone by (the report) ---------------------------------------------------------------

@@ -379,15 +379,22 @@ def _tests_and_visits(add_grouped, settings: dict, period: Period, end: date) ->
 def _on_time(conn, rules: Rules, columns: str, width: int, tally: Counter, start: date, end: date) -> None:
     """按时检测: each person in execution at the end has an R15 clock as it stood at the start of the
     period (anchored on the last performed urine test before it, else on 报到), worked out by R15:
-    inside SQLite for everyone never in 中止 and on the rules' cadence (report_clocks.UrineClocks),
-    person by person for the others."""
+    inside SQLite for everyone never in 中止 and on the rules' cadence by term year
+    (report_clocks.UrineClocks), person by person for the others (中止, a cadence of their own, an
+    anchor in the strict preset's first months)."""
     from jindu_cli.domain import clocks as person_clocks, report_clocks
 
     s, e = iso(start), iso(end)
     urine = f"specimen = 'urine' AND result IN {PERFORMED}"
     before = (f"(SELECT tested_on FROM drug_tests t WHERE t.case_id = p.id AND {urine} AND t.tested_on < :s"
               "  ORDER BY t.tested_on DESC LIMIT 1)")
-    apart = f"(p.test_every IS NOT NULL OR p.id IN (SELECT case_id FROM status_changes WHERE {SUSPENSION_CHANGE}))"
+    # R12's strict preset: an anchor in the first months of the term has an interval of its own
+    starts = {v: r for v, r in rules.urine.items() if v != "high_risk" and r["start_interval"]}
+    early = "".join(f" OR ({rules.urine_variant_sql('p.measure', 'p.term_months')} = '{v}' AND coalesce({before},"
+                    f" p.reported) < {report_clocks.sql_add_months('p.reported', r['start_months'])})"
+                    for v, r in starts.items())
+    apart = (f"(p.test_every IS NOT NULL OR p.id IN (SELECT case_id FROM status_changes WHERE {SUSPENSION_CHANGE})"
+             f"{early})")
     clocks = report_clocks.UrineClocks(rules)
     values = {"s": s, "e": e}
     # in steps, each materialized (read several times over, run once): the anchor's look-up; the
@@ -433,7 +440,7 @@ def _on_time(conn, rules: Rules, columns: str, width: int, tally: Counter, start
         anchor = before_on or reported
         paused = suspensions.get(cid)
         case = _clock_case(cid, measure, months, date.fromisoformat(reported), override, risk, every, paused or [])
-        if paused:
+        if paused or starts:
             due_on = person_clocks.urine_due(case, date.fromisoformat(anchor), rules, case.term_end(end))
             due_on = iso(due_on) if due_on and due_on <= end else None
         else:

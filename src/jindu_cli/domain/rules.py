@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from jindu_cli.domain.dates import add_months
-from jindu_cli.errors import JinduError
+from jindu_cli.errors import InvalidInput, JinduError
 
 ITEMS = ("report_in", "agreement", "urine_test", "hair_test", "talk", "home_visit", "assessment",
          "term_end", "three_year_clean", "lost_contact", "police_report", "hair_review", "leave_return",
@@ -216,6 +216,8 @@ def _urine(section: dict, urine: dict[str, Rule]) -> Rule:
         if variant not in nested:
             raise RulesError(f"urine_test.{variant}", "缺少这个尿检类别")
         v = _table(nested[variant], schema, f"urine_test.{variant}")
+        if bool(v.get("start_interval")) != bool(v.get("start_months")):
+            raise RulesError(f"urine_test.{variant}", "start_interval（头几个月的间隔）和 start_months（几个月）要一起写")
         urine[variant] = Rule(f"urine_test.{variant}", values["label"], v["source"], v)
     return Rule("urine_test", values["label"], "/".join(urine[v].source for v in URINE_VARIANTS), values)
 
@@ -263,6 +265,20 @@ def parse_rules(data: dict, path: Path, shipped: dict | None = None) -> Rules:
 
 
 _CACHE: dict[tuple, Rules] = {}
+
+
+PROFILES = {"standard": "标准", "strict": "严格"}
+
+
+def template(profile: str = "standard") -> str:
+    """The shipped rules file, as an office starts its own from: the standard cadence, or R12's
+    strict preset (the lines marked #strict in the shipped file, in force)."""
+    from jindu_cli.domain.reference import packaged_data_dir
+
+    if profile not in PROFILES:
+        raise InvalidInput("--profile", f"“{profile}”不是可选的方案；可选：" + "、".join(f"{k}（{v}）" for k, v in PROFILES.items()))
+    text = (packaged_data_dir() / "rules.toml").read_text(encoding="utf-8")
+    return text.replace("\n#strict ", "\n") if profile == "strict" else text
 
 
 def load_rules(conn: sqlite3.Connection | None = None, path: str | Path | None = None) -> Rules:

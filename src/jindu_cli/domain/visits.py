@@ -84,6 +84,15 @@ def _outcome(rec: dict, raw: dict, existing: dict | None) -> None:
                                               "未见到本人 或 拒绝配合")
 
 
+def fitted_outcome(kind: str, outcome: str) -> str:
+    """An imported outcome, fit for its kind: a street's log often writes a call answered as 见到本人
+    and one not answered as 未见到本人 (§9.6: a call is a contact attempt, with the outcomes of a call)."""
+    if kind == "phone":
+        return {"seen": "reached", "not_seen": "unreached"}.get(outcome, outcome)
+    _outcome({"kind": kind, "outcome": outcome}, {}, None)
+    return outcome
+
+
 def _sub_kind(rec: dict, raw: dict, existing: dict | None) -> str | None:
     """帮扶 and 评估 have a category of their own kind; the other kinds none."""
     sub = rec.get("sub_kind")

@@ -93,8 +93,14 @@ def urine_cadence(case: Case, rules: Rules) -> str:
     years = max(1, -(-case.term_months // 12))
     each = [clocks.urine_interval(case, rules, year)[0] for year in range(1, years + 1)]
     if all(i == each[0] for i in each):
-        return _once(each[0])
-    return "、".join(f"第{year}年{_once(i)}" for year, i in enumerate(each, start=1))
+        text = _once(each[0])
+    else:
+        text = "、".join(f"第{year}年{_once(i)}" for year, i in enumerate(each, start=1))
+    start = clocks.urine_interval(case, rules, 1, early=True)[0]
+    if start != each[0]:  # R12's strict preset: the first months more often
+        months = rules.urine[rules.urine_variant(case.measure, case.term_months)]["start_months"]
+        text = f"头{months}个月{_once(start)}，此后" + text
+    return text
 
 
 def cadence_fields(case: Case, rules: Rules) -> dict:

@@ -11,6 +11,7 @@ from jindu_cli.domain.enums import ASSESSMENT_KIND, HELP_KIND, METHOD, OUTCOME, 
 from jindu_cli.domain.importer.report import RowProblem
 from jindu_cli.domain.importer.rows import RecordRows, Slow
 from jindu_cli.domain.importer.values import Memo, as_day, cell_text, damaged, joined, vocabulary
+from jindu_cli.domain.visits import fitted_outcome
 
 
 class DrugTestRows(RecordRows):
@@ -112,7 +113,7 @@ class VisitRows(RecordRows):
         day = self.needed(cells, "visited_on", self.day)
         kind = self.needed(cells, "kind", self.visit_kind)
         raw = cells[self.ix["outcome"]]
-        outcome = self.outcome(raw) if raw else "seen"
+        outcome = fitted_outcome(kind, self.outcome(raw) if raw else "seen")
         sub = None
         raw = cells[self.ix["sub_kind"]]
         if cell_text(raw):
@@ -150,8 +151,11 @@ class VisitRows(RecordRows):
                 span = person.span
                 if span is None or not span[0] <= day <= span[1]:
                     raise Slow
+                kind, outcome = kinds[cells[i_kind]], outcomes[cells[i_outcome]]
+                if kind == "phone" or outcome in ("reached", "unreached"):
+                    raise Slow  # (the outcome fitted to the kind, or refused, on the way of one row)
                 raw = cells[i_notes]
-                row = (person.id, day, kinds[cells[i_kind]], None, outcomes[cells[i_outcome]],
+                row = (person.id, day, kind, None, outcome,
                        workers[cells[i_worker]] or person.worker, places[cells[i_place]],
                        notes(raw) if raw else None)
             except (KeyError, RowProblem, Slow):

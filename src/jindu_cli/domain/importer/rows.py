@@ -34,9 +34,11 @@ CACHE_KIB, REBUILD_CACHE_KIB = 32 * 1024, 8 * 1024  # SQLite's page cache while 
 
 
 def _labels_to_fields() -> dict[str, str]:
+    """The field a message of the register's, a visit's or a test's own checks names by its label."""
+    from jindu_cli.domain import drug_tests, visits
     from jindu_cli.domain.people import LABELS
 
-    out = {label: name for name, label in LABELS.items()}
+    out = {label: name for labels in (drug_tests.LABELS, visits.LABELS, LABELS) for name, label in labels.items()}
     out.update({"性别": "sex", "出生日期": "birth_date", "措施": "measure", "风险等级": "risk_level"})
     return out
 
