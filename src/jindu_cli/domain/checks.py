@@ -33,10 +33,8 @@ FILE_CHECK = "文件完整性"
 def check(conn: sqlite3.Connection, as_of: date) -> list[Problem]:
     """Every problem found; on a damaged file, only what SQLite's integrity check says (the rest
     would be read from broken pages)."""
-    problems: list[Problem] = []
-    for (line,) in conn.execute("PRAGMA integrity_check"):
-        if line != "ok":
-            problems.append(Problem(FILE_CHECK, None, "", line))
+    problems = [Problem(FILE_CHECK, None, "", line) for (line,) in conn.execute("PRAGMA integrity_check")
+                if line != "ok"]
     if problems:
         return problems
     for table, rowid, parent, _ in conn.execute("PRAGMA foreign_key_check"):
@@ -45,7 +43,14 @@ def check(conn: sqlite3.Connection, as_of: date) -> list[Problem]:
     if not verdict.ok:
         problems.append(Problem("审计链", None, f"审计 #{verdict.bad_id}", verdict.problem))
     cases = load_cases(conn)
-    by_id = {c.id: c for c in cases}
+    problems += _cases(conn, cases)
+    problems += _records(conn, {c.id: c for c in cases}, as_of)
+    return problems
+
+
+def _cases(conn: sqlite3.Connection, cases: list) -> list[Problem]:
+    """Each case's 身份证号, the order of its dates, and its status against its status history."""
+    problems = []
     last_status = {cid: status for cid, status in conn.execute(
         "SELECT case_id, status FROM status_changes ORDER BY case_id, changed_on, id")}  # the last one wins
     order = [("decided_on", "received_on"), ("received_on", "reported_on"), ("reported_on", "agreement_on")]
@@ -63,8 +68,14 @@ def check(conn: sqlite3.Connection, as_of: date) -> list[Problem]:
         if expected != case.status:
             problems.append(Problem("状态", case.id, case.name,
                                     f"状态是{STATUS.label(case.status)}，但状态记录的最后一条是{STATUS.label(expected)}"))
-    for table, entity, column, label in (("visits", "走访", "visited_on", "visit"), ("drug_tests", "检测", "tested_on", "test"),
-                                         ("leaves", "外出", "left_on", "leave")):
+    return problems
+
+
+def _records(conn: sqlite3.Connection, by_id: dict, as_of: date) -> list[Problem]:
+    """Records of no case, and records outside their person's measure that were not forced in."""
+    problems = []
+    for table, entity, column in (("visits", "走访", "visited_on"), ("drug_tests", "检测", "tested_on"),
+                                  ("leaves", "外出", "left_on")):
         # table and column names are this module's constants
         for record_id, case_id, day in conn.execute(
                 f"SELECT id, case_id, {column} FROM {table} WHERE forced = 0 ORDER BY id"):
@@ -75,7 +86,7 @@ def check(conn: sqlite3.Connection, as_of: date) -> list[Problem]:
             found = window_problems(case, date.fromisoformat(day), as_of)
             if found:
                 problems.append(Problem("措施期外", case_id, f"{entity} #{record_id}", "；".join(found)))
-    for table, entity in (("status_changes", "状态记录"), ("police_reports", "报告公安")):
+    for table, entity in (("status_changes", "状态记录"), ("police_reports", "报告公安"), ("transfers", "变更执行地")):
         for record_id, case_id in conn.execute(f"SELECT id, case_id FROM {table} WHERE case_id NOT IN (SELECT id FROM cases)"):
             problems.append(Problem("孤立记录", case_id, f"{entity} #{record_id}", "所属的案件不存在"))
     return problems

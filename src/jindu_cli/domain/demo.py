@@ -63,8 +63,7 @@ def _build(conn: sqlite3.Connection, as_of: date) -> int:
 def _history(conn, case: Case, as_of: date, rng: random.Random) -> None:
     """Tests and visits on the cadence of the rules, with the lapses real offices have: some
     people are overdue, a few tested positive or refused, one left the county unreported."""
-    from jindu_cli.domain import drug_tests, flags, leaves, rules, visits
-    from jindu_cli.domain.clocks import term_year
+    from jindu_cli.domain import leaves, rules
 
     ruleset = rules.load_rules(conn)
     end = min(as_of, case.closed_on or as_of, case.term_end(as_of))
@@ -73,13 +72,25 @@ def _history(conn, case: Case, as_of: date, rng: random.Random) -> None:
     diligent = rng.random() > 0.25  # a quarter of the people have been let slip lately
     stop = end if diligent else end - timedelta(days=rng.randint(35, 80))
     troubled = rng.random() < 0.15
+    _urine_tests(conn, case, ruleset, stop, troubled, as_of, rng)
+    _hair_tests(conn, case, stop, as_of, rng)
+    _visits(conn, case, stop, as_of, rng)
+    if troubled and (stop - case.reported_on).days > 60:
+        left = case.reported_on + timedelta(days=rng.randint(20, (stop - case.reported_on).days - 10))
+        leaves.add_leave(conn, case, {"kind": "擅离", "left_on": left, "days": rng.randint(3, 12)}, as_of, OPERATOR)
+
+
+def _urine_tests(conn, case: Case, ruleset, stop: date, troubled: bool, as_of: date, rng: random.Random) -> None:
+    from jindu_cli.domain import drug_tests, flags
+    from jindu_cli.domain.clocks import term_year
+
     variant = ruleset.urine[ruleset.urine_variant(case.measure, case.term_months)]["intervals"]
     day = case.reported_on
     while True:
         interval = variant[min(term_year(case, day), len(variant)) - 1]
         day = interval.add(day) + timedelta(days=rng.randint(-4, 3))
         if day > stop:
-            break
+            return
         result = "阴性"
         if troubled and rng.random() < 0.3:
             result = rng.choice(["阳性", "拒检", "逃检"])
@@ -89,18 +100,28 @@ def _history(conn, case: Case, as_of: date, rng: random.Random) -> None:
         drug_tests.add_drug_test(conn, case, raw, as_of, OPERATOR)
         if result == "阳性" and rng.random() < 0.7:
             flags.add_police_report(conn, case, day + timedelta(days=1) if day < as_of else day, as_of, OPERATOR)
+
+
+def _hair_tests(conn, case: Case, stop: date, as_of: date, rng: random.Random) -> None:
+    from jindu_cli.domain import drug_tests
+
     day = case.reported_on
     while True:
         day += timedelta(days=rng.randint(170, 190))
         if day > stop:
-            break
+            return
         drug_tests.add_drug_test(conn, case, {"tested_on": day, "specimen": "毛发", "method": "实验室检测",
                                               "result": "阴性"}, as_of, OPERATOR)
+
+
+def _visits(conn, case: Case, stop: date, as_of: date, rng: random.Random) -> None:
+    from jindu_cli.domain import visits
+
     day, n = case.reported_on, 0
     while True:
         day += timedelta(days=rng.randint(20, 33) if case.risk_level != "high" else rng.randint(10, 16))
         if day > stop:
-            break
+            return
         n += 1
         kind = "入户走访" if n % 3 == 0 else "评估" if n % 6 == 5 else rng.choice(["谈话", "谈话", "帮扶"])
         outcome = "见到本人" if rng.random() < 0.92 else "未见到本人"
@@ -110,9 +131,6 @@ def _history(conn, case: Case, as_of: date, rng: random.Random) -> None:
         if kind == "评估":
             raw["sub_kind"] = "年度评估" if n % 12 == 11 else "半年小结"
         visits.add_visit(conn, case, raw, as_of, OPERATOR)
-    if troubled and (stop - case.reported_on).days > 60:
-        left = case.reported_on + timedelta(days=rng.randint(20, (stop - case.reported_on).days - 10))
-        leaves.add_leave(conn, case, {"kind": "擅离", "left_on": left, "days": rng.randint(3, 12)}, as_of, OPERATOR)
 
 
 def _play_scenario(conn, case: Case, scenario: str, as_of: date, rng: random.Random) -> None:

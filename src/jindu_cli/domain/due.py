@@ -207,19 +207,7 @@ def load_anchors(conn: sqlite3.Connection, rules: Rules, cases: list[Case], scop
     edge = {item: horizon - timedelta(days=shortest(rules, item, conn))
             for item in (*ANCHOR_OF, "lost_contact") if item in items} if horizon else {}
     w = Window(items, horizon, edge, 12 * rules["three_year_clean"]["years"])
-    out: dict[int, tuple[Anchors, list[str]]] = {}
-    for case in cases:
-        latest = active.get(case.id)
-        if latest is not None:
-            fails = failed.get(case.id, ())
-            wanted = [n for n in BY_STATUS["active"] if n in items and _could_be_due(w, case, n, latest, fails)]
-            if wanted:
-                out[case.id] = (_anchors(latest, fails), wanted)
-        else:
-            wanted = [n for n in BY_STATUS.get(case.status, ())
-                      if n in items and (n != "three_year_clean" or _clean_could_be_due(w, case))]
-            if wanted:
-                out[case.id] = (Anchors(), wanted)
+    out = _wanted(w, cases, active, failed)
     _contacts(conn, out, rules["lost_contact"]["calls_count"])
     _positives(conn, out)
     if {"agreement", "transfer_report"} & set(items):
@@ -227,6 +215,26 @@ def load_anchors(conn: sqlite3.Connection, rules: Rules, cases: list[Case], scop
             if cid in out:
                 out[cid][0].transfer = moved
     _flags(conn, rules, [c for c in cases if c.id in out and set(FROM_FLAGS) & set(out[c.id][1])], out, as_of)
+    return out
+
+
+def _wanted(w: Window, cases: list[Case], active: dict[int, list], failed: dict[int, list[date]]
+            ) -> dict[int, tuple[Anchors, list[str]]]:
+    """{case id: (anchors, the items worth working out)} of the people who have any: for the people
+    in execution, from their latest records (`active`) and failed contacts."""
+    out: dict[int, tuple[Anchors, list[str]]] = {}
+    for case in cases:
+        latest = active.get(case.id)
+        if latest is not None:
+            fails = failed.get(case.id, ())
+            wanted = [n for n in BY_STATUS["active"] if n in w.items and _could_be_due(w, case, n, latest, fails)]
+            if wanted:
+                out[case.id] = (_anchors(latest, fails), wanted)
+        else:
+            wanted = [n for n in BY_STATUS.get(case.status, ())
+                      if n in w.items and (n != "three_year_clean" or _clean_could_be_due(w, case))]
+            if wanted:
+                out[case.id] = (Anchors(), wanted)
     return out
 
 

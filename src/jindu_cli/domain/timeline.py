@@ -18,41 +18,71 @@ ORDER = {"status": 0, "transfer": 1, "police_report": 2, "drug_test": 3, "visit"
 
 
 def build(conn: sqlite3.Connection, case: Case, as_of: date) -> list[dict]:
-    events: list[tuple] = []
+    events = [*_statuses(conn, case), *_transfers(conn, case), *_visits(conn, case), *_tests(conn, case),
+              *_leaves(conn, case, as_of), *_police_reports(conn, case)]
+    events.sort(key=lambda e: (e[0], -ORDER[e[1]], e[2]), reverse=True)
+    return [{"on": on, "entity": entity, "record_id": rid, "type": LABELS[entity], "text": text}
+            for on, entity, rid, text in events]
+
+
+LABELS = {"status": "状态", "transfer": "执行地", "visit": "走访", "drug_test": "检测", "leave": "外出",
+          "police_report": "报告公安"}
+Event = tuple[str, str, int, str]  # (ISO date, entity, record number, text)
+
+
+def _statuses(conn: sqlite3.Connection, case: Case) -> list[Event]:
+    out = []
     for sid, previous, status, on, reason in conn.execute(
-        "SELECT id, previous_status, status, changed_on, reason FROM status_changes WHERE case_id = ?", [case.id]):
+            "SELECT id, previous_status, status, changed_on, reason FROM status_changes WHERE case_id = ?", [case.id]):
         before = f"{STATUS.label(previous)} → " if previous else ""
         why = f"（{reason}）" if reason else ""
-        events.append((on, "status", sid, f"状态：{before}{STATUS.label(status)}{why}"))
+        out.append((on, "status", sid, f"状态：{before}{STATUS.label(status)}{why}"))
+    return out
+
+
+def _transfers(conn: sqlite3.Connection, case: Case) -> list[Event]:
+    out = []
     for moved in transfers_of(conn, case.id):
         why = f"（{moved.reason}）" if moved.reason else ""
         after = "，".join(f"{on} {what}" for on, what in ((moved.reported_on, "在新街道报到"),
                                                           (moved.agreement_on, "重新签订协议")) if on)
-        events.append((iso(moved.moved_on), "transfer", moved.id,
-                       f"变更执行地：{moved.from_street} → {moved.to_street}{why}" + (f"；{after}" if after else "；尚未在新街道报到")))
+        out.append((iso(moved.moved_on), "transfer", moved.id, f"变更执行地：{moved.from_street} → {moved.to_street}"
+                    f"{why}；{after or '尚未在新街道报到'}"))
+    return out
+
+
+def _visits(conn: sqlite3.Connection, case: Case) -> list[Event]:
+    out = []
     for visit in visits_of(conn, case.id):
         sub = sub_kind_label(visit.kind, visit.sub_kind)
         kind = VISIT_KIND.label(visit.kind) + (f"·{sub}" if sub else "")
         who = f"，{visit.worker}" if visit.worker else ""
         note = f"：{visit.notes}" if visit.notes else ""
-        events.append((iso(visit.visited_on), "visit", visit.id, f"{kind}，{OUTCOME.label(visit.outcome)}{who}{note}"))
+        out.append((iso(visit.visited_on), "visit", visit.id, f"{kind}，{OUTCOME.label(visit.outcome)}{who}{note}"))
+    return out
+
+
+def _tests(conn: sqlite3.Connection, case: Case) -> list[Event]:
+    out = []
     for test in drug_tests_of(conn, case.id):
         found = f"（{'、'.join(test.substances)}）" if test.substances else ""
-        events.append((iso(test.tested_on), "drug_test", test.id,
-                       f"{SPECIMEN.label(test.specimen)}{METHOD.label(test.method)}：{RESULT.label(test.result)}{found}"))
+        out.append((iso(test.tested_on), "drug_test", test.id,
+                    f"{SPECIMEN.label(test.specimen)}{METHOD.label(test.method)}：{RESULT.label(test.result)}{found}"))
+    return out
+
+
+def _leaves(conn: sqlite3.Connection, case: Case, as_of: date) -> list[Event]:
+    out = []
     for leave in leaves_of(conn, case.id):
         if leave.kind == "unreported":
             text = f"擅离 {leave.absent_days(as_of)} 天"
         else:
             back = f"，{leave.returned_on} 返回" if leave.returned_on else "，尚未销假"
             text = f"外出报告：{leave.destination or '去向未填'}{back}"
-        events.append((iso(leave.left_on), "leave", leave.id, text))
-    for pid, on, matter in conn.execute(
-        "SELECT id, reported_on, matter FROM police_reports WHERE case_id = ?", [case.id]):
-        events.append((on, "police_report", pid, f"报告公安{('：' + matter) if matter else ''}"))
-    events.sort(key=lambda e: (e[0], -ORDER[e[1]], e[2]), reverse=True)
-    labels = {"status": "状态", "transfer": "执行地", "visit": "走访", "drug_test": "检测", "leave": "外出", "police_report": "报告公安"}
-    return [{"on": on, "entity": entity, "record_id": rid, "type": labels[entity], "text": text}
-            for on, entity, rid, text in events]
+        out.append((iso(leave.left_on), "leave", leave.id, text))
+    return out
 
 
+def _police_reports(conn: sqlite3.Connection, case: Case) -> list[Event]:
+    return [(on, "police_report", pid, f"报告公安{('：' + matter) if matter else ''}") for pid, on, matter in
+            conn.execute("SELECT id, reported_on, matter FROM police_reports WHERE case_id = ?", [case.id])]
