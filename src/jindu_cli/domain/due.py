@@ -173,17 +173,11 @@ class Window(NamedTuple):
     clean_years: int  # R21's years, in months
 
 
-def _could_be_due(w: Window, case: Case, item: str, latest: list, failed: Sequence[date]) -> bool:
-    """Whether `item` of a person in execution, whose latest records of KINDS are `latest`, can
-    fall due by the window's horizon."""
-    edge = w.edge.get(item)
-    if edge is None:
-        return True
-    if item != "lost_contact":
-        return (latest[KINDS.index(ANCHOR_OF[item])] or case.reported_on) <= edge
-    # R22: not when seen lately (报到, a test or a visit), unless failed contacts since can bring it on
+def _lost_could_be_due(edge: date, reported: date, latest: list, failed: Sequence[date]) -> bool:
+    """R22 by the window's horizon: not when seen lately (报到, a test or a visit), unless failed
+    contacts since can bring it on."""
     urine, hair, seen = latest[:3]
-    lately = case.reported_on > edge or (urine and urine > edge) or (hair and hair > edge) or (seen and seen > edge)
+    lately = reported > edge or (urine and urine > edge) or (hair and hair > edge) or (seen and seen > edge)
     return not lately or bool(failed and failed[-1] > edge)
 
 
@@ -221,13 +215,21 @@ def load_anchors(conn: sqlite3.Connection, rules: Rules, cases: list[Case], scop
 def _wanted(w: Window, cases: list[Case], active: dict[int, list], failed: dict[int, list[date]]
             ) -> dict[int, tuple[Anchors, list[str]]]:
     """{case id: (anchors, the items worth working out)} of the people who have any: for the people
-    in execution, from their latest records (`active`) and failed contacts."""
+    in execution, from their latest records (`active`) and failed contacts, each clocked item only
+    when its anchor is no later than its edge."""
+    held = [n for n in BY_STATUS["active"] if n in w.items]
+    always = [n for n in held if n not in w.edge]
+    clocked = [(n, KINDS.index(ANCHOR_OF[n]), w.edge[n]) for n in held if n in w.edge and n != "lost_contact"]
+    lost = w.edge.get("lost_contact")
     out: dict[int, tuple[Anchors, list[str]]] = {}
     for case in cases:
         latest = active.get(case.id)
         if latest is not None:
             fails = failed.get(case.id, ())
-            wanted = [n for n in BY_STATUS["active"] if n in w.items and _could_be_due(w, case, n, latest, fails)]
+            reported = case.reported_on
+            wanted = always + [n for n, i, edge in clocked if (latest[i] or reported) <= edge]
+            if lost and _lost_could_be_due(lost, reported, latest, fails):
+                wanted.append("lost_contact")
             if wanted:
                 out[case.id] = (_anchors(latest, fails), wanted)
         else:
