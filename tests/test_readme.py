@@ -61,3 +61,37 @@ def test_transcript_replays_exactly(tmp_path):
             assert len(actual) == len(expected), f"$ {command}\n{proc.stdout}"
             for want, got in zip(expected, actual):
                 assert matches(want.rstrip(), got.rstrip()), f"$ {command}\nwant: {want}\n got: {got}"
+
+
+def guide_commands() -> list[str]:
+    """The `jindu …` lines of the README's plain code blocks (the examples a clerk copies), comments
+    and the cron lines' environment left out."""
+    found, inside = [], None
+    for line in README.read_text(encoding="utf-8").splitlines():
+        if line.startswith("```"):
+            inside = None if inside is not None else line[3:]
+            continue
+        if inside == "":
+            command = re.sub(r"\s{2,}#.*$", "", line).strip()
+            command = re.sub(r"^(\S+=\S+\s+)+", "", re.sub(r"^[\d*/,-]+(\s+[\d*/,-]+){4}\s+", "", command))
+            if command.startswith("jindu "):
+                found.append(command.split(" 2>>")[0].split(" >>")[0])
+    return found
+
+
+def test_every_example_in_the_guide_is_a_command_jindu_takes():
+    """Each example's command exists and takes the options written (parsed, not run)."""
+    import typer.main
+
+    from jindu_cli.cli import app
+
+    tree = typer.main.get_command(app)
+    examples = guide_commands()
+    assert len(examples) > 40
+    for example in examples:
+        words = shlex.split(example)[1:]
+        command, ctx = tree, None
+        while hasattr(command, "commands") and words and words[0] in command.commands:
+            command = command.commands[words.pop(0)]
+        assert not hasattr(command, "commands"), example
+        command.make_context("jindu", list(words))  # raises on an unknown option or a missing value

@@ -303,7 +303,7 @@ def case_transfer(
 
     只是街道写错了，请用 jindu case update --street 改正（不算变更，不要求重新报到）。
 
-    例：jindu case transfer 12 --to 中华北路 --on 2026-11-20 --reason 搬家
+    例：jindu case transfer 12 --to 八鸽岩 --on 2026-11-20 --reason 搬家
         jindu case transfer 12 --reported-on 2026-11-28          （在新街道报到后补记）
     """
     from jindu_cli.domain import find, transfers
