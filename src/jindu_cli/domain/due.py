@@ -209,7 +209,41 @@ def load_anchors(conn: sqlite3.Connection, rules: Rules, cases: list[Case], scop
             if cid in out:
                 out[cid][0].transfer = moved
     _flags(conn, rules, [c for c in cases if c.id in out and set(FROM_FLAGS) & set(out[c.id][1])], out, as_of)
+    if horizon:
+        _prune(out, cases, rules, as_of, horizon)
     return out
+
+
+def _prune(out: dict[int, tuple[Anchors, list[str]]], cases: list[Case], rules: Rules, as_of: date,
+           horizon: date) -> None:
+    """Leave out, once the facts are read, the items whose facts rule them out by `horizon` (no flag,
+    no open leave, no change of 执行地, an agreement signed, a term's end too far off), and the people
+    left with none: most people in execution have nothing due in a week."""
+    notice = timedelta(days=rules["term_end"]["notice_days"])
+    for case in cases:
+        found = out.get(case.id)
+        if found is None or case.status != "active":
+            continue
+        a, wanted = found
+        end = case.term_end(as_of) if case.reported_on else None
+        ruled_out = set()
+        if not a.flags:
+            ruled_out.update(("police_report", "hair_review"))
+        if not a.leaves_out:
+            ruled_out.add("leave_return")
+        if a.transfer is None:
+            ruled_out.add("transfer_report")
+            if case.agreement_on is not None:
+                ruled_out.add("agreement")
+        if end is None or end - notice > horizon:
+            ruled_out.add("term_end")
+        if end is None or as_of <= end or end + timedelta(days=rules["release_notice"]["days"]) > horizon:
+            ruled_out.add("release_notice")
+        kept = [n for n in wanted if n not in ruled_out]
+        if kept:
+            out[case.id] = (a, kept)
+        else:
+            del out[case.id]
 
 
 def _wanted(w: Window, cases: list[Case], active: dict[int, list], failed: dict[int, list[date]]
