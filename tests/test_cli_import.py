@@ -927,6 +927,30 @@ def test_import_log_lists_the_ledger(db, tmp_path):
     assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d ", table)
 
 
+def test_import_log_names_each_files_folder(db, tmp_path, monkeypatch):
+    """Where each file was read from (a relative path or a folder given is resolved), in every format;
+    a file imported before jindu kept folders has none."""
+    inbox = tmp_path / "街道报表" / "盐务街 11月"
+    inbox.mkdir(parents=True)
+    imported("cases", register(inbox))
+    monkeypatch.chdir(inbox)
+    write(inbox / "t.csv", TESTS_HEADER, log_rows())
+    imported("auto", Path("t.csv"))
+    conn = sqlite3.connect(db)
+    conn.execute("INSERT INTO import_files (kind, file_name, sha256, encoding, imported_at, operator, rows_read,"
+                 " inserted, updated, unchanged, rejected) VALUES ('cases', 'old.csv', 'ab', 'UTF-8',"
+                 " '2026-01-02T03:04:05Z', 'tester', 1, 1, 0, 0, 0)")
+    conn.commit()
+    conn.close()
+    ledger = ok("import", "log", "-f", "json").json()
+    assert [(e["file"], e["folder"]) for e in ledger] == [
+        ("old.csv", None), ("t.csv", str(inbox.resolve())), ("cases.csv", str(inbox.resolve()))]
+    table = list(csv.DictReader(io.StringIO(ok("import", "log", "-f", "csv").stdout)))
+    assert [(r["file"], r["folder"]) for r in table] == [(e["file"], e["folder"] or "") for e in ledger]
+    shown = ok("import", "log").stdout
+    assert f"cases.csv，在 {inbox.resolve()}" in shown and "old.csv，在" not in shown
+
+
 def test_exit_codes_for_several_files(db, tmp_path):
     good = register(tmp_path)
     empty = tmp_path / "empty.csv"

@@ -508,19 +508,21 @@ app.command("tests")(_command("tests", """导入检测记录：同一人、同�
 @guard
 def import_log(limit: LimitOpt = None,
                fmt: FormatOpt = Fmt.table, db: DbOpt = None):
-    """导入记录：每个导入过的文件的名称、SHA-256、时间、操作员和各项行数。"""
+    """导入记录：每个导入过的文件的名称和所在文件夹、SHA-256、时间、操作员和各项行数。"""
     from jindu_cli.cli.output import local_time
     from jindu_cli.domain.import_log import import_log as logged
     from jindu_cli.domain.importer import KIND_LABELS
 
     rows = logged(open_conn(db), limit)
-    if fmt is Fmt.table:  # the office's clock, the kind in words, a workbook's sheet beside its name
+    if fmt is Fmt.table:  # the office's clock, the kind in words, a workbook's sheet beside its name, its folder
         for r in rows:
             r.update(sha_short=r["sha256"][:12], time=local_time(r["imported_at"]),
                      kind_label=KIND_LABELS.get(r["kind"], r["kind"]),
-                     file=f"{r['file']}（{r['sheet']}）" if r["sheet"] else r["file"])
+                     file=(f"{r['file']}（{r['sheet']}）" if r["sheet"] else r["file"])
+                     + (f"，在 {r['folder']}" if r["folder"] else ""))
+    # the file last: its name and folder are the long text of this table
     emit(rows, [("import_id", "编号"), ("time", "时间"), ("operator", "操作员"), ("kind_label", "类型"),
-                ("file", "文件"), ("sha_short", "SHA-256"), ("encoding", "编码"), ("rows", "行数"),
-                ("inserted", "新增"), ("updated", "更新"), ("unchanged", "未变"), ("rejected", "拒绝")], fmt.value)
+                ("sha_short", "SHA-256"), ("encoding", "编码"), ("rows", "行数"), ("inserted", "新增"),
+                ("updated", "更新"), ("unchanged", "未变"), ("rejected", "拒绝"), ("file", "文件")], fmt.value)
     if not rows:
         message("还没有导入过文件")
