@@ -21,6 +21,9 @@ COLUMNS = [("leave_id", "编号"), ("case_id", "案件"), ("name", "姓名"), ("
            ("street", "街道"), ("kind", "类别"), ("left_on", "离开"), ("return_due", "预计返回"),
            ("returned_on", "返回"), ("days", "天数"), ("destination", "去向"), ("reason", "事由"),
            ("approved_by", "批准人")]
+# on the screen the free text of a leave goes last, as one long text that may take a line of its own
+SCREEN_COLUMNS = COLUMNS[:10] + [("detail", "去向、事由")]
+DETAIL = (("destination", "去向"), ("reason", "事由"), ("approved_by", "批准人"), ("notes", "备注"))
 
 
 @app.command("add")
@@ -107,4 +110,9 @@ def leave_list(
     rows = record_rows(conn, leaves.list_leaves, (who, case), date_from, date_to,
                        street=street, kind=kind,
                        open_only=open_only, as_of=today, limit=limit)
-    show_records(conn, rows, COLUMNS, fmt, reveal, operator, "leave list", "没有符合条件的外出记录")
+    columns = COLUMNS
+    if fmt is Fmt.table:
+        columns = SCREEN_COLUMNS
+        for r in rows:
+            r["detail"] = "；".join(f"{label}：{r[key]}" for key, label in DETAIL if r.get(key))
+    show_records(conn, rows, columns, fmt, reveal, operator, "leave list", "没有符合条件的外出记录")
