@@ -21,7 +21,8 @@ COLUMNS = [("leave_id", "编号"), ("case_id", "案件"), ("name", "姓名"), ("
            ("street", "街道"), ("kind", "类别"), ("left_on", "离开"), ("return_due", "预计返回"),
            ("returned_on", "返回"), ("days", "天数"), ("destination", "去向"), ("reason", "事由"),
            ("approved_by", "批准人")]
-# on the screen the free text of a leave goes last, as one long text that may take a line of its own
+# at a terminal the free text of a leave goes last, as one long text that may take a line of its own
+# (a file keeps each in its column)
 SCREEN_COLUMNS = COLUMNS[:10] + [("detail", "去向、事由")]
 DETAIL = (("destination", "去向"), ("reason", "事由"), ("approved_by", "批准人"), ("notes", "备注"))
 
@@ -103,6 +104,7 @@ def leave_list(
     operator: OperatorOpt = None,
 ):
     """列出外出记录（按离开日期，最新的在前）。例：jindu leave list --open"""
+    from jindu_cli.cli.output import terminal_width
     from jindu_cli.domain import leaves
 
     today = as_of_date(as_of)
@@ -111,7 +113,7 @@ def leave_list(
                        street=street, kind=kind,
                        open_only=open_only, as_of=today, limit=limit)
     columns = COLUMNS
-    if fmt is Fmt.table:
+    if fmt is Fmt.table and terminal_width():
         columns = SCREEN_COLUMNS
         for r in rows:
             r["detail"] = "；".join(f"{label}：{r[key]}" for key, label in DETAIL if r.get(key))
