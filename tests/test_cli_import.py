@@ -991,6 +991,40 @@ def test_export_masks_unless_revealed_guards_formulas_and_round_trips(db, tmp_pa
     assert rows(fresh, "SELECT notes FROM visits ORDER BY visited_on") == [("=1+1",), ("@SUM(A1)",)]
 
 
+def test_a_masked_export_is_told_once_with_how_to_export_in_full(db, tmp_path):
+    """A file jindu exported without --reveal: one message naming it and the command that exports the
+    numbers in full, not a refused row a person; nothing written, exit 1, the errors file still whole."""
+    imported("cases", register(tmp_path))
+    imported("tests", write(tmp_path / "t.csv", TESTS_HEADER, log_rows()))
+    for kind in ("cases", "tests"):
+        ok("export", kind, "-o", tmp_path / f"{kind}-masked.csv")
+    fresh = tmp_path / "fresh.db"
+    res = run("import", "auto", tmp_path / "cases-masked.csv", tmp_path / "tests-masked.csv", "--db", fresh,
+              "--errors", tmp_path / "错误.csv", *AS_OF)
+    assert res.exit_code == 1
+    said = [line for line in res.stderr.splitlines() if "脱敏" in line]
+    assert said == [
+        "cases-masked.csv：这是脱敏导出的文件：每一行的身份证号中间 8 位是 *（jindu 导出时不加 --reveal 就是这样），"
+        "无法还原，这些行没有导入。请在原来的数据库导出完整号码再导入：jindu export cases --reveal -o 登记表.csv",
+        "tests-masked.csv：这是脱敏导出的文件：每一行的身份证号中间 8 位是 *（jindu 导出时不加 --reveal 就是这样），"
+        "无法还原，这些行没有导入。请在原来的数据库导出完整号码再导入：jindu export tests --reveal -o 检测记录.csv"]
+    assert A[:6] + "********" + A[-4:] not in res.stdout + res.stderr and "被拒绝的行" not in res.stdout
+    assert counts(fresh) == {"cases": 0, "visits": 0, "drug_tests": 0, "import_files": 2}
+    refused = (tmp_path / "错误-cases-masked.csv").read_text(encoding="utf-8-sig")
+    assert refused.count("是脱敏的号码（中间 8 位是 *），无法还原") == 2
+    # among numbers in full, the one masked row is named by its count, the others go in
+    text = (tmp_path / "cases-masked.csv").read_text(encoding="utf-8-sig").splitlines()
+    full = (tmp_path / "full.csv")
+    ok("export", "cases", "--reveal", "-o", full)
+    lines = full.read_text(encoding="utf-8-sig").splitlines()
+    full.write_text("\n".join([lines[0], lines[1], text[2]]) + "\n", encoding="utf-8-sig")
+    res = run("import", "cases", full, "--db", fresh, *AS_OF)
+    assert res.exit_code == 1 and counts(fresh)["cases"] == 1
+    assert "full.csv：1 行的身份证号中间 8 位是 *（jindu 导出时不加 --reveal 就是这样），无法还原" in res.stderr
+    [report] = run("import", "cases", full, "--db", fresh, "--again", "-f", "json", *AS_OF).json()
+    assert (report["masked_ids"], report["rejected"], report["errors"][0]["reason"]) == (1, 1, "是脱敏的号码（中间 8 位是 *），无法还原")
+
+
 @pytest.mark.parametrize("cell, written", [
     ("520103199001011113", '="520103199001011113"'),  # Excel would show 5.20103E+17 and lose digits
     ("085186001234", '="085186001234"'), ("0851", '="0851"'),  # a leading 0 would be lost

@@ -384,18 +384,31 @@ def _show(reports, fmt: Fmt, kind: str) -> None:
 
 
 def _show_refused(reports, names: list[str]) -> None:
-    """The refused rows, alike ones together, the first 50 of them."""
-    problems = _alike([dict(e.as_dict(), file=name) for r, name in zip(reports, names) for e in r.errors])
+    """The refused rows, alike ones together, the first 50 of them; those of a masked ID are told
+    once above (`_notes`), not one a person."""
+    from jindu_cli.domain.importer.report import MASKED_ID
+
+    problems = _alike([dict(e.as_dict(), file=name) for r, name in zip(reports, names) for e in r.errors
+                       if e.reason != MASKED_ID])
     if problems:
         shown = problems[:50]
-        more = sum(r.rejected for r in reports) - sum(p["count"] for p in shown)
+        more = sum(r.rejected - r.masked_ids for r in reports) - sum(p["count"] for p in shown)
         emit(shown, [("file", "文件"), ("line", "行"), ("column", "列"), ("value", "值"), ("reason", "原因")], "table",
              title="被拒绝的行", caption=f"另有 {more} 行未列出（用 --errors 导出全部，或 -f json）" if more > 0 else None)
+
+
+# what to export instead of a masked file, by kind
+EXPORTED = {"cases": "登记表", "visits": "走访记录", "tests": "检测记录"}
 
 
 def _notes(r) -> list[str]:
     """What a file's import has to say besides its counts."""
     notes = [r.message] if r.message else []
+    if r.masked_ids:  # nothing to be done row by row: said once, with how to export the numbers in full
+        which = "这是脱敏导出的文件：每一行的身份证号" if r.masked_ids == r.rows else f"{r.masked_ids} 行的身份证号"
+        kind = r.kind if r.kind in EXPORTED else "cases"
+        notes.insert(0, f"{which}中间 8 位是 *（jindu 导出时不加 --reveal 就是这样），无法还原，这些行没有导入。"
+                        f"请在原来的数据库导出完整号码再导入：jindu export {kind} --reveal -o {EXPORTED[kind]}.csv")
     if r.above_header:
         notes.append(f"列名在第 {r.header_line} 行；其上 {r.above_header} 行（标题、填报单位等）不是数据，没有导入")
     if r.note_lines:
