@@ -94,7 +94,7 @@ def plain(db: Path, *args: str) -> str:
 
 # --- the register -------------------------------------------------------------------------------
 
-PEOPLE = [  # long names (a Uyghur name with its dot, a Mongolian name, compound surnames), long 社区
+PEOPLE = [  # long names (Uyghur names with their dot, a Mongolian name, compound surnames), long 社区
     dict(name="欧阳娜仁高娃", id=make_id(date(1988, 7, 19), 415), street="黔灵东路", community="枣山路社区居委会",
          measure="社区戒毒", worker="欧阳晓燕", risk="高", received_on="2025-01-02", reported_on="2025-01-10"),
     dict(name="买买提·艾力", id=make_id(date(1992, 3, 4), 223), street="盐务街", community="和平社区",
@@ -107,6 +107,8 @@ PEOPLE = [  # long names (a Uyghur name with its dot, a Mongolian name, compound
          worker="王磊", received_on="2024-05-02", reported_on="2024-05-28"),
     dict(name="阿依古丽·买买提", id=make_id(date(1985, 8, 8), 538), street="黔灵镇", community="茶店村",
          measure="社区康复", term_months="36", worker="孙杰", received_on="2024-11-02", reported_on="2024-11-05"),
+    dict(name="陈𠮷", id=make_id(date(2001, 2, 3), 601), street="头桥", community="海马冲社区", measure="社区戒毒",
+         worker="赵敏", received_on="2026-11-25"),  # a rarer character (outside the basic plane) in a name
 ]
 
 
@@ -131,7 +133,7 @@ def _build(folder: Path) -> None:
         for key, value in person.items():
             args += [f"--{key.replace('_', '-')}", value]
         ids.append(ok(*args, *on).stdout.strip())
-    ouyang, maimaiti, _, sima, zhang, ayi = ids
+    ouyang, maimaiti, _, sima, zhang, ayi, _ = ids
     ok("visit", "add", ouyang, "--kind", "入户走访", "--on", "2026-11-20", "--place", "枣山路社区居委会二楼调解室",
        "--notes", "家属反映近期在贵阳市云岩区黔灵东路一带务工，情绪稳定，按时参加社区组织的禁毒宣传活动", *on)
     ok("visit", "add", maimaiti, "--kind", "电话联系", "--outcome", "未接通", "--on", "2026-11-21",

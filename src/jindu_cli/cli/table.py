@@ -29,7 +29,8 @@ from typing import NamedTuple
 # the East Asian wide and full-width ranges; compiled when first needed (it costs some
 # milliseconds, and `jindu --version` needs no width)
 _WIDE_RANGES = ("[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf"
-                "\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]")
+                "\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6"
+                "\U00020000-\U0003fffd]")  # (the last: the rarer characters of names, 𠮷)
 _wide = functools.cache(lambda: re.compile(_WIDE_RANGES))
 
 
