@@ -125,13 +125,15 @@ class ErrorsFile:
         left half-written."""
         import os
 
+        from jindu_cli.storage.db import owner_only
+
         done = []
         for key, (fh, _, tmp, final) in list(self.open.items()):
             try:
                 fh.flush()
                 os.fsync(fh.fileno())
                 fh.close()
-                os.chmod(tmp, 0o600)
+                owner_only(tmp)
                 os.replace(tmp, final)
             except OSError as exc:
                 self.abandon()
