@@ -99,3 +99,19 @@ def test_the_operator_when_the_system_cannot_name_the_user(db, monkeypatch):
     monkeypatch.setattr(getpass, "getuser", no_user)
     ok("case", "add", "--id", make_id(), "--name", "张伟", "--street", "盐务街", "--measure", "社区戒毒", *AS_OF)
     assert rows(db, "SELECT operator FROM audit_log") == [("unknown",)]
+
+
+def test_colours_only_where_the_windows_console_takes_them(monkeypatch):
+    """jindu colours overdue rows itself; a Windows console that cannot be asked to read the codes
+    (here: no Windows API at all) gets none, rather than the codes printed as text."""
+    from jindu_cli.cli import output
+
+    class Terminal:
+        def isatty(self):
+            return True
+
+    monkeypatch.delenv("NO_COLOR")
+    monkeypatch.setattr(sys, "stdout", Terminal())
+    assert output._colours()
+    monkeypatch.setattr(sys, "platform", "win32")
+    assert not output._colours()

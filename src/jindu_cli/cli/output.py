@@ -150,8 +150,26 @@ def terminal_width() -> int | None:
 
 
 def _colours() -> bool:
-    """Whether tables may be coloured: at a terminal, unless NO_COLOR is set."""
-    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    """Whether tables may be coloured: at a terminal, unless NO_COLOR is set; on Windows, at a
+    console that takes the colour codes."""
+    if not sys.stdout.isatty() or os.environ.get("NO_COLOR"):
+        return False
+    return sys.platform != "win32" or _windows_colours()
+
+
+def _windows_colours() -> bool:
+    """Ask the Windows console to read colour codes (Windows 10 and later do when asked; a console
+    left as it starts in cmd.exe prints them as text): whether it will."""
+    try:
+        import ctypes
+
+        kernel32 = ctypes.windll.kernel32  # type: ignore[attr-defined]
+        handle = kernel32.GetStdHandle(-11)  # (standard output)
+        mode = ctypes.c_uint32()
+        return bool(kernel32.GetConsoleMode(handle, ctypes.byref(mode))
+                    and kernel32.SetConsoleMode(handle, mode.value | 0x0004))  # (virtual terminal processing)
+    except (AttributeError, OSError):
+        return False
 
 
 COLOURS = {"red": "31", "yellow": "33"}
