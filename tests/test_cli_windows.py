@@ -12,8 +12,6 @@ import sys
 from datetime import date
 from pathlib import Path
 
-import pytest
-
 import jindu_cli
 from support import make_id, ok, rows, run
 
