@@ -927,6 +927,30 @@ def test_import_log_lists_the_ledger(db, tmp_path):
     assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d ", table)
 
 
+def test_import_log_names_each_files_folder(db, tmp_path, monkeypatch):
+    """Where each file was read from (a relative path or a folder given is resolved), in every format;
+    a file imported before jindu kept folders has none."""
+    inbox = tmp_path / "街道报表" / "盐务街 11月"
+    inbox.mkdir(parents=True)
+    imported("cases", register(inbox))
+    monkeypatch.chdir(inbox)
+    write(inbox / "t.csv", TESTS_HEADER, log_rows())
+    imported("auto", Path("t.csv"))
+    conn = sqlite3.connect(db)
+    conn.execute("INSERT INTO import_files (kind, file_name, sha256, encoding, imported_at, operator, rows_read,"
+                 " inserted, updated, unchanged, rejected) VALUES ('cases', 'old.csv', 'ab', 'UTF-8',"
+                 " '2026-01-02T03:04:05Z', 'tester', 1, 1, 0, 0, 0)")
+    conn.commit()
+    conn.close()
+    ledger = ok("import", "log", "-f", "json").json()
+    assert [(e["file"], e["folder"]) for e in ledger] == [
+        ("old.csv", None), ("t.csv", str(inbox.resolve())), ("cases.csv", str(inbox.resolve()))]
+    table = list(csv.DictReader(io.StringIO(ok("import", "log", "-f", "csv").stdout)))
+    assert [(r["file"], r["folder"]) for r in table] == [(e["file"], e["folder"] or "") for e in ledger]
+    shown = ok("import", "log").stdout
+    assert f"cases.csv，在 {inbox.resolve()}" in shown and "old.csv，在" not in shown
+
+
 def test_exit_codes_for_several_files(db, tmp_path):
     good = register(tmp_path)
     empty = tmp_path / "empty.csv"
@@ -965,6 +989,40 @@ def test_export_masks_unless_revealed_guards_formulas_and_round_trips(db, tmp_pa
     for kind in ("cases", "visits", "tests"):
         assert ok("export", kind, "--reveal", "--db", fresh).stdout_bytes == (out / f"{kind}.csv").read_bytes()
     assert rows(fresh, "SELECT notes FROM visits ORDER BY visited_on") == [("=1+1",), ("@SUM(A1)",)]
+
+
+def test_a_masked_export_is_told_once_with_how_to_export_in_full(db, tmp_path):
+    """A file jindu exported without --reveal: one message naming it and the command that exports the
+    numbers in full, not a refused row a person; nothing written, exit 1, the errors file still whole."""
+    imported("cases", register(tmp_path))
+    imported("tests", write(tmp_path / "t.csv", TESTS_HEADER, log_rows()))
+    for kind in ("cases", "tests"):
+        ok("export", kind, "-o", tmp_path / f"{kind}-masked.csv")
+    fresh = tmp_path / "fresh.db"
+    res = run("import", "auto", tmp_path / "cases-masked.csv", tmp_path / "tests-masked.csv", "--db", fresh,
+              "--errors", tmp_path / "错误.csv", *AS_OF)
+    assert res.exit_code == 1
+    said = [line for line in res.stderr.splitlines() if "脱敏" in line]
+    assert said == [
+        "cases-masked.csv：这是脱敏导出的文件：每一行的身份证号中间 8 位是 *（jindu 导出时不加 --reveal 就是这样），"
+        "无法还原，这些行没有导入。请在原来的数据库导出完整号码再导入：jindu export cases --reveal -o 登记表.csv",
+        "tests-masked.csv：这是脱敏导出的文件：每一行的身份证号中间 8 位是 *（jindu 导出时不加 --reveal 就是这样），"
+        "无法还原，这些行没有导入。请在原来的数据库导出完整号码再导入：jindu export tests --reveal -o 检测记录.csv"]
+    assert A[:6] + "********" + A[-4:] not in res.stdout + res.stderr and "被拒绝的行" not in res.stdout
+    assert counts(fresh) == {"cases": 0, "visits": 0, "drug_tests": 0, "import_files": 2}
+    refused = (tmp_path / "错误-cases-masked.csv").read_text(encoding="utf-8-sig")
+    assert refused.count("是脱敏的号码（中间 8 位是 *），无法还原") == 2
+    # among numbers in full, the one masked row is named by its count, the others go in
+    text = (tmp_path / "cases-masked.csv").read_text(encoding="utf-8-sig").splitlines()
+    full = (tmp_path / "full.csv")
+    ok("export", "cases", "--reveal", "-o", full)
+    lines = full.read_text(encoding="utf-8-sig").splitlines()
+    full.write_text("\n".join([lines[0], lines[1], text[2]]) + "\n", encoding="utf-8-sig")
+    res = run("import", "cases", full, "--db", fresh, *AS_OF)
+    assert res.exit_code == 1 and counts(fresh)["cases"] == 1
+    assert "full.csv：1 行的身份证号中间 8 位是 *（jindu 导出时不加 --reveal 就是这样），无法还原" in res.stderr
+    [report] = run("import", "cases", full, "--db", fresh, "--again", "-f", "json", *AS_OF).json()
+    assert (report["masked_ids"], report["rejected"], report["errors"][0]["reason"]) == (1, 1, "是脱敏的号码（中间 8 位是 *），无法还原")
 
 
 @pytest.mark.parametrize("cell, written", [

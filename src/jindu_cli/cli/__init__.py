@@ -116,6 +116,9 @@ def _how_to_begin() -> None:
 
 
 def main() -> None:
+    from jindu_cli.cli.output import encodable_streams
+
+    encodable_streams()
     try:
         app()
     except BrokenPipeError:

@@ -183,30 +183,47 @@ def case_show(
         shown["test_every"] = f"{parse_interval(shown['test_every'], '个案尿检间隔').words}（{shown['test_every']}）"
     emit_record(shown, SHOW_LABELS, "table", reveal=reveal, title=f"{found.name}（案件 {found.id}）  按 {today} 计算")
     if record["flags"]:
-        emit([_flag_row(f, today) for f in record["flags"]],
-             [("flag", "标记"), ("triggered_on", "产生日期"), ("reason", "情况"), ("police", "报告公安或处理"),
-              ("evidence_text", "依据")], "table", title="标记")
+        screen = _on_screen()
+        emit([_flag_row(f, today, screen) for f in record["flags"]], FLAG_SCREEN if screen else FLAG_COLUMNS, "table",
+             title="标记")
     if record["timeline"]:
         emit(record["timeline"], [("on", "日期"), ("type", "类别"), ("record_id", "编号"), ("text", "内容")],
              "table", title="经过（最新的在前）")
 
 
-def _flag_row(flag: dict, today) -> dict:
+# a flag in a file or a pipe: each thing in its column; at a terminal, what answers it in a few words,
+# then what happened with its evidence (and what a clerk wrote to answer it) as the long text that
+# takes the rest of the line
+FLAG_COLUMNS = [("flag", "标记"), ("triggered_on", "产生日期"), ("reason", "情况"), ("police", "报告公安或处理"),
+                ("evidence_text", "依据")]
+FLAG_SCREEN = [("flag", "标记"), ("triggered_on", "产生日期"), ("police", "报告公安或处理"), ("detail", "情况和依据")]
+
+
+def _on_screen() -> bool:
+    from jindu_cli.cli.output import terminal_width
+
+    return terminal_width() is not None
+
+
+def _flag_row(flag: dict, today, screen: bool = False) -> dict:
     from datetime import date
 
     from jindu_cli.domain.flags import FOR_POLICE
 
     late = (today - date.fromisoformat(flag["triggered_on"])).days
     since = f"（已过 {late} 天）" if late > 0 else "（今天）"
+    answer, _, why = (flag["answer"] or "").partition("：")
     if flag["police_reported_on"]:
         police = f"已报告 {flag['police_reported_on']}"
     elif flag["answer"]:
-        police = flag["answer"]
+        police = answer if screen else flag["answer"]
     elif flag["kind"] in FOR_POLICE:
         police = "待报告" + since
     else:
         police = ("待核实" if flag["kind"] == "hair_unconfirmed" else "待销假") + since
-    return dict(flag, police=police, evidence_text="；".join(e["text"] for e in flag["evidence"]))
+    evidence = "；".join(e["text"] for e in flag["evidence"])
+    detail = f"{flag['reason']}。依据：{evidence}" + (f"。理由：{why}" if why else "")
+    return dict(flag, police=police, evidence_text=evidence, detail=detail)
 
 
 @app.command("update")
@@ -361,9 +378,10 @@ def case_flags(
     conn = open_conn(db)
     rows = []
     one = person(conn, who).id if who else None
+    screen = fmt is Fmt.table and _on_screen()
     for case, flag in flags.flag_list(conn, today, street=street, worker=worker, include_closed=include_closed or bool(one),
                                       unreported=unreported, case_id=one):
-        row = _flag_row(flag.as_dict(), today)
+        row = _flag_row(flag.as_dict(), today, screen)
         row.update(name=case.name, id_number=case.id_number, street=case.street, worker=case.worker)
         rows.append(row)
     if reveal and rows:
@@ -371,10 +389,9 @@ def case_flags(
 
         cases.record_reveal(conn, operator_name(operator), "case flags", [r["case_id"] for r in rows])
     columns = [("case_id", "编号"), ("name", "姓名"), ("id_number", "身份证号"), ("street", "街道"),
-               ("flag", "标记"), ("triggered_on", "产生日期"), ("reason", "情况"), ("police", "报告公安或处理"),
-               ("evidence_text", "依据")]
+               *(FLAG_SCREEN if screen else FLAG_COLUMNS)]
     if fmt is not Fmt.table:
-        rows = [{k: v for k, v in r.items() if k not in ("police", "evidence_text")} for r in rows]
+        rows = [{k: v for k, v in r.items() if k not in ("police", "evidence_text", "detail")} for r in rows]
     emit(rows, columns, fmt.value, reveal=reveal, caption=f"共 {len(rows)} 个标记" if rows else None)
     if not rows:
         message("没有标记")

@@ -125,13 +125,15 @@ class ErrorsFile:
         left half-written."""
         import os
 
+        from jindu_cli.storage.db import owner_only
+
         done = []
         for key, (fh, _, tmp, final) in list(self.open.items()):
             try:
                 fh.flush()
                 os.fsync(fh.fileno())
                 fh.close()
-                os.chmod(tmp, 0o600)
+                owner_only(tmp)
                 os.replace(tmp, final)
             except OSError as exc:
                 self.abandon()
@@ -384,18 +386,31 @@ def _show(reports, fmt: Fmt, kind: str) -> None:
 
 
 def _show_refused(reports, names: list[str]) -> None:
-    """The refused rows, alike ones together, the first 50 of them."""
-    problems = _alike([dict(e.as_dict(), file=name) for r, name in zip(reports, names) for e in r.errors])
+    """The refused rows, alike ones together, the first 50 of them; those of a masked ID are told
+    once above (`_notes`), not one a person."""
+    from jindu_cli.domain.importer.report import MASKED_ID
+
+    problems = _alike([dict(e.as_dict(), file=name) for r, name in zip(reports, names) for e in r.errors
+                       if e.reason != MASKED_ID])
     if problems:
         shown = problems[:50]
-        more = sum(r.rejected for r in reports) - sum(p["count"] for p in shown)
+        more = sum(r.rejected - r.masked_ids for r in reports) - sum(p["count"] for p in shown)
         emit(shown, [("file", "文件"), ("line", "行"), ("column", "列"), ("value", "值"), ("reason", "原因")], "table",
              title="被拒绝的行", caption=f"另有 {more} 行未列出（用 --errors 导出全部，或 -f json）" if more > 0 else None)
+
+
+# what to export instead of a masked file, by kind
+EXPORTED = {"cases": "登记表", "visits": "走访记录", "tests": "检测记录"}
 
 
 def _notes(r) -> list[str]:
     """What a file's import has to say besides its counts."""
     notes = [r.message] if r.message else []
+    if r.masked_ids:  # nothing to be done row by row: said once, with how to export the numbers in full
+        which = "这是脱敏导出的文件：每一行的身份证号" if r.masked_ids == r.rows else f"{r.masked_ids} 行的身份证号"
+        kind = r.kind if r.kind in EXPORTED else "cases"
+        notes.insert(0, f"{which}中间 8 位是 *（jindu 导出时不加 --reveal 就是这样），无法还原，这些行没有导入。"
+                        f"请在原来的数据库导出完整号码再导入：jindu export {kind} --reveal -o {EXPORTED[kind]}.csv")
     if r.above_header:
         notes.append(f"列名在第 {r.header_line} 行；其上 {r.above_header} 行（标题、填报单位等）不是数据，没有导入")
     if r.note_lines:
@@ -508,19 +523,21 @@ app.command("tests")(_command("tests", """导入检测记录：同一人、同�
 @guard
 def import_log(limit: LimitOpt = None,
                fmt: FormatOpt = Fmt.table, db: DbOpt = None):
-    """导入记录：每个导入过的文件的名称、SHA-256、时间、操作员和各项行数。"""
+    """导入记录：每个导入过的文件的名称和所在文件夹、SHA-256、时间、操作员和各项行数。"""
     from jindu_cli.cli.output import local_time
     from jindu_cli.domain.import_log import import_log as logged
     from jindu_cli.domain.importer import KIND_LABELS
 
     rows = logged(open_conn(db), limit)
-    if fmt is Fmt.table:  # the office's clock, the kind in words, a workbook's sheet beside its name
+    if fmt is Fmt.table:  # the office's clock, the kind in words, a workbook's sheet beside its name, its folder
         for r in rows:
             r.update(sha_short=r["sha256"][:12], time=local_time(r["imported_at"]),
                      kind_label=KIND_LABELS.get(r["kind"], r["kind"]),
-                     file=f"{r['file']}（{r['sheet']}）" if r["sheet"] else r["file"])
+                     file=(f"{r['file']}（{r['sheet']}）" if r["sheet"] else r["file"])
+                     + (f"，在 {r['folder']}" if r["folder"] else ""))
+    # the file last: its name and folder are the long text of this table
     emit(rows, [("import_id", "编号"), ("time", "时间"), ("operator", "操作员"), ("kind_label", "类型"),
-                ("file", "文件"), ("sha_short", "SHA-256"), ("encoding", "编码"), ("rows", "行数"),
-                ("inserted", "新增"), ("updated", "更新"), ("unchanged", "未变"), ("rejected", "拒绝")], fmt.value)
+                ("sha_short", "SHA-256"), ("encoding", "编码"), ("rows", "行数"), ("inserted", "新增"),
+                ("updated", "更新"), ("unchanged", "未变"), ("rejected", "拒绝"), ("file", "文件")], fmt.value)
     if not rows:
         message("还没有导入过文件")

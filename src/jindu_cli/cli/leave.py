@@ -21,6 +21,10 @@ COLUMNS = [("leave_id", "编号"), ("case_id", "案件"), ("name", "姓名"), ("
            ("street", "街道"), ("kind", "类别"), ("left_on", "离开"), ("return_due", "预计返回"),
            ("returned_on", "返回"), ("days", "天数"), ("destination", "去向"), ("reason", "事由"),
            ("approved_by", "批准人")]
+# at a terminal the free text of a leave goes last, as one long text that may take a line of its own
+# (a file keeps each in its column)
+SCREEN_COLUMNS = COLUMNS[:10] + [("detail", "去向、事由")]
+DETAIL = (("destination", "去向"), ("reason", "事由"), ("approved_by", "批准人"), ("notes", "备注"))
 
 
 @app.command("add")
@@ -100,6 +104,7 @@ def leave_list(
     operator: OperatorOpt = None,
 ):
     """列出外出记录（按离开日期，最新的在前）。例：jindu leave list --open"""
+    from jindu_cli.cli.output import terminal_width
     from jindu_cli.domain import leaves
 
     today = as_of_date(as_of)
@@ -107,4 +112,9 @@ def leave_list(
     rows = record_rows(conn, leaves.list_leaves, (who, case), date_from, date_to,
                        street=street, kind=kind,
                        open_only=open_only, as_of=today, limit=limit)
-    show_records(conn, rows, COLUMNS, fmt, reveal, operator, "leave list", "没有符合条件的外出记录")
+    columns = COLUMNS
+    if fmt is Fmt.table and terminal_width():
+        columns = SCREEN_COLUMNS
+        for r in rows:
+            r["detail"] = "；".join(f"{label}：{r[key]}" for key, label in DETAIL if r.get(key))
+    show_records(conn, rows, columns, fmt, reveal, operator, "leave list", "没有符合条件的外出记录")

@@ -86,5 +86,5 @@ def operator_name(raw: str | None) -> str:
         return name
     try:
         return getpass.getuser()
-    except (KeyError, OSError):
+    except (KeyError, OSError, ImportError):  # (ImportError: Windows without USERNAME, where getpass asks pwd)
         return "unknown"

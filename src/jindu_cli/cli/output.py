@@ -35,6 +35,25 @@ def message(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
+def encodable_streams() -> None:
+    """stdout and stderr that can write every name. Written to a file or a pipe (Task Scheduler's
+    log, `jindu due > 清单.txt`), Python on a Chinese Windows encodes in the ANSI code page, GBK,
+    which lacks the rarer characters of names (𠮷) and would stop the command half-way: GB18030
+    writes every character, and every character of GBK as GBK does. Any other encoding that is not
+    UTF-8 writes ? for what it cannot. (A console takes UTF-8, as do pipes elsewhere.)"""
+    import codecs
+
+    for stream in (sys.stdout, sys.stderr):
+        encoding = getattr(stream, "encoding", None)
+        if not encoding or not hasattr(stream, "reconfigure"):
+            continue
+        name = codecs.lookup(encoding).name
+        if name in ("gbk", "gb2312"):
+            stream.reconfigure(encoding="gb18030")
+        elif not name.startswith("utf"):
+            stream.reconfigure(errors="replace")
+
+
 def error(text: str) -> None:
     message(f"错误：{text}")
 
@@ -131,8 +150,26 @@ def terminal_width() -> int | None:
 
 
 def _colours() -> bool:
-    """Whether tables may be coloured: at a terminal, unless NO_COLOR is set."""
-    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    """Whether tables may be coloured: at a terminal, unless NO_COLOR is set; on Windows, at a
+    console that takes the colour codes."""
+    if not sys.stdout.isatty() or os.environ.get("NO_COLOR"):
+        return False
+    return sys.platform != "win32" or _windows_colours()
+
+
+def _windows_colours() -> bool:
+    """Ask the Windows console to read colour codes (Windows 10 and later do when asked; a console
+    left as it starts in cmd.exe prints them as text): whether it will."""
+    try:
+        import ctypes
+
+        kernel32 = ctypes.windll.kernel32  # type: ignore[attr-defined]
+        handle = kernel32.GetStdHandle(-11)  # (standard output)
+        mode = ctypes.c_uint32()
+        return bool(kernel32.GetConsoleMode(handle, ctypes.byref(mode))
+                    and kernel32.SetConsoleMode(handle, mode.value | 0x0004))  # (virtual terminal processing)
+    except (AttributeError, OSError):
+        return False
 
 
 COLOURS = {"red": "31", "yellow": "33"}
@@ -323,7 +360,7 @@ def _write_crash_report() -> str:
     try:
         make_private_dir(folder)
         path = folder / f"crash-{datetime.now():%Y%m%d-%H%M%S}-{os.getpid()}.txt"
-        fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+        fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
         return str(path)
@@ -335,6 +372,9 @@ def os_reason(exc: OSError) -> str:
     """Why a file could not be read or written, in Chinese for the usual reasons."""
     import errno
 
+    if exc.errno in (errno.EACCES, errno.EPERM) and sys.platform == "win32":
+        # (Windows refuses a file another program holds open, as Excel and WPS hold the files they show)
+        return "没有权限，或者文件正在别的程序（如 Excel、WPS）里打开；关掉它再试"
     reasons = {errno.ENOENT: "文件或文件夹不存在", errno.EACCES: "没有权限", errno.EPERM: "没有权限",
                errno.ENOSPC: "磁盘空间不足", errno.EROFS: "这个磁盘是只读的", errno.EISDIR: "这是一个文件夹，不是文件",
                errno.ENOTDIR: "路径里有一段不是文件夹", errno.ENAMETOOLONG: "文件名太长"}
@@ -346,6 +386,8 @@ def write_atomic(path: Path, data: bytes | Callable[[BinaryIO], object]) -> None
     `data`: the bytes, or what writes them to the file it is given (a long export, written as it
     is read). A failure names the file asked for, not the temporary one, and leaves no file."""
     import tempfile
+
+    from jindu_cli.storage.db import owner_only
 
     path = Path(path)
     try:
@@ -360,7 +402,7 @@ def write_atomic(path: Path, data: bytes | Callable[[BinaryIO], object]) -> None
                 fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(tmp, 0o600)
+        owner_only(tmp)
         os.replace(tmp, path)
     except BaseException as exc:
         try:

@@ -74,26 +74,81 @@ def _chinese_help_screen(command, ctx) -> None:
         rich_utils.highlighter = _ChineseUsage(rich_utils.highlighter)
     if not getattr(rich_utils._get_parameter_help, "wraps", False):
         rich_utils._get_parameter_help = _wrapping(rich_utils._get_parameter_help)
+    if not getattr(rich_utils._make_command_help, "wraps", False):
+        rich_utils._make_command_help = _wrapped_command_help(rich_utils._make_command_help)
+    if not getattr(rich_utils._get_help_text, "wraps", False):
+        rich_utils._get_help_text = _wrapped_description(rich_utils._get_help_text)
     option = command.get_help_option(ctx)
     if option is not None:
         option.help = "显示这个帮助，然后退出"
 
 
+class _Wrapped:
+    """Help text wrapped the way tables wrap long text (cli/table.wrap): between Chinese characters
+    or at spaces, never inside an option's name, a date or a number. rich wraps only at spaces, and
+    so cuts a line of Chinese (one long "word" to rich) with "…", or folds it inside a word."""
+
+    def __init__(self, text):
+        self.text = text
+
+    def __rich_console__(self, console, options):
+        from jindu_cli.cli.table import breaks
+
+        for paragraph in self.text.split("\n"):
+            for line in paragraph.divide(breaks(paragraph.plain, options.max_width)):
+                line.rstrip()
+                yield line[len(line.plain) - len(line.plain.lstrip()):]
+
+    def __rich_measure__(self, console, options):
+        from rich.measure import Measurement
+
+        from jindu_cli.cli.table import unbroken, width
+
+        plain = self.text.plain
+        widest = max(map(width, plain.split("\n")), default=0)
+        return Measurement(unbroken(plain), widest).clamp(max_width=options.max_width)
+
+
 def _wrapping(parameter_help):
-    """typer lays an option's help out as rich Columns, which cut a line of Chinese (one long "word"
-    to rich, having no spaces) with "…" at 80 columns: the same pieces as one text, folded instead."""
+    """typer lays an option's help out as rich Columns, which cut a line of Chinese with "…" at 80
+    columns: the same pieces as one text, wrapped."""
     def help_text(**kwargs):
         from rich.text import Text
 
-        text = Text(overflow="fold")
+        text = Text()
         for item in parameter_help(**kwargs).renderables:
             if text:
                 text.append(" ")
             text.append_text(item) if isinstance(item, Text) else text.append(str(item))
-        return text
+        return _Wrapped(text)
 
     help_text.wraps = True
     return help_text
+
+
+def _wrapped_command_help(command_help):
+    """A command's line in a group's list of commands, wrapped rather than cut with "…"."""
+    def help_text(**kwargs):
+        from rich.text import Text
+
+        text = command_help(**kwargs)
+        return _Wrapped(text) if isinstance(text, Text) else text
+
+    help_text.wraps = True
+    return help_text
+
+
+def _wrapped_description(help_text):
+    """A command's description at the top of its help screen, wrapped rather than folded."""
+    def description(**kwargs):
+        from rich.console import Group
+        from rich.text import Text
+
+        return Group(*(_Wrapped(item) if isinstance(item, Text) else item
+                       for item in help_text(**kwargs).renderables))
+
+    description.wraps = True
+    return description
 
 
 def _in_chinese(format_help):

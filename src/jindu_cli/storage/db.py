@@ -60,6 +60,20 @@ def _busy_ms() -> int:
         return DEFAULT_BUSY_MS
 
 
+def owner_only(path: Path | str, mode: int = 0o600) -> None:
+    """Make a file (0600) or a folder (0700) its owner's only, where the file system keeps modes.
+    Windows keeps only a read-only flag (a file there has its folder's permissions: under the
+    user's profile, the user's), and a FAT or network drive may refuse: neither is a reason not to
+    write the file."""
+    import errno
+
+    try:
+        os.chmod(path, mode)
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.EACCES, errno.ENOTSUP, errno.EOPNOTSUPP):
+            raise
+
+
 def make_private_dir(folder: Path) -> None:
     """Make `folder` if it is missing, with every missing folder above it, each 0700 (owner only,
     as the XDG rule has it for folders made for data). `mkdir(parents=True, mode=0o700)` gives that
@@ -78,7 +92,7 @@ def make_private_dir(folder: Path) -> None:
             if not made.is_dir():
                 raise
             continue
-        os.chmod(made, 0o700)  # (mkdir's mode is cut by the umask)
+        owner_only(made, 0o700)  # (mkdir's mode is cut by the umask)
 
 
 def create_private_file(path: Path) -> None:
@@ -428,7 +442,7 @@ def copy_database(source: sqlite3.Connection, target: Path, manifest: bool = Tru
             dest.close()
         if verdict != "ok":
             raise DatabaseError(f"备份副本没有通过完整性检查（{verdict}），已丢弃")
-        os.chmod(tmp, 0o600)
+        owner_only(tmp)
         os.replace(tmp, target)
     except BaseException:
         for leftover in (tmp, Path(f"{tmp}-journal")):
@@ -556,7 +570,7 @@ def restore_database(backup: Path, live: Path) -> Restored:
                 target.close()
     finally:
         source.close()
-    os.chmod(live, 0o600)
+    owner_only(live)
     conn = connect(live)
     try:
         written = head.reset(conn, live)

@@ -27,6 +27,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from jindu_cli.errors import DatabaseError
+from jindu_cli.storage.db import owner_only
 
 GENESIS = "0" * 64  # the "previous hash" of the first row
 SUFFIX = ".head"
@@ -117,13 +118,15 @@ def write(path: Path, head: Head) -> None:
     stamped = Head(head.rows, head.hash, datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
     data = (json.dumps(stamped.as_json(), ensure_ascii=False) + "\n").encode("utf-8")
     tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    # (O_BINARY: Windows opens a file in text mode, which writes \r\n for \n, unless told)
+    flags = os.O_CREAT | os.O_TRUNC | os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+    fd = os.open(tmp, flags, 0o600)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(tmp, 0o600)
+        owner_only(tmp)
         os.replace(tmp, path)
     except BaseException:
         try:

@@ -468,3 +468,11 @@ def m010_the_law_completed(db) -> None:
         ) STRICT
         """
     )
+
+
+# m012 follows m011 (the activity and screening records, added by a change made at the same time)
+@step
+def m012_import_folder(db) -> None:
+    """The folder each imported file was read from (`import log` shows it); files imported before
+    this step have none."""
+    db.execute("ALTER TABLE import_files ADD COLUMN folder TEXT")

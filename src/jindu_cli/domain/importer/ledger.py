@@ -134,10 +134,10 @@ def _columns(conn: sqlite3.Connection, kind: str, source: Source) -> tuple[dict[
 def _ledger_entry(conn: sqlite3.Connection, path: Path, opts: Options, report: Report, source: Source) -> int:
     """The file's entry in the ledger of imported files, its counts to come: its id."""
     return conn.execute(
-        "INSERT INTO import_files (kind, file_name, sha256, sheet, encoding, imported_at, operator, rows_read,"
-        " inserted, updated, unchanged, rejected) VALUES (?, ?, ?, ?, ?, ?, ?, 0, 0, 0, 0, 0)",
-        [opts.kind, path.name, report.sha256, source.sheet, source.encoding, audit.utc_now(),
-         opts.operator]).lastrowid
+        "INSERT INTO import_files (kind, file_name, folder, sha256, sheet, encoding, imported_at, operator, rows_read,"
+        " inserted, updated, unchanged, rejected) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, 0, 0)",
+        [opts.kind, path.name, str(path.resolve().parent), report.sha256, source.sheet, source.encoding,
+         audit.utc_now(), opts.operator]).lastrowid
 
 
 def _ledger_counts(conn: sqlite3.Connection, path: Path, opts: Options, report: Report, ledger_id: int) -> None:

@@ -10,6 +10,8 @@ from datetime import date
 from jindu_cli.errors import JinduError
 
 KEEP_ERRORS = 1000  # rejected rows kept for the report; all of them go to --errors
+# why a row whose 身份证号 was masked (an export written without --reveal) is refused
+MASKED_ID = "是脱敏的号码（中间 8 位是 *），无法还原"
 
 
 class FileProblem(JinduError):
@@ -69,6 +71,7 @@ class Report:
     transfers: int = 0  # of a register: people in execution it shows at another street (§9.11)
     transfers_dated: int = 0  # of those, dated by the file's 变更日期 (the others by the day of the import)
     updated_fields: Counter = field(default_factory=Counter)  # of a register: field -> people it changed for
+    masked_ids: int = 0  # of the rejected rows, those refused for a masked 身份证号 (MASKED_ID)
     errors: list[Rejected] = field(default_factory=list)
     ledger_id: int | None = None
 
@@ -86,6 +89,7 @@ class Report:
     def reject(self, problem: Rejected) -> None:
         self.rejected += 1
         self.outside_measure += problem.outside_measure
+        self.masked_ids += problem.reason == MASKED_ID
         if len(self.errors) < KEEP_ERRORS:
             self.errors.append(problem)
 
@@ -97,7 +101,7 @@ class Report:
                 "unknown_columns": self.unknown_columns, "sheet": self.sheet, "header_line": self.header_line,
                 "above_header": self.above_header, "note_lines": self.note_lines,
                 "updated_fields": dict(self.updated_fields.most_common()), "ledger_id": self.ledger_id,
-                "transfers": self.transfers, "transfers_dated": self.transfers_dated,
+                "transfers": self.transfers, "transfers_dated": self.transfers_dated, "masked_ids": self.masked_ids,
                 "errors": [e.as_dict() for e in self.errors]}
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from jindu_cli.domain import reference
 from jindu_cli.domain.dates import parse_date
 from jindu_cli.domain.ids import mask_id, mask_phone, parse_id_number
-from jindu_cli.domain.importer.report import RowProblem
+from jindu_cli.domain.importer.report import MASKED_ID, RowProblem
 from jindu_cli.domain.text import FORMULA_START, clean_name, without_invisible
 from jindu_cli.errors import InvalidInput
 
@@ -127,13 +127,20 @@ def as_day(value, label: str) -> str:
     return day.isoformat()
 
 
+# a number as jindu writes it without --reveal (520103********1234): nothing can be recovered from it
+_MASKED_ID = re.compile(r"\d{6}\*{8}\d{3}[\dXx]")
+
+
 def as_id(value) -> str:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         text = cell_text(value)
         if len(text) == 15 and text.isdigit():
             return _id(text)
         raise InvalidInput("身份证号", "被电子表格存成了数字，末尾的几位已经丢失；请在原表中把这一列设为“文本”后重新填写完整号码")
-    return _id(cell_text(value))
+    text = cell_text(value)
+    if _MASKED_ID.fullmatch(text):
+        raise InvalidInput("身份证号", MASKED_ID)
+    return _id(text)
 
 
 def same_name(cell, registered: str) -> bool:
