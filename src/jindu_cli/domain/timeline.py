@@ -12,7 +12,7 @@ from jindu_cli.domain.drug_tests import drug_tests_of
 from jindu_cli.domain.enums import METHOD, OUTCOME, RESULT, SPECIMEN, STATUS, VISIT_KIND
 from jindu_cli.domain.leaves import leaves_of
 from jindu_cli.domain.transfers import transfers_of
-from jindu_cli.domain.visits import sub_kind_label, visits_of
+from jindu_cli.domain.visits import help_result, sub_kind_label, visits_of
 
 ORDER = {"status": 0, "transfer": 1, "police_report": 2, "drug_test": 3, "visit": 4, "leave": 5}
 
@@ -58,7 +58,10 @@ def _visits(conn: sqlite3.Connection, case: Case) -> list[Event]:
         kind = VISIT_KIND.label(visit.kind) + (f"·{sub}" if sub else "")
         who = f"，{visit.worker}" if visit.worker else ""
         note = f"：{visit.notes}" if visit.notes else ""
-        out.append((iso(visit.visited_on), "visit", visit.id, f"{kind}，{OUTCOME.label(visit.outcome)}{who}{note}"))
+        result = help_result(visit)
+        result = f"（{result}）" if result else ""
+        out.append((iso(visit.visited_on), "visit", visit.id,
+                    f"{kind}，{OUTCOME.label(visit.outcome)}{result}{who}{note}"))
     return out
 
 
