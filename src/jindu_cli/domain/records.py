@@ -71,7 +71,7 @@ def stored(value):
 
 
 def _audit_value(value):
-    return value if isinstance(value, list) else stored(value)
+    return value if isinstance(value, (list, bool)) else stored(value)
 
 
 def a_date(label: str) -> Reader:
@@ -80,6 +80,17 @@ def a_date(label: str) -> Reader:
 
 def text(label: str, limit: int) -> Reader:
     return lambda conn, typed: clean_text(typed, label, limit)
+
+
+def required(rec: dict, labels: dict, keys: tuple[str, ...]) -> None:
+    for key in keys:
+        if rec.get(key) in (None, "", []):
+            raise InvalidInput(labels[key], "必须填写")
+
+
+def not_after(day: date, as_of: date, label: str) -> None:
+    if day > as_of:
+        raise InvalidInput(label, f"{day} 晚于今天（{as_of}）")
 
 
 YES = ("是", "有", "已", "y", "yes", "true", "1", "√", "✓")
