@@ -33,6 +33,7 @@ BASE = {
     ("leave", "add"): ["1", "--from", "2026-11-10"], ("leave", "close"): ["1"],
     ("import", "auto"): ["{tmp}/log.csv"], ("import", "cases"): ["{tmp}/log.csv"],
     ("import", "visits"): ["{tmp}/log.csv"], ("import", "tests"): ["{tmp}/log.csv"],
+    ("import", "activities"): ["{tmp}/log.csv"], ("import", "screenings"): ["{tmp}/log.csv"],
     ("db", "restore"): ["{tmp}/seed.db"], ("db", "backup"): ["{tmp}/backups/"],
     ("draw",): ["--count", "1"], ("demo",): ["--db", "{tmp}/demo.db"],
     ("case", "add"): ["--id", make_id(seq=556), "--name", "李四", "--street", "盐务街", "--measure", "社区戒毒"],

@@ -144,8 +144,8 @@ def check_help_result(rec: dict, raw: dict, existing: dict | None = None) -> Non
                "aid_granted": rec["kind"] == "help" and rec.get("sub_kind") in AID_KINDS,
                "aid_amount": rec["kind"] == "help" and rec.get("sub_kind") in AID_KINDS,
                "referred_to": rec["kind"] == "help"}
-    need = {"placed": "类别为就业的帮扶（--sub-kind 就业）", "aid_granted": "类别为救助或医疗的帮扶（--sub-kind 救助）",
-            "aid_amount": "类别为救助或医疗的帮扶（--sub-kind 救助）", "referred_to": "帮扶记录（--kind 帮扶）"}
+    need = {"placed": "类别为就业的帮扶", "aid_granted": "类别为救助或医疗的帮扶", "aid_amount": "类别为救助或医疗的帮扶",
+            "referred_to": "帮扶记录"}
     for key in HELP_RESULT:
         if not rec[key] or allowed[key]:
             continue

@@ -117,3 +117,4 @@ class Options:
     encoding: str | None = None
     sheet: str | None = None
     again: bool = False  # import a file even when the same bytes were imported before
+    street: str | None = None  # the street of a ledger's rows that name none (a street office's own ledger)
