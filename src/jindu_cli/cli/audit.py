@@ -59,10 +59,6 @@ def _summary(entity: str, action: str, changes: dict, reveal: bool) -> str:
     def shown(key: str, value) -> str:
         if key in hide and value:
             return hide[key](value)
-        if key == "aid_amount" and entity == "visit" and isinstance(value, int):
-            from jindu_cli.domain.visits import yuan
-
-            return yuan(value)  # (kept in 分)
         if key in codes and isinstance(value, str):
             return codes[key].label(value)
         return cell(value)

@@ -82,8 +82,6 @@ def visit_update(visit_id: Annotated[int, typer.Argument(metavar="走访编号",
     raw = given(visited_on=on, kind=kind, sub_kind=sub_kind, outcome=outcome, worker=worker, place=place,
                notes=notes) | _help_result(placed, aid, referred_to)
     _, changes = visits.update_visit(conn, visit_id, raw, today, operator_name(operator), force)
-    if "aid_amount" in changes:
-        changes["aid_amount"] = tuple(visits.yuan(v) for v in changes["aid_amount"])
     changed(f"走访记录 {visit_id}", changes, visits.LABELS, {"kind": VISIT_KIND, "outcome": OUTCOME})
 
 

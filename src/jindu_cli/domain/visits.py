@@ -39,7 +39,7 @@ class Visit:
     notes: str | None
     placed: bool
     aid_granted: bool
-    aid_amount: int | None  # 分
+    aid_amount: int | None  # 元
     referred_to: str | None
     forced: bool
 
@@ -54,17 +54,9 @@ class Visit:
             "kind": VISIT_KIND.label(self.kind), "sub_kind": sub_kind_label(self.kind, self.sub_kind),
             "outcome": OUTCOME.label(self.outcome), "face_to_face": self.face_to_face,
             "worker": self.worker, "place": self.place, "notes": self.notes, "placed": self.placed,
-            "aid_granted": self.aid_granted, "aid_amount": yuan(self.aid_amount), "referred_to": self.referred_to,
+            "aid_granted": self.aid_granted, "aid_amount": self.aid_amount, "referred_to": self.referred_to,
             "help_result": help_result(self), "forced": self.forced,
         }
-
-
-def yuan(fen: int | None) -> str | None:
-    """An amount kept in 分, in 元 as people write it: 800, 1250.5."""
-    if fen is None:
-        return None
-    whole, cents = divmod(fen, 100)
-    return str(whole) if not cents else f"{whole}.{cents:02d}".rstrip("0")
 
 
 def help_result(visit: Visit) -> str | None:
@@ -73,7 +65,7 @@ def help_result(visit: Visit) -> str | None:
     if visit.placed:
         parts.append("已安置就业")
     if visit.aid_granted:
-        parts.append(f"获得救助 {yuan(visit.aid_amount)} 元" if visit.aid_amount is not None else "获得救助")
+        parts.append(f"获得救助 {visit.aid_amount} 元" if visit.aid_amount is not None else "获得救助")
     if visit.referred_to:
         parts.append(f"转介：{visit.referred_to}")
     return "；".join(parts) or None
@@ -90,18 +82,20 @@ def _from_row(row) -> Visit:
                  bool(row[10]), row[11], row[12], bool(row[13]))
 
 
-MAX_AID_FEN = 100_000_000  # 100 万元: more is a typing mistake
+MAX_AID = 1_000_000  # 100 万元: more is a typing mistake
 
 
 def parse_yuan(conn, typed) -> int | None:
-    """An amount of money in 元 (800, 800.5, 1,200元, ¥800) as 分; empty: none given."""
+    """An amount of money in whole 元 (800, 1,200元, ¥800, 800.00); empty: none given. Aid is granted
+    in 元, and whole amounts add up to the report's total exactly."""
     if typed is None or str(typed).strip() == "":
         return None
     text = unicodedata.normalize("NFKC", str(typed)).strip().replace(",", "").lstrip("¥").removesuffix("元").strip()
-    if not re.fullmatch(r"\d+(\.\d{1,2})?", text) or round(float(text) * 100) > MAX_AID_FEN:
-        raise InvalidInput(LABELS["aid_amount"], f"“{str(typed).strip()}”应为金额（元），如 800 或 1250.50")
-    whole, _, cents = text.partition(".")
-    return int(whole) * 100 + int((cents + "00")[:2])
+    whole = re.fullmatch(r"(\d+)(?:\.0*)?", text)
+    if not whole or int(whole.group(1)) > MAX_AID:
+        cents = "按元记，不带角、分（四舍五入到元）；" if re.fullmatch(r"\d+\.\d+", text) else ""
+        raise InvalidInput(LABELS["aid_amount"], f"“{str(typed).strip()}”{cents}应为 0 到 {MAX_AID} 元之间的整数，如 800")
+    return int(whole.group(1))
 
 
 def aid_fields(typed: str) -> dict:

@@ -551,7 +551,7 @@ def m011_the_rest_of_the_month(db) -> None:
     db.execute("CREATE INDEX screening_referrals_id_number ON screening_referrals (id_number)")
     db.execute("ALTER TABLE visits ADD COLUMN placed INTEGER NOT NULL DEFAULT 0")
     db.execute("ALTER TABLE visits ADD COLUMN aid_granted INTEGER NOT NULL DEFAULT 0")
-    db.execute("ALTER TABLE visits ADD COLUMN aid_amount INTEGER CHECK (aid_amount >= 0)")  # 分 (fen)
+    db.execute("ALTER TABLE visits ADD COLUMN aid_amount INTEGER CHECK (aid_amount >= 0)")  # 元
     db.execute("ALTER TABLE visits ADD COLUMN referred_to TEXT")
     # import_files' CHECK on its kind takes the two new ledgers. It is the parent of three tables'
     # import_id: copied into a new table it could only be dropped with foreign keys off, which cannot
