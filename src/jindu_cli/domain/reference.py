@@ -191,10 +191,12 @@ class PickList:
         return out
 
     def within(self, text: str) -> str | None:
-        """The entry a longer text names (6·26国际禁毒日广场宣传活动): the longest name or alias in it."""
+        """The entry a longer text names (禁毒宣传进校园活动): the longest name or alias in it, one of a
+        catch-all entry (`fallback = true`: 其他宣传, whose alias 禁毒宣传 most names hold) only when
+        no other is."""
         key = fold(text)
-        spellings = sorted((s for s in self.lookup if s and s in key), key=len, reverse=True)
-        return self.lookup[spellings[0]] if spellings else None
+        found = [(not self.extra[self.lookup[s]].get("fallback"), len(s), s) for s in self.lookup if s and s in key]
+        return self.lookup[max(found)[2]] if found else None
 
 
 # name -> (file, the file's list, what the clerk fills in with it, the keys an entry must have besides name)
