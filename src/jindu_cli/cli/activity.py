@@ -29,10 +29,10 @@ ReferredOpt = Annotated[Optional[str], typer.Option("--clues-referred", help="�
 ActivityArg = record_id("活动")
 PartnersOpt = Annotated[Optional[str], typer.Option("--partners", help="合作单位，如 云岩区禁毒办、盐务街派出所", show_default=False)]
 
-COLUMNS = [("activity_id", "编号"), ("held_on", "日期"), ("street", "街道"), ("category", "类型"), ("kind", "活动类别"),
-           ("title", "活动名称"), ("place", "地点"), ("audience", "对象"), ("participants", "人数"),
-           ("materials", "资料"), ("households", "户数"), ("clues", "线索"), ("clues_referred", "移交"),
-           ("worker", "专干")]
+# (the category follows from the kind, and the clues handed over are in the caption: json and csv have both)
+COLUMNS = [("activity_id", "编号"), ("held_on", "日期"), ("street", "街道"), ("kind", "活动类别"), ("title", "活动名称"),
+           ("place", "地点"), ("audience", "对象"), ("participants", "人数"), ("materials", "资料"),
+           ("households", "户数"), ("clues", "线索"), ("worker", "专干")]
 
 
 def _raw(on, kind, title, street, community, place, audience, participants, materials, households, clues,

@@ -31,8 +31,7 @@ ReferredOpt = Annotated[Optional[str], typer.Option("--referred-to", help="帮�
 
 COLUMNS = [("visit_id", "编号"), ("visited_on", "日期"), ("case_id", "案件"), ("name", "姓名"),
            ("id_number", "身份证号"), ("street", "街道"), ("kind", "方式"), ("sub_kind", "类别"),
-           ("outcome", "结果"), ("face_to_face", "面对面"), ("worker", "走访人"), ("help_result", "帮扶结果"),
-           ("notes", "情况记录")]
+           ("outcome", "结果"), ("face_to_face", "面对面"), ("worker", "走访人"), ("notes", "情况记录")]
 
 
 def _help_result(placed: bool | None, aid: str | None, referred_to: str | None) -> dict:
@@ -100,4 +99,7 @@ def visit_list(who: ListCaseArg = None, case: CaseOpt = None,
     conn = open_conn(db)
     rows = record_rows(conn, visits.list_visits, (who, case), date_from, date_to,
                        street=street, worker=worker, kind=kind, limit=limit)
+    if fmt is Fmt.table:  # a 帮扶's results beside its outcome (json and csv have them apart: help_result)
+        for r in rows:
+            r["outcome"] = "，".join(filter(None, (r["outcome"], r["help_result"])))
     show_records(conn, rows, COLUMNS, fmt, reveal, operator, "visit list", "没有符合条件的走访记录")
