@@ -64,7 +64,8 @@ def activity_add(kind: KindOpt = None, on: OnOpt = None, street: StreetOpt = Non
     raw = _raw(on or today, kind, title, street, community, place, audience, participants, materials, households,
                clues, clues_referred, partners, worker, notes)
     made = activities.add_activity(conn, raw, today, operator_name(operator))
-    added(made.id, f"{made.held_on} {made.street} {made.kind}（{activities.CATEGORY.label(made.category)}）")
+    category = activities.CATEGORY.label(made.category)
+    added(made.id, f"{made.held_on} {made.street} {made.kind}" + (f"（{category}）" if category != made.kind else ""))
 
 
 @app.command("update")
