@@ -146,3 +146,18 @@ def test_a_visit_logs_help_results_import_and_export_and_back(db, tmp_path):
     back = imported("visits", tmp_path / "out.csv")
     assert (back["inserted"], back["unchanged"], back["rejected"]) == (0, 3, 0)
     assert rows(db, "SELECT * FROM visits") == before
+
+
+def test_a_register_imported_links_the_referrals_of_the_people_it_registers(db, tmp_path):
+    ok("screen", "add", "--group", "驾驶员", "--street", "盐务街", "--specimen", "毛发", "--tested", "10",
+       "--positives", "1", "--on", "2026-11-06", *NOW)
+    number = make_id(seq=821)
+    ok("screen", "refer", "1", "--id", number, "--name", "赵六", *NOW)
+    register = tmp_path / "登记表.csv"
+    register.write_text(f"身份证号,姓名,街道,措施,收到决定书日期\n{number},赵六,盐务街,社区戒毒,2026-11-20\n"
+                        f"{make_id(seq=822)},钱七,盐务街,社区戒毒,2026-11-20\n", encoding="utf-8")
+    res = run("import", "cases", register, *NOW)
+    assert res.exit_code == 0, res
+    assert "1 人次曾在筛查中阳性并移交公安" in res.stderr
+    [(case,)] = rows(db, "SELECT id FROM cases WHERE id_number = ?", [number])
+    assert rows(db, "SELECT case_id FROM screening_referrals") == [(case,)]

@@ -431,6 +431,9 @@ def _notes(r) -> list[str]:
                                           f"{undated} 人文件没有变更日期，按导入当天记" if undated else "") if part)
         notes.append(f"{r.transfers} 名在执行人员的街道与登记不同，记为变更执行地（{how}）；"
                      "应在 15 日内到新街道报到，已列入到期清单")
+    if r.referrals_linked:
+        notes.append(f"新登记的人中有 {r.referrals_linked} 人次曾在筛查中阳性并移交公安，移交记录已关联到他们的案件"
+                     "（jindu screen referrals 可查）")
     if r.updated_fields:  # what a street's register (or ledger) changed, at a glance (each change is audited)
         from jindu_cli.domain import activities, screenings
         from jindu_cli.domain.people import LABELS

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from datetime import date
 
-from jindu_cli.domain import reference
+from jindu_cli.domain import records, reference, visits
 from jindu_cli.domain.enums import ASSESSMENT_KIND, HELP_KIND, METHOD, OUTCOME, RESULT, SPECIMEN, VISIT_KIND
 from jindu_cli.domain.importer.report import RowProblem
 from jindu_cli.domain.importer.rows import RecordRows, Slow
@@ -133,8 +133,6 @@ class VisitRows(RecordRows):
 
     def help_result(self, cells: list, kind: str, sub: str | None) -> tuple:
         """就业安置, 获得救助, 救助金额, 转介单位 as stored, checked as `visit add` checks them."""
-        from jindu_cli.domain import records, visits
-
         rec: dict = {"kind": kind, "sub_kind": sub}
         given: dict = {}
         readers = {"placed": records.yes_no(visits.LABELS["placed"]),
@@ -156,7 +154,7 @@ class VisitRows(RecordRows):
         i_id, i_name, i_day, i_kind, i_sub, i_outcome, i_worker, i_place, i_notes = (
             ix[name] for name in ("id_number", "name", "visited_on", "kind", "sub_kind", "outcome", "worker",
                                   "place", "notes"))
-        results = [ix[name] for name in ("placed", "aid_granted", "aid_amount", "referred_to")]
+        i_placed, i_granted, i_amount, i_referred = (ix[name] for name in visits.HELP_RESULT)
         new_day = self.day
         people, days, kinds, outcomes = (self.people.by_cell, self.day.good, self.visit_kind.good,
                                          self.outcome.good)
@@ -168,7 +166,8 @@ class VisitRows(RecordRows):
                     raise Slow
                 person = people[cells[i_id]]
                 name = cells[i_name]
-                if name and name != person.name or cells[i_sub] != "" or any(cells[i] != "" for i in results):
+                if (name and name != person.name or cells[i_sub] != "" or cells[i_placed] != ""
+                        or cells[i_granted] != "" or cells[i_amount] != "" or cells[i_referred] != ""):
                     raise Slow  # (a category, or a 帮扶's result, is read and checked in full)
                 try:
                     day = days[cells[i_day]]

@@ -71,7 +71,7 @@ class CaseRows(Rows):
         return raw
 
     def upsert(self, cells: list) -> None:
-        from jindu_cli.domain import cases
+        from jindu_cli.domain import cases, screenings
 
         raw = self.raw(cells)
         moved_on = raw.pop("moved_on", None)  # (not a field of the register: the day of a transfer)
@@ -82,6 +82,7 @@ class CaseRows(Rows):
             if existing is None:
                 case = cases.add_case(self.conn, raw, self.opts.as_of, self.opts.operator)
                 self.conn.execute("UPDATE cases SET import_id = ? WHERE id = ?", [self.ledger_id, case.id])
+                self.report.referrals_linked += len(screenings.link_new_case(self.conn, case, self.opts.operator))
                 if history:
                     replay_history(self.conn, case, history, self.opts.as_of, self.opts.operator)
                     case = get_case(self.conn, case.id)
