@@ -13,7 +13,7 @@ from datetime import date
 from jindu_cli.domain import records, reference
 from jindu_cli.domain.dates import from_iso, iso
 from jindu_cli.domain.enums import Enum
-from jindu_cli.domain.filters import enum, street, stripped
+from jindu_cli.domain.filters import enum
 from jindu_cli.errors import InvalidInput
 
 LABELS = {"held_on": "日期", "category": "类型", "kind": "活动类别", "title": "活动名称", "street": "街道",
@@ -115,19 +115,14 @@ def kind_of(conn: sqlite3.Connection) -> records.RecordKind:
             "held_on": records.a_date(LABELS["held_on"]),
             "kind": _kind,
             "title": records.text(LABELS["title"], 200),
-            "street": lambda conn, typed: reference.streets(conn).resolve(typed, LABELS["street"]),
-            "community": records.text(LABELS["community"], 50),
-            "place": records.text(LABELS["place"], 200),
+            **records.street_fields(LABELS),
             "audience": _audience,
             **{key: records.count(LABELS[key]) for key in ("participants", "materials", "households", "clues",
                                                            "clues_referred")},
             "partners": records.text(LABELS["partners"], 500),
-            "worker": records.text(LABELS["worker"], 50),
-            "notes": records.text(LABELS["notes"], 2000),
         },
         rules=_rules(conn),
-        filters={"street": ("r.street", street), "community": ("r.community", stripped),
-                 "worker": ("r.worker", stripped), "kind": ("r.kind", _kind), "category": ("r.category", enum(CATEGORY))},
+        filters={**records.STREET_FILTERS, "kind": ("r.kind", _kind), "category": ("r.category", enum(CATEGORY))},
         natural_key=("held_on", "street", "kind", "title", "place"),
         of_case=False,
     )

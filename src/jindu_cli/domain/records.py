@@ -17,7 +17,7 @@ from typing import Any
 from jindu_cli.domain import audit
 from jindu_cli.domain.dates import iso, parse_date
 from jindu_cli.domain.enums import STATUS
-from jindu_cli.domain.filters import CASE, Filter, Reader
+from jindu_cli.domain.filters import CASE, Filter, Reader, street, stripped
 from jindu_cli.domain.people import Case, get_case
 from jindu_cli.domain.text import clean_text
 from jindu_cli.errors import Conflict, InvalidInput, NotFound
@@ -80,6 +80,18 @@ def a_date(label: str) -> Reader:
 
 def text(label: str, limit: int) -> Reader:
     return lambda conn, typed: clean_text(typed, label, limit)
+
+
+def street_fields(labels: dict) -> dict[str, Reader]:
+    """How the fields every record of a street (not of a person) has are read: its street (街道),
+    community, place, worker and notes."""
+    return {"street": street, "community": text(labels["community"], 50), "place": text(labels["place"], 200),
+            "worker": text(labels["worker"], 50), "notes": text(labels["notes"], 2000)}
+
+
+# the listing options every record of a street has: (its column, how the typed value is read)
+STREET_FILTERS: dict[str, tuple[str, Reader]] = {
+    "street": ("r.street", street), "community": ("r.community", stripped), "worker": ("r.worker", stripped)}
 
 
 def required(rec: dict, labels: dict, keys: tuple[str, ...]) -> None:

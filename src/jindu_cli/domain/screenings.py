@@ -16,7 +16,7 @@ from jindu_cli.domain import audit, records, reference
 from jindu_cli.domain.dates import from_iso, iso
 from jindu_cli.domain.enums import SPECIMEN, STATUS
 from jindu_cli.domain import filters
-from jindu_cli.domain.filters import Filter, enum, stripped
+from jindu_cli.domain.filters import Filter, enum
 from jindu_cli.domain.ids import mask_id, parse_id_number
 from jindu_cli.domain.text import clean_name, clean_text
 from jindu_cli.errors import Conflict, InvalidInput
@@ -88,20 +88,15 @@ def kind_of(conn: sqlite3.Connection) -> records.RecordKind:
         from_row=_from_row,
         parsers={
             "screened_on": records.a_date(LABELS["screened_on"]),
-            "street": lambda conn, typed: reference.streets(conn).resolve(typed, LABELS["street"]),
-            "community": records.text(LABELS["community"], 50),
-            "place": records.text(LABELS["place"], 200),
+            **records.street_fields(LABELS),
             "screened_group": _group,
             "specimen": enum(SPECIMEN),
             "tested": records.count(LABELS["tested"], MAX_TESTED),
             "positives": records.count(LABELS["positives"], MAX_TESTED),
             "organiser": records.text(LABELS["organiser"], 200),
-            "worker": records.text(LABELS["worker"], 50),
-            "notes": records.text(LABELS["notes"], 2000),
         },
         rules=_rules(conn),
-        filters={"street": ("r.street", filters.street), "community": ("r.community", stripped),
-                 "worker": ("r.worker", stripped), "group": ("r.screened_group", _group)},
+        filters={**records.STREET_FILTERS, "group": ("r.screened_group", _group)},
         natural_key=("screened_on", "street", "screened_group", "place"),
         of_case=False,
     )

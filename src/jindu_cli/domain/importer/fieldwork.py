@@ -77,11 +77,7 @@ class StreetRecordRows(Rows):
             raise RowProblem(name, cell_text(self.cell(cells, name)) if name else "",
                              exc.reason if self.field_of.get(exc.field) in self.columns
                              else f"{exc.field}：{exc.reason}") from None
-        if changes:
-            self.report.updated += 1
-            self.report.updated_fields.update(changes.keys())
-        else:
-            self.report.unchanged += 1
+        self.report.count_update(changes)
 
 
 class ActivityRows(StreetRecordRows):

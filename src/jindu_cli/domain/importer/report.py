@@ -87,6 +87,14 @@ class Report:
         return (self.status == "imported" and self.rejected == 0
                 or self.status == "duplicate" and not self.refused_before)
 
+    def count_update(self, changes: dict) -> None:
+        """A row of a record already in: updated (which fields), or unchanged."""
+        if changes:
+            self.updated += 1
+            self.updated_fields.update(changes.keys())
+        else:
+            self.unchanged += 1
+
     def reject(self, problem: Rejected) -> None:
         self.rejected += 1
         self.outside_measure += problem.outside_measure

@@ -105,11 +105,7 @@ class CaseRows(Rows):
                                            self.opts.as_of, self.opts.operator)
             if moved:
                 changes["street"] = moved
-            if changes:
-                self.report.updated += 1
-                self.report.updated_fields.update(changes.keys())
-            else:
-                self.report.unchanged += 1
+            self.report.count_update(changes)
 
     def transfer(self, case: Case, raw: dict, moved_on: date | None) -> list | None:
         """A person in execution whom the row shows at another street has moved (§9.11): the transfer
