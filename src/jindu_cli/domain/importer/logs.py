@@ -133,6 +133,8 @@ class VisitRows(RecordRows):
 
     def help_result(self, cells: list, kind: str, sub: str | None) -> tuple:
         """就业安置, 获得救助, 救助金额, 转介单位 as stored, checked as `visit add` checks them."""
+        if all(cells[self.ix[name]] in ("", None) for name in visits.HELP_RESULT):
+            return 0, 0, None, None  # (most rows: a category, nothing achieved written down)
         rec: dict = {"kind": kind, "sub_kind": sub}
         given: dict = {}
         readers = {"placed": records.yes_no(visits.LABELS["placed"]),
@@ -154,7 +156,7 @@ class VisitRows(RecordRows):
         i_id, i_name, i_day, i_kind, i_sub, i_outcome, i_worker, i_place, i_notes = (
             ix[name] for name in ("id_number", "name", "visited_on", "kind", "sub_kind", "outcome", "worker",
                                   "place", "notes"))
-        i_placed, i_granted, i_amount, i_referred = (ix[name] for name in visits.HELP_RESULT)
+        told = [ix[name] for name in visits.HELP_RESULT if name in self.columns]  # (most logs have none)
         new_day = self.day
         people, days, kinds, outcomes = (self.people.by_cell, self.day.good, self.visit_kind.good,
                                          self.outcome.good)
@@ -166,8 +168,7 @@ class VisitRows(RecordRows):
                     raise Slow
                 person = people[cells[i_id]]
                 name = cells[i_name]
-                if (name and name != person.name or cells[i_sub] != "" or cells[i_placed] != ""
-                        or cells[i_granted] != "" or cells[i_amount] != "" or cells[i_referred] != ""):
+                if name and name != person.name or cells[i_sub] != "" or told and any(cells[i] for i in told):
                     raise Slow  # (a category, or a 帮扶's result, is read and checked in full)
                 try:
                     day = days[cells[i_day]]
