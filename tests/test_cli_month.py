@@ -171,6 +171,8 @@ def test_case_add_says_when_the_id_was_handed_over_from_a_screening_and_links_it
     assert rows(db, "SELECT case_id FROM screening_referrals") == [(case,)]
     assert listed("screen", "referrals")[0]["case_id"] == case
     assert audited(db, "screen_referral")[-1] == ("link", {"case_id": [None, case], "screening_id": 1})
+    shown = ok("case", "show", case, *NOW).stdout
+    assert "2026-11-06   筛查" in shown and "2026-11-06 盐务街街道驾驶员筛查（#1）阳性，移交公安" in shown
     # another person registered says nothing of it
     other = ok("case", "add", "--id", make_id(seq=502), "--name", "钱七", "--street", "盐务街", "--measure", "社区戒毒",
                *NOW)
