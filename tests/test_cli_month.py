@@ -237,7 +237,7 @@ def test_an_office_extends_a_pick_list_beside_its_database(db):
     refused(db, "activity", "add", "--kind", "进校园", "--street", "盐务街", field="活动类别", words="文艺演出、入户调查")
     report = ok("report", "--period", "2026-10", "-f", "json", *NOW).json()
     assert report["total"]["screened_couriers"] == 30 and report["total"]["screen_positives_couriers"] == 1
-    assert report["definitions"]["screened_couriers"]["label"] == "筛查人数·快递外卖人员"
+    assert report["definitions"]["screened_couriers"] == {"label": "其中快递外卖人员", "definition": "其中筛查对象为快递外卖人员的"}
     assert "screened_entertainment" not in report["total"]  # (the office's list has no such group)
     assert report["total"]["publicity_events"] == 1 and report["total"]["publicity_participants"] == 200
 
