@@ -60,16 +60,15 @@ def pieces(columns: int, first_chars: float, chars: float) -> list[range]:
 
 
 def page_rows(indicators: int, head_points: float, tail: int) -> list[int]:
-    """How many indicators go on each page down: as even as may be (one apart at most, the larger
-    pages first), leaving room on the last page for the `tail` rows after them (the lines to sign)."""
+    """How many indicators go on each page down: as few pages as hold them and the `tail` rows after
+    them (the lines to sign), the rows of each page as even as may be (one apart at most, the larger
+    pages first), the tail's counted with the last page's indicators."""
     fits = max(1, int((PAGE_HEIGHT * SLACK - head_points) // ROW))
     pages = max(1, math.ceil((indicators + tail) / fits))
-    while True:
-        size, more = divmod(indicators, pages)
-        sizes = [size + (1 if n < more else 0) for n in range(pages)]
-        if sizes[0] <= fits and sizes[-1] + tail <= fits:
-            return sizes
-        pages += 1
+    size, more = divmod(indicators + tail, pages)
+    sizes = [size + (1 if n < more else 0) for n in range(pages)]
+    sizes[-1] -= tail
+    return sizes
 
 
 def xlsx(report: Report, rules, trail=None) -> bytes:
