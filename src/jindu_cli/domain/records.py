@@ -143,7 +143,7 @@ def count(label: str, limit: int = 1_000_000) -> Reader:
 
 @dataclass(frozen=True)
 class RecordKind:
-    """One kind of record of a case, as the shared code needs to know it."""
+    """One kind of record (of a case, or of a street's own work), as the shared code needs to know it."""
 
     table: str
     entity: str  # in the audit log
