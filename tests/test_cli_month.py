@@ -61,7 +61,7 @@ def test_an_activity_is_added_listed_and_corrected(db):
     assert [a["activity_id"] for a in listed("activity", "list", "--category", "入户调查")] == [3]
     assert [a["activity_id"] for a in listed("activity", "list", "--from", "2026-11", "--worker", "李芳")] == [1]
     table = ok("activity", "list").stdout
-    assert "共 3 条：宣传 2 场，参加 820 人次，发放资料 400 份；入户调查 1 次，45 户，线索 2 条（移交公安 1 条）" in table
+    assert "共 3 条\n宣传 2 场，参加 820 人次，发放资料 400 份\n入户调查 1 次，45 户，线索 2 条（移交公安 1 条）" in table
     res = ok("activity", "update", "1", "--participants", "350", "--audience", "学生", *NOW)
     assert "参加人数：320 → 350" in res.stderr and "对象：学生、教师 → 学生" in res.stderr
     assert listed("activity", "list", "--street", "盐务街")[1]["participants"] == 350
@@ -112,7 +112,7 @@ def test_a_screening_session_and_its_referrals(db):
     sessions = listed("screen", "list")
     assert [(s["screening_id"], s["screened_group"], s["specimen"], s["tested"], s["positives"], s["referred"])
             for s in sessions] == [(1, "驾驶员", "毛发", 120, 2, 2), (2, "娱乐场所从业人员", "尿液", 40, 0, 0)]
-    assert "共 2 场：筛查 160 人，阳性 2 人，已移交公安 2 人" in ok("screen", "list").stdout
+    assert "共 2 场\n筛查 160 人，阳性 2 人，已移交公安 2 人" in ok("screen", "list").stdout
     # masked in every format unless revealed; a reveal is audited, naming the referrals shown
     shown = ok("screen", "referrals", "-f", "csv").stdout
     assert wang not in shown and li not in shown and f"{wang[:6]}********{wang[-4:]}" in shown

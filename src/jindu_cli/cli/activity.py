@@ -29,10 +29,11 @@ ReferredOpt = Annotated[Optional[str], typer.Option("--clues-referred", help="�
 ActivityArg = record_id("活动")
 PartnersOpt = Annotated[Optional[str], typer.Option("--partners", help="合作单位，如 云岩区禁毒办、盐务街派出所", show_default=False)]
 
-# (the category follows from the kind, and the clues handed over are in the caption: json and csv have both)
-COLUMNS = [("activity_id", "编号"), ("held_on", "日期"), ("street", "街道"), ("kind", "活动类别"), ("title", "活动名称"),
-           ("place", "地点"), ("audience", "对象"), ("participants", "人数"), ("materials", "资料"),
-           ("households", "户数"), ("clues", "线索"), ("worker", "专干")]
+# (the category follows from the kind, and the clues handed over are in the caption: json and csv have
+# both; the name, the longest text, last, where a terminal lets it run on under its row)
+COLUMNS = [("activity_id", "编号"), ("held_on", "日期"), ("street", "街道"), ("kind", "活动类别"), ("place", "地点"),
+           ("audience", "对象"), ("participants", "人数"), ("materials", "资料"), ("households", "户数"),
+           ("clues", "线索"), ("worker", "专干"), ("title", "活动名称")]
 
 
 def _raw(on, kind, title, street, community, place, audience, participants, materials, households, clues,
@@ -107,7 +108,7 @@ def _caption(rows: list[dict]) -> str:
         return sum(r[key] or 0 for r in rows if r["category"] == category)
 
     publicity = sum(r["category"] == "宣传" for r in rows)
-    return (f"共 {len(rows)} 条：宣传 {publicity} 场，参加 {total('participants', '宣传')} 人次，"
-            f"发放资料 {total('materials', '宣传') + total('materials', '入户调查')} 份；"
+    return (f"共 {len(rows)} 条\n宣传 {publicity} 场，参加 {total('participants', '宣传')} 人次，"
+            f"发放资料 {total('materials', '宣传') + total('materials', '入户调查')} 份\n"
             f"入户调查 {len(rows) - publicity} 次，{total('households', '入户调查')} 户，"
             f"线索 {total('clues', '入户调查')} 条（移交公安 {total('clues_referred', '入户调查')} 条）")

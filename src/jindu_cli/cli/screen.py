@@ -27,9 +27,10 @@ TestedOpt = Annotated[Optional[str], typer.Option("--tested", help="筛查人数
 PositivesOpt = Annotated[Optional[str], typer.Option("--positives", help="阳性人数（默认 0）", show_default=False)]
 OrganiserOpt = Annotated[Optional[str], typer.Option("--organiser", help="组织单位，如 盐务街派出所", show_default=False)]
 
+# (the organiser, the longest text, last, where a terminal lets it run on under its row)
 COLUMNS = [("screening_id", "编号"), ("screened_on", "日期"), ("street", "街道"), ("screened_group", "筛查对象"),
            ("specimen", "样本"), ("place", "地点"), ("tested", "人数"), ("positives", "阳性"), ("referred", "已移交"),
-           ("organiser", "组织单位"), ("worker", "专干")]
+           ("worker", "专干"), ("organiser", "组织单位")]
 REFERRAL_COLUMNS = [("referral_id", "编号"), ("screening_id", "筛查"), ("screened_on", "筛查日期"), ("street", "街道"),
                     ("screened_group", "筛查对象"), ("name", "姓名"), ("id_number", "身份证号"),
                     ("referred_on", "移交日期"), ("police_unit", "接收单位"), ("case_id", "已登记为案件")]
@@ -94,7 +95,7 @@ def screen_list(street: ListStreetOpt = None, community: ListCommunityOpt = None
 
     rows = listing(screenings.list_screenings, open_conn(db), date_from, date_to, street=street,
                    community=community, worker=worker, group=group, limit=limit)
-    caption = (f"共 {len(rows)} 场：筛查 {sum(r['tested'] for r in rows)} 人，阳性 {sum(r['positives'] for r in rows)} 人，"
+    caption = (f"共 {len(rows)} 场\n筛查 {sum(r['tested'] for r in rows)} 人，阳性 {sum(r['positives'] for r in rows)} 人，"
                f"已移交公安 {sum(r['referred'] for r in rows)} 人")
     show(rows, COLUMNS, fmt, caption, "没有符合条件的筛查记录")
 
