@@ -11,6 +11,7 @@ from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
 
+import report_month_reference
 from jindu_cli.domain import flags as flags_mod
 from jindu_cli.domain.people import load_cases
 from jindu_cli.domain.dates import iso
@@ -150,6 +151,7 @@ def counts(conn, rules: Rules, period: Period, end: date, bys: list[str], street
                 add(cid, "visited")
     _testing_and_contact(conn, rules, facts, managed, add, start, end)
     _flags(conn, facts, add, start, end, rules["report_in"]["days"])
+    report_month_reference.add_counts(conn, counts, bys, street, start, end, add, group_of)
     return counts
 
 
@@ -298,6 +300,8 @@ def months(conn, period: Period, street: str | None) -> list[dict]:
                 caseload[i][current] += 1
             elif first <= text:
                 caseload[i]["pending"] += 1
-    return [{"month": f.strftime("%Y-%m"), "tests": tests.get(f.strftime("%Y-%m"), (0, 0))[0],
-             "positives": tests.get(f.strftime("%Y-%m"), (0, 0))[1] or 0, "visits": visits.get(f.strftime("%Y-%m"), 0),
-             "caseload": dict(caseload[i])} for i, f in enumerate(firsts)]
+    listed = [{"month": f.strftime("%Y-%m"), "tests": tests.get(f.strftime("%Y-%m"), (0, 0))[0],
+               "positives": tests.get(f.strftime("%Y-%m"), (0, 0))[1] or 0, "visits": visits.get(f.strftime("%Y-%m"), 0),
+               "caseload": dict(caseload[i])} for i, f in enumerate(firsts)]
+    report_month_reference.add_months(conn, listed, street)
+    return listed

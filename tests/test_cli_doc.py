@@ -224,7 +224,7 @@ def test_worker_ledger_lists_the_month_person_by_person_with_totals(db, tmp_path
     ok("visit", "add", b, "--kind", "电话", "--on", "2026-11-05", *AS_OF)
     positive(b, "2026-11-10")
     path, res = make(tmp_path, "worker-ledger", "--worker", "李芳", "--period", "2026-11", name="l.docx")
-    paragraphs, (entries, totals) = read(path)
+    paragraphs, (entries, work, totals) = read(path)
     assert "专干：李芳　　街道：盐务街街道　　月份：2026年11月　　负责 2 人" in paragraphs
     names = [r[0] for r in entries[1:] if r[0]]
     assert names == ["甲一", "乙二"]
@@ -235,6 +235,7 @@ def test_worker_ledger_lists_the_month_person_by_person_with_totals(db, tmp_path
     counted = dict(r for r in totals[1:])
     assert counted["人数"] == "2" and counted["谈话"] == "1" and counted["电话联系"] == "1"
     assert counted["检测"] == "1" and counted["其中阳性"] == "1" and counted["标记"] == "1"
+    assert work[1:] == [["无"] * 4] and counted["宣传活动（场）"] == "0"  # (no 宣传 or screening this month)
     assert "台账" in res.stderr
     [(_, action, changes)] = audit_rows(db)[-1:]
     assert action == "reveal" and changes["cases"] == [a, b] and changes["command"] == "doc worker-ledger"

@@ -33,11 +33,14 @@ BASE = {
     ("leave", "add"): ["1", "--from", "2026-11-10"], ("leave", "close"): ["1"],
     ("import", "auto"): ["{tmp}/log.csv"], ("import", "cases"): ["{tmp}/log.csv"],
     ("import", "visits"): ["{tmp}/log.csv"], ("import", "tests"): ["{tmp}/log.csv"],
+    ("import", "activities"): ["{tmp}/log.csv"], ("import", "screenings"): ["{tmp}/log.csv"],
     ("db", "restore"): ["{tmp}/seed.db"], ("db", "backup"): ["{tmp}/backups/"],
     ("draw",): ["--count", "1"], ("demo",): ["--db", "{tmp}/demo.db"],
     ("case", "add"): ["--id", make_id(seq=556), "--name", "李四", "--street", "盐务街", "--measure", "社区戒毒"],
     ("doc", "fields"): ["agreement"], ("doc", "template"): ["agreement", "-o", "{tmp}/t.docx"],
     ("doc", "police-letter"): ["1"], ("doc", "release-request"): ["1"],
+    ("activity", "update"): ["1"], ("screen", "update"): ["1"],
+    ("screen", "refer"): ["1", "--id", make_id(seq=557), "--name", "王某"],
 }
 # an option that means something only beside another
 BESIDE = {
@@ -111,6 +114,9 @@ def seed(tmp_path_factory):
         log.write_text(f"身份证号,检测日期,检测方式,检测结果\n{make_id()},2026-11-04,尿检,阴性\n", encoding="utf-8")
         ok("import", "tests", log, *AS_OF)
         ok("draw", "--count", "1", *AS_OF)
+        ok("activity", "add", "--kind", "进校园", "--street", "盐务街", "--on", "2026-11-06", *AS_OF)
+        ok("screen", "add", "--group", "驾驶员", "--street", "盐务街", "--specimen", "毛发", "--tested", "5",
+           "--positives", "1", "--on", "2026-11-06", *AS_OF)
     return folder
 
 

@@ -85,10 +85,10 @@ def test_the_charts_need_no_style_sheet_and_say_the_year(office, tmp_path):
     ok("report", "-o", tmp_path / "r.html", *NOW)
     parser = Svg()
     parser.feed((tmp_path / "r.html").read_text(encoding="utf-8"))
-    assert parser.charts == 3
+    assert parser.charts == 5
     # every word in a chart carries its own type size and colour
     assert all("font-size" in attrs and "fill" in attrs and "class" not in attrs for *_, attrs, _ in parser.texts)
-    for chart in (1, 2, 3):
+    for chart in range(1, parser.charts + 1):
         texts = [(x, y, int(attrs["font-size"]), t) for n, x, y, attrs, t in parser.texts if n == chart]
         bottom = max(y for _, y, _, _ in texts)
         legend = sorted((x, size, t) for x, y, size, t in texts if y == bottom)
@@ -154,9 +154,10 @@ def test_an_xlsx_breakdown_prints_in_pieces_that_fit_across(communities, tmp_pat
     assert {(1, s + 1, e) for s, e in zip(starts, ends)} <= merged
     assert all(sheet.cell(1, s + 1).value == "社区戒毒社区康复工作统计 2026年10月" for s in starts)
     assert sheet.print_title_cols == "$A:$A" and sheet.print_title_rows == "$1:$4"
-    # down, an even share of the indicators a page
+    # down, an even share of the rows a page, the last page's lines to sign counted with its indicators
     indicators = sheet.max_row - 4 - 2
     shares = [b - a for a, b in zip([4] + rows, rows + [4 + indicators])]
+    shares[-1] += 2
     assert max(shares) - min(shares) <= 1
 
 

@@ -159,6 +159,16 @@ def _build(folder: Path) -> None:
     log.write_text("姓名,身份证号,走访日期,走访方式,走访结果,走访人,情况记录\n"
                    f"司马长风,{PEOPLE[3]['id']},2026-11-27,入户走访,见到本人,欧阳晓燕,本人在家，态度较好\n", encoding="utf-8")
     ok("import", "visits", log, *on)
+    ok("activity", "add", "--kind", "进校园", "--title", "开学第一课禁毒教育", "--street", "黔灵东路", "--community", "新华社区",
+       "--place", "贵阳市第二十四中学", "--audience", "学生、教师、家长", "--participants", "1320", "--materials", "1400",
+       "--partners", "黔灵东路派出所", "--worker", "欧阳晓燕", "--on", "2026-11-12", *on)
+    ok("activity", "add", "--kind", "毒情摸排", "--street", "黔灵镇", "--households", "245", "--clues", "3",
+       "--clues-referred", "1", "--on", "2026-11-20", *on)
+    ok("screen", "add", "--group", "娱乐场所从业人员", "--street", "黔灵东路", "--specimen", "毛发", "--tested", "120",
+       "--positives", "1", "--place", "中华北路某某量贩式KTV", "--organiser", "贵阳市公安局云岩分局禁毒大队",
+       "--worker", "欧阳晓燕", "--on", "2026-11-06", *on)
+    ok("screen", "refer", "1", "--id", make_id(date(1995, 5, 5), 901), "--name", "欧阳某某", "--police-unit",
+       "贵阳市公安局云岩分局黔灵东路派出所", *on)
 
 
 # --- reading a table off a screen ---------------------------------------------------------------
@@ -294,6 +304,9 @@ LISTINGS = {
     "leave list": Listing(("leave", "list", "--as-of", AS_OF), True, own_columns=True),
     "import log": Listing(("import", "log"), True),
     "audit list": Listing(("audit", "list"), True),
+    "activity list": Listing(("activity", "list"), True),
+    "screen list": Listing(("screen", "list"), True),
+    "screen referrals": Listing(("screen", "referrals"), False),
 }
 
 

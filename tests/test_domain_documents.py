@@ -45,6 +45,8 @@ def test_every_declared_field_is_given_and_none_is_empty(db):
     case = add_case(reported_on="2023-11-20", received_on="2023-11-10", worker="李芳", phone="13800005678")
     ok("test", "add", case, "--specimen", "尿液", "--result", "阳性", "--on", "2026-11-02", "--as-of", "2026-11-28")
     ok("visit", "add", case, "--kind", "谈话", "--on", "2026-11-03", "--as-of", "2026-11-28")
+    ok("activity", "add", "--kind", "进校园", "--street", "盐务街", "--worker", "李芳", "--on", "2026-11-04",
+       "--as-of", "2026-11-28")
     conn, found, rules = open_case(db, case)
     contexts = {name: build(conn, found, rules, AS_OF) for name, build in making.BUILDERS.items()}
     contexts["worker-ledger"] = ledger.worker_ledger(conn, rules, "李芳", "2026-11", AS_OF)[0]

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 import pytest
 
+import report_month_reference
 import report_reference
 from jindu_cli.domain import reports
 from jindu_cli.domain.rules import load_rules
@@ -23,7 +24,7 @@ AS_OF = date(2026, 11, 28)
 def more_shapes(path, seed: int) -> None:
     """What random_district leaves out: communities and workers (some blank), decision dates, cases
     known only from their creation, deaths, terminations, 戒断三年, two changes on one day, changes
-    of 执行地, and unannounced tests."""
+    of 执行地, unannounced tests; and the rest of the month: 宣传, 入户调查, screening, 帮扶's results."""
     rng = random.Random(seed)
     conn = sqlite3.connect(path)
     with conn:
@@ -74,6 +75,7 @@ def more_shapes(path, seed: int) -> None:
                 conn.execute("UPDATE cases SET street = ? WHERE id = ?", [here, cid])
         tests = [tid for (tid,) in conn.execute("SELECT id FROM drug_tests ORDER BY id")]
         conn.executemany("UPDATE drug_tests SET unannounced = 1 WHERE id = ?", [(t,) for t in rng.sample(tests, len(tests) // 5)])
+        report_month_reference.random_month_work(conn, rng, AS_OF)
     conn.close()
 
 

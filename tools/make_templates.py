@@ -383,6 +383,12 @@ def worker_ledger():
     header_row(t, "姓名", "编号", "日期", "类别", "内容", "记录")
     loop_rows(t, "entries", "e", ["name", "case_id", "on", "type", "text", "record"])
     _widths(t, widths)
+    para(doc, "禁毒宣传、入户调查和筛查", "一级标题")
+    widths = [36, 22, 173, 16]
+    t = table(doc, widths, style="小表格")
+    header_row(t, "日期", "类别", "内容", "编号")
+    loop_rows(t, "work", "w", ["on", "type", "text", "record"])
+    _widths(t, widths)
     para(doc, "合计", "一级标题")
     t = table(doc, [60, 30], style="小表格", together=True)
     header_row(t, "项目", "次数")

@@ -15,7 +15,7 @@ import typer
 
 from jindu_cli import __version__
 from jindu_cli.cli import (
-    audit, case, db, demo, doc, draw, drug_tests, due, exports, imports, leave, report, rules, visit,
+    activity, audit, case, db, demo, doc, draw, drug_tests, due, exports, imports, leave, report, rules, screen, visit,
 )
 from jindu_cli.cli.options import ROOT, DbOpt, db_location
 from jindu_cli.cli.output import guard
@@ -35,6 +35,8 @@ app.add_typer(case.app, name="case")
 app.add_typer(visit.app, name="visit")
 app.add_typer(drug_tests.app, name="test")
 app.add_typer(leave.app, name="leave")
+app.add_typer(activity.app, name="activity")
+app.add_typer(screen.app, name="screen")
 app.add_typer(audit.app, name="audit")
 app.add_typer(db.app, name="db")
 app.add_typer(imports.app, name="import")

@@ -14,9 +14,10 @@ app = typer.Typer(help="审计：谁在什么时候改了什么、看了谁的�
 
 ACTIONS = {"add": "新增", "update": "修改", "status": "状态变更", "reveal": "查看完整信息",
            "import": "导入", "export": "导出", "draw": "抽检", "restore": "恢复", "review": "核实",
-           "transfer": "变更执行地"}
+           "transfer": "变更执行地", "link": "关联"}
 ENTITIES = {"case": "案件", "visit": "走访", "drug_test": "检测", "leave": "外出", "police_report": "报告公安",
-            "draw": "抽检", "file": "文件", "database": "数据库", "transfer": "变更执行地"}
+            "draw": "抽检", "file": "文件", "database": "数据库", "transfer": "变更执行地", "activity": "活动",
+            "screening": "筛查", "screen_referral": "筛查移交"}
 COLUMNS = [("audit_id", "序号"), ("time", "时间"), ("operator", "操作员"), ("action_label", "操作"),
            ("entity_label", "对象"), ("case_id", "案件"), ("summary", "内容")]
 SENSITIVE = ("id_number", "phone")
@@ -24,21 +25,23 @@ SENSITIVE = ("id_number", "phone")
 
 GENERAL = {"cases": "案件", "command": "命令", "changed_on": "日期", "reason": "原因", "forced": "强制",
            "backup": "备份", "kept_aside": "另存为", "file": "文件", "sha256": "SHA-256", "kind": "类型",
-           "answer": "核实结果", "answered_on": "核实日期", "document": "文书", "files": "文件", "where": "写到"}
+           "answer": "核实结果", "answered_on": "核实日期", "document": "文书", "files": "文件", "where": "写到",
+           "referrals": "移交记录", "import_id": "导入记录", "screening_id": "筛查编号", "case_id": "案件"}
 
 
 def _words(entity: str) -> tuple[dict[str, str], dict]:
     """The Chinese names of an entity's fields, and the enumerations its codes are labels of."""
-    from jindu_cli.domain import drug_tests, enums, leaves, transfers, visits
+    from jindu_cli.domain import activities, drug_tests, enums, leaves, screenings, transfers, visits
     from jindu_cli.domain.people import LABELS as CASE_LABELS
 
     labels = {"case": CASE_LABELS, "visit": visits.LABELS, "drug_test": drug_tests.LABELS, "leave": leaves.LABELS,
-              "transfer": transfers.LABELS,
+              "transfer": transfers.LABELS, "activity": activities.LABELS, "screening": screenings.LABELS,
+              "screen_referral": screenings.REFERRAL_LABELS,
               "police_report": {"reported_on": "报告日期", "matter": "报告事项", "reference": "回执或文号",
                                 "notes": "备注"}}.get(entity, {})
     codes = {"measure": enums.MEASURE, "status": enums.STATUS, "risk_level": enums.RISK, "specimen": enums.SPECIMEN,
              "method": enums.METHOD, "result": enums.RESULT, "outcome": enums.OUTCOME,
-             "kind": enums.LEAVE_KIND if entity == "leave" else enums.VISIT_KIND}
+             "kind": enums.LEAVE_KIND if entity == "leave" else enums.VISIT_KIND, "category": activities.CATEGORY}
     if entity == "visit":
         codes["sub_kind"] = enums.Enum("类别", {**enums.HELP_KIND.labels, **enums.ASSESSMENT_KIND.labels}, {})
     return labels, codes
@@ -63,7 +66,7 @@ def _summary(entity: str, action: str, changes: dict, reveal: bool) -> str:
     parts = []
     for key, value in changes.items():
         label = labels.get(key) or GENERAL.get(key, key)
-        paired = isinstance(value, list) and len(value) == 2 and action in ("add", "update", "status", "transfer") \
+        paired = isinstance(value, list) and len(value) == 2 and action in ("add", "update", "status", "transfer", "link") \
             and key not in ("cases",)
         if paired:
             old, new = value

@@ -10,6 +10,7 @@ from jindu_cli.cli.options import (
     AsOfOpt, DbOpt, FormatOpt, Fmt, OperatorOpt, RevealOpt, as_of_date, open_conn, operator_name,
 )
 from jindu_cli.cli.common import CaseArg, LimitOpt, ListCaseArg, person, print_changes, warn_flags
+from jindu_cli.cli.fieldwork import tell_referrals
 from jindu_cli.cli.output import emit, emit_record, guard, message
 
 app = typer.Typer(help="案件登记：登记、查找、查看和修改社区戒毒、社区康复人员。", no_args_is_help=True)
@@ -112,6 +113,7 @@ def case_add(
     print(case.id)
     status = "在执行" if case.status == "active" else "未报到"
     message(f"已登记：{case.name}（案件 {case.id}，{case.street}，{status}）")
+    tell_referrals(conn, case, operator)
     _region_warning(case.id_number)
     if not case.received_on and not case.reported_on:
         message("提示：没有收到决定书日期和报到日期，无法计算报到期限；知道后请用 jindu case update 补上")

@@ -11,9 +11,9 @@ import typer
 from jindu_cli.cli.options import DbOpt, OperatorOpt, open_conn, operator_name
 from jindu_cli.cli.output import guard, message
 
-app = typer.Typer(help="导出登记表、走访记录、检测记录，列名与导入时相同。", no_args_is_help=True)
+app = typer.Typer(help="导出登记表、走访记录、检测记录、宣传台账、筛查台账，列名与导入时相同。", no_args_is_help=True)
 
-SHEET_NAMES = {"cases": "登记表", "visits": "走访记录", "tests": "检测记录"}
+SHEET_NAMES = {"cases": "登记表", "visits": "走访记录", "tests": "检测记录", "activities": "宣传台账", "screenings": "筛查台账"}
 EXPORT_PROGRESS_ROWS = 20_000  # a bar on stderr, for a person watching, from this many rows
 
 
@@ -75,7 +75,8 @@ def run_export(kind, street, date_from, date_to, fmt, output, reveal, db, operat
             if bar is not None:
                 bar.stop()
     if output is not None:
-        message(f"已导出 {export.count} 行到 {output}" + ("" if reveal else "（身份证号和电话已脱敏）"))
+        personal = kind not in ("activities", "screenings")
+        message(f"已导出 {export.count} 行到 {output}" + ("" if reveal or not personal else "（身份证号和电话已脱敏）"))
 
 
 def _counted(rows, bar, count: int, output):
@@ -128,3 +129,5 @@ WRITERS = {ExportFmt.json: _json_out, ExportFmt.csv: _csv_out, ExportFmt.xlsx: _
 app.command("cases")(_export("cases", "导出登记表（含状态记录）。例：jindu export cases --reveal -o 登记表.csv"))
 app.command("visits")(_export("visits", "导出走访记录。例：jindu export visits --street 盐务街 --from 2026-11-01"))
 app.command("tests")(_export("tests", "导出检测记录。例：jindu export tests -o 检测.xlsx"))
+app.command("activities")(_export("activities", "导出禁毒宣传和入户调查（宣传台账）。例：jindu export activities --from 2026 -o 宣传台账.xlsx"))
+app.command("screenings")(_export("screenings", "导出筛查场次（筛查台账；移交公安的人员见 jindu screen referrals）。例：jindu export screenings -o 筛查.csv"))

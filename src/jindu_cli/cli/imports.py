@@ -11,7 +11,7 @@ from jindu_cli.cli.common import LimitOpt
 from jindu_cli.cli.options import AsOfOpt, DbOpt, FormatOpt, Fmt, OperatorOpt, as_of_date, open_conn, operator_name
 from jindu_cli.cli.output import emit, guard, message
 
-app = typer.Typer(help="导入街道报来的登记表、走访记录、检测记录（CSV 或 .xlsx），以及查看导入记录。\n\n"
+app = typer.Typer(help="导入街道报来的登记表、走访记录、检测记录和街道自己的宣传台账、筛查台账（CSV 或 .xlsx），以及查看导入记录。\n\n"
                        "文件照各街道的样子导入即可：列名可以在标题、填报单位几行的下面，也可以占两行；"
                        "表尾的填表人、合计等行会跳过；.xlsx 里列名对得上的每一张工作表都会导入。", no_args_is_help=True)
 
@@ -30,6 +30,8 @@ DoneOpt = Annotated[Optional[Path], typer.Option("--done", metavar="文件夹", 
                                                  help="每个文件的所有行都导入了（或是导入过的重复文件），就把它移到这个文件夹"
                                                       "（没有就新建）；有行被拒绝、导入失败的文件留在原处等人处理。"
                                                       "适合计划任务每天导入一个收件文件夹")]
+StreetOpt = Annotated[Optional[str], typer.Option("--street", show_default=False,
+                                                 help="宣传台账、筛查台账没有“街道”列时，所有行记为这个街道（只用于 import activities 和 import screenings）")]
 SheetOpt = Annotated[Optional[str], typer.Option("--sheet", metavar="工作表", show_default=False, help=".xlsx 文件只导入这一张工作表（默认：列名对得上的每一张）")]
 
 STATUS_LABELS = {"imported": "已导入", "duplicate": "重复文件，未改动", "dry_run": "试运行，未写入",
@@ -210,7 +212,7 @@ def expand_folders(files: list[Path], empty_ok: bool = False) -> list[Path]:
 
 def run_import(kind: str, files: list[Path], dry_run: bool, strict: bool, errors: Path | None, fmt: Fmt,
                encoding: str | None, sheet: str | None, as_of: str | None, db: str | None,
-               operator: str | None, again: bool = False, done: Path | None = None) -> None:
+               operator: str | None, again: bool = False, done: Path | None = None, street: str | None = None) -> None:
     """Import each file as `kind`, or with kind "auto" as the kind its header shows (registers
     first, so that the logs find the people they name). With `done`, each file all of whose rows
     went in is moved there afterwards."""
@@ -218,6 +220,8 @@ def run_import(kind: str, files: list[Path], dry_run: bool, strict: bool, errors
     from jindu_cli.errors import InvalidInput
 
     today = as_of_date(as_of)
+    if street is not None and kind not in LEDGERS:
+        raise InvalidInput("--street", "只用于 import activities 和 import screenings（登记表、走访和检测记录的街道是人员的）")
     if done is not None and done.exists() and not done.is_dir():
         raise InvalidInput("--done", f"{done} 不是文件夹")
     files = expand_folders(files, empty_ok=done is not None)
@@ -226,7 +230,11 @@ def run_import(kind: str, files: list[Path], dry_run: bool, strict: bool, errors
     sink = ErrorsFile(errors, len(files) > 1)
     sink.check()
     conn = open_conn(db)
-    opts = importer.Options(kind, today, operator_name(operator), dry_run, strict, encoding, sheet, again)
+    if street is not None:  # (checked before any file is read: a wrong one is one message, not one per row)
+        from jindu_cli.domain import reference
+
+        street = reference.streets(conn).resolve(street, "--street")
+    opts = importer.Options(kind, today, operator_name(operator), dry_run, strict, encoding, sheet, again, street)
     with importer.keeping_workbooks(), importer.rehearsal(conn, dry_run):
         reports, passed = _import_each(conn, files, kind, encoding, sheet, opts, sink)
     failed = None
@@ -423,11 +431,17 @@ def _notes(r) -> list[str]:
                                           f"{undated} 人文件没有变更日期，按导入当天记" if undated else "") if part)
         notes.append(f"{r.transfers} 名在执行人员的街道与登记不同，记为变更执行地（{how}）；"
                      "应在 15 日内到新街道报到，已列入到期清单")
-    if r.updated_fields:  # what a street's register changed, at a glance (each change is audited)
+    if r.referrals_linked:
+        notes.append(f"新登记的人中有 {r.referrals_linked} 人次曾在筛查中阳性并移交公安，移交记录已关联到他们的案件"
+                     "（jindu screen referrals 可查）")
+    if r.updated_fields:  # what a street's register (or ledger) changed, at a glance (each change is audited)
+        from jindu_cli.domain import activities, screenings
         from jindu_cli.domain.people import LABELS
 
-        notes.append(f"更新了 {r.updated} 人：" + "，".join(f"{LABELS.get(key, key)} {n} 人"
-                                                       for key, n in r.updated_fields.most_common())
+        labels, unit = {"activities": (activities.LABELS, "条"), "screenings": (screenings.LABELS, "条")}.get(
+            r.kind, (LABELS, "人"))
+        notes.append(f"更新了 {r.updated} {unit}：" + "，".join(f"{labels.get(key, key)} {n} {unit}"
+                                                            for key, n in r.updated_fields.most_common())
                      + "（每一处改动都记入审计，jindu audit list 可查）")
     return notes
 
@@ -488,12 +502,16 @@ def _lines_text(lines: list[int], counted: bool = True) -> str:
     return text + (f"（{len(lines)} 行）" if counted and len(parts) <= 3 and len(lines) > 1 else "")
 
 
+LEDGERS = ("activities", "screenings")  # a street office's own ledgers (a street for rows that name none)
+
+
 def _command(kind: str, doc: str):
     def command(files: FilesArg, dry_run: DryRunOpt = False, strict: StrictOpt = False, errors: ErrorsOpt = None,
                 again: AgainOpt = False, done: DoneOpt = None, fmt: FormatOpt = Fmt.table,
-                encoding: EncodingOpt = None, sheet: SheetOpt = None, as_of: AsOfOpt = None, db: DbOpt = None,
-                operator: OperatorOpt = None):
-        run_import(kind, files, dry_run, strict, errors, fmt, encoding, sheet, as_of, db, operator, again, done)
+                encoding: EncodingOpt = None, sheet: SheetOpt = None, street: StreetOpt = None,
+                as_of: AsOfOpt = None, db: DbOpt = None, operator: OperatorOpt = None):
+        run_import(kind, files, dry_run, strict, errors, fmt, encoding, sheet, as_of, db, operator, again, done,
+                   street)
 
     command.__doc__ = doc
     command.__name__ = f"import_{kind}"
@@ -516,6 +534,16 @@ app.command("visits")(_command("visits", """导入走访记录：同一人、同
 app.command("tests")(_command("tests", """导入检测记录：同一人、同一天、同一样本和结果只记一次。
 
     例：jindu import tests 尿检记录.csv --dry-run
+    """))
+app.command("activities")(_command("activities", """导入宣传台账（禁毒宣传和入户调查）：日期、活动名称或类别、地点、对象、参加人数、发放资料份数、合作单位、备注……
+
+    同一天、同一街道、同一类别、名称和地点的活动只记一次；再导入时有改动的按文件更新（记入审计）。
+    例：jindu import activities 盐务街宣传台账.xlsx --street 盐务街
+    """))
+app.command("screenings")(_command("screenings", """导入筛查台账：筛查日期、筛查对象、检测样本、筛查人数、阳性人数……
+
+    同一天、同一街道、同一对象和地点的筛查只记一次。阳性人员移交公安用 jindu screen refer 逐一记录。
+    例：jindu import screenings 筛查台账.csv --street 盐务街
     """))
 
 

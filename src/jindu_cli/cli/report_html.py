@@ -1,6 +1,6 @@
-"""The report as one self-contained HTML page: the headline figures, three charts of the last twelve
-months drawn as inline SVG, the table (indicators down, groups across), the lines to sign and the
-definitions. Printed from a browser, it is laid out for A4 landscape with the page numbers below.
+"""The report as one self-contained HTML page: the headline figures, five charts of the last twelve
+months drawn as inline SVG (tests, visits, caseload, 宣传, screening), the table (indicators down,
+groups across), the lines to sign and the definitions. Printed from a browser, it is laid out for A4 landscape with the page numbers below.
 
 The charts carry their own type sizes and colours as attributes: a page saved without its style
 sheet, or pasted into another document, still shows them legible (a legend set in the browser's
@@ -123,7 +123,7 @@ dl { columns: 2; font-size: 11px; }
 dt { font-weight: bold; break-after: avoid; }
 dd { margin: 0 0 6px 0; color: #4a5568; break-inside: avoid; }
 footer { margin-top: 18px; color: #718096; font-size: 11px; }
-@media print { body { margin: 0; } h2 { break-after: avoid; } .charts, table { break-inside: avoid; }
+@media print { body { margin: 0; } h2 { break-after: avoid; } svg.chart, tr { break-inside: avoid; }
                .card { min-width: 100px; padding: 6px 10px; }
                svg.chart { width: calc(50%% - 6px); height: auto; } }
 """
@@ -166,7 +166,10 @@ def html_page(report: Report, rules, trail=None) -> bytes:
             _bars(report.months, [("tests", "检测人次", "#2b6cb0"), ("positives", "阳性人次", "#c53030")],
                   "近 12 个月检测与阳性人次")
             + _bars(report.months, [("visits", "走访记录", "#38a169")], "近 12 个月走访记录")
-            + _bars(report.months, STATUS_COLOURS, "近 12 个月各月末在册人员状态", stacked=True))
+            + _bars(report.months, STATUS_COLOURS, "近 12 个月各月末在册人员状态", stacked=True)
+            + _bars(report.months, [("publicity", "宣传活动场次", "#805ad5")], "近 12 个月禁毒宣传活动场次")
+            + _bars(report.months, [("screened", "筛查人数", "#dd6b20"), ("screen_positives", "筛查阳性", "#c53030")],
+                    "近 12 个月重点群体筛查人数与阳性"))
     legend = "".join(f"<dt>{html.escape(i.label)}</dt><dd>{html.escape(i.definition)}</dd>" for i in report.indicators)
     # a page across holds about 20 groups' columns; more (communities, workers) in a smaller type
     many = ' class="many"' if len(report.groups) > 20 else ""

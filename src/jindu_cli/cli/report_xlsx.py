@@ -16,6 +16,7 @@ it in its number format (100.0%（1/1）, still the number 1 for a formula).
 from __future__ import annotations
 
 import io
+import itertools
 import math
 from datetime import datetime
 
@@ -58,16 +59,16 @@ def pieces(columns: int, first_chars: float, chars: float) -> list[range]:
     return out
 
 
-def page_rows(indicators: int, head_points: float, tail: int) -> int:
-    """How many indicators go on each page down: an even share, leaving room on the last page for
-    the `tail` rows after them (the lines to sign)."""
+def page_rows(indicators: int, head_points: float, tail: int) -> list[int]:
+    """How many indicators go on each page down: as few pages as hold them and the `tail` rows after
+    them (the lines to sign), the rows of each page as even as may be (one apart at most, the larger
+    pages first), the tail's counted with the last page's indicators."""
     fits = max(1, int((PAGE_HEIGHT * SLACK - head_points) // ROW))
     pages = max(1, math.ceil((indicators + tail) / fits))
-    while True:
-        share = math.ceil(indicators / pages)
-        if share <= fits and indicators - share * (pages - 1) + tail <= fits:
-            return share
-        pages += 1
+    size, more = divmod(indicators + tail, pages)
+    sizes = [size + (1 if n < more else 0) for n in range(pages)]
+    sizes[-1] -= tail
+    return sizes
 
 
 def xlsx(report: Report, rules, trail=None) -> bytes:
@@ -146,8 +147,8 @@ def _breakdown(book, styles, report: Report, rules, by: str) -> None:
         for column, values in enumerate(columns, start=1):
             _figure(sheet, styles, row, column, values, ind, bold=column == len(names))
     signed = _sign(sheet, styles, HEAD_ROWS + len(report.indicators) + 1, cut, first, chars)
-    share = page_rows(len(report.indicators), sum(heights), 1 + signed)
-    sheet.set_h_pagebreaks(list(range(HEAD_ROWS + share, HEAD_ROWS + len(report.indicators), share)))
+    sizes = page_rows(len(report.indicators), sum(heights), 1 + signed)
+    sheet.set_h_pagebreaks(list(itertools.accumulate(sizes[:-1], initial=HEAD_ROWS))[1:])
     sheet.set_v_pagebreaks([piece.start for piece in cut[1:]])
     sheet.freeze_panes(HEAD_ROWS, 1)
     _print(sheet, head=HEAD_ROWS - 1, first_column=True)

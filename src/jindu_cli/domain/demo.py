@@ -57,7 +57,39 @@ def _build(conn: sqlite3.Connection, as_of: date) -> int:
         if case.reported_on:
             _history(conn, get_case(conn, case.id), as_of, rng)
         count += 1
+    _month_work(conn, as_of, random.Random(as_of.toordinal()))
     return count
+
+
+def _month_work(conn, as_of: date, rng: random.Random) -> None:
+    """A year of each street's 禁毒宣传 and 入户调查, and a screening of drivers or of the staff of
+    entertainment venues most months, for the report's sections and charts on them."""
+    from jindu_cli.domain import activities, screenings
+
+    # (each held where the street's people are, by one of their workers: no column of its own in the
+    # report by community or by worker)
+    places = conn.execute("SELECT DISTINCT street, community, worker FROM cases ORDER BY 1, 2, 3").fetchall()
+    publicity = ["进校园", "进社区", "广场宣传", "宣传栏", "知识问答", "进企业"]
+    for back in range(365, 0, -rng.randint(20, 40)):
+        day = as_of - timedelta(days=back)
+        street, community, worker = rng.choice(places)
+        kind = "国际禁毒日" if (day.month, day.day) >= (6, 20) and day.month == 6 else rng.choice(publicity)
+        raw = {"held_on": day, "street": street, "community": community, "worker": worker, "kind": kind,
+               "materials": rng.randint(50, 400)}
+        if kind != "宣传栏":
+            raw.update(participants=rng.randint(40, 300), audience="学生" if kind == "进校园" else "居民")
+        activities.add_activity(conn, raw, as_of, OPERATOR)
+        street, community, worker = rng.choice(places)
+        activities.add_activity(conn, {"held_on": min(as_of, day + timedelta(days=3)), "street": street,
+                                       "community": community, "worker": worker, "kind": "入户调查",
+                                       "households": rng.randint(10, 60), "clues": rng.choice([0, 0, 0, 1])},
+                                as_of, OPERATOR)
+        if rng.random() < 0.7:
+            screenings.add_screening(conn, {"screened_on": min(as_of, day + timedelta(days=5)), "street": street,
+                                            "community": community, "worker": worker,
+                                            "screened_group": rng.choice(["驾驶员", "娱乐场所从业人员"]),
+                                            "specimen": "毛发", "tested": rng.randint(30, 150),
+                                            "positives": rng.choice([0, 0, 0, 1])}, as_of, OPERATOR)
 
 
 def _history(conn, case: Case, as_of: date, rng: random.Random) -> None:

@@ -1,11 +1,14 @@
 """What visits, drug tests and leave records share: the window guards, and one description of a
 kind of record (`RecordKind`) through which any of them is read, checked, added, changed (audited)
-and listed with its person. Each kind's module keeps only its fields and its own rules."""
+and listed with its person. Each kind's module keeps only its fields and its own rules. A kind of
+no one person (an activity, a screening session: `of_case` false) is read, checked, added, changed
+and listed the same way, without a person and without the measure's window."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
+import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -14,7 +17,7 @@ from typing import Any
 from jindu_cli.domain import audit
 from jindu_cli.domain.dates import iso, parse_date
 from jindu_cli.domain.enums import STATUS
-from jindu_cli.domain.filters import CASE, Filter, Reader
+from jindu_cli.domain.filters import CASE, Filter, Reader, street, stripped
 from jindu_cli.domain.people import Case, get_case
 from jindu_cli.domain.text import clean_text
 from jindu_cli.errors import Conflict, InvalidInput, NotFound
@@ -68,7 +71,7 @@ def stored(value):
 
 
 def _audit_value(value):
-    return value if isinstance(value, list) else stored(value)
+    return value if isinstance(value, (list, bool)) else stored(value)
 
 
 def a_date(label: str) -> Reader:
@@ -79,9 +82,68 @@ def text(label: str, limit: int) -> Reader:
     return lambda conn, typed: clean_text(typed, label, limit)
 
 
+def street_fields(labels: dict) -> dict[str, Reader]:
+    """How the fields every record of a street (not of a person) has are read: its street (街道),
+    community, place, worker and notes."""
+    return {"street": street, "community": text(labels["community"], 50), "place": text(labels["place"], 200),
+            "worker": text(labels["worker"], 50), "notes": text(labels["notes"], 2000)}
+
+
+# the listing options every record of a street has: (its column, how the typed value is read)
+STREET_FILTERS: dict[str, tuple[str, Reader]] = {
+    "street": ("r.street", street), "community": ("r.community", stripped), "worker": ("r.worker", stripped)}
+
+
+def required(rec: dict, labels: dict, keys: tuple[str, ...]) -> None:
+    for key in keys:
+        if rec.get(key) in (None, "", []):
+            raise InvalidInput(labels[key], "必须填写")
+
+
+def not_after(day: date, as_of: date, label: str) -> None:
+    if day > as_of:
+        raise InvalidInput(label, f"{day} 晚于今天（{as_of}）")
+
+
+YES = ("是", "有", "已", "y", "yes", "true", "1", "√", "✓")
+NO = ("否", "无", "没有", "未", "n", "no", "false", "0", "×", "")
+
+
+def as_bool(typed, label: str) -> bool:
+    """是 or 否 as a clerk or a spreadsheet writes them (an empty cell: 否)."""
+    if isinstance(typed, bool):
+        return typed
+    folded = unicodedata.normalize("NFKC", str(typed if typed is not None else "")).strip().lower()
+    if folded in YES:
+        return True
+    if folded in NO:
+        return False
+    raise InvalidInput(label, f"“{str(typed).strip()}”应为 是 或 否")
+
+
+def yes_no(label: str) -> Reader:
+    return lambda conn, typed: as_bool(typed, label)
+
+
+def count(label: str, limit: int = 1_000_000) -> Reader:
+    """A number of people, copies or households: a whole number from 0 (an empty cell: none given)."""
+    def read(conn, typed) -> int | None:
+        if typed is None or str(typed).strip() == "":
+            return None
+        folded = unicodedata.normalize("NFKC", str(typed)).strip().replace(",", "")
+        for unit in ("人次", "人", "份", "户", "条", "次", "场", "个"):
+            folded = folded.removesuffix(unit)
+        if folded.endswith(".0"):
+            folded = folded[:-2]
+        if not folded.isascii() or not folded.isdigit() or int(folded) > limit:
+            raise InvalidInput(label, f"“{str(typed).strip()}”应为 0 到 {limit} 之间的整数")
+        return int(folded)
+    return read
+
+
 @dataclass(frozen=True)
 class RecordKind:
-    """One kind of record of a case, as the shared code needs to know it."""
+    """One kind of record (of a case, or of a street's own work), as the shared code needs to know it."""
 
     table: str
     entity: str  # in the audit log
@@ -93,10 +155,11 @@ class RecordKind:
     rules: Callable[[dict, dict, dict | None, date], dict]  # (parsed, typed, before, as_of) -> checked
     filters: dict[str, tuple[str, Reader]] = field(default_factory=dict)  # listing option -> column of `r`
     natural_key: tuple[str, ...] = ()  # one person, one date, one of these: one record
+    of_case: bool = True  # a record of one person's measure (else its own, with a street: `filters["street"]`)
 
     @property
     def columns(self) -> list[str]:
-        return ["id", "case_id", *self.labels, "forced"]
+        return ["id", "case_id", *self.labels, "forced"] if self.of_case else ["id", *self.labels]
 
 
 def _select(kind: RecordKind) -> str:
@@ -134,28 +197,33 @@ def values(kind: RecordKind, record) -> dict:
     return {k: getattr(record, k) for k in kind.labels}
 
 
-def add(conn: sqlite3.Connection, kind: RecordKind, case: Case, raw: dict, as_of: date, operator: str,
-        force: bool = False, defaults: dict | None = None):
+def add(conn: sqlite3.Connection, kind: RecordKind, case: Case | None, raw: dict, as_of: date, operator: str,
+        force: bool = False, defaults: dict | None = None, also: dict | None = None):
     """Record what the clerk gave for `case` (a date outside the measure only with `force`, audited);
-    a field left empty takes its value from `defaults`."""
+    a field left empty takes its value from `defaults`. `case` is None for a kind not of a case;
+    `also`: columns the clerk does not give (the import a record came from)."""
     rec = validate(conn, kind, raw, as_of)
     for key, value in (defaults or {}).items():
         if rec.get(key) is None:
             rec[key] = value
     on = kind.date_field
-    overridden = check_window(case, rec[on], as_of, force, kind.labels[on])
-    _check_natural_key(conn, kind, case.id, rec)
+    overridden = check_window(case, rec[on], as_of, force, kind.labels[on]) if case is not None else []
+    case_id = case.id if case is not None else None
+    _check_natural_key(conn, kind, case_id, rec)
     now = audit.utc_now()
-    row = dict(rec, case_id=case.id, forced=bool(overridden), created_at=now, updated_at=now)
+    row = dict(rec, **(also or {}), created_at=now, updated_at=now)
+    if case is not None:
+        row.update(case_id=case_id, forced=bool(overridden))
     keys = list(row)
     with atomic(conn):
         # Table and column names come from this package's constants, never from user text.
         cur = conn.execute(f"INSERT INTO {kind.table} ({', '.join(keys)}) VALUES ({', '.join('?' for _ in keys)})",
                            [stored(row[k]) for k in keys])
-        changes = {k: [None, _audit_value(v)] for k, v in rec.items() if v not in (None, [], "")}
+        changes = {k: [None, _audit_value(v)] for k, v in rec.items() if v not in (None, [], "") and v is not False}
         if overridden:
             changes["forced"] = overridden
-        audit.record(conn, operator, "add", kind.entity, cur.lastrowid, case.id, changes)
+        changes.update((k, v) for k, v in (also or {}).items() if v is not None)
+        audit.record(conn, operator, "add", kind.entity, cur.lastrowid, case_id, changes)
     return get(conn, kind, cur.lastrowid)
 
 
@@ -171,10 +239,11 @@ def update(conn: sqlite3.Connection, kind: RecordKind, record_id: int, raw: dict
         return record, {}
     on = kind.date_field
     overridden: list[str] = []
-    if on in changes:
-        overridden = check_window(get_case(conn, record.case_id), rec[on], as_of, force, kind.labels[on])
+    case_id = record.case_id if kind.of_case else None
+    if on in changes and kind.of_case:
+        overridden = check_window(get_case(conn, case_id), rec[on], as_of, force, kind.labels[on])
     if any(k in changes for k in kind.natural_key):
-        _check_natural_key(conn, kind, record.case_id, rec, record.id)
+        _check_natural_key(conn, kind, case_id, rec, record.id)
     sets = [f"{k} = ?" for k in changes] + ["updated_at = ?"]
     params = [stored(new) for _, new in changes.values()] + [audit.utc_now()]
     if overridden:
@@ -184,22 +253,32 @@ def update(conn: sqlite3.Connection, kind: RecordKind, record_id: int, raw: dict
         audited = {k: [_audit_value(o), _audit_value(n)] for k, (o, n) in changes.items()}
         if overridden:
             audited["forced"] = overridden
-        audit.record(conn, operator, "update", kind.entity, record.id, record.case_id, audited)
+        audit.record(conn, operator, "update", kind.entity, record.id, case_id, audited)
     return get(conn, kind, record.id), changes
 
 
-def _check_natural_key(conn: sqlite3.Connection, kind: RecordKind, case_id: int, rec: dict,
-                       record_id: int | None = None) -> None:
-    if not kind.natural_key:
-        return
-    f = Filter(conn).where("case_id = ?", case_id)
+def natural_twin(conn: sqlite3.Connection, kind: RecordKind, case_id: int | None, rec: dict,
+                 record_id: int | None = None) -> int | None:
+    """The record other than `record_id` that has `rec`'s natural key (of the same case), if any."""
+    f = Filter(conn)
+    if case_id is not None:
+        f.where("case_id = ?", case_id)
     for k in kind.natural_key:
-        f.where(f"{k} = ?", stored(rec[k]))
+        f.where(f"{k} IS ?", stored(rec.get(k)))  # (IS: an empty place is one value too)
     if record_id is not None:
         f.where("id != ?", record_id)
     found = conn.execute(f"SELECT id FROM {kind.table} WHERE {f.sql}", f.params).fetchone()
-    if found:
-        raise Conflict(f"这个人同一天已有相同的{kind.noun}记录（#{found[0]}）；要改正请用 update {found[0]}")
+    return found[0] if found else None
+
+
+def _check_natural_key(conn: sqlite3.Connection, kind: RecordKind, case_id: int | None, rec: dict,
+                       record_id: int | None = None) -> None:
+    if not kind.natural_key:
+        return
+    found = natural_twin(conn, kind, case_id, rec, record_id)
+    if found is not None:
+        whose = "这个人同一天" if kind.of_case else "同一天、同一街道"
+        raise Conflict(f"{whose}已有相同的{kind.noun}记录（#{found}）；要改正请用 update {found}")
 
 
 def diff(old: dict, new: dict) -> dict:
@@ -212,22 +291,26 @@ def each(conn: sqlite3.Connection, kind: RecordKind, *, case_id: int | None = No
          ) -> Iterator[tuple[Any, dict]]:
     """The records of a kind (`r`) newest first (or oldest first), each with its person's name, ID
     number and street: (record, {"name", "id_number", "street"}), one at a time as they are read.
-    `by` gives the kind's filters what was typed; `also` adds conditions of the kind's own."""
+    `by` gives the kind's filters what was typed; `also` adds conditions of the kind's own. A kind not
+    of a case gives each record with {} (its street is its own)."""
     on = f"r.{kind.date_field}"
-    f = Filter(conn, {**CASE, **kind.filters}).dates(on, date_from, date_to).by(**(by or {}))
+    f = Filter(conn, {**CASE, **kind.filters} if kind.of_case else kind.filters)
+    f.dates(on, date_from, date_to).by(**(by or {}))
     for condition in also:
         f.where(condition)
     if case_id is not None:
         f.where("r.case_id = ?", case_id)
     f.by(street=street)
     width = len(kind.columns)
-    sql = (f"SELECT {', '.join('r.' + c for c in kind.columns)}, c.name, c.id_number, c.street"
-           f"{_with_case(kind.table, f)} ORDER BY {on} {'ASC' if oldest_first else 'DESC'},"
-           f" r.id {'ASC' if oldest_first else 'DESC'}")
+    person = ", c.name, c.id_number, c.street" if kind.of_case else ""
+    source = _with_case(kind.table, f) if kind.of_case else f" FROM {kind.table} r WHERE {f.sql}"
+    sql = (f"SELECT {', '.join('r.' + c for c in kind.columns)}{person}{source}"
+           f" ORDER BY {on} {'ASC' if oldest_first else 'DESC'}, r.id {'ASC' if oldest_first else 'DESC'}")
     if limit:
         sql += f" LIMIT {int(limit)}"
     for row in conn.execute(sql, f.params):
-        yield kind.from_row(row[:width]), {"name": row[width], "id_number": row[width + 1], "street": row[width + 2]}
+        yield kind.from_row(row[:width]), (
+            {"name": row[width], "id_number": row[width + 1], "street": row[width + 2]} if kind.of_case else {})
 
 
 def _with_case(table: str, f: Filter) -> str:

@@ -22,7 +22,7 @@ from dateutil.relativedelta import relativedelta
 from jindu_cli.domain import flags as flags_mod
 from jindu_cli.domain.people import Case, load_cases, suspension_periods
 from jindu_cli.domain.dates import check_year, from_iso, iso, parse_bound
-from jindu_cli.domain import filters
+from jindu_cli.domain import filters, report_month
 from jindu_cli.domain.filters import Filter
 from jindu_cli.domain.due import PERFORMED
 from jindu_cli.domain.rules import Rules
@@ -126,13 +126,14 @@ def _listed() -> tuple[dict, ...]:
         return tuple(tomllib.load(fh)["indicator"])
 
 
-def indicators(settings: dict) -> list[Indicator]:
-    """The indicators and their definitions, with the report's settings written into them."""
+def indicators(settings: dict, conn: sqlite3.Connection | None = None) -> list[Indicator]:
+    """The indicators and their definitions, with the report's settings written into them (and the
+    office's pick-lists, beside `conn`'s database: report_month.expand)."""
     executed = EXECUTED[settings["execution_rate"]]
     numerator, denominator = (part.strip() for part in executed.split("÷"))
     words = dict(settings, executed=executed, executed_numerator=numerator, executed_denominator=denominator)
     return [Indicator(d["key"], d["label"], d["definition"].format(**words), tuple(d["rate"]) if "rate" in d else None)
-            for d in _listed()]
+            for d in report_month.expand(_listed(), conn)]
 
 
 @dataclass
@@ -185,7 +186,8 @@ def build(conn: sqlite3.Connection, rules: Rules, period: Period, as_of: date, b
         counts = _count(conn, rules, settings, period, min(period.end, as_of), bys, street)
         months = _months(period, _month_activity(conn, period, street),
                          _month_caseload(conn, period, street)) if charts else []
-    listed = indicators(settings)
+        report_month.add_months(conn, months, street)
+    listed = indicators(settings, conn)
     breakdowns = {b: {name: _rates(values, listed) for name, values in sorted(counts[b].items())} for b in bys}
     total: Counter = Counter()
     for values in counts[by].values():
@@ -235,6 +237,7 @@ def _count(conn, rules: Rules, settings: dict, period: Period, end: date, bys: l
     _flags(conn, columns, width, tally, s, e, rules)
     _on_time(conn, rules, columns, width, tally, s, e)
     _tests_and_visits(add_grouped, settings, period, e)
+    report_month.count(conn, tally, bys, ONE_STREET if street else BY, street, s, e)
     counts: dict[str, dict[str, Counter]] = {b: defaultdict(Counter) for b in bys}
     for (groups, key), n in tally.items():
         for b, group in zip(bys, groups):

@@ -1,5 +1,5 @@
 """The story of one case, newest first: status changes, changes of 执行地, visits, tests, leave,
-police reports."""
+police reports, and a screening that handed the person to the police before they were registered."""
 
 from __future__ import annotations
 
@@ -12,21 +12,21 @@ from jindu_cli.domain.drug_tests import drug_tests_of
 from jindu_cli.domain.enums import METHOD, OUTCOME, RESULT, SPECIMEN, STATUS, VISIT_KIND
 from jindu_cli.domain.leaves import leaves_of
 from jindu_cli.domain.transfers import transfers_of
-from jindu_cli.domain.visits import sub_kind_label, visits_of
+from jindu_cli.domain.visits import help_result, sub_kind_label, visits_of
 
-ORDER = {"status": 0, "transfer": 1, "police_report": 2, "drug_test": 3, "visit": 4, "leave": 5}
+ORDER = {"status": 0, "transfer": 1, "police_report": 2, "drug_test": 3, "visit": 4, "leave": 5, "referral": 6}
 
 
 def build(conn: sqlite3.Connection, case: Case, as_of: date) -> list[dict]:
     events = [*_statuses(conn, case), *_transfers(conn, case), *_visits(conn, case), *_tests(conn, case),
-              *_leaves(conn, case, as_of), *_police_reports(conn, case)]
+              *_leaves(conn, case, as_of), *_police_reports(conn, case), *_referrals(conn, case)]
     events.sort(key=lambda e: (e[0], -ORDER[e[1]], e[2]), reverse=True)
     return [{"on": on, "entity": entity, "record_id": rid, "type": LABELS[entity], "text": text}
             for on, entity, rid, text in events]
 
 
 LABELS = {"status": "状态", "transfer": "执行地", "visit": "走访", "drug_test": "检测", "leave": "外出",
-          "police_report": "报告公安"}
+          "police_report": "报告公安", "referral": "筛查"}
 Event = tuple[str, str, int, str]  # (ISO date, entity, record number, text)
 
 
@@ -58,7 +58,10 @@ def _visits(conn: sqlite3.Connection, case: Case) -> list[Event]:
         kind = VISIT_KIND.label(visit.kind) + (f"·{sub}" if sub else "")
         who = f"，{visit.worker}" if visit.worker else ""
         note = f"：{visit.notes}" if visit.notes else ""
-        out.append((iso(visit.visited_on), "visit", visit.id, f"{kind}，{OUTCOME.label(visit.outcome)}{who}{note}"))
+        result = help_result(visit)
+        result = f"（{result}）" if result else ""
+        out.append((iso(visit.visited_on), "visit", visit.id,
+                    f"{kind}，{OUTCOME.label(visit.outcome)}{result}{who}{note}"))
     return out
 
 
@@ -86,3 +89,13 @@ def _leaves(conn: sqlite3.Connection, case: Case, as_of: date) -> list[Event]:
 def _police_reports(conn: sqlite3.Connection, case: Case) -> list[Event]:
     return [(on, "police_report", pid, f"报告公安{('：' + matter) if matter else ''}") for pid, on, matter in
             conn.execute("SELECT id, reported_on, matter FROM police_reports WHERE case_id = ?", [case.id])]
+
+
+def _referrals(conn: sqlite3.Connection, case: Case) -> list[Event]:
+    """The screenings that handed the person to the police (linked when the case was registered)."""
+    out = []
+    for rid, on, sid, day, street, group, unit in conn.execute(
+            "SELECT x.id, x.referred_on, s.id, s.screened_on, s.street, s.screened_group, x.police_unit"
+            " FROM screening_referrals x JOIN screenings s ON s.id = x.screening_id WHERE x.case_id = ?", [case.id]):
+        out.append((on, "referral", rid, f"{day} {street}{group}筛查（#{sid}）阳性，移交{unit or '公安'}"))
+    return out

@@ -1,8 +1,11 @@
-"""Visits: 谈话, 入户走访, 电话联系, 帮扶 (with its kind) and 评估 (半年小结, 年度评估)."""
+"""Visits: 谈话, 入户走访, 电话联系, 帮扶 (with its kind and what it achieved: a job found, aid
+granted and how much, a referral to another service) and 评估 (半年小结, 年度评估)."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -17,7 +20,10 @@ from jindu_cli.domain.people import Case
 from jindu_cli.errors import InvalidInput
 
 LABELS = {"visited_on": "走访日期", "kind": "走访方式", "sub_kind": "类别", "outcome": "走访结果",
-          "worker": "走访人", "place": "地点", "notes": "情况记录"}
+          "worker": "走访人", "place": "地点", "notes": "情况记录", "placed": "就业安置", "aid_granted": "获得救助",
+          "aid_amount": "救助金额（元）", "referred_to": "转介单位"}
+HELP_RESULT = ("placed", "aid_granted", "aid_amount", "referred_to")  # what a 帮扶 achieved
+AID_KINDS = ("relief", "medical")  # the 帮扶 categories that grant aid (临时救助, 医疗救助)
 
 
 @dataclass
@@ -31,6 +37,10 @@ class Visit:
     worker: str | None
     place: str | None
     notes: str | None
+    placed: bool
+    aid_granted: bool
+    aid_amount: int | None  # 元
+    referred_to: str | None
     forced: bool
 
     @property
@@ -43,8 +53,22 @@ class Visit:
             "visit_id": self.id, "case_id": self.case_id, "visited_on": iso(self.visited_on),
             "kind": VISIT_KIND.label(self.kind), "sub_kind": sub_kind_label(self.kind, self.sub_kind),
             "outcome": OUTCOME.label(self.outcome), "face_to_face": self.face_to_face,
-            "worker": self.worker, "place": self.place, "notes": self.notes, "forced": self.forced,
+            "worker": self.worker, "place": self.place, "notes": self.notes, "placed": self.placed,
+            "aid_granted": self.aid_granted, "aid_amount": self.aid_amount, "referred_to": self.referred_to,
+            "help_result": help_result(self), "forced": self.forced,
         }
+
+
+def help_result(visit: Visit) -> str | None:
+    """What a 帮扶 achieved, in words: 已安置就业；获得救助 800 元；转介：区法律援助中心."""
+    parts = []
+    if visit.placed:
+        parts.append("已安置就业")
+    if visit.aid_granted:
+        parts.append(f"获得救助 {visit.aid_amount} 元" if visit.aid_amount is not None else "获得救助")
+    if visit.referred_to:
+        parts.append(f"转介：{visit.referred_to}")
+    return "；".join(parts) or None
 
 
 def sub_kind_label(kind: str, sub_kind: str | None) -> str | None:
@@ -54,7 +78,35 @@ def sub_kind_label(kind: str, sub_kind: str | None) -> str | None:
 
 
 def _from_row(row) -> Visit:
-    return Visit(row[0], row[1], from_iso(row[2]), row[3], row[4], row[5], row[6], row[7], row[8], bool(row[9]))
+    return Visit(row[0], row[1], from_iso(row[2]), row[3], row[4], row[5], row[6], row[7], row[8], bool(row[9]),
+                 bool(row[10]), row[11], row[12], bool(row[13]))
+
+
+MAX_AID = 1_000_000  # 100 万元: more is a typing mistake
+
+
+def parse_yuan(conn, typed) -> int | None:
+    """An amount of money in whole 元 (800, 1,200元, ¥800, 800.00); empty: none given. Aid is granted
+    in 元, and whole amounts add up to the report's total exactly."""
+    if typed is None or str(typed).strip() == "":
+        return None
+    text = unicodedata.normalize("NFKC", str(typed)).strip().replace(",", "").lstrip("¥").removesuffix("元").strip()
+    whole = re.fullmatch(r"(\d+)(?:\.0*)?", text)
+    if not whole or int(whole.group(1)) > MAX_AID:
+        cents = "按元记，不带角、分（四舍五入到元）；" if re.fullmatch(r"\d+\.\d+", text) else ""
+        raise InvalidInput(LABELS["aid_amount"], f"“{str(typed).strip()}”{cents}应为 0 到 {MAX_AID} 元之间的整数，如 800")
+    return int(whole.group(1))
+
+
+def aid_fields(typed: str) -> dict:
+    """`visit add --aid`: an amount (granted, so much), 是 (granted, amount not known), 否 (not
+    granted), or "" (cleared) as the fields they set."""
+    text = str(typed).strip()
+    if text == "":
+        return {"aid_granted": False, "aid_amount": ""}
+    if re.search(r"\d", text):
+        return {"aid_granted": True, "aid_amount": text}
+    return {"aid_granted": records.as_bool(text, LABELS["aid_granted"]), "aid_amount": ""}
 
 
 def _rules(rec: dict, raw: dict, existing: dict | None, as_of: date) -> dict:
@@ -66,7 +118,36 @@ def _rules(rec: dict, raw: dict, existing: dict | None, as_of: date) -> dict:
         raise InvalidInput(LABELS["kind"], f"必须填写；可选：{VISIT_KIND.choices()}")
     _outcome(rec, raw, existing)
     rec["sub_kind"] = _sub_kind(rec, raw, existing)
+    check_help_result(rec, raw, existing)
     return rec
+
+
+def check_help_result(rec: dict, raw: dict, existing: dict | None = None) -> None:
+    """A 帮扶's results belong to its category: a job found to 就业, aid (an amount means it was
+    granted) to 救助 or 医疗; a referral to any 帮扶. A corrected kind or category that cannot have
+    a result takes the old one away unless it is given again."""
+    for key in HELP_RESULT:
+        rec.setdefault(key, False if key in ("placed", "aid_granted") else None)
+    if rec["aid_amount"] is not None:
+        if "aid_granted" in raw and not rec["aid_granted"]:
+            raise InvalidInput(LABELS["aid_amount"], "写了救助金额，获得救助却是 否")
+        rec["aid_granted"] = True
+    corrected = existing is not None and ("kind" in raw or "sub_kind" in raw)
+    sub = HELP_KIND.label(rec.get("sub_kind")) if rec.get("sub_kind") else "未填类别"
+    allowed = {"placed": rec["kind"] == "help" and rec.get("sub_kind") == "employment",
+               "aid_granted": rec["kind"] == "help" and rec.get("sub_kind") in AID_KINDS,
+               "aid_amount": rec["kind"] == "help" and rec.get("sub_kind") in AID_KINDS,
+               "referred_to": rec["kind"] == "help"}
+    need = {"placed": "类别为就业的帮扶", "aid_granted": "类别为救助或医疗的帮扶", "aid_amount": "类别为救助或医疗的帮扶",
+            "referred_to": "帮扶记录"}
+    for key in HELP_RESULT:
+        if not rec[key] or allowed[key]:
+            continue
+        if corrected and key not in raw:
+            rec[key] = False if key in ("placed", "aid_granted") else None
+            continue
+        what = VISIT_KIND.label(rec["kind"]) if rec["kind"] != "help" else f"类别为{sub}的帮扶"
+        raise InvalidInput(LABELS[key], f"只用于{need[key]}，这是{what}")
 
 
 def _outcome(rec: dict, raw: dict, existing: dict | None) -> None:
@@ -117,6 +198,10 @@ KIND = records.RecordKind(
         "worker": records.text(LABELS["worker"], 100),
         "place": records.text(LABELS["place"], 100),
         "notes": records.text(LABELS["notes"], 2000),
+        "placed": records.yes_no(LABELS["placed"]),
+        "aid_granted": records.yes_no(LABELS["aid_granted"]),
+        "aid_amount": parse_yuan,
+        "referred_to": records.text(LABELS["referred_to"], 200),
     },
     rules=_rules,
     filters={"worker": ("r.worker", stripped), "kind": ("r.kind", enum(VISIT_KIND))},

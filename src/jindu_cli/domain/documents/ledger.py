@@ -1,6 +1,7 @@
 """工作台账: one worker's month, person by person (the people the worker is responsible for): every
-contact and test of the month, the items overdue at its end, the flags that arose and the police
-reports made in it; then the totals."""
+contact and test of the month (a 帮扶 with what it achieved), the items overdue at its end, the flags
+that arose and the police reports made in it; the worker's 禁毒宣传, 入户调查 and screening sessions;
+then the totals."""
 
 from __future__ import annotations
 
@@ -70,6 +71,38 @@ def _totals(conn: sqlite3.Connection, ids: list[int], start: date, end: date, co
     return out
 
 
+def _fieldwork(conn: sqlite3.Connection, worker: str, start: date, end: date) -> tuple[list[dict], list[dict]]:
+    """The worker's 宣传, 入户调查 and screening sessions of the month, one line each, and their totals."""
+    from jindu_cli.domain import activities, records, screenings
+
+    rows, sums = [], Counter()
+    month = {"date_from": start, "date_to": end, "by": {"worker": worker}, "oldest_first": True}
+    for a, _ in records.each(conn, activities.kind_of(conn), **month):
+        rows.append((a.held_on, activities.CATEGORY.label(a.category), a.summary(), a.id))
+        sums.update({"宣传活动（场）": a.category == "publicity", "宣传参与（人次）": a.participants or 0,
+                     "发放资料（份）": a.materials or 0, "入户调查（户）": a.households or 0, "摸排线索（条）": a.clues or 0})
+    for x, _ in records.each(conn, screenings.kind_of(conn), **month):
+        handed = len(screenings.referrals(conn, screening_id=x.id, date_to=end))
+        rows.append((x.screened_on, "筛查", x.summary(handed), x.id))
+        sums.update({"筛查（人）": x.tested, "筛查阳性（人）": x.positives, "移交公安（人）": handed})
+    rows.sort(key=lambda r: (r[0], r[1], r[3]))
+    items = ("宣传活动（场）", "宣传参与（人次）", "发放资料（份）", "入户调查（户）", "摸排线索（条）", "筛查（人）",
+             "筛查阳性（人）", "移交公安（人）")
+    return ([{"on": cn_date(on), "type": kind, "text": text, "record": f"#{rid}"} for on, kind, text, rid in rows],
+            [{"item": item, "count": str(sums[item])} for item in items])
+
+
+def _help_results(conn: sqlite3.Connection, ids: list[int], start: date, end: date) -> list[dict]:
+    """What the month's 帮扶 of the worker's people achieved, in the totals."""
+    marks = ",".join("?" * len(ids))
+    placed, aid, amount = conn.execute(
+        f"SELECT count(DISTINCT CASE WHEN placed THEN case_id END), coalesce(sum(aid_granted), 0),"
+        f" coalesce(sum(aid_amount), 0) FROM visits WHERE kind = 'help' AND case_id IN ({marks})"
+        " AND visited_on BETWEEN ? AND ?", ids + [start.isoformat(), end.isoformat()]).fetchone() if ids else (0, 0, 0)
+    return [{"item": "就业安置（人）", "count": str(placed)}, {"item": "救助（次）", "count": str(aid)},
+            {"item": "救助金额（元）", "count": str(amount)}]
+
+
 def worker_ledger(conn: sqlite3.Connection, rules: Rules, worker: str | None, period: str | None,
                   as_of: date) -> tuple[dict, list[int]]:
     """The ledger's fields, and the people it names."""
@@ -94,10 +127,13 @@ def worker_ledger(conn: sqlite3.Connection, rules: Rules, worker: str | None, pe
         for n, (on, _, _, kind, what, record) in enumerate(rows):
             who = first if n == 0 else {"name": "", "case_id": ""}
             entries.append(who | {"on": cn_date(on), "type": kind, "text": what, "record": record})
+    work, work_totals = _fieldwork(conn, worker, start, end)
     streets = list(dict.fromkeys(c.street for c in people))
     context = office_fields(conn, rules, streets[0] if len(streets) == 1 else "", as_of) | {
         "worker": worker, "streets": "、".join(streets), "period": f"{start.year}年{start.month}月",
         "period_start": cn_date(start), "period_end": cn_date(end), "people_count": str(len(people)),
-        "entries": entries, "totals": _totals(conn, [c.id for c in people], start, end, counted),
+        "entries": entries, "work": work,
+        "totals": _totals(conn, [c.id for c in people], start, end, counted)
+        + _help_results(conn, [c.id for c in people], start, end) + work_totals,
     }
     return context, [c.id for c in people]

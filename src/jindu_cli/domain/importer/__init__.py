@@ -1,7 +1,7 @@
-"""Import the registers, visit logs and test logs street offices send: CSV in UTF-8 (with or
-without BOM), GB18030/GBK or UTF-16, or .xlsx; headers that vary; values the way spreadsheets leave
-them. Every good row goes in, every bad row is reported with its line, column, value and reason,
-and nothing is imported twice.
+"""Import the registers, visit logs and test logs street offices send, and their ledgers of 宣传 and
+筛查: CSV in UTF-8 (with or without BOM), GB18030/GBK or UTF-16, or .xlsx; headers that vary; values
+the way spreadsheets leave them. Every good row goes in, every bad row is reported with its line,
+column, value and reason, and nothing is imported twice.
 
 A file is read twice as a stream (to fingerprint and check its encoding, then to import it), so
 a file of millions of rows never sits in memory. All of a file's rows go in one transaction:
@@ -10,7 +10,8 @@ a crash or a kill leaves the database as it was before that file.
 The modules, in the order they build on each other: report (what an import tells), values (cells
 as values), headers (column names), sources (reading files and sheets; which kind a file is),
 people (the register as a log needs it), rows (converting and writing rows), logs (visits and
-tests), upsert (the register), ledger (one file's import, recorded in import_files).
+tests), upsert (the register), fieldwork (an office's ledgers of its 宣传 and 筛查), ledger (one file's
+import, recorded in import_files).
 """
 
 from jindu_cli.domain.importer.headers import KIND_LABELS, KINDS, export_headers, header_aliases, header_score

@@ -15,12 +15,15 @@ from jindu_cli.domain import reference
 from jindu_cli.domain.importer.report import FileProblem
 from jindu_cli.domain.importer.values import cell_text
 
-KINDS = ("cases", "visits", "tests")
-KIND_LABELS = {"cases": "登记表", "visits": "走访记录", "tests": "检测记录"}
+KINDS = ("cases", "visits", "tests", "activities", "screenings")
+KIND_LABELS = {"cases": "登记表", "visits": "走访记录", "tests": "检测记录", "activities": "宣传台账",
+               "screenings": "筛查台账"}
 REQUIRED = {
     "cases": ("id_number", "name", "street", "measure"),
     "visits": ("id_number", "visited_on", "kind"),
     "tests": ("id_number", "tested_on", "specimen", "result"),
+    "activities": ("held_on",),  # and 活动类别 or 活动名称 (importer.fieldwork)
+    "screenings": ("screened_on", "screened_group", "specimen", "tested"),
 }
 HEADER_SEARCH = 10  # how many rows that are not blank may come before (and with) the column names
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from jindu_cli.domain import audit
 from jindu_cli.domain.importer.headers import HEADER_SEARCH, header_score, map_header
+from jindu_cli.domain.importer.fieldwork import STREET_ROWS
 from jindu_cli.domain.importer.logs import RECORD_ROWS
 from jindu_cli.domain.importer.report import FileProblem, Options, Rejected, Report
 from jindu_cli.domain.importer.rows import BATCH, CACHE_KIB, REBUILD_MIN
@@ -86,8 +87,8 @@ def import_file(conn: sqlite3.Connection, path: Path, opts: Options,
         set_cache_kib(conn, CACHE_KIB)
         with atomic(conn):
             ledger_id = _ledger_entry(conn, path, opts, report, source)
-            rows = RECORD_ROWS.get(opts.kind, CaseRows)(conn, opts, report, columns, source.header, ledger_id,
-                                                        on_error, batch=batch, rebuild_min=rebuild_min)
+            rows = {**RECORD_ROWS, **STREET_ROWS}.get(opts.kind, CaseRows)(
+                conn, opts, report, columns, source.header, ledger_id, on_error, batch=batch, rebuild_min=rebuild_min)
             rows.run(source, progress)
             _ledger_counts(conn, path, opts, report, ledger_id)
             report.ledger_id = ledger_id
@@ -114,7 +115,8 @@ def _repeated(report: Report, seen: tuple) -> Report:
     on = datetime.fromisoformat(seen[1].replace("Z", "+00:00")).astimezone().date()  # the office's day
     report.message = f"与 {on} 由 {seen[2]} 导入的文件（导入记录 #{seen[0]}，{seen[4]}）内容完全相同，没有做任何改动"
     if seen[5]:  # rows refused then (a person not yet registered) may go in now
-        report.message += (f"。那次有 {seen[5]} 行被拒绝：补登了那些人、改正了登记表以后，加 --again 再导入这个文件，"
+        fixed = "改正了选择表或设定以后" if report.kind in STREET_ROWS else "补登了那些人、改正了登记表以后"
+        report.message += (f"。那次有 {seen[5]} 行被拒绝：{fixed}，加 --again 再导入这个文件，"
                            "已经导入的行不会重复")
     report.ledger_id, report.refused_before = seen[0], seen[5]
     return report
@@ -155,4 +157,5 @@ def _failed(report: Report, message: str) -> Report:
     report.status = "failed"
     report.message = message
     report.inserted = report.updated = report.unchanged = report.transfers = report.transfers_dated = 0
+    report.referrals_linked = 0
     return report

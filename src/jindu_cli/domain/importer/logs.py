@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 from datetime import date
 
-from jindu_cli.domain import reference
+from jindu_cli.domain import records, reference, visits
 from jindu_cli.domain.enums import ASSESSMENT_KIND, HELP_KIND, METHOD, OUTCOME, RESULT, SPECIMEN, VISIT_KIND
 from jindu_cli.domain.importer.report import RowProblem
 from jindu_cli.domain.importer.rows import RecordRows, Slow
 from jindu_cli.domain.importer.values import Memo, as_day, cell_text, damaged, joined, vocabulary
+from jindu_cli.errors import InvalidInput
 from jindu_cli.domain.visits import fitted_outcome
 
 
@@ -93,8 +94,11 @@ class DrugTestRows(RecordRows):
 
 class VisitRows(RecordRows):
     kind, table, entity = "visits", "visits", "visit"
-    COLUMNS = ("case_id", "visited_on", "kind", "sub_kind", "outcome", "worker", "place", "notes")
-    ABSENT = {"sub_kind": None, "outcome": "seen", "place": None, "notes": None}
+    COLUMNS = ("case_id", "visited_on", "kind", "sub_kind", "outcome", "worker", "place", "notes", "placed",
+               "aid_granted", "aid_amount", "referred_to")
+    ABSENT = {"sub_kind": None, "outcome": "seen", "place": None, "notes": None, "placed": 0, "aid_granted": 0,
+              "aid_amount": None, "referred_to": None}
+    TEXTS = RecordRows.TEXTS + (("referred_to", 200),)
 
     def __init__(self, *args, **sizes):
         super().__init__(*args, **sizes)
@@ -120,17 +124,39 @@ class VisitRows(RecordRows):
             if kind not in self.sub_kinds:
                 raise RowProblem("sub_kind", cell_text(raw), f"只有帮扶和评估有类别，{VISIT_KIND.label(kind)}没有")
             sub = self.sub_kinds[kind](raw)
+        result = self.help_result(cells, kind, sub)
         overridden = self.in_window(case, date.fromisoformat(day), "visited_on", cells)
         text = self.text
         return case, overridden, (case.id, day, kind, sub, outcome, text(cells, "worker") or case.worker,
-                                  text(cells, "place"), text(cells, "notes"), 1 if overridden else 0,
+                                  text(cells, "place"), text(cells, "notes"), *result, 1 if overridden else 0,
                                   self.ledger_id, self.now, self.now)
+
+    def help_result(self, cells: list, kind: str, sub: str | None) -> tuple:
+        """就业安置, 获得救助, 救助金额, 转介单位 as stored, checked as `visit add` checks them."""
+        if all(cells[self.ix[name]] in ("", None) for name in visits.HELP_RESULT):
+            return 0, 0, None, None  # (most rows: a category, nothing achieved written down)
+        rec: dict = {"kind": kind, "sub_kind": sub}
+        given: dict = {}
+        readers = {"placed": records.yes_no(visits.LABELS["placed"]),
+                   "aid_granted": records.yes_no(visits.LABELS["aid_granted"]), "aid_amount": visits.parse_yuan}
+        for name in visits.HELP_RESULT:
+            raw = cells[self.ix[name]]
+            if not cell_text(raw):
+                continue
+            try:
+                given[name] = rec[name] = self.text(cells, name) if name == "referred_to" else readers[name](None, cell_text(raw))
+                visits.check_help_result(rec, given)
+            except InvalidInput as exc:
+                raise RowProblem(name, cell_text(raw), exc.reason) from None
+        visits.check_help_result(rec, given)
+        return int(rec["placed"]), int(rec["aid_granted"]), rec["aid_amount"], rec["referred_to"]
 
     def convert_all(self, batch, plain, forced) -> None:
         ix, pick, slow, suspect = self.ix, self.pick, self.convert_one, self.suspect()
         i_id, i_name, i_day, i_kind, i_sub, i_outcome, i_worker, i_place, i_notes = (
             ix[name] for name in ("id_number", "name", "visited_on", "kind", "sub_kind", "outcome", "worker",
                                   "place", "notes"))
+        told = [ix[name] for name in visits.HELP_RESULT if name in self.columns]  # (most logs have none)
         new_day = self.day
         people, days, kinds, outcomes = (self.people.by_cell, self.day.good, self.visit_kind.good,
                                          self.outcome.good)
@@ -142,8 +168,8 @@ class VisitRows(RecordRows):
                     raise Slow
                 person = people[cells[i_id]]
                 name = cells[i_name]
-                if name and name != person.name or cells[i_sub] != "":
-                    raise Slow
+                if name and name != person.name or cells[i_sub] != "" or told and any(cells[i] for i in told):
+                    raise Slow  # (a category, or a 帮扶's result, is read and checked in full)
                 try:
                     day = days[cells[i_day]]
                 except KeyError:  # a date not seen before (a district's log holds thousands): read here
@@ -157,7 +183,7 @@ class VisitRows(RecordRows):
                 raw = cells[i_notes]
                 row = (person.id, day, kind, None, outcome,
                        workers[cells[i_worker]] or person.worker, places[cells[i_place]],
-                       notes(raw) if raw else None)
+                       notes(raw) if raw else None, 0, 0, None, None)
             except (KeyError, RowProblem, Slow):
                 slow(number, cells, plain, forced)
             else:

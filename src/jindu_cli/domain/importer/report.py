@@ -70,6 +70,7 @@ class Report:
     refused_before: int = 0  # of a repeat, the rows its last import refused
     transfers: int = 0  # of a register: people in execution it shows at another street (§9.11)
     transfers_dated: int = 0  # of those, dated by the file's 变更日期 (the others by the day of the import)
+    referrals_linked: int = 0  # of a register: people it registers who were handed to the police from a screening
     updated_fields: Counter = field(default_factory=Counter)  # of a register: field -> people it changed for
     masked_ids: int = 0  # of the rejected rows, those refused for a masked 身份证号 (MASKED_ID)
     errors: list[Rejected] = field(default_factory=list)
@@ -85,6 +86,14 @@ class Report:
         an import that refused none."""
         return (self.status == "imported" and self.rejected == 0
                 or self.status == "duplicate" and not self.refused_before)
+
+    def count_update(self, changes: dict) -> None:
+        """A row of a record already in: updated (which fields), or unchanged."""
+        if changes:
+            self.updated += 1
+            self.updated_fields.update(changes.keys())
+        else:
+            self.unchanged += 1
 
     def reject(self, problem: Rejected) -> None:
         self.rejected += 1
@@ -102,6 +111,7 @@ class Report:
                 "above_header": self.above_header, "note_lines": self.note_lines,
                 "updated_fields": dict(self.updated_fields.most_common()), "ledger_id": self.ledger_id,
                 "transfers": self.transfers, "transfers_dated": self.transfers_dated, "masked_ids": self.masked_ids,
+                "referrals_linked": self.referrals_linked,
                 "errors": [e.as_dict() for e in self.errors]}
 
 
@@ -117,3 +127,4 @@ class Options:
     encoding: str | None = None
     sheet: str | None = None
     again: bool = False  # import a file even when the same bytes were imported before
+    street: str | None = None  # the street of a ledger's rows that name none (a street office's own ledger)

@@ -71,7 +71,7 @@ class CaseRows(Rows):
         return raw
 
     def upsert(self, cells: list) -> None:
-        from jindu_cli.domain import cases
+        from jindu_cli.domain import cases, screenings
 
         raw = self.raw(cells)
         moved_on = raw.pop("moved_on", None)  # (not a field of the register: the day of a transfer)
@@ -82,6 +82,7 @@ class CaseRows(Rows):
             if existing is None:
                 case = cases.add_case(self.conn, raw, self.opts.as_of, self.opts.operator)
                 self.conn.execute("UPDATE cases SET import_id = ? WHERE id = ?", [self.ledger_id, case.id])
+                self.report.referrals_linked += len(screenings.link_new_case(self.conn, case, self.opts.operator))
                 if history:
                     replay_history(self.conn, case, history, self.opts.as_of, self.opts.operator)
                     case = get_case(self.conn, case.id)
@@ -104,11 +105,7 @@ class CaseRows(Rows):
                                            self.opts.as_of, self.opts.operator)
             if moved:
                 changes["street"] = moved
-            if changes:
-                self.report.updated += 1
-                self.report.updated_fields.update(changes.keys())
-            else:
-                self.report.unchanged += 1
+            self.report.count_update(changes)
 
     def transfer(self, case: Case, raw: dict, moved_on: date | None) -> list | None:
         """A person in execution whom the row shows at another street has moved (§9.11): the transfer
