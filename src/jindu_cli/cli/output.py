@@ -15,7 +15,6 @@ import sys
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
-from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from pathlib import Path
 from typing import BinaryIO
 
@@ -224,15 +223,11 @@ def _json_object(row: dict) -> str:
     """One object of an array indented by two, as json.dumps(indent=2) writes it."""
     if not row or any(not isinstance(v, _SCALARS) for v in row.values()):
         return "  " + json.dumps(row, ensure_ascii=False, indent=2).replace("\n", "\n  ")
-    return "  {\n" + ",\n".join(f"    {encode_basestring(k)}: {_json_scalar(v)}" for k, v in row.items()) + "\n  }"
+    # (flat: the C encoder, the items set apart as indent=2 would set them)
+    return "  {\n    " + _FLAT(row)[1:-1] + "\n  }"
 
 
-def _json_scalar(value) -> str:
-    if type(value) is str:
-        return encode_basestring(value)
-    if value is None or isinstance(value, (bool, float)):
-        return json.dumps(value)
-    return int.__repr__(value)
+_FLAT = json.JSONEncoder(ensure_ascii=False, separators=(",\n    ", ": ")).encode
 
 
 def to_json(data) -> str:
@@ -260,11 +255,21 @@ def emit(
         _csv(rows if reveal else map(_masking(maskers()), rows), fields or [k for k, _ in columns])
     else:
         keys = [k for k, _ in columns]
-        rows = list(rows)
-        painted = [COLOURS.get(styles(r) or "") for r in rows] if styles is not None and _colours() else None
-        body = table_columns(rows, keys, reveal)
+        painted: list | None = [] if styles is not None and _colours() else None
+        heads: dict | None = {} if sections else None
+
+        def noted(rows: Iterable[dict]) -> Iterator[dict]:
+            """The rows, each one's colour and section heading noted on the way (the rows themselves
+            are not kept: a district's whole list is 340,000 of them)."""
+            for i, row in enumerate(rows):
+                if painted is not None:
+                    painted.append(COLOURS.get(styles(row) or ""))
+                if heads is not None and (head := sections(i, row)):
+                    heads[i] = head
+                yield row
+
+        body = table_columns(noted(rows), keys, reveal)
         labels = [label for _, label in columns]
-        heads = {i: h for i, r in enumerate(rows) if (h := sections(i, r))} if sections else None
         limit = terminal_width()
         if limit is None:
             _write(plain_columns(labels, body, title=title, caption=caption, styles=painted, sections=heads))

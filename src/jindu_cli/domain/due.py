@@ -65,12 +65,15 @@ class DueRow(NamedTuple):
         }
 
 
-_row = functools.partial(tuple.__new__, DueRow)  # (without NamedTuple's checks: a district has 300,000)
+_row = functools.partial(tuple.__new__, DueRow)
+_iso = functools.lru_cache(maxsize=8192)(date.isoformat)  # one text for each day, not one for each item  # (without NamedTuple's checks: a district has 300,000)
 
 
-def rows_of(items: list[DueItem], as_of: date) -> list[DueRow]:
-    """One person's items as lines of the list."""
+def rows_of(items: list[DueItem], as_of: date, texts: dict[str, str] | None = None) -> list[DueRow]:
+    """One person's items as lines of the list; `texts` keeps one copy of each reason for a whole
+    list (a district's 340,000 items have some 8,000 different reasons)."""
     out = []
+    texts = {} if texts is None else texts
     seen: dict[date, int] = {}
     c = items[0].case if items else None
     low = c is not None and c.risk_level != "high"
@@ -79,8 +82,8 @@ def rows_of(items: list[DueItem], as_of: date) -> list[DueRow]:
         if d.item == "police_report":  # numbered among the person's police reports due on one day
             seen[d.due_on] = seq = seen.get(d.due_on, -1) + 1
         group = 0 if d.due_on < as_of else 1 if d.due_on == as_of else 2
-        out.append(_row((group, d.due_on.isoformat(), low, c.id, ITEM_ORDER[d.item], seq, c.id_number, c.name,
-                         c.street, c.worker, d.item, d.rule, d.text(as_of))))
+        out.append(_row((group, _iso(d.due_on), low, c.id, ITEM_ORDER[d.item], seq, c.id_number, c.name,
+                         c.street, c.worker, d.item, d.rule, texts.setdefault(reason := d.text(as_of), reason))))
     return out
 
 
@@ -408,9 +411,10 @@ def due_items(conn: sqlite3.Connection, rules: Rules, as_of: date, within: int =
 def due_list(conn: sqlite3.Connection, rules: Rules, as_of: date, within: int = 7, street: str | None = None,
              worker: str | None = None, item: str | None = None, *, narrow: bool = True) -> list[DueRow]:
     """The list in the clerk's working order (see DueRow)."""
-    rows = []
+    rows: list[DueRow] = []
+    texts: dict[str, str] = {}
     for made in due_items(conn, rules, as_of, within, street, worker, item, narrow=narrow):
-        rows.extend(rows_of(made, as_of))
+        rows.extend(rows_of(made, as_of, texts))
     rows.sort()
     return rows
 
