@@ -90,7 +90,7 @@ def test_every_example_in_the_guide_is_a_command_jindu_takes():
     assert len(examples) > 40
     for example in examples:
         words = shlex.split(example)[1:]
-        command, ctx = tree, None
+        command = tree
         while hasattr(command, "commands") and words and words[0] in command.commands:
             command = command.commands[words.pop(0)]
         assert not hasattr(command, "commands"), example

@@ -243,14 +243,7 @@ def run_import(kind: str, files: list[Path], dry_run: bool, strict: bool, errors
     except ErrorsNotWritten as exc:
         failed, written = exc, exc.written
     _show(reports, fmt, kind)
-    for path, name, why in passed:
-        if why == "name":
-            message(f"{path.name}：工作表“{name}”的名字像是调出、解除、作废或旧的记录，没有导入；"
-                    f"确实要导入，用 --sheet {name} 单独导入这一张")
-        elif kind == "auto":
-            message(f"{path.name}：工作表“{name}”看不出是登记表、走访记录还是检测记录，没有导入")
-        else:
-            message(f"{path.name}：工作表“{name}”缺少{importer.KIND_LABELS[kind]}必需的列，没有导入")
+    _passed_over(passed, kind)
     for path in written:
         message(f"被拒绝的行已写入 {path}（原来的列加“错误原因”；改好后可再导入）")
     if failed is not None:
@@ -259,6 +252,20 @@ def run_import(kind: str, files: list[Path], dry_run: bool, strict: bool, errors
     moved_all = _move_done(done, files, reports, passed) if done is not None and not dry_run else True
     if not all(r.ok for r in reports) or not moved_all:
         raise typer.Exit(1)
+
+
+def _passed_over(passed: list, kind: str) -> None:
+    """Each sheet of a workbook that was not imported, and why."""
+    from jindu_cli.domain import importer
+
+    for path, name, why in passed:
+        if why == "name":
+            message(f"{path.name}：工作表“{name}”的名字像是调出、解除、作废或旧的记录，没有导入；"
+                    f"确实要导入，用 --sheet {name} 单独导入这一张")
+        elif kind == "auto":
+            message(f"{path.name}：工作表“{name}”看不出是登记表、走访记录还是检测记录，没有导入")
+        else:
+            message(f"{path.name}：工作表“{name}”缺少{importer.KIND_LABELS[kind]}必需的列，没有导入")
 
 
 def _import_each(conn, files: list[Path], kind: str, encoding: str | None, sheet: str | None, opts,

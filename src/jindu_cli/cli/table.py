@@ -181,25 +181,35 @@ def fitted(keys: Sequence[str], labels: Sequence[str], body: Sequence[Sequence[s
     cols = [_Col(k, label, list(values)) for k, label, values in zip(keys, labels, body)]
     flow = cols.pop() if cols and len(cols) > 1 and cols[-1].width > FLOW_WIDE else None
     forms = list(_forms(cols))
-    shown = (title, caption, header, styles, sections)
-    for form in forms:  # one line, the long text beside
+    return _lines(_one_line(forms, flow, limit) or _two_lines(forms, flow, limit),
+                  title, caption, header, styles, sections)
+
+
+def _one_line(forms: list[list[_Col]], flow: _Col | None, limit: int) -> _Layout | None:
+    """The first form whose columns take one line, the long text beside them, else under them."""
+    for form in forms:  # the long text beside
         widths = [c.width for c in form]
         beside = sum(widths) + len(GAP) * len(form)
         if flow is None and beside - len(GAP) <= limit:
-            return _lines(_Layout([(form, widths)], None, None, limit), *shown)
+            return _Layout([(form, widths)], None, None, limit)
         if flow is not None and (beside + flow.width <= limit or _beside(flow, limit - beside)):
-            return _lines(_Layout([(form, widths)], flow, beside, limit), *shown)
-    for form in forms if flow is not None else ():  # one line, the long text under it
+            return _Layout([(form, widths)], flow, beside, limit)
+    for form in forms if flow is not None else ():  # the long text under the row
         widths = [c.width for c in form]
         if sum(widths) + len(GAP) * (len(form) - 1) <= limit:
-            return _lines(_Layout([(form, widths)], flow, None, limit), *shown)
-    for form in forms[1:]:  # over two lines, the long text after the second line's columns
+            return _Layout([(form, widths)], flow, None, limit)
+    return None
+
+
+def _two_lines(forms: list[list[_Col]], flow: _Col | None, limit: int) -> _Layout:
+    """The columns over two lines, the long text after the second line's columns."""
+    for form in forms[1:] or forms:
         grids = _split(form, limit)
         last, widths = grids[-1]
         beside = len(INDENT) * (len(grids) > 1) + sum(widths) + len(GAP) * len(last)
         if len(grids) <= 2 and (flow is None or limit - beside >= FLOW_MIN) or form is forms[-1]:
             break
-    return _lines(_Layout(grids, flow, beside if limit - beside >= FLOW_MIN else None, limit), *shown)
+    return _Layout(grids, flow, beside if limit - beside >= FLOW_MIN else None, limit)
 
 
 def _split(cols: list[_Col], limit: int) -> list[tuple[list[_Col], list[int]]]:

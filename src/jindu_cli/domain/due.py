@@ -267,14 +267,16 @@ def _wanted(w: Window, cases: list[Case], active: dict[int, list], failed: dict[
             wanted = always + [n for n, i, edge in clocked if (latest[i] or reported) <= edge]
             if lost and _lost_could_be_due(lost, reported, latest, fails):
                 wanted.append("lost_contact")
-            if wanted:
-                out[case.id] = (_anchors(latest, fails), wanted)
-        else:
-            wanted = [n for n in BY_STATUS.get(case.status, ())
-                      if n in w.items and (n != "three_year_clean" or _clean_could_be_due(w, case))]
-            if wanted:
-                out[case.id] = (Anchors(), wanted)
-    return out
+            out[case.id] = (_anchors(latest, fails), wanted)
+        elif wanted := _others_wanted(w, case):
+            out[case.id] = (Anchors(), wanted)
+    return {cid: found for cid, found in out.items() if found[1]}
+
+
+def _others_wanted(w: Window, case: Case) -> list[str]:
+    """The items worth working out for a person not in execution."""
+    return [n for n in BY_STATUS.get(case.status, ())
+            if n in w.items and (n != "three_year_clean" or _clean_could_be_due(w, case))]
 
 
 def _anchors(latest: list, failed: Sequence[date]) -> Anchors:

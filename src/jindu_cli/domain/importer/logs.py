@@ -152,7 +152,20 @@ class VisitRows(RecordRows):
         return int(rec["placed"]), int(rec["aid_granted"]), rec["aid_amount"], rec["referred_to"]
 
     def convert_all(self, batch, plain, forced) -> None:
-        ix, pick, slow, suspect = self.ix, self.pick, self.convert_one, self.suspect()
+        quick, pick, slow = self._quick_reader(), self.pick, self.convert_one
+        for number, cells in batch:
+            try:
+                row = quick(cells)
+            except (KeyError, RowProblem, Slow):
+                slow(number, cells, plain, forced)
+            else:
+                plain.append(pick(row))
+
+    def _quick_reader(self):
+        """The way of a plain row (a visit to a person on the register, in their span, without a category
+        or a 帮扶's result): its values from the readers of the cells already met, or Slow (or KeyError)
+        when the row is to be read and checked in full by convert_one."""
+        ix, suspect = self.ix, self.suspect()
         i_id, i_name, i_day, i_kind, i_sub, i_outcome, i_worker, i_place, i_notes = (
             ix[name] for name in ("id_number", "name", "visited_on", "kind", "sub_kind", "outcome", "worker",
                                   "place", "notes"))
@@ -162,32 +175,28 @@ class VisitRows(RecordRows):
                                          self.outcome.good)
         workers, places = self.texts["worker"].good, self.texts["place"].good
         notes = self.texts["notes"]
-        for number, cells in batch:
+
+        def quick(cells):
+            if suspect and damaged(joined(cells)):
+                raise Slow
+            person = people[cells[i_id]]
+            name = cells[i_name]
+            if name and name != person.name or cells[i_sub] != "" or told and any(cells[i] for i in told):
+                raise Slow  # (a category, or a 帮扶's result, is read and checked in full)
             try:
-                if suspect and damaged(joined(cells)):
-                    raise Slow
-                person = people[cells[i_id]]
-                name = cells[i_name]
-                if name and name != person.name or cells[i_sub] != "" or told and any(cells[i] for i in told):
-                    raise Slow  # (a category, or a 帮扶's result, is read and checked in full)
-                try:
-                    day = days[cells[i_day]]
-                except KeyError:  # a date not seen before (a district's log holds thousands): read here
-                    day = new_day(cells[i_day])
-                span = person.span
-                if span is None or not span[0] <= day <= span[1]:
-                    raise Slow
-                kind, outcome = kinds[cells[i_kind]], outcomes[cells[i_outcome]]
-                if kind == "phone" or outcome in ("reached", "unreached"):
-                    raise Slow  # (the outcome fitted to the kind, or refused, on the way of one row)
-                raw = cells[i_notes]
-                row = (person.id, day, kind, None, outcome,
-                       workers[cells[i_worker]] or person.worker, places[cells[i_place]],
-                       notes(raw) if raw else None, 0, 0, None, None)
-            except (KeyError, RowProblem, Slow):
-                slow(number, cells, plain, forced)
-            else:
-                plain.append(pick(row))
+                day = days[cells[i_day]]
+            except KeyError:  # a date not seen before (a district's log holds thousands): read here
+                day = new_day(cells[i_day])
+            span = person.span
+            if span is None or not span[0] <= day <= span[1]:
+                raise Slow
+            kind, outcome = kinds[cells[i_kind]], outcomes[cells[i_outcome]]
+            if kind == "phone" or outcome in ("reached", "unreached"):
+                raise Slow  # (the outcome fitted to the kind, or refused, on the way of one row)
+            raw = cells[i_notes]
+            return (person.id, day, kind, None, outcome, workers[cells[i_worker]] or person.worker,
+                    places[cells[i_place]], notes(raw) if raw else None, 0, 0, None, None)
+        return quick
 
 
 RECORD_ROWS: dict[str, type[RecordRows]] = {"visits": VisitRows, "tests": DrugTestRows}
