@@ -70,7 +70,10 @@ def _summary(entity: str, action: str, changes: dict, reveal: bool) -> str:
             and key not in ("cases",)
         if paired:
             old, new = value
-            parts.append(f"{label}：{shown(key, old) or '（空）'} → {shown(key, new) or '（空）'}")
+            if action == "add" and old is None:  # (a new record: its values, without a "was empty" each)
+                parts.append(f"{label}：{shown(key, new)}")
+            else:
+                parts.append(f"{label}：{shown(key, old) or '（空）'} → {shown(key, new) or '（空）'}")
         else:
             parts.append(f"{label}：{shown(key, value)}")
     return "；".join(parts)
