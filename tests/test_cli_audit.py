@@ -39,6 +39,16 @@ def test_every_write_is_in_the_trail_with_operator_and_old_new_values(db):
     assert "medium" not in table and "urine" not in table
 
 
+def test_an_import_is_in_the_trail_in_words_in_the_form_s_order(db, tmp_path):
+    f = tmp_path / "登记表.csv"
+    f.write_text(f"姓名,身份证号,措施,街道,报到日期\n张伟,{make_id()},社区戒毒,盐务街,2026-01-05\n", encoding="utf-8-sig")
+    ok("import", "cases", str(f), *AS_OF)
+    line = next(l for l in ok("audit", "list").stdout.splitlines() if "导入" in l)
+    assert "类型：登记表；行数：1；新增：1；更新：0；未变：0；拒绝：0" in line
+    added = next(l for l in ok("audit", "list").stdout.splitlines() if "新增" in l and "案件" in l)
+    assert added.index("身份证号：") < added.index("姓名：") < added.index("街道：")
+
+
 def test_verify_passes_on_an_untouched_trail(db):
     _three_changes()
     res = ok("audit", "verify")

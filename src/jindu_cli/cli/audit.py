@@ -24,9 +24,11 @@ SENSITIVE = ("id_number", "phone")
 
 
 GENERAL = {"cases": "案件", "command": "命令", "changed_on": "日期", "reason": "原因", "forced": "强制",
-           "backup": "备份", "kept_aside": "另存为", "file": "文件", "sha256": "SHA-256", "kind": "类型",
+           "backup": "备份", "kept_aside": "另存为", "file": "文件", "kind": "类型",
            "answer": "核实结果", "answered_on": "核实日期", "document": "文书", "files": "文件", "where": "写到",
-           "referrals": "移交记录", "import_id": "导入记录", "screening_id": "筛查编号", "case_id": "案件"}
+           "referrals": "移交记录", "import_id": "导入记录", "screening_id": "筛查编号", "case_id": "案件",
+           "rows": "行数", "inserted": "新增", "updated": "更新", "unchanged": "未变", "rejected": "拒绝",
+           "sha256": "SHA-256"}
 
 
 def _words(entity: str) -> tuple[dict[str, str], dict]:
@@ -42,6 +44,9 @@ def _words(entity: str) -> tuple[dict[str, str], dict]:
     codes = {"measure": enums.MEASURE, "status": enums.STATUS, "risk_level": enums.RISK, "specimen": enums.SPECIMEN,
              "method": enums.METHOD, "result": enums.RESULT, "outcome": enums.OUTCOME,
              "kind": enums.LEAVE_KIND if entity == "leave" else enums.VISIT_KIND, "category": activities.CATEGORY}
+    if entity == "file":  # (an imported file: which kind of file it was read as)
+        from jindu_cli.domain.importer.headers import KIND_LABELS
+        codes["kind"] = enums.Enum("类型", KIND_LABELS, {})
     if entity == "visit":
         codes["sub_kind"] = enums.Enum("类别", {**enums.HELP_KIND.labels, **enums.ASSESSMENT_KIND.labels}, {})
     return labels, codes
@@ -63,8 +68,9 @@ def _summary(entity: str, action: str, changes: dict, reveal: bool) -> str:
             return codes[key].label(value)
         return cell(value)
 
+    order = {key: n for n, key in enumerate([*labels, *GENERAL])}  # (the trail keeps keys sorted: shown in the form's order)
     parts = []
-    for key, value in changes.items():
+    for key, value in sorted(changes.items(), key=lambda kv: order.get(kv[0], len(order))):
         label = labels.get(key) or GENERAL.get(key, key)
         paired = isinstance(value, list) and len(value) == 2 and action in ("add", "update", "status", "transfer", "link") \
             and key not in ("cases",)
