@@ -51,6 +51,8 @@ def test_demo_refuses_to_overwrite_a_real_database(db):
     (["frob"], "错误：没有 frob 这个命令"),
     (["cas", "list"], "错误：没有 cas 这个命令；是不是 case？"),
     (["import", "test", "x.csv"], "错误：没有 test 这个命令；是不是 tests？"),
+    (["import", "走访.CSV"], "错误：没有 走访.CSV 这个命令；要导入文件，先写导入什么：jindu import auto 走访.CSV（按列名识别类型）"),
+    (["import", "C:\\台账\\x"], "错误：没有 C:\\台账\\x 这个命令；要导入文件，先写导入什么：jindu import auto C:\\台账\\x（按列名识别类型）"),
     (["report", "--by"], "错误：--by 后面要跟一个值"),
     (["case", "show"], "错误：缺少参数 人员"),
     (["import", "tests"], "错误：缺少参数 文件"),

@@ -202,10 +202,13 @@ def explain(exc: click_errors.UsageError) -> str:
     if isinstance(exc, click_errors.BadParameter):
         return f"{_hint(exc)} 的值不对：{_reason(exc)}"
     if found := re.match(r"No such command '(.*)'\.(?: Did you mean (.*)\?)?$", text):
-        said = f"没有 {found.group(1)} 这个命令"
+        name = found.group(1).replace("\\\\", "\\")  # (click quotes the name with repr: C:\\a to C:\a)
+        said = f"没有 {name} 这个命令"
         if found.group(2):  # typer's close matches: 'case', 'test'
             names = re.findall(r"'([^']*)'", found.group(2))
             said += f"；是不是 {'、'.join(names)}？"
+        elif re.search(r"(\.(csv|xlsx|xls|txt)$|[/\\])", name, re.IGNORECASE):  # (a file, typed first)
+            said += f"；要导入文件，先写导入什么：jindu import auto {name}（按列名识别类型）"
         return said
     if found := re.match(r"Got unexpected extra argument\(s\) \((.*)\)$", text):
         return f"多出了参数：{found.group(1)}"
