@@ -891,7 +891,7 @@ def test_every_sheet_of_a_workbook_that_fits_is_imported_and_the_others_are_name
     assert len(opened) == 1  # looked over and each sheet imported from one opening of the workbook
     assert [(r["sheet"], r["kind"], r["inserted"]) for r in res.json()] == [
         ("登记表", "cases", 2), ("10月", "tests", 1), ("11月", "tests", 2)]
-    assert "工作表“填表说明”看不出是登记表、走访记录还是检测记录，没有导入" in res.stderr and "空白" not in res.stderr
+    assert "工作表“填表说明”看不出是登记表、走访记录、检测记录、宣传台账还是筛查台账，没有导入" in res.stderr and "空白" not in res.stderr
     # as a test log: the register's sheet is passed over too, each sheet a line of the table
     res = run("import", "tests", path, *AS_OF)
     assert res.exit_code == 0 and "2026年检测.xlsx（11月）" in res.stdout and res.stdout.count("重复文件，未改动") == 2
@@ -1275,13 +1275,33 @@ def test_import_auto_tells_each_file_by_its_header_and_takes_the_register_first(
         ("3-登记表.csv", "cases", "imported"), ("1-检测.csv", "tests", "imported"),
         ("2-走访.csv", "visits", "imported"), ("4-通讯录.csv", "", "failed")]
     assert [r["inserted"] for r in reports[:3]] == [2, 4, 1] and all(r["rejected"] == 0 for r in reports[:3])
-    assert "看不出是登记表、走访记录还是检测记录" in reports[3]["message"] and "姓名、电话" in reports[3]["message"]
+    assert "看不出是登记表、走访记录、检测记录、宣传台账还是筛查台账" in reports[3]["message"] and "姓名、电话" in reports[3]["message"]
     before = counts(db)
     again = run("import", "auto", drop, *AS_OF)
     assert again.exit_code == 1 and counts(db) == before
     assert again.stdout.count("重复文件，未改动") == 3 and "看不出" in again.stdout
     # the table names each file's kind
     assert "检测记录" in again.stdout and "走访记录" in again.stdout and "登记表" in again.stdout
+
+
+def test_import_auto_tells_a_street_s_ledgers_too_and_never_takes_a_person_s_log_for_one(db, tmp_path):
+    """The 宣传台账 and 筛查台账 arrive in the same folder as the logs: auto imports them as what
+    they are (a ledger without a 街道 column takes --street). A visit log whose 身份证号 column has a
+    name jindu does not know is not a ledger of events because it has a 日期 and a 类别."""
+    drop = tmp_path / "收到的文件"
+    drop.mkdir()
+    write(drop / "宣传台账.csv", ["日期", "街道", "活动名称", "参加人数"], [["2026-11-03", "盐务街", "禁毒知识进社区", "40"]])
+    write(drop / "筛查台账.csv", ["筛查日期", "筛查对象", "检测样本", "筛查人数", "阳性人数"],
+          [["2026-11-05", "驾驶员", "尿液", "30", "0"]])
+    write(drop / "走访.csv", ["姓名", "证件", "日期", "类别", "走访人"], [["张伟", A, "2026-11-02", "谈话", "李芳"]])
+    res = run("import", "auto", drop, "--street", "盐务街", "-f", "json", *AS_OF)
+    reports = {Path(r["file"]).name: r for r in res.json()}
+    assert res.exit_code == 1  # the log it cannot tell
+    assert (reports["宣传台账.csv"]["kind"], reports["宣传台账.csv"]["inserted"]) == ("activities", 1)
+    assert (reports["筛查台账.csv"]["kind"], reports["筛查台账.csv"]["inserted"]) == ("screenings", 1)
+    assert reports["走访.csv"]["status"] == "failed" and "看不出是" in reports["走访.csv"]["message"]
+    assert [r["street"] for r in ok("screen", "list", "-f", "json").json()] == ["盐务街街道"]
+    assert len(ok("activity", "list", "-f", "json").json()) == 1
 
 
 def test_done_moves_the_files_all_of_whose_rows_went_in_and_leaves_the_others(db, tmp_path):

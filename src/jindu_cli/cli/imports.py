@@ -31,7 +31,7 @@ DoneOpt = Annotated[Optional[Path], typer.Option("--done", metavar="文件夹", 
                                                       "（没有就新建）；有行被拒绝、导入失败的文件留在原处等人处理。"
                                                       "适合计划任务每天导入一个收件文件夹")]
 StreetOpt = Annotated[Optional[str], typer.Option("--street", show_default=False,
-                                                 help="宣传台账、筛查台账没有“街道”列时，所有行记为这个街道（只用于 import activities 和 import screenings）")]
+                                                 help="宣传台账、筛查台账没有“街道”列时，所有行记为这个街道（只用于台账：import activities、import screenings，和 import auto 认出的台账）")]
 SheetOpt = Annotated[Optional[str], typer.Option("--sheet", metavar="工作表", show_default=False, help=".xlsx 文件只导入这一张工作表（默认：列名对得上的每一张）")]
 
 STATUS_LABELS = {"imported": "已导入", "duplicate": "重复文件，未改动", "dry_run": "试运行，未写入",
@@ -220,8 +220,9 @@ def run_import(kind: str, files: list[Path], dry_run: bool, strict: bool, errors
     from jindu_cli.errors import InvalidInput
 
     today = as_of_date(as_of)
-    if street is not None and kind not in LEDGERS:
-        raise InvalidInput("--street", "只用于 import activities 和 import screenings（登记表、走访和检测记录的街道是人员的）")
+    if street is not None and kind not in (*LEDGERS, "auto"):
+        raise InvalidInput("--street", "只用于 import activities、import screenings 和 import auto 里的台账"
+                                       "（登记表、走访和检测记录的街道是人员的）")
     if done is not None and done.exists() and not done.is_dir():
         raise InvalidInput("--done", f"{done} 不是文件夹")
     files = expand_folders(files, empty_ok=done is not None)
@@ -263,7 +264,7 @@ def _passed_over(passed: list, kind: str) -> None:
             message(f"{path.name}：工作表“{name}”的名字像是调出、解除、作废或旧的记录，没有导入；"
                     f"确实要导入，用 --sheet {name} 单独导入这一张")
         elif kind == "auto":
-            message(f"{path.name}：工作表“{name}”看不出是登记表、走访记录还是检测记录，没有导入")
+            message(f"{path.name}：工作表“{name}”看不出是{importer.AUTO_CHOICES}，没有导入")
         else:
             message(f"{path.name}：工作表“{name}”缺少{importer.KIND_LABELS[kind]}必需的列，没有导入")
 
@@ -525,9 +526,9 @@ def _command(kind: str, doc: str):
     return guard(command)
 
 
-app.command("auto")(_command("auto", """导入一批文件，每个文件按列名识别是登记表、走访记录还是检测记录；先导入登记表。
+app.command("auto")(_command("auto", """导入一批文件，每个文件按列名识别是登记表、走访记录、检测记录、宣传台账还是筛查台账；先导入登记表。
 
-    可以给文件夹：导入其中所有的 CSV 和 .xlsx 文件，已经导入过的文件自动跳过，适合每天由计划任务运行。
+    台账里没有“街道”列时，用 --street 指明是哪个街道的。可以给文件夹：导入其中所有的 CSV 和 .xlsx 文件，已经导入过的文件自动跳过，适合每天由计划任务运行。
     看不出类型的文件会说明原因，其余文件照常导入。例：jindu import auto 收到的文件/
     """))
 app.command("cases")(_command("cases", """导入登记表：按身份证号新增或更新（改动的字段记入审计，没有变化的计为未变）。

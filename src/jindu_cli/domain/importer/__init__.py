@@ -14,7 +14,7 @@ tests), upsert (the register), fieldwork (an office's ledgers of its 宣传 and 
 import, recorded in import_files).
 """
 
-from jindu_cli.domain.importer.headers import KIND_LABELS, KINDS, export_headers, header_aliases, header_score
+from jindu_cli.domain.importer.headers import AUTO_CHOICES, KIND_LABELS, KINDS, export_headers, header_aliases, header_score
 from jindu_cli.domain.importer.ledger import import_file, previous_import, rehearsal
 from jindu_cli.domain.importer.report import FileProblem, Options, Rejected, Report, RowProblem
 from jindu_cli.domain.importer.sources import detect_kind, keeping_workbooks, plan_sheets
@@ -22,7 +22,7 @@ from jindu_cli.domain.importer.upsert import history_text, history_texts
 from jindu_cli.domain.importer.values import cell_text, vocabulary
 
 __all__ = [
-    "KINDS", "KIND_LABELS", "FileProblem", "Options", "Rejected", "Report", "RowProblem", "cell_text", "detect_kind",
+    "AUTO_CHOICES", "KINDS", "KIND_LABELS", "FileProblem", "Options", "Rejected", "Report", "RowProblem", "cell_text", "detect_kind",
     "export_headers", "header_aliases", "header_score", "history_text", "history_texts", "import_file",
     "keeping_workbooks", "plan_sheets", "previous_import", "rehearsal", "vocabulary",
 ]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from jindu_cli.domain import records
 from jindu_cli.domain.importer.report import FileProblem, RowProblem
+from jindu_cli.domain.importer.headers import ONE_OF
 from jindu_cli.domain.importer.rows import Rows
 from jindu_cli.domain.importer.values import as_date, cell_text, check_damage
 from jindu_cli.errors import InvalidInput
@@ -82,7 +83,7 @@ class StreetRecordRows(Rows):
 
 class ActivityRows(StreetRecordRows):
     kind = "activities"
-    ONE_OF = ("kind", "title")
+    ONE_OF = ONE_OF["activities"]
     TOLD_BY = {"kind": "title"}
 
     @staticmethod

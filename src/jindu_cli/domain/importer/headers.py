@@ -25,6 +25,10 @@ REQUIRED = {
     "activities": ("held_on",),  # and 活动类别 or 活动名称 (importer.fieldwork)
     "screenings": ("screened_on", "screened_group", "specimen", "tested"),
 }
+ONE_OF = {"activities": ("kind", "title")}  # columns of which a file of the kind must have one
+# What `import auto` tells apart, in the order a file's columns decide (see kind_of).
+AUTO_KINDS = ("tests", "visits", "cases", "activities", "screenings")
+LEDGER_KINDS = ("activities", "screenings")
 HEADER_SEARCH = 10  # how many rows that are not blank may come before (and with) the column names
 
 
@@ -127,22 +131,56 @@ def map_header(conn, kind: str, header: list[str]) -> tuple[dict[str, int], list
 
 
 def kind_of(conn, header: list[str], kinds: tuple[str, ...]) -> tuple[str | None, str]:
-    """Which of `kinds` these column names fit (see detect_kind): (kind, "") or (None, why not)."""
+    """Which of `kinds` these column names fit (see detect_kind): (kind, "") or (None, why not). A
+    person's records decide over the register (a log may carry its 街道, 措施), and the register over
+    a street's own ledgers (a 日期 and a 类别 are found in many files)."""
+    fits = _fitting(conn, header, kinds)
+    for group in (("visits", "tests"), ("cases",), LEDGER_KINDS):
+        found = [k for k in group if k in fits]
+        if len(found) > 1:
+            first, second = (KIND_LABELS[k] for k in found[:2])
+            return None, (f"既有{first}的列，也有{second}的列，看不出是哪一种："
+                          f"请用 jindu import {found[0]} 或 jindu import {found[1]} 导入")
+        if found:
+            return found[0], ""
+    shown = "、".join(h for h in header if h) or "（没有列名）"
+    return None, f"看不出是{_which(kinds)}（文件里的列是：{shown}）；请用 jindu import {_which(kinds, '或', str)} 指定"
+
+
+def _fitting(conn, header: list[str], kinds: tuple[str, ...]) -> list[str]:
+    """The kinds among `kinds` whose required columns these are."""
     fits = []
     for kind in kinds:
         try:
-            map_header(conn, kind, header)
-            fits.append(kind)
+            found, _ = map_header(conn, kind, header)
         except FileProblem:
-            pass
-    records = [k for k in fits if k != "cases"]
-    if len(records) > 1:
-        return None, "既有走访记录的列，也有检测记录的列，看不出是哪一种：请用 jindu import visits 或 jindu import tests 导入"
-    if fits:
-        return (records or fits)[0], ""
-    shown = "、".join(h for h in header if h) or "（没有列名）"
-    return None, (f"看不出是登记表、走访记录还是检测记录（文件里的列是：{shown}）；"
-                  "请用 jindu import cases、visits 或 tests 指定")
+            continue
+        if kind not in ONE_OF or any(name in found for name in ONE_OF[kind]):
+            fits.append(kind)
+    if set(fits) & set(LEDGER_KINDS) and _names_a_person(conn, header):
+        # (a person's log whose 身份证号 column went unrecognised is not a street's ledger of events)
+        fits = [k for k in fits if k not in LEDGER_KINDS]
+    return fits
+
+
+def _names_a_person(conn, header: list[str]) -> bool:
+    """Whether a column of these is a person's 姓名 or 身份证号."""
+    aliases, _ = header_aliases(conn, "cases")
+    person = {fold_header(title) for name in ("name", "id_number") for title in aliases[name]}
+    return any(_known_as({key: key for key in person}, fold_header(title)) for title in header if title)
+
+
+def _order(kinds: tuple[str, ...]) -> list[str]:
+    return [k for k in KINDS if k in kinds]
+
+
+def _which(kinds: tuple[str, ...], last: str = "还是", named=KIND_LABELS.get) -> str:
+    """登记表、走访记录还是检测记录: the kinds a file could have been, as a question's choices."""
+    labels = [named(k) for k in _order(kinds)]
+    return labels[0] if len(labels) == 1 else f"{'、'.join(labels[:-1])}{last}{labels[-1]}"
+
+
+AUTO_CHOICES = _which(AUTO_KINDS)
 
 
 def export_headers(kind: str) -> dict[str, str]:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from jindu_cli.domain.importer.headers import find_header, first_rows, header_score, kind_of
+from jindu_cli.domain.importer.headers import AUTO_KINDS, find_header, first_rows, header_score, kind_of
 from jindu_cli.domain.importer.report import FileProblem
 from jindu_cli.errors import InvalidInput
 
@@ -274,7 +274,7 @@ def _text_encoding(facts: dict, forced: str | None) -> tuple[str, str]:
 
 
 def detect_kind(conn, path: Path, encoding: str | None = None, sheet: str | None = None,
-                kinds: tuple[str, ...] = ("tests", "visits", "cases")) -> tuple[str | None, str]:
+                kinds: tuple[str, ...] = AUTO_KINDS) -> tuple[str | None, str]:
     """Which of `kinds` this file is, from its column names alone (the file's first 64 KiB, or its
     sheet's first rows): (kind, "") or (None, why not). A visit or test log may also carry a
     register's columns (街道, 措施), so a record's own columns decide over the register's."""
@@ -339,7 +339,7 @@ def plan_sheets(conn, path: Path, kind: str, encoding: str | None, sheet: str | 
     no kind (填表说明, a chart), or whose name says its rows are not current (调出人员, 已解除, 作废),
     is passed over and named; a blank one silently. When no sheet is left, the first is imported,
     and reported as it would be alone. `kind` None: not told (see `why`)."""
-    kinds = ("tests", "visits", "cases") if kind == "auto" else (kind,)
+    kinds = AUTO_KINDS if kind == "auto" else (kind,)
     sheets = None if sheet else sheet_headers(path, header_score(conn, kinds))
     if not sheets or len(sheets) == 1:
         if kind != "auto":
