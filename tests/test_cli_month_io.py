@@ -120,6 +120,19 @@ def test_each_new_kind_exports_in_the_columns_its_import_reads(db, tmp_path):
         assert rows(db, f"SELECT * FROM {table}") == before
 
 
+def test_a_ledger_has_no_one_to_reveal_and_says_so(db, tmp_path):
+    """--reveal is for the exports that hold people: on a ledger it is refused, not silently taken
+    (nor audited as a reveal), and its help does not offer it."""
+    ok("activity", "add", "--kind", "进校园", "--on", "2026-11-12", "--street", "盐务街", *NOW)
+    for kind in ("activities", "screenings"):
+        res = run("export", kind, "--reveal", "-o", tmp_path / f"{kind}.csv")
+        assert res.exit_code == 1 and "--reveal：台账里没有身份证号和电话" in res.stderr
+        assert not (tmp_path / f"{kind}.csv").exists()
+        assert "--reveal" not in ok("export", kind, "-h").stdout
+    assert "--reveal" in ok("export", "cases", "-h").stdout
+    assert rows(db, "SELECT * FROM audit_log WHERE action = 'reveal'") == []
+
+
 def test_a_visit_logs_help_results_import_and_export_and_back(db, tmp_path):
     number = make_id(seq=811)
     add_case(id=number)

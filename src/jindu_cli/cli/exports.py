@@ -23,6 +23,12 @@ class ExportFmt(str, enum.Enum):
     json = "json"
 
 
+LEDGERS = ("activities", "screenings")  # a street's own records: no person in them, nothing to reveal
+_REVEAL_HELP = "导出完整的身份证号和电话（会记入审计）；不加时脱敏，导出的文件不能再导入"
+RevealOpt = Annotated[bool, typer.Option("--reveal", help=_REVEAL_HELP)]
+HiddenRevealOpt = Annotated[bool, typer.Option("--reveal", hidden=True, help=_REVEAL_HELP)]  # (refused, for a ledger)
+
+
 def _export(kind: str, doc: str):
     def command(
         street: Annotated[Optional[str], typer.Option("--street", help="只导出这个街道", show_default=False)] = None,
@@ -33,13 +39,15 @@ def _export(kind: str, doc: str):
                                                          help="csv（默认；带 BOM 的 UTF-8，Excel 可直接打开）、xlsx 或 json；写文件时按扩展名，不必给")] = None,
         output: Annotated[Optional[Path], typer.Option("--output", "-o", metavar="FILE", show_default=False,
                                                        help="写入这个文件，扩展名（.csv、.xlsx、.json）决定格式；先写临时文件再改名，权限 0600。不给时输出到标准输出")] = None,
-        reveal: Annotated[bool, typer.Option("--reveal", help="导出完整的身份证号和电话（会记入审计）；不加时脱敏，导出的文件不能再导入")] = False,
+        reveal: RevealOpt = False,
         db: DbOpt = None, operator: OperatorOpt = None,
     ):
         run_export(kind, street, date_from, date_to, fmt, output, reveal, db, operator)
 
     command.__doc__ = doc
     command.__name__ = f"export_{kind}"
+    if kind in LEDGERS:
+        command.__annotations__["reveal"] = "HiddenRevealOpt"
     return guard(command)
 
 
@@ -54,6 +62,8 @@ def run_export(kind, street, date_from, date_to, fmt, output, reveal, db, operat
     from jindu_cli.domain import exporter
     from jindu_cli.errors import InvalidInput
 
+    if reveal and kind in LEDGERS:
+        raise InvalidInput("--reveal", "台账里没有身份证号和电话，不需要 --reveal；去掉它再导出")
     if output is not None:  # (before the database is opened: a reveal is audited when it is)
         fmt = ExportFmt(output_format(output, fmt.value if fmt else None, [f.value for f in ExportFmt]))
     elif fmt is ExportFmt.xlsx:
@@ -75,8 +85,7 @@ def run_export(kind, street, date_from, date_to, fmt, output, reveal, db, operat
             if bar is not None:
                 bar.stop()
     if output is not None:
-        personal = kind not in ("activities", "screenings")
-        message(f"已导出 {export.count} 行到 {output}" + ("" if reveal or not personal else "（身份证号和电话已脱敏）"))
+        message(f"已导出 {export.count} 行到 {output}" + ("" if reveal or kind in LEDGERS else "（身份证号和电话已脱敏）"))
 
 
 def _counted(rows, bar, count: int, output):
