@@ -89,6 +89,21 @@ def test_a_hair_positive_confirmed_is_a_relapse_dismissed_raises_nothing(db):
     assert len(rows(db, "SELECT * FROM audit_log WHERE action = 'review'")) == 2
 
 
+@pytest.mark.parametrize("sampled", ["2026-07-10", "2026-10-01"])
+def test_a_hair_positive_that_is_a_relapse_cannot_be_dismissed(db, sampled):
+    """Only the positive §9.8 puts to the clerk is answered: one sampled 6 months or more after 报到
+    is 复吸, and a --dismiss (or a --confirm) is refused, nothing stored, the 报告公安 still owed."""
+    cid = add_case(received_on="2026-01-05", reported_on="2026-01-10")
+    test = ok("test", "add", cid, "--specimen", "毛发", "--result", "阳性", "--on", sampled, *AS_OF).stdout.strip()
+    for answer in (["--dismiss", "--reason", "实验室复检阴性"], ["--confirm"]):
+        res = run("test", "review", test, *answer, *AS_OF)
+        assert res.exit_code == 1 and "已满 6 个月" in res.stderr and "就是复吸" in res.stderr, res.stderr
+    assert rows(db, "SELECT * FROM hair_reviews") == []
+    [flag] = flags_of(cid, *AS_OF)
+    assert flag["kind"] == "relapse" and "经核实" not in flag["reason"]
+    assert "police_report" in {d["item"] for d in items_of(cid, "--within", "0", *AS_OF)}
+
+
 # --- §9.9 after 期满解除 -------------------------------------------------------------------------
 
 def test_after_release_records_are_normal_and_a_positive_is_a_relapse_for_the_police(db):

@@ -155,6 +155,26 @@ def each_drug_test(conn: sqlite3.Connection, *, case_id: int | None = None, stre
         yield dict(test.as_dict(), **person)
 
 
+def _awaits_review(conn: sqlite3.Connection, test: DrugTest) -> None:
+    """Refuses a hair positive that §9.8 does not put to the clerk: one sampled when the hair window
+    (6 months, a setting) no longer reaches back before 报到 shows use during the measure, or after it:
+    it is 复吸, and nobody may dismiss it."""
+    from jindu_cli.domain.dates import add_months
+    from jindu_cli.domain.flags import windows_of
+    from jindu_cli.domain.people import get_case
+    from jindu_cli.domain.rules import load_rules
+    from jindu_cli.errors import Conflict
+
+    case = get_case(conn, test.case_id)
+    months = windows_of(load_rules(conn)).hair_months
+    if case.term_start is None:
+        raise Conflict(f"案件 {case.id} 还没有报到日期：先记下报到（jindu case update {case.id} --reported-on 日期），"
+                       "再核实这次毛发阳性")
+    if test.tested_on >= add_months(case.term_start, months):
+        raise Conflict(f"检测记录 {test.id} 是 {test.tested_on} 采样的，报到（{case.term_start}）后已满 {months} 个月："
+                       "这次毛发阳性说明措施期间或解除后吸毒，就是复吸，不需要也不能核实排除")
+
+
 def review_hair(conn: sqlite3.Connection, test_id: int, confirm: bool, reason: str | None, on: date, as_of: date,
                 operator: str) -> DrugTest:
     """§9.8: answer a hair positive that cannot show use during the measure: confirmed, it is 复吸
@@ -168,6 +188,7 @@ def review_hair(conn: sqlite3.Connection, test_id: int, confirm: bool, reason: s
     if test.specimen != "hair" or test.result != "positive":
         raise Conflict(f"检测记录 {test_id} 是{SPECIMEN.label(test.specimen)}{RESULT.label(test.result)}，"
                        "只有毛发阳性需要核实")
+    _awaits_review(conn, test)
     if on > as_of:
         raise InvalidInput("核实日期", f"{on} 晚于今天（{as_of}）")
     if on < test.tested_on:

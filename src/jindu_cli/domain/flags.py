@@ -151,7 +151,7 @@ def _positives(case: Case, tests: list, facts: Facts, windows: Windows) -> list[
             answer = f"{review[2]} 已排除：{review[1]}" if review else None
             flags.append(Flag(case.id, "hair_unconfirmed", on, why, evidence, answer=answer))
             continue
-        confirmed = "（经核实认定）" if review else ""
+        confirmed = "（经核实认定）" if review and review[0] == "confirmed" else ""
         flags.append(Flag(case.id, "relapse", on, f"社区{_measure(case)}期间{what}{confirmed}", evidence))
     return flags
 
