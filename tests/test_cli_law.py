@@ -120,6 +120,13 @@ def test_after_release_records_are_normal_and_a_positive_is_a_relapse_for_the_po
     assert [d["due_on"] for d in items if d["item"] == "police_report"] == ["2026-11-03"]
     # the positive restarts R21's clock
     assert [d["due_on"] for d in items if d["item"] == "three_year_clean"] == ["2029-11-02"]
+    # owed to the police, it is in the office's list of flags though the case is closed; once reported,
+    # only --all shows it
+    for listed in ([], ["--unreported"]):
+        assert [f["case_id"] for f in ok("case", "flags", *listed, "-f", "json", *AS_OF).json()] == [cid]
+    ok("case", "police-report", cid, "--on", "2026-11-03", *AS_OF)
+    assert ok("case", "flags", "-f", "json", *AS_OF).json() == []
+    assert [f["case_id"] for f in ok("case", "flags", "--all", "-f", "json", *AS_OF).json()] == [cid]
 
 
 # --- §9.10 期满待解除 ------------------------------------------------------------------------------

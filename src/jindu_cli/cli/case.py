@@ -366,7 +366,7 @@ def case_flags(
     street: Annotated[Optional[str], typer.Option("--street", help="只看这个街道", show_default=False)] = None,
     worker: Annotated[Optional[str], typer.Option("--worker", help="只看这位专干负责的", show_default=False)] = None,
     unreported: Annotated[bool, typer.Option("--unreported", help="只看还没有报告公安的")] = False,
-    include_closed: Annotated[bool, typer.Option("--all", help="也看已终止、期满解除、死亡的案件")] = False,
+    include_closed: Annotated[bool, typer.Option("--all", help="也列出已终止、死亡、期满解除的人的标记（期满解除后还没报告公安的，不加也列出）")] = False,
     fmt: FormatOpt = Fmt.table, reveal: RevealOpt = False, as_of: AsOfOpt = None, db: DbOpt = None,
     operator: OperatorOpt = None,
 ):

@@ -303,16 +303,18 @@ def flagged_cases(conn: sqlite3.Connection, cases: list[Case], as_of: date) -> l
 def flag_list(conn: sqlite3.Connection, as_of: date, *, street: str | None = None, worker: str | None = None,
               include_closed: bool = False, unreported: bool = False,
               case_id: int | None = None) -> list[tuple[Case, Flag]]:
-    """Every flag of the cases in scope (under management unless `include_closed`), by case;
-    `unreported`: only those not answered yet."""
+    """Every flag of the cases in scope, by case; of a closed case (终止, 死亡, 期满解除) only with
+    `include_closed`, except a flag of a person released (期满解除) not answered yet: a positive after
+    the measure is owed to the police as any other (§9.9), as the due list says. `unreported`: only
+    the flags not answered yet."""
     from jindu_cli.domain.enums import CLOSED_STATUSES
     from jindu_cli.domain.find import list_cases
     from jindu_cli.domain.people import get_case
 
     pool = [get_case(conn, case_id)] if case_id is not None else list_cases(conn, street=street, worker=worker)
-    pool = [c for c in pool if include_closed or c.status not in CLOSED_STATUSES]
     return [(case, flag) for case, found in flagged_cases(conn, pool, as_of) for flag in found
-            if not (unreported and not flag.open)]
+            if (flag.open or not unreported)
+            and (include_closed or case.status not in CLOSED_STATUSES or flag.open and case.status == "released")]
 
 
 def add_police_report(conn: sqlite3.Connection, case: Case, on: date, as_of: date, operator: str,
