@@ -5,6 +5,7 @@ visit log's 帮扶 results; each new kind exported in the columns the import rea
 import csv
 import io
 import json
+import re
 from datetime import datetime
 
 import openpyxl
@@ -118,6 +119,26 @@ def test_each_new_kind_exports_in_the_columns_its_import_reads(db, tmp_path):
         report = imported(kind, tmp_path / f"{kind}.xlsx")
         assert (report["inserted"], report["updated"], report["unchanged"], report["rejected"]) == (0, 0, len(before), 0)
         assert rows(db, f"SELECT * FROM {table}") == before
+
+
+def test_a_screening_ledger_s_referred_count_is_checked_and_what_is_not_registered_is_said(db, tmp_path):
+    """已移交公安人数 is not thrown away unseen: more than the positives is refused; more than the people
+    registered with screen refer is said (the report counts those); jindu's own export comes back quiet."""
+    path = tmp_path / "筛查台账.csv"
+    path.write_text("筛查日期,街道,筛查对象,检测样本,筛查人数,阳性人数,已移交公安人数\n"
+                    "2026-11-05,盐务街,驾驶员,尿液,30,2,2\n2026-11-06,盐务街,驾驶员,毛发,30,1,3\n"
+                    "2026-11-07,盐务街,驾驶员,尿液,30,1,两\n", encoding="utf-8")
+    res = run("import", "screenings", path, *NOW)
+    assert res.exit_code == 1
+    assert re.search(r"3\s+已移交公安人数\s+3\s+3 人多于阳性人数（1 人）", res.stdout), res.stdout
+    assert re.search(r"4\s+已移交公安人数\s+两\s+“两”应为 0 到", res.stdout), res.stdout
+    assert "“已移交公安人数”比登记的移交人员多 2 人" in res.stderr and "jindu screen refer" in res.stderr
+    [session] = ok("screen", "list", "-f", "json").json()
+    for seq in (901, 902):
+        ok("screen", "refer", str(session["screening_id"]), "--id", make_id(seq=seq), "--name", "某", *NOW)
+    ok("export", "screenings", "-o", tmp_path / "导出.csv")
+    report = imported("screenings", tmp_path / "导出.csv")
+    assert (report["unchanged"], report["referrals_untold"]) == (1, 0)
 
 
 def test_a_ledger_has_no_one_to_reveal_and_says_so(db, tmp_path):

@@ -442,6 +442,9 @@ def _notes(r) -> list[str]:
     if r.referrals_linked:
         notes.append(f"新登记的人中有 {r.referrals_linked} 人次曾在筛查中阳性并移交公安，移交记录已关联到他们的案件"
                      "（jindu screen referrals 可查）")
+    if r.referrals_untold:
+        notes.append(f"“已移交公安人数”比登记的移交人员多 {r.referrals_untold} 人：移交公安的人要逐个登记"
+                     "（jindu screen refer 筛查编号 --id 身份证号 --name 姓名），报表按登记的人数计")
     if r.updated_fields:  # what a street's register (or ledger) changed, at a glance (each change is audited)
         from jindu_cli.domain import activities, screenings
         from jindu_cli.domain.people import LABELS

@@ -67,10 +67,12 @@ class StreetRecordRows(Rows):
             rec = records.validate(self.conn, kind, raw, opts.as_of)
             twin = records.natural_twin(self.conn, kind, None, rec)
             if twin is None:
-                self.add(self.conn, raw, opts.as_of, opts.operator, import_id=self.ledger_id)
+                made = self.add(self.conn, raw, opts.as_of, opts.operator, import_id=self.ledger_id)
                 self.report.inserted += 1
+                self.saved(made.id, cells)
                 return
             _, changes = self.update(self.conn, twin, raw, opts.as_of, opts.operator)
+            self.saved(twin, cells)
         except InvalidInput as exc:
             name = self.field_of.get(exc.field, "")
             if name not in self.columns and self.TOLD_BY.get(name) in self.columns:
@@ -79,6 +81,9 @@ class StreetRecordRows(Rows):
                              exc.reason if self.field_of.get(exc.field) in self.columns
                              else f"{exc.field}：{exc.reason}") from None
         self.report.count_update(changes)
+
+    def saved(self, record_id: int, cells: list) -> None:
+        """What a kind does with a row's columns that are not its record's, once the record is in."""
 
 
 class ActivityRows(StreetRecordRows):
@@ -94,7 +99,33 @@ class ActivityRows(StreetRecordRows):
 
 
 class ScreeningRows(StreetRecordRows):
+    """A session's 已移交公安人数 (what jindu's export writes, and a street's ledger may hold) is not
+    kept as a number: the people handed over are registered one by one (jindu screen refer), and the
+    report counts them. The number is checked, and where it is more than are registered, said."""
+
     kind = "screenings"
+
+    def upsert(self, cells: list) -> None:
+        from jindu_cli.domain.screenings import LABELS, MAX_TESTED
+
+        self.said = None
+        if "referred" in self.columns:
+            raw = cell_text(self.cell(cells, "referred"))
+            try:
+                self.said = records.count(self.labels["referred"], MAX_TESTED)(self.conn, raw)
+                positives = records.count(LABELS["positives"], MAX_TESTED)(self.conn, cell_text(self.cell(cells, "positives")))
+            except InvalidInput as exc:
+                raise RowProblem("referred", raw, exc.reason) from None
+            if self.said and self.said > (positives or 0):
+                raise RowProblem("referred", raw, f"{self.said} 人多于阳性人数（{positives or 0} 人）")
+        super().upsert(cells)
+
+    def saved(self, record_id: int, cells: list) -> None:
+        if self.said:
+            registered = self.conn.execute("SELECT count(*) FROM screening_referrals WHERE screening_id = ?",
+                                           [record_id]).fetchone()[0]
+            if self.said > registered:
+                self.report.referrals_untold += self.said - registered
 
     @staticmethod
     def domain() -> tuple:

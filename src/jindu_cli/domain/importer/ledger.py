@@ -157,5 +157,5 @@ def _failed(report: Report, message: str) -> Report:
     report.status = "failed"
     report.message = message
     report.inserted = report.updated = report.unchanged = report.transfers = report.transfers_dated = 0
-    report.referrals_linked = 0
+    report.referrals_linked = report.referrals_untold = 0
     return report

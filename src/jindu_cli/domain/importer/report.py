@@ -71,6 +71,7 @@ class Report:
     transfers: int = 0  # of a register: people in execution it shows at another street (§9.11)
     transfers_dated: int = 0  # of those, dated by the file's 变更日期 (the others by the day of the import)
     referrals_linked: int = 0  # of a register: people it registers who were handed to the police from a screening
+    referrals_untold: int = 0  # of a screening ledger: people its 已移交公安人数 counts beyond those registered
     updated_fields: Counter = field(default_factory=Counter)  # of a register: field -> people it changed for
     masked_ids: int = 0  # of the rejected rows, those refused for a masked 身份证号 (MASKED_ID)
     errors: list[Rejected] = field(default_factory=list)
@@ -111,7 +112,7 @@ class Report:
                 "above_header": self.above_header, "note_lines": self.note_lines,
                 "updated_fields": dict(self.updated_fields.most_common()), "ledger_id": self.ledger_id,
                 "transfers": self.transfers, "transfers_dated": self.transfers_dated, "masked_ids": self.masked_ids,
-                "referrals_linked": self.referrals_linked,
+                "referrals_linked": self.referrals_linked, "referrals_untold": self.referrals_untold,
                 "errors": [e.as_dict() for e in self.errors]}
 
 
