@@ -4,7 +4,7 @@ were at the period's end, and a register that shows a person at another street r
 
 import pytest
 
-from support import add_case, ok, rows, run
+from support import add_case, make_id, ok, rows, run
 
 AS_OF = ["--as-of", "2026-12-07"]
 
@@ -84,6 +84,18 @@ def test_a_bad_move_is_refused_naming_the_field_and_nothing_changes(db, args, fi
     assert r.exit_code != 0 and field in r.stderr and "Traceback" not in r.stderr
     assert (rows(db, "SELECT * FROM cases"), rows(db, "SELECT count(*) FROM audit_log")) == before
     assert rows(db, "SELECT count(*) FROM transfers") == [(0,)]
+
+
+def test_a_term_ended_does_not_move_and_a_long_reason_is_refused(db):
+    """期满待解除 (the term ended without 期满解除 recorded) has nothing left to execute at a new street."""
+    ended = add_case(received_on="2023-06-01", reported_on="2023-06-10")  # term to 2026-06-09
+    r = run("case", "transfer", ended, "--to", "八鸽岩", "--on", "2026-11-25", *AS_OF)
+    assert r.exit_code == 1 and "在期满日期 2026-06-09 之后" in r.stderr and "期满解除" in r.stderr
+    ok("case", "transfer", ended, "--to", "八鸽岩", "--on", "2026-06-01", *AS_OF)  # within the term: recorded
+    cid = add_case(id=make_id(seq=77))
+    r = run("case", "transfer", cid, "--to", "八鸽岩", "--on", "2026-11-20", "--reason", "搬" * 501, *AS_OF)
+    assert r.exit_code == 1 and "变更原因" in r.stderr
+    assert rows(db, "SELECT count(*) FROM transfers") == [(1,)]
 
 
 def test_only_a_measure_in_execution_moves(db):

@@ -16,6 +16,7 @@ from jindu_cli.domain import audit, reference
 from jindu_cli.domain.audit import utc_now
 from jindu_cli.domain.dates import from_iso, iso
 from jindu_cli.domain.enums import STATUS
+from jindu_cli.domain.text import clean_text
 from jindu_cli.domain.people import Case
 from jindu_cli.errors import Conflict, InvalidInput
 from jindu_cli.storage.db import atomic
@@ -80,6 +81,10 @@ def _check_dates(case: Case, moved_on: date, reported_on: date | None, agreement
         raise InvalidInput("--on", f"{moved_on} 早于报到日期 {case.reported_on}")
     if last and moved_on < last.moved_on:
         raise InvalidInput("--on", f"{moved_on} 早于上一次变更执行地（{last.moved_on}，{last.from_street} → {last.to_street}）")
+    end = case.term_end(as_of)
+    if end and moved_on > end:  # (期满待解除: nothing is left to execute at a new street)
+        raise InvalidInput("--on", f"{moved_on} 在期满日期 {end} 之后：措施已期满，不再变更执行地；"
+                                   f"请办理期满解除（jindu case update {case.id} --status 期满解除）")
     _check_rereport(moved_on, reported_on, agreement_on, as_of)
 
 
@@ -102,6 +107,7 @@ def move(conn: sqlite3.Connection, case: Case, to: str, moved_on: date, as_of: d
         hint = "执行地写错了请用 jindu case update --street 改正" if case.status == "pending" else "措施已不在执行"
         raise Conflict(f"案件 {case.id}（{case.name}）{STATUS.label(case.status)}，不能变更执行地：{hint}")
     street = reference.streets(conn).resolve(to, "--to")
+    reason = clean_text(reason, LABELS["reason"], 500)
     if street == case.street:
         raise InvalidInput("--to", f"{case.name} 的执行地已经是 {street}")
     history = transfers_of(conn, case.id)
