@@ -197,6 +197,8 @@ def test_what_a_help_visit_achieved(db):
     assert "救助金额（元）：1200 → 1500" in res.stderr
     res = ok("visit", "update", "1", "--not-placed", *NOW)
     assert "就业安置：是 → 否" in res.stderr
+    res = ok("visit", "update", "1", "--kind", "谈话", *NOW)  # no longer a 帮扶: its category and result go
+    assert "类别：就业 → （空）" in res.stderr and "employment" not in res.stderr
     # the person's file tells it too
     assert "帮扶·救助，见到本人（获得救助 1500 元）" in ok("case", "show", case, *NOW).stdout
     refused(db, "visit", "add", case, "--kind", "谈话", "--placed", "--on", "2026-11-05", field="就业安置",

@@ -48,7 +48,7 @@ def _words(entity: str) -> tuple[dict[str, str], dict]:
         from jindu_cli.domain.importer.headers import KIND_LABELS
         codes["kind"] = enums.Enum("类型", KIND_LABELS, {})
     if entity == "visit":
-        codes["sub_kind"] = enums.Enum("类别", {**enums.HELP_KIND.labels, **enums.ASSESSMENT_KIND.labels}, {})
+        codes["sub_kind"] = enums.SUB_KIND
     return labels, codes
 
 

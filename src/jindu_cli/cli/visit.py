@@ -74,14 +74,14 @@ def visit_update(visit_id: Annotated[int, typer.Argument(metavar="走访编号",
                  operator: OperatorOpt = None):
     """改正一条走访记录。给空字符串清空一个字段。例：jindu visit update 7 --placed --notes 已在物流公司上岗"""
     from jindu_cli.domain import visits
-    from jindu_cli.domain.enums import OUTCOME, VISIT_KIND
+    from jindu_cli.domain.enums import OUTCOME, SUB_KIND, VISIT_KIND
 
     today = as_of_date(as_of)
     conn = open_conn(db)
     raw = given(visited_on=on, kind=kind, sub_kind=sub_kind, outcome=outcome, worker=worker, place=place,
                notes=notes) | _help_result(placed, aid, referred_to)
     _, changes = visits.update_visit(conn, visit_id, raw, today, operator_name(operator), force)
-    changed(f"走访记录 {visit_id}", changes, visits.LABELS, {"kind": VISIT_KIND, "outcome": OUTCOME})
+    changed(f"走访记录 {visit_id}", changes, visits.LABELS, {"kind": VISIT_KIND, "outcome": OUTCOME, "sub_kind": SUB_KIND})
 
 
 @app.command("list")

@@ -106,6 +106,7 @@ ASSESSMENT_KIND = Enum(
     {"half_year": "半年小结", "yearly": "年度评估"},
     {"小结": "half_year", "半年": "half_year", "年度": "yearly", "评估": "yearly", "年度小结": "yearly"},
 )
+SUB_KIND = Enum("类别", {**HELP_KIND.labels, **ASSESSMENT_KIND.labels}, {})  # a visit's, either (for showing)
 OUTCOME = Enum(
     "走访结果",
     {"seen": "见到本人", "not_seen": "未见到本人", "refused": "拒绝配合", "reached": "已接通", "unreached": "未接通"},
