@@ -250,6 +250,7 @@ def test_restore_sets_a_damaged_database_aside_as_it_is_and_puts_the_backup_in_p
     assert len(said) == 1 and "不能用" in said[0] and "原样移到一边" in said[0], res.stderr
     aside = next(tmp_path.glob("jindu-damaged-*.db"))
     assert aside.read_bytes() == damaged and Path(f"{aside}-wal").read_bytes() == wal
+    assert {_mode(p) for p in tmp_path.glob("jindu-damaged-*")} == {0o600}  # its WAL and .head too
     assert str(aside) in said[0]
     assert rows(db, "SELECT name, notes FROM cases") == [("张伟", None)]  # the backup; no stale WAL replayed
     assert rows(db, "PRAGMA journal_mode") == [("wal",)] and _mode(db) == 0o600

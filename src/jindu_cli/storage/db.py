@@ -560,8 +560,10 @@ def restore_database(backup: Path, live: Path) -> Restored:
                     if Path(f"{live}{suffix}").exists():
                         os.replace(f"{live}{suffix}", f"{aside}{suffix}")
                         moved.append(Path(f"{aside}{suffix}"))
+                        owner_only(moved[-1])  # (the people's data, as the live file was meant to be kept)
                 if head.path_for(live).exists():
                     shutil.copyfile(head.path_for(live), head.path_for(aside))
+                    owner_only(head.path_for(aside))
             copy_database(source, live, manifest=False)
             target = connect(live)
             try:
