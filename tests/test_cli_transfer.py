@@ -111,7 +111,7 @@ REGISTER = "身份证号,姓名,街道,措施,报到日期{extra_head}\n{id},张
 
 
 def _register(tmp_path, number, street, moved_on=None):
-    path = tmp_path / f"{street}{moved_on or ''}.csv"
+    path = tmp_path / f"{street}{(moved_on or '').replace('/', '-')}.csv"
     path.write_text(REGISTER.format(id=number, street=street, extra_head=",变更日期" if moved_on else "",
                                     extra=f",{moved_on}" if moved_on else ""), encoding="utf-8-sig")
     return path
@@ -129,6 +129,18 @@ def test_a_register_showing_a_person_at_another_street_records_a_transfer(db, tm
         [(int(cid), day, "盐务街街道", "八鸽岩街道")]
     assert ("按“变更日期”列" if moved_on else "按导入当天记") in r.stderr
     assert [d["due_on"] for d in items_of(cid, "--within", "30", *AS_OF) if d["item"] == "transfer_report"]
+
+
+def test_a_register_s_bad_change_date_is_named_by_its_column(db, tmp_path):
+    from support import make_id
+
+    number = make_id()
+    add_case(id=number, agreement_on="2025-01-10")
+    r = run("import", "cases", str(_register(tmp_path, number, "八鸽岩街道", "15/11/2026")), "-f", "json", *AS_OF)
+    [error] = r.json()[0]["errors"]
+    assert (error["column"], error["value"]) == ("变更日期", "15/11/2026") and "歧义" in error["reason"]
+    assert not error["reason"].startswith("变更日期：")
+    assert rows(db, "SELECT count(*) FROM transfers") == [(0,)]
 
 
 def test_an_old_register_does_not_move_a_person_back(db, tmp_path):

@@ -56,7 +56,10 @@ class CaseRows(Rows):
                 raw[name] = as_id(value)
                 continue
             if name in self.DATES:
-                value = as_date(value, self.labels[name])
+                try:
+                    value = as_date(value, self.labels[name])
+                except InvalidInput as exc:  # (named by its column: 变更日期 is no field of a case)
+                    raise RowProblem(name, cell_text(value), exc.reason) from None
                 if value is not None:
                     raw[name] = value
                 continue
