@@ -149,3 +149,24 @@ def test_messages_off_a_terminal_carry_the_date_and_time(db):
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d 已登记：张伟（案件 1，盐务街街道，未报到）\n.*",
                         res.stderr_stamped, re.S), res.stderr_stamped
     assert res.stdout == "1\n"
+
+
+def test_every_id_number_in_the_help_is_one_jindu_takes():
+    """A clerk copies the examples: an 18-digit 身份证号 shown in any command's help has the check
+    digit of its first 17 (worked out here, apart from jindu's own code)."""
+    import typer.main
+
+    from jindu_cli.cli import app
+    from support import WEIGHTS
+
+    def texts(command):
+        yield command.help or ""
+        for param in command.params:
+            yield getattr(param, "help", None) or ""
+        for sub in getattr(command, "commands", {}).values():
+            yield from texts(sub)
+
+    shown = {n for text in texts(typer.main.get_command(app)) for n in re.findall(r"(?<!\d)\d{17}[\dX](?!\d)", text)}
+    assert shown  # (the examples of case add and screen refer)
+    for number in shown:
+        assert number[-1] == "10X98765432"[sum(int(d) * w for d, w in zip(number, WEIGHTS)) % 11], number

@@ -88,7 +88,7 @@ def case_add(
 
     必填：--id、--name、--street、--measure（社区康复还要 --term-months）。
 
-    例：jindu case add --id 520103199001011234 --name 张伟 --street 盐务街 --measure 社区戒毒
+    例：jindu case add --id 520103199001011236 --name 张伟 --street 盐务街 --measure 社区戒毒
     --received-on 2026-11-02 --reported-on 2026-11-10 --worker 李芳 --drug 冰毒
     """
     from jindu_cli.domain import cases
@@ -97,7 +97,7 @@ def case_add(
 
     given = {"--id": id_number, "--name": name, "--street": street, "--measure": measure}
     missing([option for option, value in given.items() if not (value or "").strip()],
-            "；例：jindu case add --id 520103199001011234 --name 张伟 --street 盐务街 --measure 社区戒毒")
+            "；例：jindu case add --id 520103199001011236 --name 张伟 --street 盐务街 --measure 社区戒毒")
     raw = _raw_fields(
         id_number=id_number, name=name, sex=sex, birth_date=birth_date, phone=phone,
         household_address=household_address, residence_address=residence_address, street=street,

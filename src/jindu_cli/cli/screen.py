@@ -111,7 +111,7 @@ def screen_refer(screening_id: SessionArg,
     """记录筛查中的一名阳性人员已移交公安（只记这个人的姓名和身份证号；显示时脱敏，记入审计）。
 
     登记表里的人员不在此列：他们的检测记在本人名下（jindu test add）。以后用 jindu case add 登记这个人时，
-    会提示并关联这条移交记录。例：jindu screen refer 2 --id 520103199001011234 --name 王某 --police-unit 盐务街派出所
+    会提示并关联这条移交记录。例：jindu screen refer 2 --id 520103199001011236 --name 王某 --police-unit 盐务街派出所
     """
     from jindu_cli.cli.usage import missing
     from jindu_cli.domain import screenings
@@ -119,7 +119,7 @@ def screen_refer(screening_id: SessionArg,
     from jindu_cli.domain.ids import mask_id
 
     missing([option for option, value in {"--id": id_number, "--name": name}.items() if not (value or "").strip()],
-            f"；例：jindu screen refer {screening_id} --id 520103199001011234 --name 王某")
+            f"；例：jindu screen refer {screening_id} --id 520103199001011236 --name 王某")
     today = as_of_date(as_of)
     conn = open_conn(db)
     raw = {"id_number": id_number, "name": name, "referred_on": parse_date(on, "--on") if on else None,
