@@ -195,3 +195,23 @@ def test_libreoffice_prints_every_page_with_its_headings(communities, tmp_path):
     labels = [i.label for i in indicators(REPORT_DEFAULTS)]
     for page in sheets:  # (the indicators in pieces down the pages)
         assert "指标" in page and any(label in page for label in labels)
+    legend = "".join(page for page in pages if "口径说明" in page.splitlines()[-1])
+    assert all(label in legend for label in labels)
+
+
+def test_a_long_definition_wraps_within_the_page_instead_of_running_off_it(tmp_path):
+    """口径说明 prints one page wide: a definition longer than its column wraps, its row as tall as
+    its lines (a row left one line high would cut the text off at the page's edge)."""
+    from jindu_cli.cli.report_xlsx import PAGE_WIDTH, column_points
+    from jindu_cli.cli.table import width
+
+    ok("report", "--period", "2026-10", "-o", tmp_path / "r.xlsx", *NOW)
+    sheet = load_workbook(tmp_path / "r.xlsx")["口径说明"]
+    assert sum(column_points(sheet.column_dimensions[c].width) for c in "ABC") <= PAGE_WIDTH
+    room = sheet.column_dimensions["C"].width
+    long = [cell for cell in sheet["C"][4:] if cell.value and width(cell.value) > room * 1.2]
+    assert long  # (失联人数, 执行率 among them)
+    for cell in long:
+        assert cell.alignment.wrap_text, cell.value
+        lines = width(cell.value) / (room * 1.2)  # (a CJK character is a little under 2 of a column's units)
+        assert (sheet.row_dimensions[cell.row].height or 15) >= 15 * lines, cell.value

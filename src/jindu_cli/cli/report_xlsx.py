@@ -189,10 +189,16 @@ def _definitions(book, styles, report: Report, rules, trail) -> None:
     rows: list[list[str]] = [[ind.label, ind.key, ind.definition] for ind in report.indicators]
     rows += [[], ["说明", "", legend_lines(report, rules)[-1]]]
     rows += [["审计链", "", trail_line(trail)]] if trail else []
+    wide = (20, 24, 90)
+    top, wrapped = book.add_format({"valign": "top"}), book.add_format({"valign": "top", "text_wrap": True})
     for row, cells in enumerate(rows, start=HEAD_ROWS):
         for column, value in enumerate(cells):
             if value:
-                sheet.write_string(row, column, cell_text(value))
-    for column, wide in enumerate((20, 24, 90)):
-        sheet.set_column(column, column, wide)
+                sheet.write_string(row, column, cell_text(value), wrapped if column == 2 else top)
+        if len(cells) > 2:  # a long definition wraps within the page's width, its row as tall as its lines
+            lines = math.ceil(width(cell_text(cells[2])) / (wide[2] + 6))  # (CJK: a little under 2 units)
+            if lines > 1:
+                sheet.set_row(row, 15 * lines)
+    for column, size in enumerate(wide):
+        sheet.set_column(column, column, size)
     _print(sheet, head=HEAD_ROWS - 1, fit_width=True)  # one page wide, as many long as it takes
