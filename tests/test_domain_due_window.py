@@ -175,12 +175,13 @@ def kept(case, a: Anchors, rules, as_of: date, horizon: date) -> set[str]:
     """The items the window keeps of one person in execution (who has no flags)."""
     lost_edge = horizon - timedelta(days=rules["lost_contact"]["days"])
     fails = a.failed_contacts
-    window = Window(rules, ITEMS, as_of, horizon, set(), {case.id} if case.suspensions else set(),
-                    {case.id} if fails and fails[-1] > lost_edge else set())
+    window = Window(rules, ITEMS, as_of, horizon, {
+        "moved": set(), "flagged": set(), "paused": {case.id} if case.suspensions else set(),
+        "failed": {case.id} if fails and fails[-1] > lost_edge else set()})
     values = [getattr(case, name) for name in CLOCK_FIELDS]
     latest = (a.urine, a.hair, a.face_to_face, a.home, a.assessment)
     row = tuple(v.isoformat() if isinstance(v, date) else v for v in values) + (
-        0, 0, *(found and found[0].isoformat() for found in latest))
+        0, *(found and found[0].isoformat() for found in latest))
     return set(window.wanted(row))
 
 

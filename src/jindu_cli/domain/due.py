@@ -18,7 +18,7 @@ import gc
 import sqlite3
 from collections import Counter
 from datetime import date, timedelta
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from operator import attrgetter
 from typing import NamedTuple
 
@@ -151,37 +151,37 @@ def _latest_of(conn: sqlite3.Connection, kinds: tuple[str, ...], where: str, par
 
 
 def load_anchors(conn: sqlite3.Connection, rules: Rules, cases: list[Case], scope: Scope, items: tuple[str, ...],
-                 as_of: date) -> dict[int, tuple[Anchors, list[str]]]:
+                 as_of: date) -> dict[int, tuple[Anchors, Collection[str]]]:
     """Each person's facts, and the items to work out for them: every item of `items` their status
     can have."""
     active = _latest_of(conn, KINDS, f"{scope.sql} AND c.status = 'active' AND c.reported_on IS NOT NULL",
                         scope.params)
-    held = [n for n in BY_STATUS["active"] if n in items]
-    out: dict[int, tuple[Anchors, list[str]]] = {}
+    held = frozenset(n for n in BY_STATUS["active"] if n in items)
+    out: dict[int, tuple[Anchors, Collection[str]]] = {}
     for case in cases:
         latest = active.get(case.id)
         if latest is not None:
-            out[case.id] = (_anchors(latest), list(held))
+            out[case.id] = (_anchors(latest), held)
         elif wanted := _others_wanted(rules, items, None, case):
             out[case.id] = (Anchors(), wanted)
     return _complete(conn, rules, cases, out, items, as_of)
 
 
 def _narrowed(conn: sqlite3.Connection, rules: Rules, scope: Scope, items: tuple[str, ...], as_of: date,
-              horizon: date) -> tuple[list[Case], dict[int, tuple[Anchors, list[str]]]]:
+              horizon: date) -> tuple[list[Case], dict[int, tuple[Anchors, Collection[str]]]]:
     """The people of a list by `horizon` who can have an item due by then, with their facts and the
     items worth working out (see due_window): of the people in execution, only those their latest
     records leave any to, read in the same pass."""
     moved = transfers.unfinished(conn) if {"agreement", "transfer_report"} & set(items) else {}
     window = due_window.window(conn, rules, items, as_of, horizon, set(moved))
     kept: list[Case] = []
-    out: dict[int, tuple[Anchors, list[str]]] = {}
+    out: dict[int, tuple[Anchors, Collection[str]]] = {}
     for row in conn.execute(f"SELECT {COLUMNS}, {', '.join(LATEST[k] for k in KINDS)} FROM cases c"
                             f" WHERE {scope.sql} AND c.status = 'active' AND c.reported_on IS NOT NULL", scope.params):
         if wanted := window.wanted(row):
             case = clock_case(row)
             kept.append(case)
-            out[case.id] = (_anchors([_day(v) for v in row[-len(KINDS):]]), wanted)
+            out[case.id] = (_anchors([_day(v) for v in row[-len(KINDS):]]), set(wanted))
     attach_history(conn, [c for c in kept if c.id in window.paused])
     others = load_cases(conn, f"{scope.sql} AND {_statuses(rules, items, horizon, True)}"
                         " AND NOT (c.status = 'active' AND c.reported_on IS NOT NULL)", scope.params, clocks_only=True)
@@ -192,9 +192,9 @@ def _narrowed(conn: sqlite3.Connection, rules: Rules, scope: Scope, items: tuple
     return cases, _complete(conn, rules, cases, out, items, as_of, moved)
 
 
-def _complete(conn: sqlite3.Connection, rules: Rules, cases: list[Case], out: dict[int, tuple[Anchors, list[str]]],
+def _complete(conn: sqlite3.Connection, rules: Rules, cases: list[Case], out: dict[int, tuple[Anchors, Collection[str]]],
               items: tuple[str, ...], as_of: date, moved: dict | None = None
-              ) -> dict[int, tuple[Anchors, list[str]]]:
+              ) -> dict[int, tuple[Anchors, Collection[str]]]:
     """The rest of the facts of the people in `out`, each read for those whose items need it."""
     _contacts(conn, out, rules["lost_contact"]["calls_count"])
     _positives(conn, out)
@@ -229,7 +229,7 @@ def _anchors(latest: Sequence[date | None]) -> Anchors:
                    assessment=(assessed, 0, "") if assessed else None)
 
 
-def _contacts(conn: sqlite3.Connection, out: dict[int, tuple[Anchors, list[str]]], calls: bool) -> None:
+def _contacts(conn: sqlite3.Connection, out: dict[int, tuple[Anchors, Collection[str]]], calls: bool) -> None:
     """R22's last successful contact (domain.md §9.6) and failed contacts, for the people whose
     lost_contact is worked out: the latest performed test, or visit that saw them (the urine, hair
     and face-to-face anchors read already, the rarer kinds here); a call that reached them only where
@@ -238,14 +238,14 @@ def _contacts(conn: sqlite3.Connection, out: dict[int, tuple[Anchors, list[str]]
     if not ids:
         return
     where = f"c.id IN ({id_table(conn, ids, 'due_ids')})"
-    rarer = _latest_of(conn, ("other_test", "phone"), where, {})
+    rarer = _latest_of(conn, ("other_test", "phone") if calls else ("other_test",), where, {})
     failed = _failed_contacts(conn, Scope(where, {}))
     for cid in ids:
         a = out[cid][0]
         a.failed_contacts = failed.get(cid, ())
-        other, phone = rarer.get(cid, (None, None))
+        other, *phone = rarer.get(cid, (None, None))
         a.contact = _last_contact(a.urine and a.urine[0], a.hair and a.hair[0], other,
-                                  a.face_to_face and a.face_to_face[0], phone if calls else None)
+                                  a.face_to_face and a.face_to_face[0], phone[0] if phone else None)
 
 
 def _last_contact(*found: date | None) -> tuple[date, str] | None:
@@ -253,7 +253,7 @@ def _last_contact(*found: date | None) -> tuple[date, str] | None:
     return max(((d, word) for d, word in zip(found, CONTACT_WORDS.values()) if d), default=None)
 
 
-def _positives(conn: sqlite3.Connection, out: dict[int, tuple[Anchors, list[str]]]) -> None:
+def _positives(conn: sqlite3.Connection, out: dict[int, tuple[Anchors, Collection[str]]]) -> None:
     """R21's last positive test, for the people whose three_year_clean is worked out."""
     ids = [cid for cid, (_, wanted) in out.items() if "three_year_clean" in wanted]
     if ids:
@@ -277,7 +277,7 @@ def _failed_contacts(conn: sqlite3.Connection, scope: Scope, until: date | None 
 FROM_FLAGS = ("police_report", "hair_review", "leave_return")  # the items worked out from the flags' facts
 
 
-def _flags(conn: sqlite3.Connection, rules: Rules, cases: list[Case], out: dict[int, tuple[Anchors, list[str]]],
+def _flags(conn: sqlite3.Connection, rules: Rules, cases: list[Case], out: dict[int, tuple[Anchors, Collection[str]]],
            as_of: date) -> None:
     """The flags and open 外出报告 of the people whose items of FROM_FLAGS are worked out."""
     if not cases:

@@ -26,38 +26,42 @@ from jindu_cli.domain.people import CLOCK_FIELDS, REPORT_WITHIN_DAYS
 from jindu_cli.domain.rules import ITEMS, Interval, Rules
 from jindu_cli.storage.migrations import FAILED_CONTACT, FLAGGED, SUSPENSION_CHANGE
 
-# the latest police report, '' when none: every date is later
-_REPORTED = "coalesce((SELECT max(p.reported_on) FROM police_reports p WHERE p.case_id = c.id), '')"
-_MISSED = f"t.case_id = c.id AND {FLAGGED} AND t.result != 'positive'"  # (FLAGGED: the partial index)
-# the flags flags.derive can raise that no police report answers yet, and the open 外出报告, in SQL: a
-# positive later than the latest report (a hair positive, whatever its date: §9.8 answers it), the
+def _reported(record: str) -> str:
+    """SQL of the date of the latest police report about the person of `record`, '' when none (every
+    date is later)."""
+    return f"coalesce((SELECT max(p.reported_on) FROM police_reports p WHERE p.case_id = {record}.case_id), '')"
+
+
+# the people with a flag flags.derive can raise that no police report answers yet, or an open 外出报告:
+# a positive later than the latest report (a hair positive, whatever its date: §9.8 answers it), the
 # missed tests' limit reached by one later than it, an absence whose 31st day is later than it
-OPEN_FLAGS = (f"(EXISTS (SELECT 1 FROM drug_tests t WHERE t.case_id = c.id AND {FLAGGED} AND t.result = 'positive'"
-              f" AND (t.specimen = 'hair' OR t.tested_on > {_REPORTED}))"
-              f" OR ((SELECT count(*) FROM drug_tests t WHERE {_MISSED}) >= {MISSED_TESTS_LIMIT}"
-              f" AND EXISTS (SELECT 1 FROM drug_tests t WHERE {_MISSED} AND t.tested_on > {_REPORTED}))"
-              " OR EXISTS (SELECT 1 FROM leaves l WHERE l.case_id = c.id AND ((l.kind = 'reported'"
-              " AND l.returned_on IS NULL AND l.return_due IS NOT NULL) OR (l.kind = 'unreported'"
-              f" AND date(l.left_on, '+{ABSENT_DAYS_LIMIT} days') > {_REPORTED}))))")
-# one person in execution (`c`): the fields people.CLOCK_FIELDS names, whether the person reported
-# late, and whether the records can raise a flag; the latest records follow
+OPEN_FLAGS = (f"SELECT t.case_id FROM drug_tests t WHERE {FLAGGED} AND t.result = 'positive'"
+              f" AND (t.specimen = 'hair' OR t.tested_on > {_reported('t')})"
+              f" UNION SELECT t.case_id FROM drug_tests t WHERE {FLAGGED} AND t.result != 'positive' GROUP BY t.case_id"
+              f" HAVING count(*) >= {MISSED_TESTS_LIMIT} AND max(t.tested_on) > {_reported('t')}"
+              " UNION SELECT l.case_id FROM leaves l WHERE (l.kind = 'reported' AND l.returned_on IS NULL"
+              f" AND l.return_due IS NOT NULL) OR (l.kind = 'unreported'"
+              f" AND date(l.left_on, '+{ABSENT_DAYS_LIMIT} days') > {_reported('l')})")
+# one person in execution (`c`): the fields people.CLOCK_FIELDS names and whether the person reported
+# late; the latest records follow
 COLUMNS = (", ".join(f"c.{name}" for name in CLOCK_FIELDS) + ", c.received_on IS NOT NULL AND c.reported_on >"
-           f" date(c.received_on, '+{REPORT_WITHIN_DAYS} days'), {OPEN_FLAGS}")
+           f" date(c.received_on, '+{REPORT_WITHIN_DAYS} days')")
 (ID, REPORTED, MEASURE, MONTHS, AGREED, OVERRIDE, RISK, EVERY) = (
     CLOCK_FIELDS.index(n) for n in ("id", "reported_on", "measure", "term_months", "agreement_on", "term_end_override",
                                     "risk_level", "test_every"))
-LATE, FLAGGED_OPEN, URINE, HAIR, SEEN, HOME, ASSESSED = range(len(CLOCK_FIELDS), len(CLOCK_FIELDS) + 7)
+LATE, URINE, HAIR, SEEN, HOME, ASSESSED = range(len(CLOCK_FIELDS), len(CLOCK_FIELDS) + 6)
 
 
 class Window:
     """The edges of a list by `horizon` for one set of rules, and the test of a person's row (see
-    `window`). `moved`: the people with a change of 执行地 still to finish; `paused`: those ever in
-    中止; `failed`: those with a failed contact later than R22's edge."""
+    `window`). The people with a change of 执行地 still to finish (`moved`), ever in 中止 (`paused`),
+    with a failed contact later than R22's edge (`failed`), with records that can raise a flag no
+    police report answers yet (`flagged`, see OPEN_FLAGS)."""
 
-    def __init__(self, rules: Rules, items: tuple[str, ...], as_of: date, horizon: date, moved: set[int],
-                 paused: set[int], failed: set[int]):
+    def __init__(self, rules: Rules, items: tuple[str, ...], as_of: date, horizon: date, people: dict[str, set[int]]):
         self.rules, self.horizon, self.items = rules, horizon, items
-        self.moved, self.paused, self.failed = moved, paused, failed
+        self.moved, self.paused, self.failed, self.flagged = (people[k] for k in ("moved", "paused", "failed",
+                                                                                 "flagged"))
         self.edges: dict[Interval, str] = {}
         self.marks: dict[str, list[str]] = {}  # 报到 -> the anniversaries that begin term years 2, 3, ...
         self.intervals: dict[tuple, Interval] = {}
@@ -85,7 +89,7 @@ class Window:
             found.append("agreement")
         if r[ID] in self.moved:
             found.append("transfer_report")
-        if r[LATE] or r[FLAGGED_OPEN]:
+        if r[LATE] or r[ID] in self.flagged:
             found += ("police_report", "hair_review", "leave_return")
         end = self._end(r)
         if end <= self.term_end:
@@ -168,14 +172,18 @@ class Window:
 def window(conn: sqlite3.Connection, rules: Rules, items: tuple[str, ...], as_of: date, horizon: date,
            moved: set[int]) -> Window:
     """The Window of a list by `horizon`, with the people it reads from the database: those ever in
-    中止, and (where failed contacts count) those with one later than R22's edge."""
-    paused = {cid for (cid,) in conn.execute(
-        f"SELECT case_id FROM status_changes WHERE {SUSPENSION_CHANGE} AND status = 'suspended'")}
+    中止, those whose records can raise a flag, and (where failed contacts count) those with one later
+    than R22's edge."""
+    def ids(sql: str, *params) -> set[int]:
+        return {cid for (cid,) in conn.execute(sql, params)}
+
     failed = set()
     if rules["lost_contact"]["failed_contacts"]:
-        failed = {cid for (cid,) in conn.execute(f"SELECT case_id FROM visits WHERE visited_on > ? AND {FAILED_CONTACT}",
-                                                 [iso(horizon - timedelta(days=rules["lost_contact"]["days"]))])}
-    return Window(rules, items, as_of, horizon, moved, paused, failed)
+        failed = ids(f"SELECT case_id FROM visits WHERE visited_on > ? AND {FAILED_CONTACT}",
+                     iso(horizon - timedelta(days=rules["lost_contact"]["days"])))
+    return Window(rules, items, as_of, horizon, {
+        "moved": moved, "failed": failed, "flagged": ids(OPEN_FLAGS),
+        "paused": ids(f"SELECT case_id FROM status_changes WHERE {SUSPENSION_CHANGE} AND status = 'suspended'")})
 
 
 def iso(d: date) -> str:
