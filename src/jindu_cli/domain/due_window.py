@@ -8,9 +8,9 @@ the horizon, and an item whose anchor is later cannot be due. The anchors are th
 person's latest records, read with the register entry in one row (`COLUMNS`, then the latest record
 of each of due.KINDS); compared as ISO text, a person costs a few look-ups. For someone ever in 中止,
 whose term years move on, the urine test's edge is the latest of every cadence they can have. The
-items the flags bring are kept for those whose flags `flags.answered` would not settle (`OPEN_FLAGS`,
-its words in SQL) and those who reported late. A property test holds the list narrowed so to the
-list worked out for everyone.
+items the flags bring are kept for those who reported late and those whose records can raise a flag
+no police report answers yet (`OPEN_FLAGS`, one set-based query). Tests hold the list narrowed so to
+the list worked out for everyone, and each person's kept items to the items worked out for them.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from jindu_cli.domain.flags import ABSENT_DAYS_LIMIT, MISSED_TESTS_LIMIT
 from jindu_cli.domain.people import CLOCK_FIELDS, REPORT_WITHIN_DAYS
 from jindu_cli.domain.rules import ITEMS, Interval, Rules
 from jindu_cli.storage.migrations import FAILED_CONTACT, FLAGGED, SUSPENSION_CHANGE
+
 
 def _reported(record: str) -> str:
     """SQL of the date of the latest police report about the person of `record`, '' when none (every
