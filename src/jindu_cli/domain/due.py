@@ -185,8 +185,10 @@ def _narrowed(conn: sqlite3.Connection, rules: Rules, scope: Scope, items: tuple
     attach_history(conn, [c for c in kept if c.id in window.paused])
     others = load_cases(conn, f"{scope.sql} AND {_statuses(rules, items, horizon, True)}"
                         " AND NOT (c.status = 'active' AND c.reported_on IS NOT NULL)", scope.params, clocks_only=True)
+    after = {cid for (cid,) in conn.execute(f"SELECT c.id FROM cases c WHERE {scope.sql} AND c.status IN ('released',"
+                                            f" 'clean') AND {POSITIVE_AFTER}", scope.params)}
     for case in others:
-        if wanted := _others_wanted(rules, items, horizon, case):
+        if wanted := _others_wanted(rules, items, horizon, case, after):
             out[case.id] = (Anchors(), wanted)
     cases = sorted([*kept, *others], key=attrgetter("id"))
     return cases, _complete(conn, rules, cases, out, items, as_of, moved)
@@ -206,12 +208,15 @@ def _complete(conn: sqlite3.Connection, rules: Rules, cases: list[Case], out: di
     return out
 
 
-def _others_wanted(rules: Rules, items: tuple[str, ...], horizon: date | None, case: Case) -> list[str]:
+def _others_wanted(rules: Rules, items: tuple[str, ...], horizon: date | None, case: Case,
+                   after: set[int] | None = None) -> list[str]:
     """The items worth working out for a person not in execution: R21 (three years after the
     measure's end at the earliest, a positive test later only moving it on) only when it can be due
-    by the `horizon`."""
-    return [n for n in BY_STATUS.get(case.status, ())
-            if n in items and (n != "three_year_clean" or _clean_could_be_due(rules, horizon, case))]
+    by the `horizon`; with `after`, the people with a positive test after the measure (§9.9), a
+    police report after the measure only for them."""
+    closed = after is not None and case.status in ("released", "clean") and case.id not in after
+    return [n for n in BY_STATUS.get(case.status, ()) if n in items and not (closed and n == "police_report")
+            and (n != "three_year_clean" or _clean_could_be_due(rules, horizon, case))]
 
 
 def _clean_could_be_due(rules: Rules, horizon: date | None, case: Case) -> bool:
