@@ -384,14 +384,14 @@ def due_list(conn: sqlite3.Connection, rules: Rules, as_of: date, within: int = 
 
 
 def counts(rows: list[DueRow], as_of: date) -> dict:
-    """Overdue, due today and due later in the window: in all and by street."""
-    today = as_of.isoformat()
-    total = {"overdue": 0, "today": 0, "soon": 0}
+    """Overdue, due today and due later in the window (`rows` of a list worked out for `as_of`): in
+    all and by street."""
+    keys = ("overdue", "today", "soon")  # (by DueRow.group)
+    total = dict.fromkeys(keys, 0)
     by_street: dict[str, dict] = {}
-    for r in rows:
-        key = "overdue" if r.due_on < today else "today" if r.due_on == today else "soon"
-        total[key] += 1
-        by_street.setdefault(r.street, dict.fromkeys(total, 0))[key] += 1
+    for (street, group), n in Counter((r.street, r.group) for r in rows).items():
+        total[keys[group]] += n
+        by_street.setdefault(street, dict.fromkeys(keys, 0))[keys[group]] += n
     return {"total": total, "by_street": dict(sorted(by_street.items()))}
 
 
