@@ -173,7 +173,8 @@ def _narrowed(conn: sqlite3.Connection, rules: Rules, scope: Scope, items: tuple
     items worth working out (see due_window): of the people in execution, only those their latest
     records leave any to, read in the same pass."""
     moved = transfers.unfinished(conn) if {"agreement", "transfer_report"} & set(items) else {}
-    window = due_window.window(conn, rules, items, as_of, horizon, set(moved))
+    among = None if scope.sql == "1 = 1" else (f"SELECT c.id FROM cases c WHERE {scope.sql}", scope.params)
+    window = due_window.window(conn, rules, items, as_of, horizon, set(moved), among)
     kept: list[Case] = []
     out: dict[int, tuple[Anchors, Collection[str]]] = {}
     for row in conn.execute(f"SELECT {COLUMNS}, {', '.join(LATEST[k] for k in KINDS)} FROM cases c"

@@ -9,7 +9,7 @@ person's latest records, read with the register entry in one row (`COLUMNS`, the
 of each of due.KINDS); compared as ISO text, a person costs a few look-ups. For someone ever in 中止,
 whose term years move on, the urine test's edge is the latest of every cadence they can have. The
 items the flags bring are kept for those who reported late and those whose records can raise a flag
-no police report answers yet (`OPEN_FLAGS`, one set-based query). Tests hold the list narrowed so to
+no police report answers yet (`open_flags`, one set-based query). Tests hold the list narrowed so to
 the list worked out for everyone, and each person's kept items to the items worked out for them.
 """
 
@@ -33,16 +33,22 @@ def _reported(record: str) -> str:
     return f"coalesce((SELECT max(p.reported_on) FROM police_reports p WHERE p.case_id = {record}.case_id), '')"
 
 
-# the people with a flag flags.derive can raise that no police report answers yet, or an open 外出报告:
-# a positive later than the latest report (a hair positive, whatever its date: §9.8 answers it), the
-# missed tests' limit reached by one later than it, an absence whose 31st day is later than it
-OPEN_FLAGS = (f"SELECT t.case_id FROM drug_tests t WHERE {FLAGGED} AND t.result = 'positive'"
-              f" AND (t.specimen = 'hair' OR t.tested_on > {_reported('t')})"
-              f" UNION SELECT t.case_id FROM drug_tests t WHERE {FLAGGED} AND t.result != 'positive' GROUP BY t.case_id"
-              f" HAVING count(*) >= {MISSED_TESTS_LIMIT} AND max(t.tested_on) > {_reported('t')}"
-              " UNION SELECT l.case_id FROM leaves l WHERE (l.kind = 'reported' AND l.returned_on IS NULL"
-              f" AND l.return_due IS NOT NULL) OR (l.kind = 'unreported'"
-              f" AND date(l.left_on, '+{ABSENT_DAYS_LIMIT} days') > {_reported('l')})")
+def open_flags(among: str = "") -> str:
+    """SQL of the people (of those SQL `among` selects, when given) with a flag flags.derive can raise
+    that no police report answers yet, or an open 外出报告: a positive later than the latest report (a
+    hair positive, whatever its date: §9.8 answers it), the missed tests' limit reached by one later
+    than it, an absence whose 31st day is later than it."""
+    tests, leaves = (" AND t.case_id IN among", " AND l.case_id IN among") if among else ("", "")
+    return ((f"WITH among AS ({among}) " if among else "")
+            + f"SELECT t.case_id FROM drug_tests t WHERE {FLAGGED} AND t.result = 'positive'{tests}"
+            f" AND (t.specimen = 'hair' OR t.tested_on > {_reported('t')})"
+            f" UNION SELECT t.case_id FROM drug_tests t WHERE {FLAGGED} AND t.result != 'positive'{tests}"
+            f" GROUP BY t.case_id HAVING count(*) >= {MISSED_TESTS_LIMIT} AND max(t.tested_on) > {_reported('t')}"
+            " UNION SELECT l.case_id FROM leaves l WHERE ((l.kind = 'reported' AND l.returned_on IS NULL"
+            f" AND l.return_due IS NOT NULL) OR (l.kind = 'unreported'"
+            f" AND date(l.left_on, '+{ABSENT_DAYS_LIMIT} days') > {_reported('l')})){leaves}")
+
+
 # one person in execution (`c`): the fields people.CLOCK_FIELDS names and whether the person reported
 # late; the latest records follow
 COLUMNS = (", ".join(f"c.{name}" for name in CLOCK_FIELDS) + ", c.received_on IS NOT NULL AND c.reported_on >"
@@ -57,7 +63,7 @@ class Window:
     """The edges of a list by `horizon` for one set of rules, and the test of a person's row (see
     `window`). The people with a change of 执行地 still to finish (`moved`), ever in 中止 (`paused`),
     with a failed contact later than R22's edge (`failed`), with records that can raise a flag no
-    police report answers yet (`flagged`, see OPEN_FLAGS)."""
+    police report answers yet (`flagged`, see `open_flags`)."""
 
     def __init__(self, rules: Rules, items: tuple[str, ...], as_of: date, horizon: date, people: dict[str, set[int]]):
         self.rules, self.horizon, self.items = rules, horizon, items
@@ -171,10 +177,11 @@ class Window:
 
 
 def window(conn: sqlite3.Connection, rules: Rules, items: tuple[str, ...], as_of: date, horizon: date,
-           moved: set[int]) -> Window:
+           moved: set[int], among: tuple[str, list] | None = None) -> Window:
     """The Window of a list by `horizon`, with the people it reads from the database: those ever in
-    中止, those whose records can raise a flag, and (where failed contacts count) those with one later
-    than R22's edge."""
+    中止, those whose records can raise a flag (of those `among` selects, SQL and its parameters, when
+    given: a street's list need not look at the whole district's), and (where failed contacts count)
+    those with one later than R22's edge."""
     def ids(sql: str, *params) -> set[int]:
         return {cid for (cid,) in conn.execute(sql, params)}
 
@@ -183,7 +190,7 @@ def window(conn: sqlite3.Connection, rules: Rules, items: tuple[str, ...], as_of
         failed = ids(f"SELECT case_id FROM visits WHERE visited_on > ? AND {FAILED_CONTACT}",
                      iso(horizon - timedelta(days=rules["lost_contact"]["days"])))
     return Window(rules, items, as_of, horizon, {
-        "moved": moved, "failed": failed, "flagged": ids(OPEN_FLAGS),
+        "moved": moved, "failed": failed, "flagged": ids(open_flags(among[0]), *among[1]) if among else ids(open_flags()),
         "paused": ids(f"SELECT case_id FROM status_changes WHERE {SUSPENSION_CHANGE} AND status = 'suspended'")})
 
 
