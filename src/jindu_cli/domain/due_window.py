@@ -20,7 +20,7 @@ from datetime import date, timedelta
 from types import SimpleNamespace
 
 from jindu_cli.domain.clocks import urine_interval
-from jindu_cli.domain.dates import add_months
+from jindu_cli.domain.dates import add_months, iso
 from jindu_cli.domain.flags import ABSENT_DAYS_LIMIT, MISSED_TESTS_LIMIT
 from jindu_cli.domain.people import CLOCK_FIELDS, REPORT_WITHIN_DAYS
 from jindu_cli.domain.rules import ITEMS, Interval, Rules
@@ -189,10 +189,7 @@ def window(conn: sqlite3.Connection, rules: Rules, items: tuple[str, ...], as_of
     if rules["lost_contact"]["failed_contacts"]:
         failed = ids(f"SELECT case_id FROM visits WHERE visited_on > ? AND {FAILED_CONTACT}",
                      iso(horizon - timedelta(days=rules["lost_contact"]["days"])))
+    flagged = ids(open_flags(among[0]), *among[1]) if among else ids(open_flags())
     return Window(rules, items, as_of, horizon, {
-        "moved": moved, "failed": failed, "flagged": ids(open_flags(among[0]), *among[1]) if among else ids(open_flags()),
+        "moved": moved, "failed": failed, "flagged": flagged,
         "paused": ids(f"SELECT case_id FROM status_changes WHERE {SUSPENSION_CHANGE} AND status = 'suspended'")})
-
-
-def iso(d: date) -> str:
-    return d.isoformat()
