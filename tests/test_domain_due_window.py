@@ -232,3 +232,22 @@ def test_the_generated_registers_have_what_the_window_keeps_and_leaves(districts
             assert week and {r.case_id for r in week} < {r.case_id for r in everything}
             seen |= {r.item for r in everything}
     assert seen == set(ITEMS)
+
+
+def test_a_positive_after_a_term_the_clerk_ended_early_is_for_the_police(tmp_path):
+    """A released person whose term the clerk ended months before the term's length would: a positive
+    test after that end is still reported to the police on the narrowed list (§9.9)."""
+    path = tmp_path / "d.db"
+    random_district(path, 5, cases=30)
+    conn = open_db(path)
+    cid = conn.execute("SELECT id FROM cases WHERE status = 'released' LIMIT 1").fetchone()[0]
+    conn.execute("UPDATE cases SET reported_on = '2023-01-10', term_months = 36, term_end_override = '2024-06-30'"
+                 " WHERE id = ?", [cid])
+    conn.execute("DELETE FROM drug_tests WHERE case_id = ?", [cid])
+    conn.execute("INSERT INTO drug_tests (case_id, tested_on, specimen, method, result, created_at, updated_at)"
+                 " VALUES (?, '2024-09-01', 'urine', 'field', 'positive', '', '')", [cid])
+    conn.commit()
+    rules = load_rules(conn)
+    listed = due_list(conn, rules, date(2024, 9, 10), 7)
+    assert [(r.item, r.due_on) for r in listed if r.case_id == cid] == [("police_report", "2024-09-02")]
+    assert listed == due_list(conn, rules, date(2024, 9, 10), 7, narrow=False)

@@ -311,10 +311,11 @@ def _scope(conn: sqlite3.Connection, street: str | None, worker: str | None) -> 
     return Scope(f.sql, f.params)
 
 
-# a positive test after (no earlier than a month before) the term's end: what a released person's
-# police report rests on (§9.9)
+# a positive test after the term's end (the clerk's date, else no earlier than a month before the
+# end the term gives): what a released person's police report rests on (§9.9)
 POSITIVE_AFTER = (f"EXISTS (SELECT 1 FROM drug_tests t WHERE t.case_id = c.id AND {FLAGGED} AND t.result = 'positive'"
-                  " AND t.tested_on > date(c.reported_on, '+' || (c.term_months - 1) || ' months'))")
+                  " AND t.tested_on > coalesce(c.term_end_override,"
+                  " date(c.reported_on, '+' || (c.term_months - 1) || ' months')))")
 
 
 def _statuses(rules: Rules, items: tuple[str, ...], horizon: date, narrow: bool) -> str:
