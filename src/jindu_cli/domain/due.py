@@ -5,29 +5,33 @@ are read with their register entries, the facts their clocks start from are read
 set-based queries (the latest record of each kind for each person, the flags' facts), and each
 item is worked out by its own pure function (domain/due_items.py).
 
-Narrowing: an item can fall due no earlier than its anchor plus the shortest interval the rules
-allow, so a person with a qualifying record later than the horizon minus that interval cannot
-have it due; such people are found by one range of a date index, and their anchors for that item
-are not read. A test holds the narrowed list to the list worked out for every person.
+Narrowing: an item can fall due no earlier than its anchor plus the person's interval, so of the
+people in execution only those whose latest records leave an item that can be due by the horizon
+are read in full, and only those items worked out (domain/due_window.py). A test holds the
+narrowed list to the list worked out for every person.
 """
 
 from __future__ import annotations
 
 import functools
+import gc
 import sqlite3
 from collections import Counter
 from datetime import date, timedelta
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
+from operator import attrgetter
 from typing import NamedTuple
 
 from jindu_cli.domain import clocks
 from jindu_cli.domain import flags as flags_mod
 from jindu_cli.domain import transfers
-from jindu_cli.domain.people import Case, load_cases
+from jindu_cli.domain.people import Case, attach_history, clock_case, load_cases
 from jindu_cli.domain.dates import add_months, iso
 from jindu_cli.domain.due_items import BY_STATUS, ITEM_ORDER, Anchors, Dates, DueItem, items_for, lost_contact
 from jindu_cli.domain.enums import PERFORMED_RESULTS
-from jindu_cli.domain.rules import ITEMS, Rules, parse_interval
+from jindu_cli.domain import due_window
+from jindu_cli.domain.due_window import COLUMNS
+from jindu_cli.domain.rules import ITEMS, Rules
 from jindu_cli.storage.db import id_table, snapshot
 from jindu_cli.storage.migrations import FAILED_CONTACT, FLAGGED
 
@@ -113,28 +117,8 @@ LATEST["positive"] = (f"(SELECT max(tested_on) FROM drug_tests r WHERE r.case_id
 # what a successful contact was, by the kind of its record (a tie goes to the greater word, as `max`
 # of (date, word) gives it)
 CONTACT_WORDS = {"urine": "尿检", "hair": "毛发检测", "other_test": "检测", "face_to_face": "见面", "phone": "电话联系"}
-# the kind of record each item's clock starts from: read for everyone in execution
-ANCHOR_OF = {"urine_test": "urine", "hair_test": "hair", "talk": "face_to_face", "home_visit": "home",
-             "assessment": "assessment"}
+# the kinds of record the clocks of the people in execution start from
 KINDS = ("urine", "hair", "face_to_face", "home", "assessment")
-
-
-def shortest(rules: Rules, item: str, conn: sqlite3.Connection) -> int:
-    """The fewest days an item's interval can span, over every variant and override."""
-    if item == "urine_test":
-        variants = [rules.urine[v] for v in ("community_treatment", "community_rehab_3y", "community_rehab_other")]
-        spans = [i.min_days for v in variants for i in [*v["intervals"], v["start_interval"]] if i]
-        if rules.urine["high_risk"]["interval"]:
-            spans.append(rules.urine["high_risk"]["interval"].min_days)
-        for (text,) in conn.execute("SELECT DISTINCT test_every FROM cases WHERE test_every IS NOT NULL"):
-            spans.append(parse_interval(text, "个案尿检间隔").min_days)
-        return min(spans)
-    if item == "talk":
-        r = rules["talk"]
-        return min([r["interval"].min_days] + ([r["high_risk_interval"].min_days] if r["high_risk_interval"] else []))
-    if item == "lost_contact":
-        return rules["lost_contact"]["days"]
-    return rules[item]["interval"].min_days
 
 
 class Scope(NamedTuple):
@@ -166,140 +150,108 @@ def _latest_of(conn: sqlite3.Connection, kinds: tuple[str, ...], where: str, par
     return {cid: [known(v) or _day(v) for v in values] for cid, *values in conn.execute(sql, params)}
 
 
-class Window(NamedTuple):
-    """What a list by `horizon` can leave out: an item whose anchor is later than its `edge` (the
-    horizon less the item's shortest interval) cannot fall due by then. No horizon: nothing."""
-
-    items: tuple[str, ...]
-    horizon: date | None
-    edge: dict[str, date]
-    clean_years: int  # R21's years, in months
-
-
-def _lost_could_be_due(edge: date, reported: date, latest: list, failed: Sequence[date]) -> bool:
-    """R22 by the window's horizon: not when seen lately (报到, a test or a visit), unless failed
-    contacts since can bring it on."""
-    urine, hair, seen = latest[:3]
-    lately = reported > edge or (urine and urine > edge) or (hair and hair > edge) or (seen and seen > edge)
-    return not lately or bool(failed and failed[-1] > edge)
-
-
-def _clean_could_be_due(w: Window, case: Case) -> bool:
-    """R21 falls due no earlier than the years after the measure's end (a positive test later only
-    moves it on)."""
-    if w.horizon is None:
-        return True
-    base = clocks.milestone_base(case, None)
-    return base is not None and add_months(base, w.clean_years) <= w.horizon
-
-
 def load_anchors(conn: sqlite3.Connection, rules: Rules, cases: list[Case], scope: Scope, items: tuple[str, ...],
-                 as_of: date, horizon: date | None) -> dict[int, tuple[Anchors, list[str]]]:
-    """Each person's facts, and the items worth working out for them: those their status can have,
-    less, with a `horizon`, those their latest records rule out (see `Window`)."""
+                 as_of: date) -> dict[int, tuple[Anchors, Collection[str]]]:
+    """Each person's facts, and the items to work out for them: every item of `items` their status
+    can have."""
     active = _latest_of(conn, KINDS, f"{scope.sql} AND c.status = 'active' AND c.reported_on IS NOT NULL",
                         scope.params)
-    failed = _failed_contacts(conn, Scope(f"{scope.sql} AND c.status = 'active'", scope.params)) \
-        if "lost_contact" in items else {}
-    edge = {item: horizon - timedelta(days=shortest(rules, item, conn))
-            for item in (*ANCHOR_OF, "lost_contact") if item in items} if horizon else {}
-    w = Window(items, horizon, edge, 12 * rules["three_year_clean"]["years"])
-    out = _wanted(w, cases, active, failed)
-    _contacts(conn, out, rules["lost_contact"]["calls_count"])
-    _positives(conn, out)
-    if {"agreement", "transfer_report"} & set(items):
-        for cid, moved in transfers.unfinished(conn).items():  # (few: a 报到 or agreement still to record)
-            if cid in out:
-                out[cid][0].transfer = moved
-    _flags(conn, rules, [c for c in cases if c.id in out and set(FROM_FLAGS) & set(out[c.id][1])], out, as_of)
-    if horizon:
-        _prune(out, cases, rules, as_of, horizon)
-    return out
-
-
-def _prune(out: dict[int, tuple[Anchors, list[str]]], cases: list[Case], rules: Rules, as_of: date,
-           horizon: date) -> None:
-    """Leave out, once the facts are read, the items whose facts rule them out by `horizon` (no flag,
-    no open leave, no change of 执行地, an agreement signed, a term's end too far off), and the people
-    left with none: most people in execution have nothing due in a week."""
-    notice = timedelta(days=rules["term_end"]["notice_days"])
-    for case in cases:
-        found = out.get(case.id)
-        if found is None or case.status != "active":
-            continue
-        a, wanted = found
-        end = case.term_end(as_of) if case.reported_on else None
-        ruled_out = set()
-        if not a.flags:
-            ruled_out.update(("police_report", "hair_review"))
-        if not a.leaves_out:
-            ruled_out.add("leave_return")
-        if a.transfer is None:
-            ruled_out.add("transfer_report")
-            if case.agreement_on is not None:
-                ruled_out.add("agreement")
-        if end is None or end - notice > horizon:
-            ruled_out.add("term_end")
-        if end is None or as_of <= end or end + timedelta(days=rules["release_notice"]["days"]) > horizon:
-            ruled_out.add("release_notice")
-        kept = [n for n in wanted if n not in ruled_out]
-        if kept:
-            out[case.id] = (a, kept)
-        else:
-            del out[case.id]
-
-
-def _wanted(w: Window, cases: list[Case], active: dict[int, list], failed: dict[int, list[date]]
-            ) -> dict[int, tuple[Anchors, list[str]]]:
-    """{case id: (anchors, the items worth working out)} of the people who have any: for the people
-    in execution, from their latest records (`active`) and failed contacts, each clocked item only
-    when its anchor is no later than its edge."""
-    held = [n for n in BY_STATUS["active"] if n in w.items]
-    always = [n for n in held if n not in w.edge]
-    clocked = [(n, KINDS.index(ANCHOR_OF[n]), w.edge[n]) for n in held if n in w.edge and n != "lost_contact"]
-    lost = w.edge.get("lost_contact")
-    out: dict[int, tuple[Anchors, list[str]]] = {}
+    held = frozenset(n for n in BY_STATUS["active"] if n in items)
+    out: dict[int, tuple[Anchors, Collection[str]]] = {}
     for case in cases:
         latest = active.get(case.id)
         if latest is not None:
-            fails = failed.get(case.id, ())
-            reported = case.reported_on
-            wanted = always + [n for n, i, edge in clocked if (latest[i] or reported) <= edge]
-            if lost and _lost_could_be_due(lost, reported, latest, fails):
-                wanted.append("lost_contact")
-            out[case.id] = (_anchors(latest, fails), wanted)
-        elif wanted := _others_wanted(w, case):
+            out[case.id] = (_anchors(latest), held)
+        elif wanted := _others_wanted(rules, items, None, case):
             out[case.id] = (Anchors(), wanted)
-    return {cid: found for cid, found in out.items() if found[1]}
+    return _complete(conn, rules, cases, out, items, as_of)
 
 
-def _others_wanted(w: Window, case: Case) -> list[str]:
-    """The items worth working out for a person not in execution."""
-    return [n for n in BY_STATUS.get(case.status, ())
-            if n in w.items and (n != "three_year_clean" or _clean_could_be_due(w, case))]
+def _narrowed(conn: sqlite3.Connection, rules: Rules, scope: Scope, items: tuple[str, ...], as_of: date,
+              horizon: date) -> tuple[list[Case], dict[int, tuple[Anchors, Collection[str]]]]:
+    """The people of a list by `horizon` who can have an item due by then, with their facts and the
+    items worth working out (see due_window): of the people in execution, only those their latest
+    records leave any to, read in the same pass."""
+    moved = transfers.unfinished(conn) if {"agreement", "transfer_report"} & set(items) else {}
+    among = None if scope.sql == "1 = 1" else (f"SELECT c.id FROM cases c WHERE {scope.sql}", scope.params)
+    window = due_window.window(conn, rules, items, as_of, horizon, set(moved), among)
+    kept: list[Case] = []
+    out: dict[int, tuple[Anchors, Collection[str]]] = {}
+    for row in conn.execute(f"SELECT {COLUMNS}, {', '.join(LATEST[k] for k in KINDS)} FROM cases c"
+                            f" WHERE {scope.sql} AND c.status = 'active' AND c.reported_on IS NOT NULL", scope.params):
+        if wanted := window.wanted(row):
+            case = clock_case(row)
+            kept.append(case)
+            out[case.id] = (_anchors([_day(v) for v in row[-len(KINDS):]]), set(wanted))
+    attach_history(conn, [c for c in kept if c.id in window.paused])
+    others = load_cases(conn, f"{scope.sql} AND {_statuses(rules, items, horizon, True)}"
+                        " AND NOT (c.status = 'active' AND c.reported_on IS NOT NULL)", scope.params, clocks_only=True)
+    after = {cid for (cid,) in conn.execute(f"SELECT c.id FROM cases c WHERE {scope.sql} AND c.status IN ('released',"
+                                            f" 'clean') AND {POSITIVE_AFTER}", scope.params)}
+    for case in others:
+        if wanted := _others_wanted(rules, items, horizon, case, after):
+            out[case.id] = (Anchors(), wanted)
+    cases = sorted([*kept, *others], key=attrgetter("id"))
+    return cases, _complete(conn, rules, cases, out, items, as_of, moved)
 
 
-def _anchors(latest: list, failed: Sequence[date]) -> Anchors:
+def _complete(conn: sqlite3.Connection, rules: Rules, cases: list[Case], out: dict[int, tuple[Anchors, Collection[str]]],
+              items: tuple[str, ...], as_of: date, moved: dict | None = None
+              ) -> dict[int, tuple[Anchors, Collection[str]]]:
+    """The rest of the facts of the people in `out`, each read for those whose items need it."""
+    _contacts(conn, out, rules["lost_contact"]["calls_count"])
+    _positives(conn, out)
+    if {"agreement", "transfer_report"} & set(items):
+        for cid, transfer in (transfers.unfinished(conn) if moved is None else moved).items():
+            if cid in out:  # (few: a 报到 or agreement still to record)
+                out[cid][0].transfer = transfer
+    _flags(conn, rules, [c for c in cases if c.id in out and set(FROM_FLAGS) & set(out[c.id][1])], out, as_of)
+    return out
+
+
+def _others_wanted(rules: Rules, items: tuple[str, ...], horizon: date | None, case: Case,
+                   after: set[int] | None = None) -> list[str]:
+    """The items worth working out for a person not in execution: R21 (three years after the
+    measure's end at the earliest, a positive test later only moving it on) only when it can be due
+    by the `horizon`; with `after`, the people with a positive test after the measure (§9.9), a
+    police report after the measure only for them."""
+    closed = after is not None and case.status in ("released", "clean") and case.id not in after
+    return [n for n in BY_STATUS.get(case.status, ()) if n in items and not (closed and n == "police_report")
+            and (n != "three_year_clean" or _clean_could_be_due(rules, horizon, case))]
+
+
+def _clean_could_be_due(rules: Rules, horizon: date | None, case: Case) -> bool:
+    if horizon is None:
+        return True
+    base = clocks.milestone_base(case, None)
+    return base is not None and add_months(base, 12 * rules["three_year_clean"]["years"]) <= horizon
+
+
+def _anchors(latest: Sequence[date | None]) -> Anchors:
     """A person's anchors from their latest records of KINDS."""
     urine, hair, seen, home, assessed = latest
     return Anchors(urine=(urine, 0) if urine else None, hair=(hair, 0) if hair else None,
                    face_to_face=(seen, 0, "") if seen else None, home=(home, 0, "") if home else None,
-                   assessment=(assessed, 0, "") if assessed else None, failed_contacts=failed)
+                   assessment=(assessed, 0, "") if assessed else None)
 
 
-def _contacts(conn: sqlite3.Connection, out: dict[int, tuple[Anchors, list[str]]], calls: bool) -> None:
-    """R22's last successful contact (domain.md §9.6), for the people whose lost_contact is worked
-    out: the latest performed test, or visit that saw them (the urine, hair and face-to-face anchors
-    read already, the rarer kinds here); a call that reached them only where the rules count calls."""
+def _contacts(conn: sqlite3.Connection, out: dict[int, tuple[Anchors, Collection[str]]], calls: bool) -> None:
+    """R22's last successful contact (domain.md §9.6) and failed contacts, for the people whose
+    lost_contact is worked out: the latest performed test, or visit that saw them (the urine, hair
+    and face-to-face anchors read already, the rarer kinds here); a call that reached them only where
+    the rules count calls."""
     ids = [cid for cid, (_, wanted) in out.items() if "lost_contact" in wanted]
     if not ids:
         return
-    rarer = _latest_of(conn, ("other_test", "phone"), f"c.id IN ({id_table(conn, ids, 'due_ids')})", {})
+    where = f"c.id IN ({id_table(conn, ids, 'due_ids')})"
+    rarer = _latest_of(conn, ("other_test", "phone") if calls else ("other_test",), where, {})
+    failed = _failed_contacts(conn, Scope(where, {}))
     for cid in ids:
         a = out[cid][0]
-        other, phone = rarer.get(cid, (None, None))
+        a.failed_contacts = failed.get(cid, ())
+        other, *phone = rarer.get(cid, (None, None))
         a.contact = _last_contact(a.urine and a.urine[0], a.hair and a.hair[0], other,
-                                  a.face_to_face and a.face_to_face[0], phone if calls else None)
+                                  a.face_to_face and a.face_to_face[0], phone[0] if phone else None)
 
 
 def _last_contact(*found: date | None) -> tuple[date, str] | None:
@@ -307,7 +259,7 @@ def _last_contact(*found: date | None) -> tuple[date, str] | None:
     return max(((d, word) for d, word in zip(found, CONTACT_WORDS.values()) if d), default=None)
 
 
-def _positives(conn: sqlite3.Connection, out: dict[int, tuple[Anchors, list[str]]]) -> None:
+def _positives(conn: sqlite3.Connection, out: dict[int, tuple[Anchors, Collection[str]]]) -> None:
     """R21's last positive test, for the people whose three_year_clean is worked out."""
     ids = [cid for cid, (_, wanted) in out.items() if "three_year_clean" in wanted]
     if ids:
@@ -331,7 +283,7 @@ def _failed_contacts(conn: sqlite3.Connection, scope: Scope, until: date | None 
 FROM_FLAGS = ("police_report", "hair_review", "leave_return")  # the items worked out from the flags' facts
 
 
-def _flags(conn: sqlite3.Connection, rules: Rules, cases: list[Case], out: dict[int, tuple[Anchors, list[str]]],
+def _flags(conn: sqlite3.Connection, rules: Rules, cases: list[Case], out: dict[int, tuple[Anchors, Collection[str]]],
            as_of: date) -> None:
     """The flags and open 外出报告 of the people whose items of FROM_FLAGS are worked out."""
     if not cases:
@@ -359,10 +311,11 @@ def _scope(conn: sqlite3.Connection, street: str | None, worker: str | None) -> 
     return Scope(f.sql, f.params)
 
 
-# a positive test after (no earlier than a month before) the term's end: what a released person's
-# police report rests on (§9.9)
+# a positive test after the term's end (the clerk's date, else no earlier than a month before the
+# end the term gives): what a released person's police report rests on (§9.9)
 POSITIVE_AFTER = (f"EXISTS (SELECT 1 FROM drug_tests t WHERE t.case_id = c.id AND {FLAGGED} AND t.result = 'positive'"
-                  " AND t.tested_on > date(c.reported_on, '+' || (c.term_months - 1) || ' months'))")
+                  " AND t.tested_on > coalesce(c.term_end_override,"
+                  " date(c.reported_on, '+' || (c.term_months - 1) || ' months')))")
 
 
 def _statuses(rules: Rules, items: tuple[str, ...], horizon: date, narrow: bool) -> str:
@@ -397,9 +350,12 @@ def due_items(conn: sqlite3.Connection, rules: Rules, as_of: date, within: int =
     horizon = as_of + timedelta(days=within)
     scope = _scope(conn, street, worker)
     with snapshot(conn):  # one moment of the database, even while another process writes
-        cases = load_cases(conn, f"{scope.sql} AND {_statuses(rules, items, horizon, narrow)}", scope.params,
-                           clocks_only=True)
-        found = load_anchors(conn, rules, cases, scope, items, as_of, horizon if narrow else None)
+        if narrow:
+            cases, found = _narrowed(conn, rules, scope, items, as_of, horizon)
+        else:
+            cases = load_cases(conn, f"{scope.sql} AND {_statuses(rules, items, horizon, False)}", scope.params,
+                               clocks_only=True)
+            found = load_anchors(conn, rules, cases, scope, items, as_of)
     cases.reverse()
     while cases:  # (each person let go once worked out)
         case = cases.pop()
@@ -415,21 +371,29 @@ def due_list(conn: sqlite3.Connection, rules: Rules, as_of: date, within: int = 
     """The list in the clerk's working order (see DueRow)."""
     rows: list[DueRow] = []
     texts: dict[str, str] = {}
-    for made in due_items(conn, rules, as_of, within, street, worker, item, narrow=narrow):
-        rows.extend(rows_of(made, as_of, texts))
+    collecting = gc.isenabled()
+    # What the list is worked out from and what it holds makes no reference cycles: Python's collector,
+    # run over them again and again as they grow, only took time (a quarter of a district's list).
+    gc.disable()
+    try:
+        for made in due_items(conn, rules, as_of, within, street, worker, item, narrow=narrow):
+            rows.extend(rows_of(made, as_of, texts))
+    finally:
+        if collecting:
+            gc.enable()
     rows.sort()
     return rows
 
 
 def counts(rows: list[DueRow], as_of: date) -> dict:
-    """Overdue, due today and due later in the window: in all and by street."""
-    today = as_of.isoformat()
-    total = {"overdue": 0, "today": 0, "soon": 0}
+    """Overdue, due today and due later in the window (`rows` of a list worked out for `as_of`): in
+    all and by street."""
+    keys = ("overdue", "today", "soon")  # (by DueRow.group)
+    total = dict.fromkeys(keys, 0)
     by_street: dict[str, dict] = {}
-    for r in rows:
-        key = "overdue" if r.due_on < today else "today" if r.due_on == today else "soon"
-        total[key] += 1
-        by_street.setdefault(r.street, dict.fromkeys(total, 0))[key] += 1
+    for (street, group), n in Counter((r.street, r.group) for r in rows).items():
+        total[keys[group]] += n
+        by_street.setdefault(street, dict.fromkeys(keys, 0))[keys[group]] += n
     return {"total": total, "by_street": dict(sorted(by_street.items()))}
 
 
@@ -450,7 +414,7 @@ def _detail(conn: sqlite3.Connection, case_id: int, kind: str) -> tuple | None:
 
 def explain(conn: sqlite3.Connection, case: Case, rules: Rules, as_of: date) -> list[DueItem]:
     """Every item of one case, whatever its date, with the records its dates were worked out from."""
-    found = load_anchors(conn, rules, [case], Scope("c.id = :id", {"id": case.id}), ITEMS, as_of, None)
+    found = load_anchors(conn, rules, [case], Scope("c.id = :id", {"id": case.id}), ITEMS, as_of)
     anchors = found[case.id][0] if case.id in found else Anchors()
     for kind in ("urine", "hair", "face_to_face", "home", "assessment"):
         if getattr(anchors, kind):

@@ -112,14 +112,23 @@ def urine_test(case: Case, a: Anchors, rules: Rules, d: Dates) -> DueItem | None
     due, pushed = clocks.next_due(case, anchor, interval, d.end)
     if due is None or due > d.until:
         return None
-    measure = MEASURE.label(case.measure)
-    months = rules.urine[rules.urine_variant(case.measure, case.term_months)]["start_months"]
-    lead = {"case": f"个案规定{interval.label}尿检", "term_year": f"{measure}第{year}年{interval.label}尿检",
-            "high_risk": f"高风险{interval.label}尿检（{measure}第{year}年）",
-            "start": f"{measure}头{months}个月{interval.label}尿检（严格方案）"}[why]
+    lead = _urine_lead(case, rules, interval, year, why)
     text = f"检测 #{a.urine[1]} {a.urine[0]} 尿液" if a.urine else f"报到日期 {d.start}"
     since = f"上次尿检 {a.urine[0]}" if a.urine else f"报到 {d.start} 后尚未尿检"
     return _clocked(case, "urine_test", source, due, pushed, anchor, text, interval, f"{lead}，{since}", year)
+
+
+def _urine_lead(case: Case, rules: Rules, interval: Interval, year: int, why: str) -> str:
+    """What set a urine test's interval, in words (clocks.urine_interval's `why`)."""
+    if why == "case":
+        return f"个案规定{interval.label}尿检"
+    measure = MEASURE.label(case.measure)
+    if why == "term_year":
+        return f"{measure}第{year}年{interval.label}尿检"
+    if why == "high_risk":
+        return f"高风险{interval.label}尿检（{measure}第{year}年）"
+    months = rules.urine[rules.urine_variant(case.measure, case.term_months)]["start_months"]
+    return f"{measure}头{months}个月{interval.label}尿检（严格方案）"
 
 
 def hair_test(case: Case, a: Anchors, rules: Rules, d: Dates) -> DueItem | None:

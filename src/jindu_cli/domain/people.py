@@ -223,7 +223,7 @@ def suspension_periods(changes: list[tuple[str | None, str, str]]) -> list[tuple
     return periods
 
 
-def _attach_history(conn: sqlite3.Connection, cases: list[Case]) -> None:
+def attach_history(conn: sqlite3.Connection, cases: list[Case]) -> None:
     """Fill in each case's 中止 periods and closing date from its status changes."""
     if not cases:
         return
@@ -253,6 +253,19 @@ CLOCK_FIELDS = ("id", "id_number", "name", "street", "measure", "term_months", "
                 "agreement_on", "term_end_override", "status", "risk_level", "worker", "test_every", "late_reason")
 
 
+def clock_case(row) -> Case:
+    """A Case of the values of CLOCK_FIELDS in their order (more may follow), the other fields empty, as
+    `load_cases(..., clocks_only=True)` reads it, without its history (`attach_history`)."""
+    (cid, idn, name, street, measure, months, received, reported, agreement, override, status, risk, worker,
+     test_every, late_reason) = row[:len(CLOCK_FIELDS)]
+    return Case(cid, idn, name, None, None, None, street, None, measure, months, None, None, None, from_iso(received),
+                from_iso(reported), from_iso(agreement), from_iso(override), status, risk, None, _NO_DRUGS, worker,
+                None, None, None, test_every, late_reason)
+
+
+_NO_DRUGS: list[str] = []  # (never changed)
+
+
 def load_cases(conn: sqlite3.Connection, where: str = "", params: list | tuple | dict = (),
                order: str = "c.id", limit: int | None = None, *, clocks_only: bool = False) -> list[Case]:
     """Cases matching a WHERE clause built by this module from constants (never user text). With
@@ -268,7 +281,7 @@ def load_cases(conn: sqlite3.Connection, where: str = "", params: list | tuple |
         sql += f" LIMIT {int(limit)}"
     drug_lists: dict = {None: []}
     cases = [_from_row(r, drug_lists) for r in conn.execute(sql, params if isinstance(params, dict) else list(params))]
-    _attach_history(conn, cases)
+    attach_history(conn, cases)
     return cases
 
 
