@@ -47,6 +47,8 @@ def test_demo_refuses_to_overwrite_a_real_database(db):
 @pytest.mark.parametrize("args, said", [
     (["due", "--strett", "盐务街"], "错误：没有 --strett 这个选项；是不是 --street？"),
     (["due", "--within", "abc"], "错误：--within 的值不对：“abc”不是整数"),
+    (["report", "--month", "2026-10"], "错误：没有 --month 这个选项；是不是 --period？"),  # a clerk's other name
+    (["visit", "add", "1", "--date", "2026-11-01"], "错误：没有 --date 这个选项；是不是 --on？"),
     (["report", "-f", "xml"], "错误：--format / -f 的值不对：“xml”不是可选的值；可选：table、csv、json、md、xlsx、html"),
     (["frob"], "错误：没有 frob 这个命令"),
     (["cas", "list"], "错误：没有 cas 这个命令；是不是 case？"),
@@ -66,7 +68,8 @@ def test_usage_errors_are_told_in_chinese_with_the_usage_and_where_help_is(tmp_p
     assert said in res.stderr.splitlines(), res.stderr
     assert not re.search(r"Usage|Error|Try|Missing|Invalid|No such|Got unexpected", res.stderr), res.stderr
     if args != ["report", "--by"]:  # (the option parser names no command)
-        command = "jindu " + " ".join(a for a in args[:2] if a in ("due", "report", "case", "show", "import", "tests"))
+        command = "jindu " + " ".join(a for a in args[:2] if a in ("due", "report", "case", "show", "import", "tests",
+                                                                   "visit", "add"))
         assert res.stderr.splitlines()[0].startswith(f"用法：{command.strip()}")
         assert res.stderr.splitlines()[-1] == f"帮助：{command.strip()} -h"
     assert res.stdout == "" and not (tmp_path / "j.db").exists()

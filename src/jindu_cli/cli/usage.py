@@ -190,7 +190,8 @@ def explain(exc: click_errors.UsageError) -> str:
     text = exc.message
     if isinstance(exc, click_errors.NoSuchOption):
         said = f"没有 {exc.option_name} 这个选项"
-        return said + (f"；是不是 {'、'.join(sorted(exc.possibilities))}？" if exc.possibilities else "")
+        possible = _meant(exc) or sorted(exc.possibilities or ())
+        return said + (f"；是不是 {'、'.join(possible)}？" if possible else "")
     if isinstance(exc, click_errors.BadOptionUsage):
         if "requires" in text:
             return f"{exc.option_name} 后面要跟一个值"
@@ -213,6 +214,17 @@ def explain(exc: click_errors.UsageError) -> str:
     if found := re.match(r"Got unexpected extra argument\(s\) \((.*)\)$", text):
         return f"多出了参数：{found.group(1)}"
     return text
+
+
+# options a clerk reaches for by another name: the one jindu has (offered where the command has it)
+OTHER_NAMES = {"--month": "--period", "--year": "--period", "--quarter": "--period", "--date": "--on",
+               "--day": "--on", "--out": "--output", "--file": "--output"}
+
+
+def _meant(exc: click_errors.NoSuchOption) -> list[str]:
+    meant = OTHER_NAMES.get(exc.option_name)
+    have = {o for p in exc.ctx.command.params for o in p.opts} if exc.ctx is not None else set()
+    return [meant] if meant in have else []
 
 
 def _hint(exc: click_errors.BadParameter) -> str:
