@@ -106,7 +106,7 @@ def due_command(
         emit((d.as_dict(today) for d in listed), COLUMNS, fmt.value, reveal=reveal, fields=FIELDS)
         return
     labels = {i: ruleset.label(i) for i in ITEMS}
-    summary = due.counts(listed, today)
+    summary = due.counts(listed)
     t = summary["total"]
     caption = f"逾期 {t['overdue']} 项，今天到期 {t['today']} 项，{within} 天内到期 {t['soon']} 项（按 {today} 计算）"
     rows = (dict(row, item_label=labels[row["item"]], when=when_text(row["days"]))
@@ -154,7 +154,7 @@ def _write(path: Path, fmt: str, listed, ruleset, today, within: int, reveal: bo
             row.update(item_label=labels[row["item"]], when=when_text(row["days"]))
         write_table(path, fmt, "到期清单", [label for _, label in COLUMNS],
                     ([cell(row.get(key)) for key, _ in COLUMNS] for row in rows))
-    t = due.counts(listed, today)["total"]
+    t = due.counts(listed)["total"]
     message(f"已写入 {path}：逾期 {t['overdue']} 项，今天到期 {t['today']} 项，{within} 天内到期 {t['soon']} 项（按 {today} 计算）"
             + ("" if reveal else "，身份证号已脱敏"))
 

@@ -385,9 +385,9 @@ def due_list(conn: sqlite3.Connection, rules: Rules, as_of: date, within: int = 
     return rows
 
 
-def counts(rows: list[DueRow], as_of: date) -> dict:
-    """Overdue, due today and due later in the window (`rows` of a list worked out for `as_of`): in
-    all and by street."""
+def counts(rows: list[DueRow]) -> dict:
+    """Overdue, due today and due later in the window (each row's group, from the day the list was
+    worked out for): in all and by street."""
     keys = ("overdue", "today", "soon")  # (by DueRow.group)
     total = dict.fromkeys(keys, 0)
     by_street: dict[str, dict] = {}
