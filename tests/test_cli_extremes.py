@@ -40,7 +40,7 @@ BASE = {
     ("doc", "fields"): ["agreement"], ("doc", "template"): ["agreement", "-o", "{tmp}/t.docx"],
     ("doc", "police-letter"): ["1"], ("doc", "release-request"): ["1"],
     ("activity", "update"): ["1"], ("screen", "update"): ["1"],
-    ("screen", "refer"): ["1", "--id", make_id(seq=557), "--name", "王某"],
+    ("screen", "refer"): ["1", "--id", make_id(seq=557), "--name", "王某"], ("screen", "refer-update"): ["1"],
 }
 # an option that means something only beside another
 BESIDE = {

@@ -158,6 +158,32 @@ def test_a_screening_refused_names_the_field_and_writes_nothing(db):
     assert run("screen", "refer", "1", "--name", "某", *NOW).exit_code == 2
 
 
+def test_a_referral_mistyped_is_corrected_checked_as_when_made_and_audited(db):
+    ok("screen", "add", "--group", "驾驶员", "--street", "盐务街", "--specimen", "毛发", "--tested", "10",
+       "--positives", "2", "--on", "2026-11-06", *NOW)
+    wrong, right, other = make_id(seq=601), make_id(seq=602), make_id(seq=603)
+    ok("screen", "refer", "1", "--id", wrong, "--name", "王某", *NOW)
+    ok("screen", "refer", "1", "--id", other, "--name", "李某", *NOW)
+    res = ok("screen", "refer-update", "1", "--id", right, "--name", "王某某", "--police-unit", "盐务街派出所", *NOW)
+    assert f"身份证号：{wrong[:6]}********{wrong[-4:]} → {right[:6]}********{right[-4:]}" in res.stderr
+    assert "姓名：王某 → 王某某" in res.stderr and right not in res.stderr
+    got = listed("screen", "referrals", "1", "--reveal")
+    assert [(r["id_number"], r["name"], r["police_unit"]) for r in got if r["referral_id"] == 1] == \
+        [(right, "王某某", "盐务街派出所")]
+    assert audited(db, "screen_referral")[-2] == ("update", {"id_number": [wrong, right], "name": ["王某", "王某某"],
+                                                            "police_unit": [None, "盐务街派出所"]})
+    assert "没有变化" in ok("screen", "refer-update", "1", "--name", "王某某", *NOW).stderr
+    ok("screen", "refer-update", "1", "--police-unit", "", *NOW)  # an empty string clears it
+    assert rows(db, "SELECT police_unit FROM screening_referrals WHERE id = 1") == [(None,)]
+    registered = add_case(id=make_id(seq=604))
+    refused(db, "screen", "refer-update", "1", "--id", make_id(seq=604), field="身份证号", words=f"案件 {registered}")
+    refused(db, "screen", "refer-update", "1", "--id", other, field="", words="已从筛查 #1 移交公安")
+    refused(db, "screen", "refer-update", "1", "--on", "2026-11-05", field="移交日期", words="早于筛查日期")
+    refused(db, "screen", "refer-update", "1", "--name", " ", field="姓名")
+    res = run("screen", "refer-update", "9", "--name", "某", *NOW)
+    assert res.exit_code != 0 and "没有移交记录 #9" in res.stderr
+
+
 def test_case_add_says_when_the_id_was_handed_over_from_a_screening_and_links_it(db):
     ok("screen", "add", "--group", "驾驶员", "--street", "盐务街", "--specimen", "毛发", "--tested", "10",
        "--positives", "1", "--on", "2026-11-06", *NOW)

@@ -130,6 +130,31 @@ def screen_refer(screening_id: SessionArg,
                                f"{made['referred_on']} 移交公安{unit}")
 
 
+@app.command("refer-update")
+@guard
+def screen_refer_update(referral_id: Annotated[int, typer.Argument(metavar="移交编号", help="移交记录的编号（screen referrals 的第一列）")],
+                        id_number: Annotated[Optional[str], typer.Option("--id", "--id-number", help="改正身份证号", show_default=False)] = None,
+                        name: Annotated[Optional[str], typer.Option("--name", help="改正姓名", show_default=False)] = None,
+                        on: Annotated[Optional[str], typer.Option("--on", help="改正移交日期", show_default=False)] = None,
+                        police_unit: Annotated[Optional[str], typer.Option("--police-unit", help="改正接收的公安机关", show_default=False)] = None,
+                        notes: NotesOpt = None, as_of: AsOfOpt = None, db: DbOpt = None, operator: OperatorOpt = None):
+    """改正一条移交记录：姓名、身份证号写错了，移交日期或接收单位不对（记入审计）。给空字符串清空接收单位或备注。
+
+    例：jindu screen refer-update 3 --name 王某某
+    """
+    from jindu_cli.domain import screenings
+    from jindu_cli.domain.dates import parse_date
+    from jindu_cli.domain.ids import mask_id
+
+    today = as_of_date(as_of)
+    conn = open_conn(db)
+    raw = {"id_number": id_number, "name": name, "referred_on": parse_date(on, "--on") if on else None,
+           "police_unit": police_unit, "notes": notes}
+    _, changes = screenings.update_referral(conn, referral_id, raw, today, operator_name(operator))
+    shown = {k: [mask_id(v) if k == "id_number" and v else v for v in pair] for k, pair in changes.items()}
+    changed(f"移交记录 {referral_id}", shown, screenings.REFERRAL_LABELS)
+
+
 @app.command("referrals")
 @guard
 def screen_referrals(screening_id: Annotated[Optional[int], typer.Argument(metavar="[筛查编号]", help="只看这场筛查的", show_default=False)] = None,

@@ -148,6 +148,52 @@ def refer(conn: sqlite3.Connection, screening_id: int, raw: dict, as_of: date, o
     """Hand one positive of a session to the police: audited, never more than the session's
     positives, never someone already in the register (whose tests are their own case's)."""
     session = get_screening(conn, screening_id)
+    given = _checked(conn, session, raw, as_of)
+    handed = conn.execute("SELECT count(*) FROM screening_referrals WHERE screening_id = ?",
+                          [screening_id]).fetchone()[0]
+    if handed >= session.positives:
+        raise InvalidInput("阳性人数", f"筛查 #{screening_id} 记录的阳性是 {session.positives} 人，已移交 {handed} 人；"
+                                        f"阳性人数不对的，先改正：jindu screen update {screening_id} --positives 人数")
+    case_id = given.pop("case_id")
+    with atomic(conn):
+        cur = conn.execute(
+            "INSERT INTO screening_referrals (screening_id, id_number, name, referred_on, police_unit, notes, case_id,"
+            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [screening_id, *given.values(), case_id, audit.utc_now()])
+        audit.record(conn, operator, "add", "screen_referral", cur.lastrowid, case_id,
+                     {"screening_id": screening_id, **{k: [None, v] for k, v in given.items() if v}})
+    return referrals(conn, referral_id=cur.lastrowid)[0]
+
+
+def update_referral(conn: sqlite3.Connection, referral_id: int, raw: dict, as_of: date, operator: str
+                    ) -> tuple[dict, dict]:
+    """A referral corrected (a name or number mistyped, the date, the police unit): checked as when it
+    was made, audited with the old and new values. (the referral, {field: [old, new]})."""
+    from jindu_cli.errors import NotFound
+
+    found = referrals(conn, referral_id=referral_id)
+    if not found:
+        raise NotFound(f"没有移交记录 #{referral_id}（jindu screen referrals 列出移交记录及其编号）")
+    old = found[0]
+    merged = {key: old[key] for key in REFERRAL_LABELS}
+    merged["referred_on"] = from_iso(merged["referred_on"])
+    merged.update({key: value for key, value in raw.items() if value is not None})
+    given = _checked(conn, get_screening(conn, old["screening_id"]), merged, as_of, referral_id)
+    case_id = given.pop("case_id")
+    changes = {key: [old[key], value] for key, value in given.items() if old[key] != value}
+    if changes:
+        with atomic(conn):
+            conn.execute(f"UPDATE screening_referrals SET {', '.join(f'{k} = ?' for k in changes)}, case_id = ?"
+                         " WHERE id = ?", [*(new for _, new in changes.values()), case_id, referral_id])
+            audit.record(conn, operator, "update", "screen_referral", referral_id, case_id, changes)
+    return referrals(conn, referral_id=referral_id)[0], changes
+
+
+def _checked(conn: sqlite3.Connection, session: Screening, raw: dict, as_of: date,
+             referral_id: int | None = None) -> dict:
+    """A referral's values as stored (id_number, name, referred_on, police_unit, notes, then case_id),
+    checked: a valid 身份证号 not of someone in the register, a name, a date from the session's to
+    today, the person not handed over twice from one session."""
     id_number = parse_id_number(raw.get("id_number") or "")
     name = clean_name(raw.get("name"), REFERRAL_LABELS["name"])
     if not name:
@@ -156,34 +202,21 @@ def refer(conn: sqlite3.Connection, screening_id: int, raw: dict, as_of: date, o
     records.not_after(on, as_of, REFERRAL_LABELS["referred_on"])
     if on < session.screened_on:
         raise InvalidInput(REFERRAL_LABELS["referred_on"], f"{on} 早于筛查日期 {session.screened_on}")
-    unit = clean_text(raw.get("police_unit"), REFERRAL_LABELS["police_unit"], 200)
-    notes = clean_text(raw.get("notes"), REFERRAL_LABELS["notes"], 2000)
     registered = conn.execute("SELECT id, name, status FROM cases WHERE id_number = ?", [id_number]).fetchone()
     if registered and registered[2] != "terminated":
         raise InvalidInput(REFERRAL_LABELS["id_number"],
                            f"{mask_id(id_number)} 是登记表中的 {registered[1]}（案件 {registered[0]}，"
                            f"{STATUS.label(registered[2])}）：登记在册的人员的检测记在他本人名下"
                            f"（jindu test add {registered[0]} --specimen … --result 阳性），不作为筛查移交；"
-                           f"筛查 #{screening_id} 的人数和阳性数也不应算上他")
-    twice = conn.execute("SELECT id FROM screening_referrals WHERE screening_id = ? AND id_number = ?",
-                         [screening_id, id_number]).fetchone()
+                           f"筛查 #{session.id} 的人数和阳性数也不应算上他")
+    twice = conn.execute("SELECT id FROM screening_referrals WHERE screening_id = ? AND id_number = ? AND id IS NOT ?",
+                         [session.id, id_number, referral_id]).fetchone()
     if twice:
-        raise Conflict(f"{mask_id(id_number)} 已从筛查 #{screening_id} 移交公安（移交记录 #{twice[0]}）")
-    handed = conn.execute("SELECT count(*) FROM screening_referrals WHERE screening_id = ?",
-                          [screening_id]).fetchone()[0]
-    if handed >= session.positives:
-        raise InvalidInput("阳性人数", f"筛查 #{screening_id} 记录的阳性是 {session.positives} 人，已移交 {handed} 人；"
-                                        f"阳性人数不对的，先改正：jindu screen update {screening_id} --positives 人数")
-    case_id = registered[0] if registered else None
-    with atomic(conn):
-        cur = conn.execute(
-            "INSERT INTO screening_referrals (screening_id, id_number, name, referred_on, police_unit, notes, case_id,"
-            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [screening_id, id_number, name, iso(on), unit, notes, case_id, audit.utc_now()])
-        given = {"id_number": id_number, "name": name, "referred_on": iso(on), "police_unit": unit, "notes": notes}
-        audit.record(conn, operator, "add", "screen_referral", cur.lastrowid, case_id,
-                     {"screening_id": screening_id, **{k: [None, v] for k, v in given.items() if v}})
-    return referrals(conn, referral_id=cur.lastrowid)[0]
+        raise Conflict(f"{mask_id(id_number)} 已从筛查 #{session.id} 移交公安（移交记录 #{twice[0]}）")
+    return {"id_number": id_number, "name": name, "referred_on": iso(on),
+            "police_unit": clean_text(raw.get("police_unit"), REFERRAL_LABELS["police_unit"], 200),
+            "notes": clean_text(raw.get("notes"), REFERRAL_LABELS["notes"], 2000),
+            "case_id": registered[0] if registered else None}
 
 
 def referrals(conn: sqlite3.Connection, *, referral_id: int | None = None, screening_id: int | None = None,
