@@ -129,6 +129,24 @@ def test_after_release_records_are_normal_and_a_positive_is_a_relapse_for_the_po
     assert [f["case_id"] for f in ok("case", "flags", "--all", "-f", "json", *AS_OF).json()] == [cid]
 
 
+def test_the_office_s_flags_of_closed_cases_are_those_the_due_list_asks_the_police_for(db):
+    """Without --all, a closed case's flag is listed when it is a positive after the measure not yet
+    reported (期满解除, and 戒断三年未复吸 too), as the due list asks for it; a relapse during the
+    measure of a person since released is not (the due list no longer asks for it either)."""
+    during = add_case(id=make_id(seq=701), received_on="2023-06-01", reported_on="2023-06-10")
+    ok("test", "add", during, "--specimen", "尿液", "--result", "阳性", "--on", "2026-06-01", *AS_OF)
+    ok("case", "update", during, "--status", "期满解除", "--on", "2026-06-15", *AS_OF)
+    clean = add_case(id=make_id(seq=702), received_on="2021-12-20", reported_on="2022-01-01", measure="社区康复",
+                     term_months="12")
+    ok("case", "update", clean, "--status", "期满解除", "--on", "2023-01-05", *AS_OF)
+    ok("case", "update", clean, "--status", "戒断三年未复吸", "--on", "2026-01-10", *AS_OF)
+    ok("test", "add", clean, "--specimen", "尿液", "--result", "阳性", "--on", "2026-11-01", *AS_OF)
+    owed = {d["case_id"] for d in ok("due", "--within", "0", "-f", "json", *AS_OF).json() if d["item"] == "police_report"}
+    assert owed == {int(clean)}
+    assert {f["case_id"] for f in ok("case", "flags", "-f", "json", *AS_OF).json()} == owed
+    assert {f["case_id"] for f in ok("case", "flags", "--all", "-f", "json", *AS_OF).json()} == {int(during), int(clean)}
+
+
 # --- §9.10 期满待解除 ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("as_of, status", [("2026-06-09", "社区戒毒中"), ("2026-06-10", "期满待解除")])

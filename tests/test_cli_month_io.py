@@ -139,6 +139,11 @@ def test_a_screening_ledger_s_referred_count_is_checked_and_what_is_not_register
     ok("export", "screenings", "-o", tmp_path / "导出.csv")
     report = imported("screenings", tmp_path / "导出.csv")
     assert (report["unchanged"], report["referrals_untold"]) == (1, 0)
+    # a ledger without 阳性人数 leaves the session's as it is: its count of referrals is not refused for it
+    (tmp_path / "移交.csv").write_text("筛查日期,街道,筛查对象,检测样本,筛查人数,已移交公安人数\n"
+                                      "2026-11-05,盐务街,驾驶员,尿液,30,2\n", encoding="utf-8")
+    report = imported("screenings", tmp_path / "移交.csv")
+    assert (report["unchanged"], report["rejected"], report["referrals_untold"]) == (1, 0, 0)
 
 
 def test_a_ledger_has_no_one_to_reveal_and_says_so(db, tmp_path):

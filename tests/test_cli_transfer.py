@@ -131,6 +131,25 @@ def test_a_register_showing_a_person_at_another_street_records_a_transfer(db, tm
     assert [d["due_on"] for d in items_of(cid, "--within", "30", *AS_OF) if d["item"] == "transfer_report"]
 
 
+def test_a_register_moving_someone_past_the_term_refuses_that_row_only(db, tmp_path):
+    """期满待解除 at another street in a register without 变更日期: the move, dated the import's day,
+    is after the term's end; the row is refused naming its 街道, the others go in."""
+    from support import make_id
+
+    ended, other = make_id(), make_id(seq=88)
+    add_case(id=ended, received_on="2023-06-01", reported_on="2023-06-10")  # term to 2026-06-09
+    path = _register(tmp_path, ended, "八鸽岩街道")
+    path.write_text(path.read_text(encoding="utf-8-sig") + f"{other},李四,八鸽岩街道,社区戒毒,2026-11-01\n",
+                    encoding="utf-8-sig")
+    r = run("import", "cases", str(path), "-f", "json", *AS_OF)
+    assert r.exit_code == 1 and "Traceback" not in r.stderr
+    [report] = r.json()
+    [error] = report["errors"]
+    assert (error["line"], error["column"], error["value"]) == (2, "街道", "八鸽岩街道")
+    assert "在期满日期 2026-06-09 之后" in error["reason"] and report["inserted"] == 1
+    assert rows(db, "SELECT count(*) FROM transfers") == [(0,)]
+
+
 def test_a_register_s_bad_change_date_is_named_by_its_column(db, tmp_path):
     from support import make_id
 

@@ -303,10 +303,10 @@ def flagged_cases(conn: sqlite3.Connection, cases: list[Case], as_of: date) -> l
 def flag_list(conn: sqlite3.Connection, as_of: date, *, street: str | None = None, worker: str | None = None,
               include_closed: bool = False, unreported: bool = False,
               case_id: int | None = None) -> list[tuple[Case, Flag]]:
-    """Every flag of the cases in scope, by case; of a closed case (终止, 死亡, 期满解除) only with
-    `include_closed`, except a flag of a person released (期满解除) not answered yet: a positive after
-    the measure is owed to the police as any other (§9.9), as the due list says. `unreported`: only
-    the flags not answered yet."""
+    """Every flag of the cases in scope, by case; of a closed case (终止, 死亡, 期满解除, 戒断三年未复吸)
+    only with `include_closed`, except a positive after the measure not reported yet: it is owed to
+    the police as any other (§9.9), and the due list asks for it. `unreported`: only the flags not
+    answered yet."""
     from jindu_cli.domain.enums import CLOSED_STATUSES
     from jindu_cli.domain.find import list_cases
     from jindu_cli.domain.people import get_case
@@ -314,7 +314,7 @@ def flag_list(conn: sqlite3.Connection, as_of: date, *, street: str | None = Non
     pool = [get_case(conn, case_id)] if case_id is not None else list_cases(conn, street=street, worker=worker)
     return [(case, flag) for case, found in flagged_cases(conn, pool, as_of) for flag in found
             if (flag.open or not unreported)
-            and (include_closed or case.status not in CLOSED_STATUSES or flag.open and case.status == "released")]
+            and (include_closed or case.status not in CLOSED_STATUSES or flag.open and flag.after_release)]
 
 
 def add_police_report(conn: sqlite3.Connection, case: Case, on: date, as_of: date, operator: str,

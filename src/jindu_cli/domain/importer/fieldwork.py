@@ -116,8 +116,8 @@ class ScreeningRows(StreetRecordRows):
                 positives = records.count(LABELS["positives"], MAX_TESTED)(self.conn, cell_text(self.cell(cells, "positives")))
             except InvalidInput as exc:
                 raise RowProblem("referred", raw, exc.reason) from None
-            if self.said and self.said > (positives or 0):
-                raise RowProblem("referred", raw, f"{self.said} 人多于阳性人数（{positives or 0} 人）")
+            if self.said and positives is not None and self.said > positives:  # (not given: left as it is)
+                raise RowProblem("referred", raw, f"{self.said} 人多于阳性人数（{positives} 人）")
         super().upsert(cells)
 
     def saved(self, record_id: int, cells: list) -> None:

@@ -144,7 +144,8 @@ def kind_of(conn, header: list[str], kinds: tuple[str, ...]) -> tuple[str | None
         if found:
             return found[0], ""
     shown = "、".join(h for h in header if h) or "（没有列名）"
-    return None, f"看不出是{_which(kinds)}（文件里的列是：{shown}）；请用 jindu import {_which(kinds, '或', str)} 指定"
+    return None, (f"看不出是{_which(kinds)}（文件里的列是：{shown}）；请指明类型导入，"
+                  f"如 jindu import {_order(kinds)[0]} 文件（类型：{_which(kinds, ' 或 ', str)}）")
 
 
 def _fitting(conn, header: list[str], kinds: tuple[str, ...]) -> list[str]:

@@ -130,8 +130,9 @@ class CaseRows(Rows):
             transfers.move(self.conn, case, street, moved_on or self.opts.as_of, self.opts.as_of, self.opts.operator,
                            community=raw.pop("community", None), worker=raw.pop("worker", None),
                            source=f"导入 {self.report.file}")
-        except InvalidInput as exc:
-            raise RowProblem("moved_on", iso(moved_on), exc.reason) from None
+        except InvalidInput as exc:  # (the day of the move is the file's 变更日期, else the import's day)
+            raise (RowProblem("moved_on", iso(moved_on), exc.reason) if moved_on is not None
+                   else RowProblem("street", raw["street"], exc.reason)) from None
         del raw["street"]
         self.report.transfers += 1
         self.report.transfers_dated += moved_on is not None

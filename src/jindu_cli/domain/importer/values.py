@@ -151,7 +151,9 @@ def same_name(cell, registered: str) -> bool:
         return False
 
 
-def masked(field: str, value: str) -> str:
+def masked(field: str, value: str | None) -> str:
+    if not value:
+        return ""
     if field == "id_number":
         return mask_id(value) if len(value) >= 10 else value
     if field == "phone":
