@@ -113,9 +113,13 @@ class ScreeningRows(StreetRecordRows):
             raw = cell_text(self.cell(cells, "referred"))
             try:
                 self.said = records.count(self.labels["referred"], MAX_TESTED)(self.conn, raw)
-                positives = records.count(LABELS["positives"], MAX_TESTED)(self.conn, cell_text(self.cell(cells, "positives")))
             except InvalidInput as exc:
                 raise RowProblem("referred", raw, exc.reason) from None
+            try:
+                positives = records.count(LABELS["positives"], MAX_TESTED)(self.conn,
+                                                                           cell_text(self.cell(cells, "positives")))
+            except InvalidInput:
+                positives = None  # (a 阳性人数 that is no number is refused where the session is read)
             if self.said and positives is not None and self.said > positives:  # (not given: left as it is)
                 raise RowProblem("referred", raw, f"{self.said} 人多于阳性人数（{positives} 人）")
         super().upsert(cells)
