@@ -156,8 +156,8 @@ def import_both_ways(tmp_path, base, log, kind, monkeypatch):
         with monkeypatch.context() as m:
             m.setattr(RecordRows, "convert_one", counting(RecordRows.convert_one, calls))
             if way == "full":
-                m.setattr(DrugTestRows, "convert_all", RecordRows.convert_all)
-                m.setattr(VisitRows, "convert_all", RecordRows.convert_all)
+                m.setattr(DrugTestRows, "quick_reader", RecordRows.quick_reader)  # (no fast path)
+                m.setattr(VisitRows, "quick_reader", RecordRows.quick_reader)
             conn = open_db(db)
             # many batches: what one batch learns, the next ones use
             report = importer.import_file(conn, log, importer.Options(kind, AS_OF, "tester"), batch=37)

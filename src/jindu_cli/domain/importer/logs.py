@@ -52,44 +52,34 @@ class DrugTestRows(RecordRows):
                                   text(cells, "place"), text(cells, "tester"), text(cells, "notes"),
                                   1 if overridden else 0, self.ledger_id, self.now, self.now)
 
-    def convert_all(self, batch, plain, forced) -> None:
-        ix, pick, slow, suspect = self.ix, self.pick, self.convert_one, self.suspect()
+    def quick_reader(self):
+        ix, suspect = self.ix, self.suspect()
         i_id, i_name, i_day, i_specimen, i_method, i_result, i_found, i_sample, i_place, i_tester, i_notes = (
             ix[name] for name in ("id_number", "name", "tested_on", "specimen", "method", "result", "substances",
                                   "sample_number", "place", "tester", "notes"))
-        new_day = self.day
-        people, days, specimens, methods, results, substances = (
-            self.people.by_cell, self.day.good, self.specimen.good, self.method.good, self.result.good,
-            self.substances.good)
+        day_of = self.day_in_span()
+        people, specimens, methods, results, substances = (
+            self.people.by_cell, self.specimen.good, self.method.good, self.result.good, self.substances.good)
         samples, places, testers = (self.texts[name].good for name in ("sample_number", "place", "tester"))
         notes = self.texts["notes"]
-        for number, cells in batch:
-            try:
-                if suspect and damaged(joined(cells)):
-                    raise Slow
-                person = people[cells[i_id]]
-                name = cells[i_name]
-                if name and name != person.name:
-                    raise Slow
-                try:
-                    day = days[cells[i_day]]
-                except KeyError:  # a date not seen before (a district's log holds thousands): read here
-                    day = new_day(cells[i_day])
-                span = person.span
-                if span is None or not span[0] <= day <= span[1]:
-                    raise Slow
-                result = results[cells[i_result]]
-                found = substances[cells[i_found]]
-                if found != "[]" and result != "positive":
-                    raise Slow
-                raw = cells[i_notes]
-                row = (person.id, day, specimens[cells[i_specimen]], methods[cells[i_method]], result, found,
-                       samples[cells[i_sample]], places[cells[i_place]], testers[cells[i_tester]],
-                       notes(raw) if raw else None)
-            except (KeyError, RowProblem, Slow):
-                slow(number, cells, plain, forced)
-            else:
-                plain.append(pick(row))
+
+        def quick(cells):
+            if suspect and damaged(joined(cells)):
+                raise Slow
+            person = people[cells[i_id]]
+            name = cells[i_name]
+            if name and name != person.name:
+                raise Slow
+            day = day_of(person, cells[i_day])
+            result = results[cells[i_result]]
+            found = substances[cells[i_found]]
+            if found != "[]" and result != "positive":
+                raise Slow
+            raw = cells[i_notes]
+            return (person.id, day, specimens[cells[i_specimen]], methods[cells[i_method]], result, found,
+                    samples[cells[i_sample]], places[cells[i_place]], testers[cells[i_tester]],
+                    notes(raw) if raw else None)
+        return quick
 
 
 class VisitRows(RecordRows):
@@ -151,28 +141,16 @@ class VisitRows(RecordRows):
         visits.check_help_result(rec, given)
         return int(rec["placed"]), int(rec["aid_granted"]), rec["aid_amount"], rec["referred_to"]
 
-    def convert_all(self, batch, plain, forced) -> None:
-        quick, pick, slow = self._quick_reader(), self.pick, self.convert_one
-        for number, cells in batch:
-            try:
-                row = quick(cells)
-            except (KeyError, RowProblem, Slow):
-                slow(number, cells, plain, forced)
-            else:
-                plain.append(pick(row))
-
-    def _quick_reader(self):
-        """The way of a plain row (a visit to a person on the register, in their span, without a category
-        or a 帮扶's result): its values from the readers of the cells already met, or Slow (or KeyError)
-        when the row is to be read and checked in full by convert_one."""
+    def quick_reader(self):
+        """A plain row: a visit to a person on the register, in their span, without a category or a
+        帮扶's result."""
         ix, suspect = self.ix, self.suspect()
         i_id, i_name, i_day, i_kind, i_sub, i_outcome, i_worker, i_place, i_notes = (
             ix[name] for name in ("id_number", "name", "visited_on", "kind", "sub_kind", "outcome", "worker",
                                   "place", "notes"))
         told = [ix[name] for name in visits.HELP_RESULT if name in self.columns]  # (most logs have none)
-        new_day = self.day
-        people, days, kinds, outcomes = (self.people.by_cell, self.day.good, self.visit_kind.good,
-                                         self.outcome.good)
+        day_of = self.day_in_span()
+        people, kinds, outcomes = self.people.by_cell, self.visit_kind.good, self.outcome.good
         workers, places = self.texts["worker"].good, self.texts["place"].good
         notes = self.texts["notes"]
 
@@ -183,13 +161,7 @@ class VisitRows(RecordRows):
             name = cells[i_name]
             if name and name != person.name or cells[i_sub] != "" or told and any(cells[i] for i in told):
                 raise Slow  # (a category, or a 帮扶's result, is read and checked in full)
-            try:
-                day = days[cells[i_day]]
-            except KeyError:  # a date not seen before (a district's log holds thousands): read here
-                day = new_day(cells[i_day])
-            span = person.span
-            if span is None or not span[0] <= day <= span[1]:
-                raise Slow
+            day = day_of(person, cells[i_day])
             kind, outcome = kinds[cells[i_kind]], outcomes[cells[i_outcome]]
             if kind == "phone" or outcome in ("reached", "unreached"):
                 raise Slow  # (the outcome fitted to the kind, or refused, on the way of one row)

@@ -244,9 +244,40 @@ class RecordRows(Rows):
         """(person, window problems overridden, the row: COLUMNS then forced, import_id, created_at, updated_at)."""
         raise NotImplementedError
 
+    def quick_reader(self) -> Callable[[list], tuple] | None:
+        """The fast path: a function giving a row's COLUMNS from the values seen before, raising Slow
+        (or KeyError, RowProblem) for a row to convert in full; None: every row in full."""
+        return None
+
     def convert_all(self, batch: list[tuple[int, list]], plain: list, forced: list) -> None:
+        quick, pick, slow = self.quick_reader(), self.pick, self.convert_one
+        if quick is None:
+            for number, cells in batch:
+                slow(number, cells, plain, forced)
+            return
         for number, cells in batch:
-            self.convert_one(number, cells, plain, forced)
+            try:
+                row = quick(cells)
+            except (KeyError, RowProblem, Slow):
+                slow(number, cells, plain, forced)
+            else:
+                plain.append(pick(row))
+
+    def day_in_span(self) -> Callable[[Person, str], date]:
+        """For the fast path: the day of a row's date cell (a date not seen before, and a district's
+        log holds thousands, read where it is met), or Slow when it is outside the person's measure."""
+        days, new_day = self.day.good, self.day
+
+        def day_of(person: Person, raw: str):
+            try:
+                day = days[raw]
+            except KeyError:
+                day = new_day(raw)
+            span = person.span
+            if span is None or not span[0] <= day <= span[1]:
+                raise Slow
+            return day
+        return day_of
 
     def convert_one(self, number: int, cells: list, plain: list, forced: list) -> None:
         """The full conversion of one row: every check, every message."""
