@@ -10,7 +10,7 @@ from jindu_cli.domain import records, reference, visits
 from jindu_cli.domain.enums import ASSESSMENT_KIND, HELP_KIND, METHOD, OUTCOME, RESULT, SPECIMEN, VISIT_KIND
 from jindu_cli.domain.importer.report import RowProblem
 from jindu_cli.domain.importer.rows import RecordRows, Slow
-from jindu_cli.domain.importer.values import Memo, as_day, cell_text, damaged, joined, vocabulary
+from jindu_cli.domain.importer.values import Memo, as_day, cell_text, vocabulary
 from jindu_cli.errors import InvalidInput
 from jindu_cli.domain.visits import fitted_outcome
 
@@ -53,24 +53,17 @@ class DrugTestRows(RecordRows):
                                   1 if overridden else 0, self.ledger_id, self.now, self.now)
 
     def quick_reader(self):
-        ix, suspect = self.ix, self.suspect()
-        i_id, i_name, i_day, i_specimen, i_method, i_result, i_found, i_sample, i_place, i_tester, i_notes = (
-            ix[name] for name in ("id_number", "name", "tested_on", "specimen", "method", "result", "substances",
-                                  "sample_number", "place", "tester", "notes"))
-        day_of = self.day_in_span()
-        people, specimens, methods, results, substances = (
-            self.people.by_cell, self.specimen.good, self.method.good, self.result.good, self.substances.good)
+        i_specimen, i_method, i_result, i_found, i_sample, i_place, i_tester, i_notes = (
+            self.ix[name] for name in ("specimen", "method", "result", "substances", "sample_number", "place",
+                                       "tester", "notes"))
+        person_of = self.person_and_day("tested_on")
+        specimens, methods, results, substances = (
+            self.specimen.good, self.method.good, self.result.good, self.substances.good)
         samples, places, testers = (self.texts[name].good for name in ("sample_number", "place", "tester"))
         notes = self.texts["notes"]
 
         def quick(cells):
-            if suspect and damaged(joined(cells)):
-                raise Slow
-            person = people[cells[i_id]]
-            name = cells[i_name]
-            if name and name != person.name:
-                raise Slow
-            day = day_of(person, cells[i_day])
+            person, day = person_of(cells)
             result = results[cells[i_result]]
             found = substances[cells[i_found]]
             if found != "[]" and result != "positive":
@@ -144,24 +137,19 @@ class VisitRows(RecordRows):
     def quick_reader(self):
         """A plain row: a visit to a person on the register, in their span, without a category or a
         帮扶's result."""
-        ix, suspect = self.ix, self.suspect()
-        i_id, i_name, i_day, i_kind, i_sub, i_outcome, i_worker, i_place, i_notes = (
-            ix[name] for name in ("id_number", "name", "visited_on", "kind", "sub_kind", "outcome", "worker",
-                                  "place", "notes"))
+        ix = self.ix
+        i_kind, i_sub, i_outcome, i_worker, i_place, i_notes = (
+            ix[name] for name in ("kind", "sub_kind", "outcome", "worker", "place", "notes"))
         told = [ix[name] for name in visits.HELP_RESULT if name in self.columns]  # (most logs have none)
-        day_of = self.day_in_span()
-        people, kinds, outcomes = self.people.by_cell, self.visit_kind.good, self.outcome.good
+        person_of = self.person_and_day("visited_on")
+        kinds, outcomes = self.visit_kind.good, self.outcome.good
         workers, places = self.texts["worker"].good, self.texts["place"].good
         notes = self.texts["notes"]
 
         def quick(cells):
-            if suspect and damaged(joined(cells)):
-                raise Slow
-            person = people[cells[i_id]]
-            name = cells[i_name]
-            if name and name != person.name or cells[i_sub] != "" or told and any(cells[i] for i in told):
+            if cells[i_sub] != "" or told and any(cells[i] for i in told):
                 raise Slow  # (a category, or a 帮扶's result, is read and checked in full)
-            day = day_of(person, cells[i_day])
+            person, day = person_of(cells)
             kind, outcome = kinds[cells[i_kind]], outcomes[cells[i_outcome]]
             if kind == "phone" or outcome in ("reached", "unreached"):
                 raise Slow  # (the outcome fitted to the kind, or refused, on the way of one row)

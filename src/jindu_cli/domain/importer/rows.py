@@ -20,7 +20,7 @@ from jindu_cli.domain.importer.headers import export_headers
 from jindu_cli.domain.importer.people import People, Person
 from jindu_cli.domain.importer.report import Options, Rejected, Report, RowProblem
 from jindu_cli.domain.importer.sources import Source
-from jindu_cli.domain.importer.values import Memo, as_id, cell_text, check_damage, masked, same_name
+from jindu_cli.domain.importer.values import Memo, as_id, cell_text, check_damage, damaged, joined, masked, same_name
 from jindu_cli.domain.records import window_problems
 from jindu_cli.domain.text import clean_text
 from jindu_cli.errors import InvalidInput, JinduError
@@ -263,21 +263,29 @@ class RecordRows(Rows):
             else:
                 plain.append(pick(row))
 
-    def day_in_span(self) -> Callable[[Person, str], date]:
-        """For the fast path: the day of a row's date cell (a date not seen before, and a district's
-        log holds thousands, read where it is met), or Slow when it is outside the person's measure."""
-        days, new_day = self.day.good, self.day
+    def person_and_day(self, date_field: str) -> Callable[[list], tuple[Person, date]]:
+        """For the fast path: a row's person (by a 身份证号 seen before, its 姓名 the same or empty) and
+        day (a date not seen before, and a district's log holds thousands, read where it is met), or
+        Slow for a row that may be damaged or whose day is outside the person's measure."""
+        suspect, people, days, new_day = self.suspect(), self.people.by_cell, self.day.good, self.day
+        i_id, i_name, i_day = self.ix["id_number"], self.ix["name"], self.ix[date_field]
 
-        def day_of(person: Person, raw: str):
+        def person_of(cells: list) -> tuple[Person, date]:
+            if suspect and damaged(joined(cells)):
+                raise Slow
+            person = people[cells[i_id]]
+            name = cells[i_name]
+            if name and name != person.name:
+                raise Slow
             try:
-                day = days[raw]
+                day = days[cells[i_day]]
             except KeyError:
-                day = new_day(raw)
+                day = new_day(cells[i_day])
             span = person.span
             if span is None or not span[0] <= day <= span[1]:
                 raise Slow
-            return day
-        return day_of
+            return person, day
+        return person_of
 
     def convert_one(self, number: int, cells: list, plain: list, forced: list) -> None:
         """The full conversion of one row: every check, every message."""
