@@ -312,6 +312,8 @@ def flag_list(conn: sqlite3.Connection, as_of: date, *, street: str | None = Non
     from jindu_cli.domain.people import get_case
 
     pool = [get_case(conn, case_id)] if case_id is not None else list_cases(conn, street=street, worker=worker)
+    if not include_closed:  # (a positive after the measure is of those released alone)
+        pool = [c for c in pool if c.status not in CLOSED_STATUSES or c.status in ("released", "clean")]
     return [(case, flag) for case, found in flagged_cases(conn, pool, as_of) for flag in found
             if (flag.open or not unreported)
             and (include_closed or case.status not in CLOSED_STATUSES or flag.open and flag.after_release)]
