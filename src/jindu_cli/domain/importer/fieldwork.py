@@ -106,30 +106,37 @@ class ScreeningRows(StreetRecordRows):
     kind = "screenings"
 
     def upsert(self, cells: list) -> None:
-        from jindu_cli.domain.screenings import LABELS, MAX_TESTED
-
-        self.said = None
-        if "referred" in self.columns:
-            raw = cell_text(self.cell(cells, "referred"))
+        said = self._said(cells)
+        if said:
             try:
-                self.said = records.count(self.labels["referred"], MAX_TESTED)(self.conn, raw)
-            except InvalidInput as exc:
-                raise RowProblem("referred", raw, exc.reason) from None
-            try:
-                positives = records.count(LABELS["positives"], MAX_TESTED)(self.conn,
-                                                                           cell_text(self.cell(cells, "positives")))
+                positives = self._count(cells, "positives")
             except InvalidInput:
-                positives = None  # (a 阳性人数 that is no number is refused where the session is read)
-            if self.said and positives is not None and self.said > positives:  # (not given: left as it is)
-                raise RowProblem("referred", raw, f"{self.said} 人多于阳性人数（{positives} 人）")
+                positives = None  # (refused where the session is read)
+            if positives is not None and said > positives:  # (not given: the session's are left as they are)
+                raise RowProblem("referred", cell_text(self.cell(cells, "referred")),
+                                 f"{said} 人多于阳性人数（{positives} 人）")
         super().upsert(cells)
 
     def saved(self, record_id: int, cells: list) -> None:
-        if self.said:
+        said = self._said(cells)
+        if said:
             registered = self.conn.execute("SELECT count(*) FROM screening_referrals WHERE screening_id = ?",
                                            [record_id]).fetchone()[0]
-            if self.said > registered:
-                self.report.referrals_untold += self.said - registered
+            self.report.referrals_untold += max(0, said - registered)
+
+    def _said(self, cells: list) -> int | None:
+        """The row's 已移交公安人数: a whole number, or the row refused."""
+        try:
+            return self._count(cells, "referred")
+        except InvalidInput as exc:
+            raise RowProblem("referred", cell_text(self.cell(cells, "referred")), exc.reason) from None
+
+    def _count(self, cells: list, name: str) -> int | None:
+        from jindu_cli.domain.screenings import MAX_TESTED
+
+        if name not in self.columns:
+            return None
+        return records.count(self.labels[name], MAX_TESTED)(self.conn, cell_text(self.cell(cells, name)))
 
     @staticmethod
     def domain() -> tuple:
