@@ -46,7 +46,7 @@ def _export(kind: str, doc: str):
 
     command.__doc__ = doc
     command.__name__ = f"export_{kind}"
-    if kind in LEDGERS:
+    if kind in LEDGERS:  # (the annotations are text read in this module: a ledger's takes the hidden option)
         command.__annotations__["reveal"] = "HiddenRevealOpt"
     return guard(command)
 
